@@ -1,0 +1,5 @@
+import sys
+
+from advviewer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The window (PySide6 + pyqtgraph) on top of the Qt-free core."""

@@ -1,0 +1,254 @@
+"""Turn any picture of a digit into the model's input, the way MNIST was made.
+
+MNIST's recipe (LeCun et al.): white digit on black; the digit's bounding box scaled to fit a
+20x20 box keeping its aspect ratio, with anti-aliasing; then placed in a 28x28 image so that its
+centre of mass is at the centre. :func:`preprocess` does that for an array of any size and
+range, and :func:`load_image` for an image file (any mode PIL reads) or a ``.npy`` array.
+
+On top of the recipe, for drawings and photos: dark-on-light input is inverted (decided from the
+border), the background level is removed and contrast stretched, and very thin or very thick
+strokes are brought towards MNIST's stroke width relative to the digit's size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, UnidentifiedImageError
+from scipy import ndimage
+
+from advviewer.errors import ImageLoadError
+
+SIZE = 28
+BOX = 20
+MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (30000x30000 would need GBs)
+INK_THRESHOLD = 0.25  # after contrast stretch: what counts as ink for the bounding box
+WORK_SIDE = 200  # the digit's longer side is brought to this many pixels before stroke fixes
+# MNIST strokes are about 2.5 px wide in the 20 px box: 12% of the longer side
+STROKE_TARGET = 0.12
+STROKE_MIN = 0.07
+STROKE_MAX = 0.25
+
+Image.MAX_IMAGE_PIXELS = None  # we apply our own, stricter limit before decoding
+
+
+def _as_float_gray(image: Image.Image) -> np.ndarray:
+    """Grayscale float in [0, 1]; transparency composited on the background the ink is not."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        return np.clip(arr / top, 0.0, 1.0)
+    if mode == "F":
+        arr = np.asarray(image, dtype=np.float64)
+        return _scale_to_unit(arr)
+    if mode == "P" and "transparency" in image.info or mode in ("LA", "PA", "RGBA", "La", "RGBa"):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
+        alpha = rgba[..., 3]
+        gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
+        if alpha.min() < 0.99:
+            # put the strokes on the opposite of their own colour, so white-on-transparent and
+            # black-on-transparent drawings both keep their ink
+            ink_level = float((gray * alpha).sum() / max(alpha.sum(), 1e-9))
+            background = 0.0 if ink_level > 0.5 else 1.0
+            return gray * alpha + background * (1.0 - alpha)
+        return gray
+    return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+
+
+def _scale_to_unit(arr: np.ndarray) -> np.ndarray:
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return arr
+    if lo >= 0.0 and hi <= 255.0:
+        return arr / 255.0
+    if hi - lo <= 0:
+        return np.zeros_like(arr)
+    return (arr - lo) / (hi - lo)
+
+
+def _array_to_gray(array: np.ndarray) -> np.ndarray:
+    arr = np.asarray(array)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ImageLoadError(f"expected a numeric image array, got dtype {arr.dtype}")
+    arr = np.squeeze(arr) if arr.ndim > 2 and arr.shape[0] == 1 else arr
+    while arr.ndim > 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim == 3 and arr.shape[-1] in (1, 3, 4):
+        if arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        else:
+            if np.issubdtype(arr.dtype, np.integer) and arr.max(initial=0) <= 255:
+                arr = arr.astype(np.uint8)
+            elif np.issubdtype(arr.dtype, np.floating):
+                arr = (np.clip(_scale_to_unit(np.nan_to_num(arr.astype(np.float64))), 0, 1) * 255).astype(np.uint8) if np.isfinite(arr).all() else arr
+            if arr.dtype == np.uint8:
+                return _as_float_gray(Image.fromarray(arr, "RGBA" if arr.shape[-1] == 4 else "RGB"))
+    if arr.ndim != 2:
+        raise ImageLoadError(
+            f"expected a 2-D grayscale image (H, W), (H, W, 3|4) colour or (1, 28, 28); got shape {tuple(np.shape(array))}"
+        )
+    if arr.size == 0:
+        raise ImageLoadError("the image array is empty (0 pixels)")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        raise ImageLoadError("the image array contains NaN or infinite values")
+    if np.issubdtype(np.asarray(array).dtype, np.integer) and arr.max() > 255:
+        return np.clip(arr / 65535.0, 0.0, 1.0)
+    return _scale_to_unit(arr)
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    k = max(1, min(h, w) // 20)
+    return np.concatenate([gray[:k].ravel(), gray[-k:].ravel(), gray[:, :k].ravel(), gray[:, -k:].ravel()])
+
+
+def _normalise_polarity_and_contrast(gray: np.ndarray) -> np.ndarray:
+    if np.median(_border(gray)) > 0.5:
+        gray = 1.0 - gray  # dark ink on light paper: make it white on black like MNIST
+    background = float(np.median(_border(gray)))
+    ink = float(np.percentile(gray, 99.5))
+    if ink - background < 0.08:
+        return np.zeros_like(gray)  # nothing that stands out from the background
+    return np.clip((gray - background) / (ink - background), 0.0, 1.0)
+
+
+def _resize(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Anti-aliased resize of a float image; size is (width, height)."""
+    img = Image.fromarray(gray.astype(np.float32), mode="F")
+    return np.asarray(img.resize(size, Image.Resampling.LANCZOS if min(size) >= 4 else Image.Resampling.BOX), dtype=np.float64)
+
+
+def _fix_stroke_width(digit: np.ndarray) -> np.ndarray:
+    """Dilate very thin strokes / erode very thick ones, relative to the digit's longer side."""
+    ink = digit > 0.5
+    area = int(ink.sum())
+    if area < 10:
+        return digit
+    edge = ink & ~ndimage.binary_erosion(ink)
+    width = 2.0 * area / max(int(edge.sum()), 1)
+    side = max(digit.shape)
+    if width < STROKE_MIN * side:
+        grow = int(round((STROKE_TARGET * side - width) / 2))
+        if grow > 0:
+            digit = ndimage.grey_dilation(digit, footprint=_disk(grow))
+    elif width > STROKE_MAX * side:
+        shrink = int(round((width - STROKE_TARGET * side * 1.5) / 2))
+        if shrink > 0:
+            eroded = ndimage.grey_erosion(digit, footprint=_disk(shrink))
+            if (eroded > 0.5).sum() > 0.2 * area:
+                digit = eroded
+    return digit
+
+
+def _disk(radius: int) -> np.ndarray:
+    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
+    return x * x + y * y <= radius * radius + radius
+
+
+def preprocess(array: np.ndarray) -> np.ndarray:
+    """Return the 28x28 float32 model input in [0, 1] for a picture of a digit.
+
+    ``array`` may be (H, W) grayscale of any numeric type and range, (H, W, 3|4) colour, or
+    already (1, 28, 28). An empty picture gives an all-zero image (no error, no NaN).
+    Raises ImageLoadError for arrays that are not images (wrong shape, NaN, non-numeric).
+    """
+    gray = _normalise_polarity_and_contrast(_array_to_gray(array))
+    return _mnist_frame(gray)
+
+
+def _mnist_frame(gray: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero((gray > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((gray > INK_THRESHOLD).any(axis=0))
+    if rows.size == 0:
+        return np.zeros((SIZE, SIZE), dtype=np.float32)
+    digit = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = digit.shape
+    # work at a fixed resolution so stroke width means the same for any input size
+    scale = WORK_SIDE / max(h, w)
+    digit = np.pad(digit, 2)
+    digit = np.clip(_resize(digit, (max(1, round((w + 4) * scale)), max(1, round((h + 4) * scale)))), 0, 1)
+    digit = _fix_stroke_width(digit)
+    ink_rows = np.flatnonzero((digit > INK_THRESHOLD).any(axis=1))
+    ink_cols = np.flatnonzero((digit > INK_THRESHOLD).any(axis=0))
+    if ink_rows.size:
+        digit = digit[ink_rows[0] : ink_rows[-1] + 1, ink_cols[0] : ink_cols[-1] + 1]
+    h, w = digit.shape
+    scale = BOX / max(h, w)
+    small = np.clip(_resize(digit, (max(1, round(w * scale)), max(1, round(h * scale)))), 0.0, 1.0)
+    out = np.zeros((SIZE, SIZE), dtype=np.float64)
+    sh, sw = small.shape
+    top, left = (SIZE - sh) // 2, (SIZE - sw) // 2
+    out[top : top + sh, left : left + sw] = small
+    total = out.sum()
+    if total > 0:
+        cy, cx = ndimage.center_of_mass(out)
+        dy = int(np.clip(round((SIZE - 1) / 2 - cy), -top, SIZE - sh - top))
+        dx = int(np.clip(round((SIZE - 1) / 2 - cx), -left, SIZE - sw - left))
+        out = np.roll(out, (dy, dx), axis=(0, 1))
+    return out.astype(np.float32)
+
+
+def open_image_file(path: Path) -> Image.Image:
+    """Open an image file, refusing huge or corrupt ones with an ImageLoadError."""
+    try:
+        image = Image.open(path)
+    except FileNotFoundError:
+        raise ImageLoadError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageLoadError(f"{path}: is a directory, not an image") from None
+    except PermissionError:
+        raise ImageLoadError(f"{path}: permission denied") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(f"{path}: not an image file PIL can read (PNG, JPEG, BMP, TIFF, WebP, ...)") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageLoadError(f"{path}: cannot read image ({exc})") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise ImageLoadError(f"{path}: image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
+    if width == 0 or height == 0:
+        raise ImageLoadError(f"{path}: image has no pixels")
+    try:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageLoadError(f"{path}: image is corrupt or truncated ({exc})") from None
+    return image
+
+
+def read_picture(path: str | Path) -> np.ndarray:
+    """Read an image file or .npy into a float64 grayscale array in [0, 1], not yet framed."""
+    path = Path(path)
+    if path.is_dir():
+        raise ImageLoadError(f"{path}: is a directory, not an image")
+    if path.suffix.lower() == ".npy":
+        try:
+            array = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise ImageLoadError(f"{path}: no such file") from None
+        except (ValueError, OSError, EOFError) as exc:
+            raise ImageLoadError(f"{path}: not a readable .npy array ({str(exc).splitlines()[0]})") from None
+        try:
+            return _array_to_gray(array)
+        except ImageLoadError as exc:
+            raise ImageLoadError(f"{path}: {exc}") from None
+    image = open_image_file(path)
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)
+    return _as_float_gray(image)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Load an image file (PNG, JPEG, BMP, TIFF, WebP, GIF, ...) or ``.npy`` and preprocess it.
+
+    Returns the 28x28 float32 model input in [0, 1]. An array that is already 28x28 in [0, 1]
+    and white-on-black (e.g. an exported adversarial image) is returned unchanged, so attacks can
+    be re-checked exactly. Raises ImageLoadError with a one-line reason for anything else.
+    """
+    gray = read_picture(path)
+    if gray.shape == (SIZE, SIZE) and np.median(_border(gray)) < 0.5:
+        return gray.astype(np.float32)
+    return _mnist_frame(_normalise_polarity_and_contrast(gray))
