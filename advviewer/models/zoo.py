@@ -8,6 +8,7 @@ logits (N, 10). Weights are stored as a plain dict of tensors and strings and re
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -143,8 +144,15 @@ def model_card(name: str) -> dict:
 
 
 def save_weights(model: nn.Module, arch: str, path: Path) -> None:
+    """Write weights so that the same tensors always give the same bytes.
+
+    Saving through a buffer keeps the file name out of the archive (torch.save to a path records
+    it), so `advviewer train` reproduces the shipped file's sha256 whatever --out is called.
+    """
     payload = {"format": WEIGHTS_FORMAT, "arch": arch, "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
-    torch.save(payload, path)
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    Path(path).write_bytes(buffer.getvalue())
 
 
 def _validate_classifier(model: nn.Module, source: str) -> nn.Module:

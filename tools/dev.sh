@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set-up and entry points for a fresh machine (Python 3.11, no GPU).
+#   bash tools/dev.sh run [ARGS...]   install into .venv and start advviewer (the window)
+#   bash tools/dev.sh test [PYTEST ARGS...]   install into .venv (+ test data) and run every test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+setup() {
+    if [ ! -x .venv/bin/python ]; then
+        "$PY" -m venv .venv
+    fi
+    # torch is pinned to the exact version that exists as a CPU wheel here; /opt/wheels holds it
+    # on our machines. Any other version (or none) would pull several GB of CUDA packages.
+    local find_links=()
+    [ -d /opt/wheels ] && find_links=(--find-links /opt/wheels)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" "torch==2.13.0"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".[test]"
+}
+
+test_data() {
+    # Debian's Fashion-MNIST: real IDX files for the reader's test
+    [ -d /usr/share/datasets/fashion-mnist ] && return 0
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo=(sudo)
+    if ! "${sudo[@]}" apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; then
+        "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 || true
+        "${sudo[@]}" apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 \
+            || echo "warning: could not install dataset-fashion-mnist; its test will fail under CI" >&2
+    fi
+}
+
+cmd=${1:-run}
+shift || true
+case "$cmd" in
+    run)
+        setup
+        exec .venv/bin/advviewer "$@"
+        ;;
+    test)
+        setup
+        test_data
+        export QT_QPA_PLATFORM=offscreen
+        exec .venv/bin/python -m pytest "$@"
+        ;;
+    setup)
+        setup
+        ;;
+    *)
+        echo "usage: bash tools/dev.sh run|test|setup [ARGS...]" >&2
+        exit 2
+        ;;
+esac
