@@ -12,10 +12,11 @@ strokes are brought towards MNIST's stroke width relative to the digit's size.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 from advviewer.errors import ImageLoadError
@@ -23,6 +24,7 @@ from advviewer.errors import ImageLoadError
 SIZE = 28
 BOX = 20
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (30000x30000 would need GBs)
+MAX_FILE_BYTES = 200_000_000
 INK_THRESHOLD = 0.25  # after contrast stretch: what counts as ink for the bounding box
 WORK_SIDE = 112  # the digit's longer side is brought to this many pixels before stroke fixes
 # Stroke width relative to the digit's longer side, measured on the bundled MNIST digits with
@@ -194,27 +196,35 @@ def _mnist_frame(gray: np.ndarray) -> np.ndarray:
 
 
 def open_image_file(path: Path) -> Image.Image:
-    """Open an image file, refusing huge or corrupt ones with an ImageLoadError."""
+    """Open an image file, refusing huge or corrupt ones with an ImageLoadError.
+
+    The bytes are read first (files over MAX_FILE_BYTES are refused unread), so no file handle
+    outlives this call whatever PIL makes of the data.
+    """
     try:
-        image = Image.open(path)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImageLoadError(f"{path}: file is {path.stat().st_size // 1_000_000} MB; image files over {MAX_FILE_BYTES // 1_000_000} MB are refused")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ImageLoadError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ImageLoadError(f"{path}: is a directory, not an image") from None
     except PermissionError:
         raise ImageLoadError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise ImageLoadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageLoadError(f"{path}: not an image file PIL can read (PNG, JPEG, BMP, TIFF, WebP, ...)") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageLoadError(f"{path}: cannot read image ({exc})") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        image.close()
         raise ImageLoadError(f"{path}: image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
     if width == 0 or height == 0:
         raise ImageLoadError(f"{path}: image has no pixels")
     try:
-        ImageFile.LOAD_TRUNCATED_IMAGES = False
         image.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ImageLoadError(f"{path}: image is corrupt or truncated ({exc})") from None

@@ -3,11 +3,15 @@ import os
 # Qt must never look for a display in tests (CI has none); set before anything imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 torch.set_num_threads(2)
+sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (strokes.py)
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +28,19 @@ def cnn():
     from advviewer import load_model
 
     return load_model("cnn")
+
+
+@pytest.fixture
+def huge_png(tmp_path):
+    """A valid PNG header claiming 30000x30000 pixels (decoding it would need 900 MB)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 30001 * 10)  # only a few rows: the file stays tiny
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
