@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from scipy import ndimage
 
 from advviewer.errors import ImageLoadError
 
@@ -131,25 +130,56 @@ def _fix_stroke_width(digit: np.ndarray) -> np.ndarray:
     area = int(ink.sum())
     if area < 10:
         return digit
-    edge = ink & ~ndimage.binary_erosion(ink)
+    edge = ink & ~_erode_bool(ink)
     width = 2.0 * area / max(int(edge.sum()), 1)
     side = max(digit.shape)
     if width < STROKE_MIN * side:
         grow = int(round((STROKE_TARGET * side - width) / 2))
         if grow > 0:
-            digit = ndimage.grey_dilation(digit, footprint=_disk(grow))
+            digit = _morph(digit, grow, np.maximum)
     elif width > STROKE_MAX * side:
         shrink = int(round((width - STROKE_THICK_TARGET * side) / 2))
         if shrink > 0:
-            eroded = ndimage.grey_erosion(digit, footprint=_disk(shrink))
+            eroded = _morph(digit, shrink, np.minimum)
             if (eroded > 0.5).sum() > 0.2 * area:
                 digit = eroded
     return digit
 
 
-def _disk(radius: int) -> np.ndarray:
-    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
-    return x * x + y * y <= radius * radius + radius
+def _shifted(a: np.ndarray, dy: int, dx: int, fill: float) -> np.ndarray:
+    out = np.full_like(a, fill)
+    h, w = a.shape
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = a[max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)]
+    return out
+
+
+_CROSS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+_SQUARE = _CROSS + ((1, 1), (1, -1), (-1, 1), (-1, -1))
+
+
+def _erode_bool(ink: np.ndarray) -> np.ndarray:
+    out = ink.copy()
+    for dy, dx in _CROSS:
+        out &= _shifted(ink, dy, dx, False)
+    return out
+
+
+def _morph(a: np.ndarray, radius: int, op) -> np.ndarray:
+    """Grey dilation (op=np.maximum) or erosion (np.minimum) by a near-disk of the given radius:
+    3x3 steps alternating cross and square shapes make an octagon."""
+    fill = 0.0 if op is np.maximum else 1.0
+    for step in range(radius):
+        nxt = a.copy()
+        for dy, dx in _SQUARE if step % 2 else _CROSS:
+            nxt = op(nxt, _shifted(a, dy, dx, fill))
+        a = nxt
+    return a
+
+
+def _center_of_mass(a: np.ndarray) -> tuple[float, float]:
+    total = a.sum()
+    ys, xs = np.arange(a.shape[0]), np.arange(a.shape[1])
+    return float((a.sum(1) * ys).sum() / total), float((a.sum(0) * xs).sum() / total)
 
 
 def preprocess(array: np.ndarray) -> np.ndarray:
@@ -188,7 +218,7 @@ def _mnist_frame(gray: np.ndarray) -> np.ndarray:
     out[top : top + sh, left : left + sw] = small
     total = out.sum()
     if total > 0:
-        cy, cx = ndimage.center_of_mass(out)
+        cy, cx = _center_of_mass(out)
         dy = int(np.clip(round((SIZE - 1) / 2 - cy), -top, SIZE - sh - top))
         dx = int(np.clip(round((SIZE - 1) / 2 - cx), -left, SIZE - sw - left))
         out = np.roll(out, (dy, dx), axis=(0, 1))
