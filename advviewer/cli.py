@@ -70,23 +70,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from advviewer.training import train_model
 
-    bar: tqdm | None = None
+    bars: dict[str, tqdm] = {}
 
     def progress(step: int, total: int, message: str) -> None:
-        nonlocal bar
-        if bar is None or bar.total != total or step == 1:
-            if bar is not None:
-                bar.close()
-            bar = tqdm(total=total, file=sys.stderr, unit="epoch", dynamic_ncols=True)
-        bar.set_description(message.split(" loss")[0] if "epoch" in message else message.split(",")[0])
-        bar.set_postfix_str(message.split(" ", 2)[-1] if "loss" in message else message.split(", ")[-1])
+        phase = "pre-training autoencoder" if message.startswith("autoencoder") else f"training {args.model}"
+        if phase not in bars:
+            for old in bars.values():
+                old.close()
+            bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, unit="epoch", dynamic_ncols=True)
+        bar = bars[phase]
+        bar.set_postfix_str(message.split(", ")[-1] if "," in message else message.split(" ", 2)[-1], refresh=False)
         bar.update(step - bar.n)
 
     if args.epochs is not None and args.epochs < 1:
         raise AdvViewerError("--epochs must be at least 1")
     out = args.out or Path(f"{args.model}.pt")
     card = train_model(args.model, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, out=out, progress=progress)
-    if bar is not None:
+    for bar in bars.values():
         bar.close()
     print(f"wrote {out} and {out.with_suffix('.json')}: train error {card['train_error']:.2%}, test error {card['test_error']:.2%}")
     return 0
