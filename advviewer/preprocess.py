@@ -72,34 +72,33 @@ def _scale_to_unit(arr: np.ndarray) -> np.ndarray:
 
 
 def _array_to_gray(array: np.ndarray) -> np.ndarray:
+    """(H, W) of any numeric range, (H, W, 3|4) colour, or with leading 1-dims -> gray in [0, 1]."""
     arr = np.asarray(array)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ImageLoadError(f"expected a numeric image array, got dtype {arr.dtype}")
-    arr = np.squeeze(arr) if arr.ndim > 2 and arr.shape[0] == 1 else arr
-    while arr.ndim > 2 and arr.shape[0] == 1:
+    while arr.ndim > 2 and arr.shape[0] == 1:  # (1, H, W), (1, 1, H, W)
         arr = arr[0]
-    if arr.ndim == 3 and arr.shape[-1] in (1, 3, 4):
-        if arr.shape[-1] == 1:
-            arr = arr[..., 0]
-        else:
-            if np.issubdtype(arr.dtype, np.integer) and arr.max(initial=0) <= 255:
-                arr = arr.astype(np.uint8)
-            elif np.issubdtype(arr.dtype, np.floating):
-                arr = (np.clip(_scale_to_unit(np.nan_to_num(arr.astype(np.float64))), 0, 1) * 255).astype(np.uint8) if np.isfinite(arr).all() else arr
-            if arr.dtype == np.uint8:
-                return _as_float_gray(Image.fromarray(arr, "RGBA" if arr.shape[-1] == 4 else "RGB"))
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        rgb = np.round(_to_unit(arr) * 255).astype(np.uint8)
+        return _as_float_gray(Image.fromarray(rgb, "RGBA" if arr.shape[-1] == 4 else "RGB"))
     if arr.ndim != 2:
         raise ImageLoadError(
             f"expected a 2-D grayscale image (H, W), (H, W, 3|4) colour or (1, 28, 28); got shape {tuple(np.shape(array))}"
         )
+    return _to_unit(arr)
+
+
+def _to_unit(arr: np.ndarray) -> np.ndarray:
     if arr.size == 0:
         raise ImageLoadError("the image array is empty (0 pixels)")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
+    values = arr.astype(np.float64)
+    if not np.isfinite(values).all():
         raise ImageLoadError("the image array contains NaN or infinite values")
-    if np.issubdtype(np.asarray(array).dtype, np.integer) and arr.max() > 255:
-        return np.clip(arr / 65535.0, 0.0, 1.0)
-    return _scale_to_unit(arr)
+    if np.issubdtype(arr.dtype, np.integer) and values.max() > 255:
+        return np.clip(values / 65535.0, 0.0, 1.0)  # 16-bit
+    return _scale_to_unit(values)
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
