@@ -1,1 +1,16 @@
-"""The window (PySide6 + pyqtgraph) on top of the Qt-free core."""
+"""The window (PySide6 + pyqtgraph) on top of the Qt-free core.
+
+``MainWindow()`` builds the whole window once a QApplication exists; ``app.run(args)`` is the
+entry point the ``advviewer`` command calls with no sub-command. Imported lazily, so
+``import advviewer.gui`` does not pull in Qt.
+"""
+
+__all__ = ["MainWindow"]
+
+
+def __getattr__(name: str):
+    if name == "MainWindow":
+        from advviewer.gui.main_window import MainWindow
+
+        return MainWindow
+    raise AttributeError(f"module 'advviewer.gui' has no attribute {name!r}")

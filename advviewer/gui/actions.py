@@ -1,0 +1,87 @@
+"""Menus, the toolbar and keyboard shortcuts, all in one table."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
+
+from advviewer.models import available_models
+
+# menu -> [(key, text, shortcut(s), tooltip, on toolbar)]; None separates groups
+MENUS = {
+    "&File": [
+        ("open_image", "&Open image…", "Ctrl+O", "Open a picture of a digit (PNG, JPEG, BMP, TIFF, WebP) or a .npy array", True),
+        ("samples", "&Sample digits…", "Ctrl+G", "Pick one of 5,000 real MNIST digits, by class", True),
+        ("open_model", "Open &model file…", "Ctrl+Shift+O", "Use your own classifier: an advviewer weights file or TorchScript", True),
+        None,
+        ("export", "&Export all…", "Ctrl+E", "Write the adversarial image, perturbation, .npy and JSON record into a folder", True),
+        None,
+        ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
+    ],
+    "&Edit": [
+        ("undo", "&Undo stroke", "Ctrl+Z", "", False),
+        ("redo", "&Redo stroke", ("Ctrl+Shift+Z", "Ctrl+Y"), "", False),
+        ("clear", "&Clear canvas", "Delete", "", False),
+        ("eraser", "&Eraser", "E", "", False),
+        ("brush_smaller", "Smaller brush", "[", "", False),
+        ("brush_larger", "Larger brush", "]", "", False),
+    ],
+    "&Attack": [
+        ("run", "&Run at this c", ("Ctrl+R", "F5"), "", False),
+        ("find_minimal_c", "Find &minimal c", "Ctrl+M", "", False),
+        ("cancel", "&Cancel", "Esc", "", False),
+        None,
+        ("c_smaller", "Smaller c", "Ctrl+Down", "", False),
+        ("c_larger", "Larger c", "Ctrl+Up", "", False),
+    ],
+    "&Help": [
+        ("about", "&About advviewer and the model…", "F1", "The model card of the selected model", True),
+    ],
+}
+
+
+def build_actions(window: QMainWindow) -> dict[str, QAction]:
+    actions: dict[str, QAction] = {}
+    for menu_title, entries in MENUS.items():
+        menu = window.menuBar().addMenu(menu_title)
+        for entry in entries:
+            if entry is None:
+                menu.addSeparator()
+                continue
+            key, text, shortcut, tip, _ = entry
+            action = QAction(text, window)
+            action.setObjectName(f"action_{key}")
+            shortcuts = shortcut if isinstance(shortcut, tuple) else (shortcut,)
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            if tip:
+                action.setToolTip(f"{tip} ({shortcuts[0]})")
+                action.setStatusTip(tip)
+            if key == "eraser":
+                action.setCheckable(True)
+            menu.addAction(action)
+            actions[key] = action
+    return actions
+
+
+def build_toolbar(window: QMainWindow, actions: dict[str, QAction]) -> QComboBox:
+    """The main toolbar: the model picker first, then the common file actions. Returns the picker."""
+    bar = QToolBar("Main", window)
+    bar.setObjectName("main_toolbar")
+    bar.setMovable(False)
+    window.addToolBar(bar)
+    bar.addWidget(QLabel(" Model: "))
+    picker = QComboBox(objectName="model")
+    picker.setAccessibleName("Model")
+    picker.setToolTip("The classifier to inspect and attack (F1 shows its model card).\n"
+                      "FC10: softmax regression; FC100/200: sigmoid MLPs; AE400: autoencoder features; cnn: a small convnet.")
+    picker.setMinimumContentsLength(14)
+    for name in available_models():
+        picker.addItem(name, name)
+    bar.addWidget(picker)
+    bar.addSeparator()
+    for entries in MENUS.values():
+        for entry in entries:
+            if entry is not None and entry[4]:
+                bar.addAction(actions[entry[0]])
+                bar.widgetForAction(actions[entry[0]]).setObjectName(f"tool_{entry[0]}")
+    return picker

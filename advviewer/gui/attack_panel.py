@@ -1,0 +1,136 @@
+"""Attack controls: target, a logarithmic c slider, Run / Find minimal c / Cancel, progress."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QProgressBar, QPushButton, QSlider, QWidget
+
+ANY = -1  # target choice: any class but the original (untargeted)
+STEPS_PER_DECADE = 20
+
+# c weighs the perturbation's size against the classification loss (see advviewer.attack)
+C_MIN, C_MAX = 1e-3, 1e3
+C_HELP = ("c sets how hard the attack pushes towards the target: it weighs the classification loss\n"
+          "against the size of the perturbation. Larger c: stronger push, bigger perturbation, more\n"
+          "likely to fool the model. Smaller c: smaller perturbation, may not fool it.\n"
+          "Dragging the slider re-runs the attack at each value.")
+
+
+def c_to_position(c: float) -> int:
+    c = min(max(c, C_MIN), C_MAX)
+    return round(math.log10(c / C_MIN) * STEPS_PER_DECADE)
+
+
+def position_to_c(position: int) -> float:
+    return float(C_MIN * 10 ** (position / STEPS_PER_DECADE))
+
+
+def format_c(c: float) -> str:
+    return f"{c:.3g}" if 1e-3 <= c < 1e4 else f"{c:.2e}"
+
+
+class AttackPanel(QWidget):
+    run_requested = Signal()
+    minimal_requested = Signal()
+    cancel_requested = Signal()
+    c_dragged = Signal(float)  # the slider moved (by the user): re-run live
+    target_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.target_box = QComboBox(objectName="target")
+        self.target_box.setAccessibleName("Attack target class")
+        self.target_box.setToolTip("The class the attack should make the model see.\n"
+                                   "'any other class': whichever wrong class is easiest.")
+        self.target_box.addItem("any other class", ANY)
+        for i in range(10):
+            self.target_box.addItem(f"class {i}", i)
+        self.target_box.currentIndexChanged.connect(lambda _: self.target_changed.emit(self.target))
+
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="c_slider")
+        self.slider.setAccessibleName("Attack constant c (logarithmic)")
+        self.slider.setToolTip(C_HELP)
+        self.slider.setRange(0, c_to_position(C_MAX))
+        self.slider.setPageStep(STEPS_PER_DECADE // 2)
+        self.slider.setTickInterval(STEPS_PER_DECADE)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.c_label = QLabel(objectName="c_value")
+        self.c_label.setAccessibleName("Value of c")
+        self.c_label.setMinimumWidth(70)
+        self.c_label.setToolTip(C_HELP)
+        self.slider.valueChanged.connect(self._slider_moved)
+
+        self.run_button = QPushButton("Run", objectName="run")
+        self.run_button.setAccessibleName("Run the attack at this c")
+        self.run_button.setToolTip("Run the L-BFGS attack at the c on the slider (Ctrl+R)")
+        self.minimal_button = QPushButton("Find minimal c", objectName="find_minimal_c")
+        self.minimal_button.setAccessibleName("Find the smallest perturbation")
+        self.minimal_button.setToolTip("Search c for the smallest perturbation that still fools the model,\n"
+                                       "as in the paper (Ctrl+M)")
+        self.cancel_button = QPushButton("Cancel", objectName="cancel")
+        self.cancel_button.setAccessibleName("Cancel the attack")
+        self.cancel_button.setToolTip("Stop the running attack (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.run_button.clicked.connect(self.run_requested)
+        self.minimal_button.clicked.connect(self.minimal_requested)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+
+        self.progress = QProgressBar(objectName="attack_progress")
+        self.progress.setAccessibleName("Attack progress")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(12)
+        self.status = QLabel("Ready.", objectName="attack_status")
+        self.status.setAccessibleName("Attack status")
+
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("target:"), 0, 0)
+        layout.addWidget(self.target_box, 0, 1)
+        layout.addWidget(self.run_button, 0, 2)
+        layout.addWidget(self.minimal_button, 0, 3)
+        layout.addWidget(self.cancel_button, 0, 4)
+        c_title = QLabel("c:")
+        c_title.setToolTip(C_HELP)
+        layout.addWidget(c_title, 1, 0)
+        layout.addWidget(self.slider, 1, 1, 1, 3)
+        layout.addWidget(self.c_label, 1, 4)
+        layout.addWidget(self.progress, 2, 0, 1, 5)
+        layout.addWidget(self.status, 3, 0, 1, 5)
+        self.set_c(1.0)
+
+    @property
+    def target(self) -> int:
+        return int(self.target_box.currentData())
+
+    def set_target(self, target: int) -> None:
+        self.target_box.setCurrentIndex(max(0, self.target_box.findData(target)))
+
+    @property
+    def c(self) -> float:
+        return position_to_c(self.slider.value())
+
+    def set_c(self, c: float) -> None:
+        """Move the slider without re-running the attack (e.g. to show the c a search found)."""
+        self.slider.blockSignals(True)
+        self.slider.setValue(c_to_position(c))
+        self.slider.blockSignals(False)
+        self.c_label.setText(f"c = {format_c(c)}")
+
+    def _slider_moved(self, position: int) -> None:
+        c = position_to_c(position)
+        self.c_label.setText(f"c = {format_c(c)}")
+        self.c_dragged.emit(c)
+
+    def set_running(self, running: bool, text: str = "") -> None:
+        self.cancel_button.setEnabled(running)
+        self.progress.setRange(0, 0 if running else 1)  # busy indicator while running
+        self.progress.setValue(0 if running else 1)
+        if text:
+            self.status.setText(text)
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)

@@ -1,0 +1,87 @@
+"""The canvas with its tools, and beside it the 28x28 image the model actually sees."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QSlider, QToolButton, QWidget
+
+from advviewer.gui.canvas import DrawingCanvas
+from advviewer.gui.map_view import MapView
+
+PREVIEW_TIP = ("The model's input: your drawing cropped, scaled to fit 20x20 and centred by mass in\n"
+               "28x28 pixels, the way the MNIST digits were made.")
+
+
+def _tool(text: str, name: str, accessible: str, tip: str, checkable: bool = False) -> QToolButton:
+    button = QToolButton(objectName=name)
+    button.setText(text)
+    button.setAccessibleName(accessible)
+    button.setToolTip(tip)
+    button.setCheckable(checkable)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
+
+
+class InputPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = DrawingCanvas()
+        self.preview = MapView("input_preview", "What the model sees (28 by 28 pixels)")
+        self.preview.setToolTip(PREVIEW_TIP)
+        self.preview.setFixedSize(130, 130)
+        self.eraser = _tool("Eraser", "eraser", "Eraser", "Erase instead of drawing (E); the right mouse button always erases", True)
+        self.undo = _tool("Undo", "undo", "Undo", "Undo the last stroke (Ctrl+Z)")
+        self.redo = _tool("Redo", "redo", "Redo", "Redo (Ctrl+Shift+Z)")
+        self.clear = _tool("Clear", "clear", "Clear the canvas", "Clear the canvas (Delete)")
+        self.brush = QSlider(Qt.Orientation.Horizontal, objectName="brush_size")
+        self.brush.setAccessibleName("Brush size")
+        self.brush.setToolTip("Brush size ([ and ] keys)")
+        self.brush.setRange(4, 60)
+        self.brush.setValue(self.canvas.brush_size)
+        self.brush.valueChanged.connect(self._set_brush)
+        self.eraser.toggled.connect(self._set_eraser)
+        self.undo.clicked.connect(self.canvas.undo)
+        self.redo.clicked.connect(self.canvas.redo)
+        self.clear.clicked.connect(self.canvas.clear)
+        self.canvas.history_changed.connect(self._history)
+        self._history(False, False)
+
+        caption = QLabel("<b>The model sees</b><br>(28x28)")
+        caption.setToolTip(PREVIEW_TIP)
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prediction = QLabel(objectName="input_prediction")
+        self.prediction.setAccessibleName("Predicted class")
+        self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prediction.setWordWrap(True)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas, 0, 0, 4, 1)
+        layout.addWidget(caption, 0, 1, alignment=Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.preview, 1, 1, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.prediction, 2, 1, alignment=Qt.AlignmentFlag.AlignTop)
+        tools = QGridLayout()
+        tools.addWidget(QLabel("brush"), 0, 0)
+        tools.addWidget(self.brush, 0, 1, 1, 3)
+        tools.addWidget(self.eraser, 0, 4)
+        tools.addWidget(self.undo, 1, 1)
+        tools.addWidget(self.redo, 1, 2)
+        tools.addWidget(self.clear, 1, 3)
+        layout.addLayout(tools, 4, 0, 1, 2)
+        layout.setRowStretch(3, 1)
+        layout.setColumnStretch(0, 1)
+
+    def _set_brush(self, size: int) -> None:
+        self.canvas.brush_size = size
+        self.canvas.update()
+
+    def _set_eraser(self, on: bool) -> None:
+        self.canvas.eraser = on
+        self.canvas.update()
+
+    def _history(self, can_undo: bool, can_redo: bool) -> None:
+        self.undo.setEnabled(can_undo)
+        self.redo.setEnabled(can_redo)
+
+    def show_input(self, image, predicted: int, confidence: float) -> None:
+        self.preview.set_gray(image)
+        self.prediction.setText(f"model says <b style='font-size:16pt'>{predicted}</b><br>{confidence:.1%} sure")

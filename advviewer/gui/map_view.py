@@ -1,0 +1,76 @@
+"""A 28x28 picture in a pyqtgraph view: grayscale digits, or signed maps on a diverging scale.
+
+Signed maps (gradients, perturbations) use CET-D1 (blue - white - red) with symmetric levels
+``(-m, m)`` set explicitly and a colour bar beside the image, so zero is always white and the
+scale is always visible; auto-levels are never used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize
+
+_configured = False
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options, once: (28, 28) arrays shown upright, light theme, anti-aliasing."""
+    global _configured
+    if not _configured:
+        pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
+        _configured = True
+
+
+def diverging_colormap() -> pg.ColorMap:
+    return pg.colormap.get("CET-D1")
+
+
+class MapView(pg.GraphicsLayoutWidget):
+    """One 28x28 image, fixed aspect, no panning; ``signed=True`` adds a colour bar."""
+
+    def __init__(self, object_name: str, accessible_name: str, *, signed: bool = False, parent=None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setAccessibleName(accessible_name)
+        self.ci.setContentsMargins(1, 1, 1, 1)
+        self.ci.setSpacing(2)
+        self.view = self.addViewBox(row=0, col=0, lockAspect=True, enableMouse=False, invertY=True)
+        self.view.setMenuEnabled(False)
+        self.view.setDefaultPadding(0.0)
+        self.image = pg.ImageItem(np.zeros((28, 28), np.float32))
+        self.view.addItem(self.image)
+        self.view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0)
+        self.bar: pg.ColorBarItem | None = None
+        self.limit = 1.0
+        if signed:
+            self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_colormap(), interactive=False, width=14, colorMapMenu=False, rounding=1e-9)
+            self.bar.setImageItem(self.image)
+            self.addItem(self.bar, row=0, col=1)
+        else:
+            self.image.setLevels((0.0, 1.0))
+
+    def sizeHint(self) -> QSize:
+        return QSize(200 if self.bar is not None else 170, 170)
+
+    def set_gray(self, image: np.ndarray) -> None:
+        """A picture in [0, 1]: black 0, white 1, levels fixed."""
+        self.image.setImage(np.asarray(image, dtype=np.float32), autoLevels=False, levels=(0.0, 1.0))
+
+    def set_signed(self, values: np.ndarray, limit: float | None = None) -> float:
+        """A signed map with levels (-limit, limit); default limit max|values|. Returns the limit."""
+        values = np.asarray(values, dtype=np.float32)
+        if limit is None:
+            limit = float(np.abs(values).max())
+        limit = limit if np.isfinite(limit) and limit > 0 else 1.0
+        self.limit = limit
+        self.image.setImage(values, autoLevels=False)
+        if self.bar is not None:
+            self.bar.setLevels((-limit, limit))
+        else:
+            self.image.setLevels((-limit, limit))
+        return limit
+
+    def clear_image(self) -> None:
+        self.image.setImage(np.zeros((28, 28), np.float32), autoLevels=False)

@@ -1,0 +1,48 @@
+"""A one-line banner above the panels for errors and notices, closed with its button.
+
+Bad input (a file that is not an image, a model of the wrong shape, an unwritable folder) is
+reported here rather than in a modal dialog: the message stays readable, the window keeps working.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
+
+STYLES = {
+    "error": "background:#fde8e8; border:1px solid #d93025; border-radius:4px;",
+    "info": "background:#e8f0fe; border:1px solid #4a7bd0; border-radius:4px;",
+}
+
+
+class MessageBar(QFrame):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("message")
+        self.setAccessibleName("Message")
+        self.label = QLabel(objectName="message_text")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setStyleSheet("border:none; background:transparent;")
+        close = QToolButton(objectName="message_close")
+        close.setText("✕")
+        close.setAccessibleName("Close the message")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 3, 3, 3)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.kind = ""
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        self.kind = kind
+        self.setStyleSheet(f"QFrame#message {{{STYLES[kind]}}}")
+        self.label.setText(text)
+        self.setAccessibleDescription(text)
+        self.show()
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""

@@ -1,0 +1,70 @@
+"""The ten class probabilities as one bar chart with a fixed 0..1 axis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize
+
+from advviewer.gui.map_view import configure_pyqtgraph
+
+BAR = pg.mkBrush(120, 150, 190)
+PREDICTED = pg.mkBrush(235, 120, 30)
+TARGET_PEN = pg.mkPen(200, 0, 0, width=2.5)
+NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
+INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
+
+
+class ProbabilityPlot(pg.PlotWidget):
+    """Bars for classes 0..9; the predicted class in orange, the attack target outlined in red."""
+
+    def __init__(self, parent=None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("probabilities")
+        self.setAccessibleName("Class probabilities")
+        self.setToolTip("The model's softmax probability for each class, updated as you draw.\n"
+                        "Orange: the predicted class. Red outline: the attack target.")
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        item.setXRange(-0.6, 9.6, padding=0)
+        item.setYRange(0.0, 1.0, padding=0)
+        item.setLabel("left", "probability")
+        item.setLabel("bottom", "class")
+        item.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
+        item.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+        item.showGrid(y=True, alpha=0.25)
+        self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.72, brushes=[BAR] * 10, pens=[NO_PEN] * 10)
+        item.addItem(self._bars)
+        self._labels = []
+        for i in range(10):
+            text = pg.TextItem("", color=(30, 30, 30), anchor=(0.5, 1.0))
+            text.setPos(i, 0.0)
+            item.addItem(text)
+            self._labels.append(text)
+        self._shown: list[str] = [""] * 10
+        self.probabilities = np.zeros(10)
+        self.target: int | None = None
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 230)
+
+    def set_probabilities(self, probs: np.ndarray | None, target: int | None = None) -> None:
+        """Show ``probs`` (10,); None clears the chart. ``target`` gets a red outline."""
+        self.probabilities = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
+        self.target = target
+        predicted = int(self.probabilities.argmax()) if probs is not None else -1
+        brushes = [PREDICTED if i == predicted else BAR for i in range(10)]
+        pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]
+        self._bars.setOpts(height=self.probabilities, brushes=brushes, pens=pens)
+        for i, p in enumerate(self.probabilities):
+            text = "" if probs is None else (f"{p:.2f}" if p >= 0.005 else ("0" if p < 5e-5 else f"{p:.0e}"))
+            inside = p > INSIDE
+            key = f"{text}|{inside}"
+            if key != self._shown[i]:
+                self._shown[i] = key
+                self._labels[i].setText(text, color=(255, 255, 255) if inside else (30, 30, 30))
+                self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
+            self._labels[i].setPos(i, float(p) - 0.01 if inside else float(p) + 0.01)

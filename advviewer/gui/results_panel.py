@@ -1,0 +1,104 @@
+"""Original | perturbation | adversarial, side by side, with classes, norms and success."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidget
+
+from advviewer.gui.map_view import MapView
+
+CAPTIONS = (
+    ("original", "Original", "The model's input before the attack (what you drew, framed to 28x28)."),
+    ("perturbation", "Perturbation r", "What the attack adds to each pixel. Blue: darker, red: brighter.\n"
+                                        "The colour bar gives the scale in pixel units (a pixel is 0..1)."),
+    ("adversarial", "Adversarial = original + r", "The image that fools the model. To a person it still looks\n"
+                                                  "like the original; the model sees another class."),
+)
+PLACEHOLDER = "Run an attack (Ctrl+R) to see the smallest change that makes the model see another class."
+
+
+class ResultsPanel(QWidget):
+    magnify_changed = Signal(bool)
+    export_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.views: dict[str, MapView] = {}
+        self.class_labels: dict[str, QLabel] = {}
+        for col, (name, caption, tip) in enumerate(CAPTIONS):
+            title = QLabel(f"<b>{caption}</b>")
+            title.setToolTip(tip)
+            view = MapView(name, caption, signed=name == "perturbation")
+            view.setToolTip(tip)
+            label = QLabel(objectName=f"{name}_class")
+            label.setAccessibleName(f"{caption}: predicted class")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(title, 0, col, alignment=Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(view, 1, col)
+            layout.addWidget(label, 2, col)
+            self.views[name], self.class_labels[name] = view, label
+            layout.setColumnStretch(col, 1)
+        self.magnify = QCheckBox("magnify r (scale to its largest pixel)", objectName="magnify")
+        self.magnify.setAccessibleName("Magnify the perturbation")
+        self.magnify.setToolTip("On: colours span ±max|r|, so even a faint perturbation is visible.\n"
+                                "Off: colours span ±1, the true scale of a pixel.")
+        self.magnify.setChecked(True)
+        self.magnify.toggled.connect(self._rescale)
+        self.magnify.toggled.connect(self.magnify_changed)
+        self.summary = QLabel(PLACEHOLDER, objectName="result_summary")
+        self.summary.setAccessibleName("Attack result summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.export_button = QPushButton("Export…", objectName="export")
+        self.export_button.setAccessibleName("Export the adversarial image and its record")
+        self.export_button.setToolTip("Save the adversarial image (28x28 and enlarged PNG), the perturbation,\n"
+                                      "a float .npy and a JSON record into a folder (Ctrl+E)")
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.export_requested)
+        layout.addWidget(self.magnify, 3, 0, 1, 2)
+        layout.addWidget(self.export_button, 3, 2, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.summary, 4, 0, 1, 3)
+        layout.setRowStretch(1, 1)
+        self.result = None
+
+    def _rescale(self) -> None:
+        if self.result is not None:
+            r = np.asarray(self.result.perturbation)
+            self.views["perturbation"].set_signed(r, None if self.magnify.isChecked() else 1.0)
+
+    def clear(self, message: str = PLACEHOLDER) -> None:
+        self.result = None
+        for name, view in self.views.items():
+            view.clear_image()
+            self.class_labels[name].setText("")
+        self.summary.setText(message)
+        self.export_button.setEnabled(False)
+
+    def mark_stale(self, message: str) -> None:
+        """Keep the pictures but say they no longer match the input or model."""
+        if self.result is not None:
+            self.summary.setText(f"<i>{message}</i>")
+            self.export_button.setEnabled(False)
+
+    def show_result(self, result, original: np.ndarray) -> None:
+        self.result = result
+        self.views["original"].set_gray(original)
+        self.views["adversarial"].set_gray(result.adversarial)
+        self._rescale()
+        p0, p1 = np.asarray(result.original_probs), np.asarray(result.adversarial_probs)
+        self.class_labels["original"].setText(f"model sees <b>{result.original_class}</b> ({p0[result.original_class]:.1%})")
+        self.class_labels["perturbation"].setText(f"largest pixel change ±{result.linf:.3f}")
+        colour = "#1a7f37" if result.success else "#b42318"
+        self.class_labels["adversarial"].setText(
+            f"model sees <b><span style='color:{colour}'>{result.adversarial_class}</span></b> ({p1[result.adversarial_class]:.1%})")
+        goal = "any other class" if result.target is None else f"class {result.target}"
+        verdict = (f"<b style='color:{colour}'>{'Fooled' if result.success else 'Not fooled'}</b> "
+                   f"({result.original_class} → {result.adversarial_class}, goal: {goal}).")
+        self.summary.setText(
+            f"{verdict} &nbsp; ‖r‖₂ = {result.l2:.3f}, ‖r‖∞ = {result.linf:.3f}, "
+            f"distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28), c = {result.c:.3g}, "
+            f"{result.iterations} iterations, {result.seconds:.2f} s")
+        self.export_button.setEnabled(True)

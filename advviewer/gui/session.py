@@ -1,0 +1,251 @@
+"""The window's controller: the model, the current input, live evaluation and background jobs.
+
+Widgets never call the core; they show what this object emits. The live path (preprocess,
+one forward/backward pass) runs on the GUI thread because it takes a few milliseconds;
+finite differences and the attack run on :class:`JobWorker` threads, newest request first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+
+from advviewer.gradients import input_gradient, predict_and_gradient
+from advviewer.gui.worker import JobWorker
+from advviewer.models import load_model
+from advviewer.preprocess import preprocess
+
+log = logging.getLogger(__name__)
+
+PREDICTED, TARGET = -1, -2  # gradient class choices besides 0..9 (as in gradient_view)
+
+
+@dataclass
+class LiveState:
+    input: np.ndarray  # (28, 28) float32, what the model sees
+    probs: np.ndarray  # (10,)
+    predicted: int
+    gradient: np.ndarray  # (28, 28) autograd gradient of the loss for gradient_class
+    gradient_class: int
+    preprocess_ms: float
+    model_ms: float
+
+
+@dataclass
+class FiniteDifferenceState:
+    gradient: np.ndarray  # finite differences
+    autograd: np.ndarray  # backprop on the same input and class
+    gradient_class: int
+    input: np.ndarray
+    relative_difference: float  # ||fd - ag|| / ||ag||
+    correlation: float
+    seconds: float
+
+
+def _agreement(fd: np.ndarray, ag: np.ndarray) -> tuple[float, float]:
+    norm = float(np.linalg.norm(ag))
+    rel = float(np.linalg.norm(fd - ag)) / norm if norm > 0 else float(np.linalg.norm(fd))
+    denom = float(np.linalg.norm(fd)) * norm
+    corr = float((fd * ag).sum()) / denom if denom > 0 else 1.0
+    return rel, corr
+
+
+class Session(QObject):
+    model_changed = Signal(str)
+    live_updated = Signal(object)  # LiveState
+    fd_updated = Signal(object)  # FiniteDifferenceState
+    fd_failed = Signal(str)
+    attack_started = Signal(str)
+    attack_progress = Signal(object)  # the attack's AttackProgress
+    attack_finished = Signal(object)  # AttackResult
+    attack_failed = Signal(str)
+    attack_cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = None
+        self.model_name = ""
+        self.input = np.zeros((28, 28), np.float32)
+        self.input_version = 0
+        self.live: LiveState | None = None
+        self.gradient_class = PREDICTED
+        self.gradient_method = "autograd"
+        self.target: int | None = None  # attack target, None: any other class
+        self.result = None  # the last AttackResult for the current input and model
+        self._result_key: tuple | None = None
+        self._attack_job = 0
+        self._attack_key: tuple | None = None
+        self._fd_job = 0
+        self._pending_description = ""
+        self._attacks = JobWorker("attack")
+        self._side = JobWorker("finite differences")
+        # cross-thread connections go to @Slot methods of this GUI-thread object only: they are
+        # then queued to the GUI thread (a lambda would run in the worker thread)
+        self._attacks.started.connect(self._attack_began)
+        self._attacks.progress.connect(self._attack_progressed)
+        self._attacks.finished.connect(self._attack_done)
+        self._attacks.failed.connect(self._attack_error)
+        self._attacks.cancelled.connect(self._attack_stopped)
+        self._side.finished.connect(self._fd_done)
+        self._side.failed.connect(self._fd_error)
+        app = QCoreApplication.instance()
+        if app is not None:  # a window never closed must still not destroy running threads
+            app.aboutToQuit.connect(self.shutdown)
+        self._pending_description = ""
+
+    # --- model and input --------------------------------------------------------------------
+
+    def set_model(self, name_or_path: str | Path) -> None:
+        """Load a zoo model or a model file (ModelLoadError propagates) and re-evaluate."""
+        model = load_model(name_or_path)
+        self.cancel_attack()
+        self.model, self.model_name = model, str(name_or_path)
+        self.result = None
+        self.model_changed.emit(self.model_name)
+        self.evaluate()
+
+    def set_picture(self, picture: np.ndarray, exact: np.ndarray | None = None) -> None:
+        """New input from the canvas: ``exact`` (28x28) if known, else ``picture`` is framed."""
+        t0 = time.perf_counter()
+        x = exact if exact is not None else preprocess(picture)
+        self._preprocess_ms = 1e3 * (time.perf_counter() - t0)
+        if not np.array_equal(x, self.input):
+            self.input = np.asarray(x, dtype=np.float32)
+            self.input_version += 1
+            self.cancel_attack()
+            self.result = None
+        self.evaluate()
+
+    _preprocess_ms = 0.0
+
+    def _gradient_class_for(self, predicted: int, probs: np.ndarray | None) -> int:
+        if self.gradient_class >= 0:
+            return self.gradient_class
+        if self.gradient_class == TARGET:
+            if self.target is not None:
+                return self.target
+            if probs is not None:  # 'any other class': the runner-up, the class the attack will likely reach
+                return int(np.argsort(probs)[-2])
+        return predicted
+
+    def evaluate(self) -> LiveState | None:
+        """Probabilities and the autograd gradient of the current input; emits live_updated."""
+        if self.model is None:
+            return None
+        t0 = time.perf_counter()
+        guess = self.live.predicted if self.live is not None else 0
+        cls = self._gradient_class_for(guess, self.live.probs if self.live is not None else None)
+        probs, grad = predict_and_gradient(self.model, self.input, cls)
+        predicted = int(probs.argmax())
+        wanted = self._gradient_class_for(predicted, probs)
+        if wanted != cls:  # the prediction changed under 'predicted class' mode: one more pass
+            cls = wanted
+            probs, grad = predict_and_gradient(self.model, self.input, cls)
+        self.live = LiveState(self.input, probs, predicted, grad, cls, self._preprocess_ms, 1e3 * (time.perf_counter() - t0))
+        self.live_updated.emit(self.live)
+        if self.gradient_method == "finite-difference":
+            self._request_finite_differences()
+        return self.live
+
+    def set_gradient_choice(self, gradient_class: int | None = None, method: str | None = None) -> None:
+        if gradient_class is not None:
+            self.gradient_class = gradient_class
+        if method is not None:
+            self.gradient_method = method
+        self.evaluate()
+
+    def set_target(self, target: int | None) -> None:
+        self.target = target
+        self.evaluate()
+
+    # --- finite differences -----------------------------------------------------------------
+
+    def _request_finite_differences(self) -> None:
+        model, x, live = self.model, self.input.copy(), self.live
+
+        def job(cancel, report):
+            t0 = time.perf_counter()
+            fd = input_gradient(model, x, live.gradient_class, method="finite-difference")
+            rel, corr = _agreement(fd, live.gradient)
+            return FiniteDifferenceState(fd, live.gradient, live.gradient_class, x, rel, corr, time.perf_counter() - t0)
+
+        self._fd_job = self._side.submit(job)
+
+    @Slot(int, str)
+    def _fd_error(self, job: int, message: str) -> None:
+        if job == self._fd_job:
+            self.fd_failed.emit(message)
+
+    @Slot(int, object, float)
+    def _fd_done(self, job: int, state: FiniteDifferenceState, seconds: float) -> None:
+        if job == self._fd_job and self.gradient_method == "finite-difference":
+            self.fd_updated.emit(state)
+
+    # --- the attack -------------------------------------------------------------------------
+
+    def run_attack(self, c: float | None, *, warm: bool = False) -> None:
+        """Attack the current input at ``c`` (None: search the minimal c) in the background."""
+        from advviewer.attack import lbfgs_attack
+
+        model, x, target = self.model, self.input.copy(), self.target
+        key = (self.input_version, self.model_name, target)
+        warm_start = self.result if warm and self.result is not None and self._result_key == key else None
+        goal = "any other class" if target is None else f"class {target}"
+        self._pending_description = (f"Searching the minimal c towards {goal}…" if c is None else f"Attacking towards {goal} at c = {c:.3g}…")
+
+        def job(cancel, report):
+            return lbfgs_attack(model, x, target=target, c=c, untargeted=target is None, warm_start=warm_start,
+                                callback=report, cancel=cancel)
+
+        self._attack_key = key
+        self._attack_job = self._attacks.submit(job)
+
+    def cancel_attack(self) -> None:
+        if self._attacks.is_busy():
+            self._attacks.cancel()
+
+    def attack_running(self) -> bool:
+        return self._attacks.is_busy()
+
+    @Slot(int)
+    def _attack_began(self, job: int) -> None:
+        if job == self._attack_job:
+            self.attack_started.emit(self._pending_description)
+
+    @Slot(int, object)
+    def _attack_progressed(self, job: int, progress) -> None:
+        if job == self._attack_job:
+            self.attack_progress.emit(progress)
+
+    @Slot(int, str)
+    def _attack_error(self, job: int, message: str) -> None:
+        if job == self._attack_job:
+            self.attack_failed.emit(message)
+
+    @Slot(int)
+    def _attack_stopped(self, job: int) -> None:
+        if job == self._attack_job:
+            self.attack_cancelled.emit()
+
+    @Slot(int, object, float)
+    def _attack_done(self, job: int, result, seconds: float) -> None:
+        if job != self._attack_job:
+            return
+        self.result, self._result_key = result, self._attack_key
+        self.attack_finished.emit(result)
+
+    def export(self, out_dir: Path, stem: str) -> dict[str, Path]:
+        """Write the last result's files (ExportError propagates with a one-line message)."""
+        from advviewer.export import export_result
+
+        return export_result(self.result, out_dir, model=self.model, model_name=self.model_name, stem=stem)
+
+    @Slot()
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        ok = self._attacks.shutdown(timeout_ms)
+        return self._side.shutdown(timeout_ms) and ok

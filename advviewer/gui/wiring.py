@@ -1,0 +1,168 @@
+"""Signal connections between the panels and the Session: what happens when the user acts.
+
+Split from main_window.py to keep both short; every handler takes the window first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from advviewer.errors import AdvViewerError
+from advviewer.gui import dialogs
+from advviewer.gui.attack_panel import ANY, STEPS_PER_DECADE
+from advviewer.gui.session import FiniteDifferenceState, LiveState
+
+
+# --- live probabilities and gradient ---------------------------------------------------------
+
+def connect_live(w) -> None:
+    s = w.session
+    w.canvas.changed.connect(w._live_timer.start)
+    w._live_timer.timeout.connect(w.refresh_now)
+    s.live_updated.connect(lambda state: show_live(w, state))
+    s.fd_updated.connect(lambda state: show_finite_differences(w, state))
+    s.fd_failed.connect(lambda msg: w.gradient.show_pending(f"Finite differences failed: {msg}"))
+    w.gradient.class_changed.connect(lambda cls: s.set_gradient_choice(gradient_class=cls))
+    w.gradient.method_changed.connect(lambda method: s.set_gradient_choice(method=method))
+    w.model_picker.currentIndexChanged.connect(lambda i: w.select_model(w.model_picker.itemData(i)))
+    s.model_changed.connect(lambda name: w.results.mark_stale(f"The model changed to {Path(name).name}: run the attack again."))
+
+
+def show_live(w, state: LiveState) -> None:
+    w.inputs.show_input(state.input, state.predicted, float(state.probs[state.predicted]))
+    w.probabilities.set_probabilities(state.probs, w.session.target)
+    if w.session.gradient_method == "autograd":
+        w.gradient.show_gradient(state.gradient, state.input, state.gradient_class)
+    else:
+        w.gradient.show_pending("Finite differences: computing in the background…")
+    if w.session.result is None and w.results.result is not None and not w.session.attack_running():
+        w.results.mark_stale("The input changed: run the attack again (Ctrl+R).")
+    w.live_time.setText(f"live update {state.preprocess_ms + state.model_ms:.1f} ms "
+                        f"(framing {state.preprocess_ms:.1f} + model {state.model_ms:.1f})")
+
+
+def show_finite_differences(w, state: FiniteDifferenceState) -> None:
+    if not np.array_equal(state.input, w.session.input):
+        return  # an older input: a newer request is on its way
+    note = (f"Finite differences vs backprop: relative difference {state.relative_difference:.2%}, "
+            f"correlation {state.correlation:.5f} ({1e3 * state.seconds:.0f} ms)")
+    w.gradient.show_gradient(state.gradient, state.input, state.gradient_class, note)
+
+
+# --- the attack --------------------------------------------------------------------------------
+
+def connect_attack(w) -> None:
+    s, panel, a = w.session, w.attack, w.actions
+    panel.run_requested.connect(lambda: run_attack(w, minimal=False))
+    panel.minimal_requested.connect(lambda: run_attack(w, minimal=True))
+    panel.cancel_requested.connect(s.cancel_attack)
+    panel.c_dragged.connect(lambda c: run_attack(w, minimal=False, warm=True))
+    panel.target_changed.connect(lambda t: s.set_target(None if t == ANY else t))
+    a["run"].triggered.connect(panel.run_requested)
+    a["find_minimal_c"].triggered.connect(panel.minimal_requested)
+    a["cancel"].triggered.connect(panel.cancel_requested)
+    a["c_smaller"].triggered.connect(lambda: panel.slider.setValue(panel.slider.value() - STEPS_PER_DECADE // 4))
+    a["c_larger"].triggered.connect(lambda: panel.slider.setValue(panel.slider.value() + STEPS_PER_DECADE // 4))
+    s.attack_started.connect(lambda text: panel.set_running(True, text))
+    s.attack_progress.connect(lambda p: panel.show_status(
+        f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f} · p(target) = {p.target_prob:.2f}"))
+    s.attack_finished.connect(lambda result: attack_finished(w, result))
+    s.attack_failed.connect(lambda msg: attack_stopped(w, f"The attack failed: {msg}", error=True))
+    s.attack_cancelled.connect(lambda: attack_stopped(w, "Cancelled."))
+
+
+def run_attack(w, minimal: bool, warm: bool = False) -> None:
+    if w.session.model is None:
+        return
+    if w._live_timer.isActive():
+        w.refresh_now()  # attack what is on the canvas now
+    w.session.run_attack(None if minimal else w.attack.c, warm=warm)
+
+
+def attack_finished(w, result) -> None:
+    verdict = "fooled the model" if result.success else "did not fool the model"
+    w.attack.set_running(False, f"Done: {verdict} ({result.iterations} iterations, {result.seconds:.2f} s).")
+    w.attack.set_c(result.c)
+    w.results.show_result(result, w.session.input)
+    w.probabilities.set_probabilities(w.session.live.probs if w.session.live else None, w.session.target)
+    w.attack_time.setText(f"attack {result.seconds:.2f} s, {result.iterations} iterations")
+
+
+def attack_stopped(w, text: str, error: bool = False) -> None:
+    w.attack.set_running(False, text)
+    if error:
+        w.message.show_message(text)
+
+
+# --- files, samples, models, export, about ---------------------------------------------------
+
+def connect_files(w) -> None:
+    a, c = w.actions, w.canvas
+    a["open_image"].triggered.connect(lambda: open_image(w))
+    a["samples"].triggered.connect(lambda: open_gallery(w))
+    a["open_model"].triggered.connect(lambda: open_model(w))
+    a["export"].triggered.connect(lambda: export_all(w))
+    a["quit"].triggered.connect(w.close)
+    a["about"].triggered.connect(lambda: dialogs.show_about(w, w.session.model_name))
+    w.results.export_requested.connect(lambda: export_all(w))
+    a["undo"].triggered.connect(c.undo)
+    a["redo"].triggered.connect(c.redo)
+    a["clear"].triggered.connect(c.clear)
+    a["eraser"].toggled.connect(w.inputs.eraser.setChecked)
+    w.inputs.eraser.toggled.connect(a["eraser"].setChecked)
+    a["brush_smaller"].triggered.connect(lambda: w.inputs.brush.setValue(w.inputs.brush.value() - 3))
+    a["brush_larger"].triggered.connect(lambda: w.inputs.brush.setValue(w.inputs.brush.value() + 3))
+
+
+def open_image(w) -> None:
+    path = dialogs.choose_image(w, w.settings.get("open_folder"))
+    if path is not None:
+        w.settings.set("open_folder", str(path.parent))
+        w.open_path(path)
+
+
+def open_model(w) -> None:
+    path = dialogs.choose_model(w, w.settings.get("model_folder"))
+    if path is not None:
+        w.settings.set("model_folder", str(path.parent))
+        w.select_model(str(path))
+
+
+def open_gallery(w) -> None:
+    from advviewer.data.bundled import load_bundled
+    from advviewer.gui.gallery import GalleryDialog
+
+    images, labels = load_bundled()
+    gallery = GalleryDialog(images, labels, w)
+    gallery.picked.connect(lambda image, label, k: (w.canvas.set_picture(image),
+                                                     w.statusBar().showMessage(f"Sample #{k}, labelled {label}", 8000)))
+    gallery.open()
+    w.gallery = gallery  # kept so tests (and a second open) can reach it
+
+
+def default_stem(w) -> str:
+    r = w.session.result
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(w.session.model_name).stem or "model")
+    return f"{model}_{r.original_class}to{r.adversarial_class}_c{r.c:.3g}"
+
+
+def export_all(w, folder: Path | None = None) -> dict | None:
+    """Write every file of the last result into ``folder`` (asked for if None)."""
+    if w.session.result is None:
+        w.message.show_message("Nothing to export yet: run an attack first (Ctrl+R).", "info")
+        return None
+    if folder is None:
+        folder = dialogs.choose_folder(w, w.settings.get("export_folder"))
+        if folder is None:
+            return None
+    try:
+        written = w.session.export(folder, default_stem(w))
+    except AdvViewerError as exc:
+        w.message.show_message(f"Export failed, nothing was written: {exc}")
+        return None
+    w.settings.set("export_folder", str(folder))
+    w.message.show_message(f"Exported {len(written)} files to {folder}: " + ", ".join(p.name for p in written.values()), "info")
+    return written
