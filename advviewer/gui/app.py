@@ -32,6 +32,12 @@ def seconds_since_launch() -> float | None:
         return None
 
 
+def _log_shown() -> None:
+    shown = seconds_since_launch()
+    if shown is not None:
+        log.info("window shown %.2f s after launch", shown)
+
+
 def qt_binding_problem() -> str | None:
     """A message if this PySide6 build corrupts reference counts (6.12.0 on Python 3.11), else None.
 
@@ -88,6 +94,7 @@ def _screenshot(window, args) -> int:
     window.show()
     for _ in range(3):
         QApplication.processEvents()
+    _log_shown()
     path = Path(args.screenshot)
     if not window.grab().save(str(path)):
         print(f"advviewer: could not write the screenshot {path}", file=sys.stderr)
@@ -133,7 +140,5 @@ def run(args) -> int:
     if args.gui_image is not None:
         window.open_path(Path(args.gui_image))
     window.show()
-    shown = seconds_since_launch()
-    if shown is not None:
-        log.info("window shown %.2f s after launch", shown)
+    _log_shown()
     return app.exec()

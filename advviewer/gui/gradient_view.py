@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QCheckBox, QComboBox, QGridLayout, QLabel, QRadioButton, QWidget
 
 from advviewer.gui.map_view import MapView
+from advviewer.gui.outline import outline_segments
 
 PREDICTED, TARGET = -1, -2  # gradient class choices besides 0..9
 METHODS = (("autograd", "Backprop"), ("finite-difference", "Finite differences"))
@@ -26,8 +27,7 @@ class GradientView(QWidget):
         super().__init__(parent)
         self.map = MapView("gradient", "Input gradient heatmap", signed=True)
         self.map.setToolTip(EXPLAIN)
-        self._outline = pg.IsocurveItem(level=0.5, pen=pg.mkPen(20, 20, 20, width=1.5), axisOrder="row-major")
-        self._outline.setPos(0.5, 0.5)  # isocurve points are pixel centres
+        self._outline = pg.PlotCurveItem(pen=pg.mkPen(20, 20, 20, width=1.5), connect="pairs", antialias=True)
         self.map.view.addItem(self._outline)
 
         self.class_box = QComboBox(objectName="gradient_class")
@@ -55,9 +55,10 @@ class GradientView(QWidget):
         self.overlay = QCheckBox("outline the digit", objectName="gradient_overlay")
         self.overlay.setAccessibleName("Outline the digit on the gradient")
         self.overlay.setChecked(True)
-        self.overlay.toggled.connect(self._outline.setVisible)
+        self.overlay.toggled.connect(self._show_outline)
         self.overlay.toggled.connect(self.overlay_changed)
 
+        self._digit: np.ndarray | None = None
         self.info = QLabel(objectName="gradient_info")
         self.info.setAccessibleName("Gradient details")
         self.info.setWordWrap(True)
@@ -72,6 +73,11 @@ class GradientView(QWidget):
         layout.addWidget(self.method_buttons["finite-difference"], 2, 2, 1, 2)
         layout.addWidget(self.info, 3, 0, 1, 4)
         layout.setRowStretch(0, 1)
+
+    def _show_outline(self, on: bool) -> None:
+        self._outline.setVisible(on)
+        if on and self._digit is not None:
+            self._outline.setData(*outline_segments(self._digit))
 
     @property
     def gradient_class(self) -> int:
@@ -89,8 +95,10 @@ class GradientView(QWidget):
 
     def show_gradient(self, gradient: np.ndarray, digit: np.ndarray, cls: int, note: str = "") -> None:
         limit = self.map.set_signed(gradient)
-        self._outline.setData(np.asarray(digit, dtype=np.float32))
-        text = f"d loss(class {cls}) / d pixel, scale ±{limit:.2g}"
+        if self.overlay.isChecked():
+            self._outline.setData(*outline_segments(digit))
+        self._digit = digit
+        text = f"d loss(class {cls}) / d pixel: largest |g| = {float(np.abs(gradient).max()):.2g}"
         self.info.setText(text + (f"<br>{note}" if note else ""))
 
     def show_pending(self, text: str) -> None:

@@ -22,6 +22,22 @@ def configure_pyqtgraph() -> None:
         _configured = True
 
 
+NICE = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0)
+
+
+def nice_limit(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 5, 7 x 10^k at or above ``value``.
+
+    A colour bar on such round limits is easy to read, and its axis is redrawn only when the
+    limit changes, not on every stroke.
+    """
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    exponent = np.floor(np.log10(value))
+    mantissa = value / 10**exponent
+    return float(next(n for n in NICE if n >= mantissa - 1e-9) * 10**exponent)
+
+
 def diverging_colormap() -> pg.ColorMap:
     return pg.colormap.get("CET-D1")
 
@@ -59,15 +75,16 @@ class MapView(pg.GraphicsLayoutWidget):
         self.image.setImage(np.asarray(image, dtype=np.float32), autoLevels=False, levels=(0.0, 1.0))
 
     def set_signed(self, values: np.ndarray, limit: float | None = None) -> float:
-        """A signed map with levels (-limit, limit); default limit max|values|. Returns the limit."""
+        """A signed map with levels (-limit, limit); default: max|values| rounded up to a nice number."""
         values = np.asarray(values, dtype=np.float32)
         if limit is None:
-            limit = float(np.abs(values).max())
+            limit = nice_limit(float(np.abs(values).max()))
         limit = limit if np.isfinite(limit) and limit > 0 else 1.0
         self.limit = limit
         self.image.setImage(values, autoLevels=False)
         if self.bar is not None:
-            self.bar.setLevels((-limit, limit))
+            if tuple(self.bar.levels()) != (-limit, limit):  # the bar's axis is redrawn only on a change
+                self.bar.setLevels((-limit, limit))
         else:
             self.image.setLevels((-limit, limit))
         return limit

@@ -60,11 +60,12 @@ class ProbabilityPlot(pg.PlotWidget):
         pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]
         self._bars.setOpts(height=self.probabilities, brushes=brushes, pens=pens)
         for i, p in enumerate(self.probabilities):
-            text = "" if probs is None else (f"{p:.2f}" if p >= 0.005 else ("0" if p < 5e-5 else f"{p:.0e}"))
+            text = f"{p:.2f}" if probs is not None and p >= 0.005 else ""  # tiny values would only clutter
             inside = p > INSIDE
             key = f"{text}|{inside}"
             if key != self._shown[i]:
                 self._shown[i] = key
                 self._labels[i].setText(text, color=(255, 255, 255) if inside else (30, 30, 30))
                 self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
-            self._labels[i].setPos(i, float(p) - 0.01 if inside else float(p) + 0.01)
+            if text:
+                self._labels[i].setPos(i, float(p) - 0.01 if inside else float(p) + 0.01)
