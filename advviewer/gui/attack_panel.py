@@ -7,6 +7,8 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QProgressBar, QPushButton, QSlider, QWidget
 
+from advviewer.gui.c_plot import CPlot
+
 ANY = -1  # target choice: any class but the original (untargeted)
 STEPS_PER_DECADE = 20
 
@@ -100,6 +102,9 @@ class AttackPanel(QWidget):
         layout.addWidget(self.c_label, 1, 4)
         layout.addWidget(self.progress, 2, 0, 1, 5)
         layout.addWidget(self.status, 3, 0, 1, 5)
+        self.c_plot = CPlot()
+        layout.addWidget(self.c_plot, 4, 0, 1, 5)
+        layout.setRowStretch(4, 1)
         self.set_c(1.0)
 
     @property
@@ -119,10 +124,12 @@ class AttackPanel(QWidget):
         self.slider.setValue(c_to_position(c))
         self.slider.blockSignals(False)
         self.c_label.setText(f"c = {format_c(c)}")
+        self.c_plot.set_cursor(c)
 
     def _slider_moved(self, position: int) -> None:
         c = position_to_c(position)
         self.c_label.setText(f"c = {format_c(c)}")
+        self.c_plot.set_cursor(c)
         self.c_dragged.emit(c)
 
     def set_running(self, running: bool, text: str = "") -> None:

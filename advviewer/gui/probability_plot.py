@@ -30,7 +30,7 @@ class ProbabilityPlot(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
         item.setXRange(-0.6, 9.6, padding=0)
-        item.setYRange(0.0, 1.0, padding=0)
+        item.setYRange(0.0, 1.04, padding=0)  # a little headroom so the 1 tick and a top label show
         item.setLabel("left", "probability")
         item.setLabel("bottom", "class")
         item.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
@@ -68,4 +68,4 @@ class ProbabilityPlot(pg.PlotWidget):
                 self._labels[i].setText(text, color=(255, 255, 255) if inside else (30, 30, 30))
                 self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
             if text:
-                self._labels[i].setPos(i, float(p) - 0.01 if inside else float(p) + 0.01)
+                self._labels[i].setPos(i, float(p) - 0.015 if inside else float(p) + 0.01)

@@ -76,8 +76,9 @@ class Session(QObject):
         self.gradient_class = PREDICTED
         self.gradient_method = "autograd"
         self.target: int | None = None  # attack target, None: any other class
+        self.last_c: float | None = None  # the c of the last attack request, None: minimal c
         self.result = None  # the last AttackResult for the current input and model
-        self._result_key: tuple | None = None
+        self.result_key: tuple | None = None  # (input version, model, target) it was made for
         self._attack_job = 0
         self._attack_key: tuple | None = None
         self._fd_job = 0
@@ -103,11 +104,14 @@ class Session(QObject):
     def set_model(self, name_or_path: str | Path) -> None:
         """Load a zoo model or a model file (ModelLoadError propagates) and re-evaluate."""
         model = load_model(name_or_path)
+        rerun = self.result is not None or self.attack_running()
         self.cancel_attack()
         self.model, self.model_name = model, str(name_or_path)
         self.result = None
         self.model_changed.emit(self.model_name)
         self.evaluate()
+        if rerun:  # the results shown were for the old model: attack again the same way
+            self.run_attack(self.last_c)
 
     def set_picture(self, picture: np.ndarray, exact: np.ndarray | None = None) -> None:
         """New input from the canvas: ``exact`` (28x28) if known, else ``picture`` is framed."""
@@ -193,8 +197,9 @@ class Session(QObject):
         from advviewer.attack import lbfgs_attack
 
         model, x, target = self.model, self.input.copy(), self.target
-        key = (self.input_version, self.model_name, target)
-        warm_start = self.result if warm and self.result is not None and self._result_key == key else None
+        key = self.current_key()
+        self.last_c = c
+        warm_start = self.result if warm and self.result is not None and self.result_key == key else None
         goal = "any other class" if target is None else f"class {target}"
         self._pending_description = (f"Searching the minimal c towards {goal}…" if c is None else f"Attacking towards {goal} at c = {c:.3g}…")
 
@@ -204,6 +209,10 @@ class Session(QObject):
 
         self._attack_key = key
         self._attack_job = self._attacks.submit(job)
+
+    def current_key(self) -> tuple:
+        """What an attack result depends on: (input version, model, target)."""
+        return (self.input_version, self.model_name, self.target)
 
     def cancel_attack(self) -> None:
         if self._attacks.is_busy():
@@ -236,7 +245,7 @@ class Session(QObject):
     def _attack_done(self, job: int, result, seconds: float) -> None:
         if job != self._attack_job:
             return
-        self.result, self._result_key = result, self._attack_key
+        self.result, self.result_key = result, self._attack_key
         self.attack_finished.emit(result)
 
     def export(self, out_dir: Path, stem: str) -> dict[str, Path]:

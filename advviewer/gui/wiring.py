@@ -28,7 +28,6 @@ def connect_live(w) -> None:
     w.gradient.class_changed.connect(lambda cls: s.set_gradient_choice(gradient_class=cls))
     w.gradient.method_changed.connect(lambda method: s.set_gradient_choice(method=method))
     w.model_picker.currentIndexChanged.connect(lambda i: w.select_model(w.model_picker.itemData(i)))
-    s.model_changed.connect(lambda name: w.results.mark_stale(f"The model changed to {Path(name).name}: run the attack again."))
 
 
 def show_live(w, state: LiveState) -> None:
@@ -38,10 +37,22 @@ def show_live(w, state: LiveState) -> None:
         w.gradient.show_gradient(state.gradient, state.input, state.gradient_class)
     else:
         w.gradient.show_pending("Finite differences: computing in the background…")
-    if w.session.result is None and w.results.result is not None and not w.session.attack_running():
-        w.results.mark_stale("The input changed: run the attack again (Ctrl+R).")
+    s = w.session
+    key = s.current_key()
+    if w.attack.c_plot.key not in (None, key):
+        w.attack.c_plot.clear_points()  # its runs were on another input, model or target
+    if w.results.result is not None and s.result_key != key and not s.attack_running():
+        w.results.mark_stale(stale_reason(s.result_key, key))
     w.live_time.setText(f"live update {state.preprocess_ms + state.model_ms:.1f} ms "
                         f"(framing {state.preprocess_ms:.1f} + model {state.model_ms:.1f})")
+
+
+def stale_reason(old: tuple | None, new: tuple) -> str:
+    if old is None or old[0] != new[0]:
+        return "The input changed: run the attack again (Ctrl+R)."
+    if old[1] != new[1]:
+        return f"The model changed to {Path(new[1]).name}: run the attack again (Ctrl+R)."
+    return "The target changed: run the attack again (Ctrl+R)."
 
 
 def show_finite_differences(w, state: FiniteDifferenceState) -> None:
@@ -66,7 +77,7 @@ def connect_attack(w) -> None:
     a["cancel"].triggered.connect(panel.cancel_requested)
     a["c_smaller"].triggered.connect(lambda: panel.slider.setValue(panel.slider.value() - STEPS_PER_DECADE // 4))
     a["c_larger"].triggered.connect(lambda: panel.slider.setValue(panel.slider.value() + STEPS_PER_DECADE // 4))
-    s.attack_started.connect(lambda text: panel.set_running(True, text))
+    s.attack_started.connect(lambda text: attack_started(w, text))
     s.attack_progress.connect(lambda p: panel.show_status(
         f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f} · p(target) = {p.target_prob:.2f}"))
     s.attack_finished.connect(lambda result: attack_finished(w, result))
@@ -82,10 +93,17 @@ def run_attack(w, minimal: bool, warm: bool = False) -> None:
     w.session.run_attack(None if minimal else w.attack.c, warm=warm)
 
 
+def attack_started(w, text: str) -> None:
+    w.attack.set_running(True, text)
+    if w.results.result is not None and w.session.result_key != w.session.current_key():
+        w.results.mark_stale(f"{stale_reason(w.session.result_key, w.session.current_key()).split(':')[0]}: attacking again…")
+
+
 def attack_finished(w, result) -> None:
     verdict = "fooled the model" if result.success else "did not fool the model"
     w.attack.set_running(False, f"Done: {verdict} ({result.iterations} iterations, {result.seconds:.2f} s).")
     w.attack.set_c(result.c)
+    w.attack.c_plot.add(w.session.result_key, result.c, result.l2, result.success)
     w.results.show_result(result, w.session.input)
     w.probabilities.set_probabilities(w.session.live.probs if w.session.live else None, w.session.target)
     w.attack_time.setText(f"attack {result.seconds:.2f} s, {result.iterations} iterations")

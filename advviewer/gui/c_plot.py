@@ -1,0 +1,78 @@
+"""What c does, as a picture: every attack run on this input as a point (c, ||r||), green if it fooled the model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize
+
+from advviewer.gui.map_view import configure_pyqtgraph
+
+FOOLED = pg.mkBrush(26, 127, 55)
+NOT_FOOLED = pg.mkBrush(180, 35, 24)
+
+
+class CPlot(pg.PlotWidget):
+    """||r||_2 against c (log scale) for the runs on the current input, model and target."""
+
+    def __init__(self, parent=None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName("c_plot")
+        self.setAccessibleName("Perturbation size against c")
+        self.setToolTip("Each dot is one attack on this digit: its c and the size of its perturbation.\n"
+                        "Green: the model was fooled. Red: it was not. The line marks the slider's c.\n"
+                        "Larger c pushes harder: the perturbation grows until the model gives in.")
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        item.setLogMode(x=True, y=False)
+        item.setLabel("bottom", "c")
+        item.setLabel("left", "‖r‖₂")
+        item.showGrid(x=True, y=True, alpha=0.2)
+        item.setTitle("<span style='font-size:9pt'>each run on this digit: "
+                      "<span style='color:#1a7f37'>● fooled</span> &nbsp;<span style='color:#b42318'>● not fooled</span></span>")
+        self._dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(40, 40, 40, width=0.5))
+        item.addItem(self._dots)
+        self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        item.addItem(self._cursor)
+        self._points: list[tuple[float, float, bool]] = []
+        self._key = None
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 150)
+
+    def add(self, key, c: float, l2: float, fooled: bool) -> None:
+        """Add one run; a new ``key`` (input, model, target) starts a fresh plot."""
+        if key != self._key:
+            self._key, self._points = key, []
+        if c > 0 and math.isfinite(c) and math.isfinite(l2):
+            self._points.append((c, l2, fooled))
+        self._redraw()
+
+    @property
+    def key(self):
+        return self._key
+
+    def clear_points(self) -> None:
+        self._key, self._points = None, []
+        self._redraw()
+
+    def set_cursor(self, c: float) -> None:
+        self._cursor.setValue(math.log10(max(c, 1e-12)))
+
+    @property
+    def points(self) -> list[tuple[float, float, bool]]:
+        return list(self._points)
+
+    def _redraw(self) -> None:
+        if not self._points:
+            self._dots.setData([], [])
+            return
+        c, l2, fooled = (np.array(v) for v in zip(*self._points))
+        self._dots.setData(x=np.log10(c), y=l2, brush=[FOOLED if f else NOT_FOOLED for f in fooled])
+        lo, hi = np.log10(c.min()) - 0.5, np.log10(c.max()) + 0.5
+        self.getPlotItem().setRange(xRange=(lo, hi), yRange=(0.0, max(float(l2.max()) * 1.15, 1e-3)), padding=0)
