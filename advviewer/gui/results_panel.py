@@ -83,6 +83,13 @@ class ResultsPanel(QWidget):
             self.summary.setText(f"<i>{message}</i>")
             self.export_button.setEnabled(False)
 
+    def show_iterate(self, adversarial: np.ndarray, original: np.ndarray) -> None:
+        """The attack's current image while it runs, so the user sees the perturbation form."""
+        self.views["original"].set_gray(original)
+        self.views["adversarial"].set_gray(adversarial)
+        r = np.asarray(adversarial, dtype=np.float32) - original
+        self.views["perturbation"].set_signed(r, None if self.magnify.isChecked() else 1.0)
+
     def show_result(self, result, original: np.ndarray) -> None:
         self.result = result
         self.views["original"].set_gray(original)
@@ -94,7 +101,7 @@ class ResultsPanel(QWidget):
         colour = "#1a7f37" if result.success else "#b42318"
         self.class_labels["adversarial"].setText(
             f"model sees <b><span style='color:{colour}'>{result.adversarial_class}</span></b> ({p1[result.adversarial_class]:.1%})")
-        goal = "any other class" if result.target is None else f"class {result.target}"
+        goal = "any other class" if getattr(result, "untargeted", False) else f"class {result.target}"
         verdict = (f"<b style='color:{colour}'>{'Fooled' if result.success else 'Not fooled'}</b> "
                    f"({result.original_class} → {result.adversarial_class}, goal: {goal}).")
         self.summary.setText(

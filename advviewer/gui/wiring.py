@@ -78,8 +78,7 @@ def connect_attack(w) -> None:
     a["c_smaller"].triggered.connect(lambda: panel.slider.setValue(panel.slider.value() - STEPS_PER_DECADE // 4))
     a["c_larger"].triggered.connect(lambda: panel.slider.setValue(panel.slider.value() + STEPS_PER_DECADE // 4))
     s.attack_started.connect(lambda text: attack_started(w, text))
-    s.attack_progress.connect(lambda p: panel.show_status(
-        f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f} · p(target) = {p.target_prob:.2f}"))
+    s.attack_progress.connect(lambda p: attack_progress(w, p))
     s.attack_finished.connect(lambda result: attack_finished(w, result))
     s.attack_failed.connect(lambda msg: attack_stopped(w, f"The attack failed: {msg}", error=True))
     s.attack_cancelled.connect(lambda: attack_stopped(w, "Cancelled."))
@@ -97,6 +96,12 @@ def attack_started(w, text: str) -> None:
     w.attack.set_running(True, text)
     if w.results.result is not None and w.session.result_key != w.session.current_key():
         w.results.mark_stale(f"{stale_reason(w.session.result_key, w.session.current_key()).split(':')[0]}: attacking again…")
+
+
+def attack_progress(w, p) -> None:
+    w.attack.show_status(f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f} · p(target) = {p.target_prob:.2f}")
+    if getattr(p, "adversarial", None) is not None:
+        w.results.show_iterate(p.adversarial, w.session.input)
 
 
 def attack_finished(w, result) -> None:

@@ -1,0 +1,130 @@
+"""The window as a whole: names for tools, shortcuts, remembered choices, the screenshot mode."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPointingDevice, QTabletEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QApplication, QComboBox, QGraphicsView, QWidget
+
+REQUIRED = ["canvas", "input_preview", "probabilities", "gradient", "model", "target", "c_slider", "run", "cancel",
+            "find_minimal_c", "original", "perturbation", "adversarial", "export"]
+
+
+def test_required_object_names_exist_once(window):
+    for name in REQUIRED:
+        found = window.findChildren(QWidget, name)
+        assert len(found) == 1, name
+        assert found[0].accessibleName(), name
+
+
+def test_every_control_has_an_object_name_and_accessible_name(window):
+    controls = [w for w in window.findChildren(QWidget)
+                if isinstance(w, (QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView)) and w.isVisibleTo(window)
+                and not w.objectName().startswith("qt_") and type(w).__name__ not in ("QToolBarExtension", "QScrollBar")]
+    assert len(controls) > 25
+    unnamed = [f"{type(w).__name__} {w.objectName()!r} {getattr(w, 'text', lambda: '')()!r}" for w in controls
+               if not w.objectName() or not (w.accessibleName() or getattr(w, "text", lambda: "")())]
+    assert not unnamed
+
+
+def test_keyboard_shortcuts(window, qtbot, draw):
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    window.canvas.clear()
+    draw(window.canvas, [(0.5, 0.2), (0.5, 0.8)])
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not window.canvas.to_array().any()
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.canvas.to_array().any()
+    QTest.keyClick(window, Qt.Key.Key_Delete)
+    assert not window.canvas.to_array().any()
+    size = window.inputs.brush.value()
+    QTest.keyClick(window, Qt.Key.Key_BracketRight)
+    assert window.inputs.brush.value() > size
+    QTest.keyClick(window, Qt.Key.Key_E)
+    assert window.canvas.eraser and window.inputs.eraser.isChecked()
+
+
+def test_choices_are_remembered_between_runs(make_window, qtbot):
+    first = make_window()
+    first.select_model("fc100-100-10")
+    first.inputs.brush.setValue(31)
+    first.attack.set_target(5)
+    first.attack.slider.setValue(first.attack.slider.value() + 7)
+    c = first.attack.c
+    first.gradient.class_box.setCurrentIndex(first.gradient.class_box.findData(2))
+    first.results.magnify.setChecked(False)
+    first.settings.set("export_folder", "/tmp/somewhere")
+    first.move(40, 30)
+    first.close()
+    assert first.settings.geometry()[0] is not None
+
+    second = make_window()
+    assert second.session.model_name == "fc100-100-10"
+    assert second.model_picker.currentData() == "fc100-100-10"
+    assert second.inputs.brush.value() == 31 and second.canvas.brush_size == 31
+    assert second.attack.target == 5 and second.session.target == 5
+    assert second.attack.c == pytest.approx(c)
+    assert second.gradient.gradient_class == 2 and second.session.gradient_class == 2
+    assert not second.results.magnify.isChecked()
+    assert second.settings.get("export_folder") == "/tmp/somewhere"
+    # the geometry is saved and restored too (the offscreen screen is 800x800, so Qt moves and clamps it)
+
+
+def test_a_remembered_model_that_is_gone_falls_back_to_cnn(make_window, tmp_path):
+    from advviewer.gui.settings import Settings
+
+    Settings().set("model", str(tmp_path / "deleted.pt"))
+    window = make_window()
+    assert window.session.model_name == "cnn"
+    assert "using cnn instead" in window.message.text
+
+
+def test_tablet_pressure_widens_the_stroke(window):
+    canvas = window.canvas
+    pen = QPointingDevice("test pen", 7, QPointingDevice.DeviceType.Stylus, QPointingDevice.PointerType.Pen,
+                          QPointingDevice.Capability.Position | QPointingDevice.Capability.Pressure, 1, 3)
+
+    def pen_stroke(pressure: float) -> int:
+        canvas.clear()
+        for kind, y in ((QTabletEvent.Type.TabletPress, 0.2), (QTabletEvent.Type.TabletMove, 0.5), (QTabletEvent.Type.TabletMove, 0.8),
+                        (QTabletEvent.Type.TabletRelease, 0.8)):
+            pos = QPointF(canvas.width() / 2, canvas.height() * y)
+            event = QTabletEvent(kind, pen, pos, canvas.mapToGlobal(pos), pressure, 0, 0, 0, 0, 0,
+                                 Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton,
+                                 Qt.MouseButton.NoButton if kind == QTabletEvent.Type.TabletRelease else Qt.MouseButton.LeftButton)
+            QApplication.sendEvent(canvas, event)
+        return int((canvas.to_array() > 127).sum())
+
+    light, firm = pen_stroke(0.1), pen_stroke(1.0)
+    assert light > 0 and firm > 1.5 * light
+
+
+def test_screenshot_command(tmp_path):
+    """`advviewer --screenshot` builds the window offscreen, opens the image, saves a PNG and exits."""
+    digit = tmp_path / "digit.png"
+    Image.fromarray(np.pad(np.full((40, 12), 255, np.uint8), 30)).save(digit)
+    shot = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    out = subprocess.run([sys.executable, "-m", "advviewer", "--screenshot", str(shot), "--image", str(digit), "--model", "fc10-1e-2"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    with Image.open(shot) as image:
+        assert image.width > 1000 and image.height > 700
+
+
+def test_screenshot_command_refuses_a_bad_image(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("no image here")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    out = subprocess.run([sys.executable, "-m", "advviewer", "--screenshot", str(tmp_path / "s.png"), "--image", str(bad)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2
+    assert "not an image" in out.stderr
+    assert not (tmp_path / "s.png").exists()
