@@ -73,6 +73,12 @@ def _wait_for_attack(window) -> str:
     s.attack_cancelled.connect(lambda: done("the attack was cancelled"))
     QTimer.singleShot(ATTACK_TIMEOUT_MS, loop.quit)
     loop.exec()
+    if not outcome["error"]:  # let the follow-up runs (the c-vs-|r| curve) finish too
+        poll = QTimer(interval=20)
+        poll.timeout.connect(lambda: s.attack_running() or loop.quit())
+        poll.start()
+        loop.exec()
+        poll.stop()
     return outcome["error"]
 
 

@@ -30,8 +30,10 @@ class CPlot(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
         item.setLogMode(x=True, y=False)
-        item.setLabel("bottom", "c")
+        item.setLabel("bottom", "c (log scale)")
         item.setLabel("left", "‖r‖₂")
+        for side in ("bottom", "left"):
+            item.getAxis(side).enableAutoSIPrefix(False)
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setTitle("<span style='font-size:9pt'>each run on this digit: "
                       "<span style='color:#1a7f37'>● fooled</span> &nbsp;<span style='color:#b42318'>● not fooled</span></span>")
@@ -74,5 +76,8 @@ class CPlot(pg.PlotWidget):
             return
         c, l2, fooled = (np.array(v) for v in zip(*self._points))
         self._dots.setData(x=np.log10(c), y=l2, brush=[FOOLED if f else NOT_FOOLED for f in fooled])
-        lo, hi = np.log10(c.min()) - 0.5, np.log10(c.max()) + 0.5
+        lo, hi = int(np.floor(np.log10(c.min()) - 0.3)), int(np.ceil(np.log10(c.max()) + 0.3))  # whole decades
         self.getPlotItem().setRange(xRange=(lo, hi), yRange=(0.0, max(float(l2.max()) * 1.15, 1e-3)), padding=0)
+        decades = [(k, f"{10.0 ** k:g}") for k in range(lo, hi + 1)]
+        minor = [(k + np.log10(m), "") for k in range(lo, hi) for m in range(2, 10)]
+        self.getPlotItem().getAxis("bottom").setTicks([decades, minor])

@@ -33,8 +33,9 @@ class DrawingCanvas(QWidget):
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._image = self._blank()
         self._exact: np.ndarray | None = None
-        self._undo: list[tuple[QImage, np.ndarray | None]] = []
-        self._redo: list[tuple[QImage, np.ndarray | None]] = []
+        self.source: str | None = None  # where a loaded picture came from (a file, a sample)
+        self._undo: list[tuple[QImage, np.ndarray | None, str | None]] = []
+        self._redo: list[tuple[QImage, np.ndarray | None, str | None]] = []
         self._last: QPointF | None = None
         self._stroke_erases = False
         self._hover: QPointF | None = None
@@ -63,13 +64,14 @@ class DrawingCanvas(QWidget):
         rows = np.frombuffer(ptr, dtype=np.uint8, count=self._image.sizeInBytes()).reshape(SIDE, self._image.bytesPerLine())
         return rows[:, :SIDE].copy()
 
-    def set_picture(self, input28: np.ndarray) -> None:
-        """Show a 28x28 model input (floats in [0, 1]) enlarged; undoable."""
+    def set_picture(self, input28: np.ndarray, source: str | None = None) -> None:
+        """Show a 28x28 model input (floats in [0, 1]) enlarged; undoable. ``source``: where it came from."""
         self._push_undo()
         small = np.ascontiguousarray((np.clip(input28, 0.0, 1.0) * 255).round().astype(np.uint8))
         qsmall = QImage(small.data, 28, 28, 28, QImage.Format.Format_Grayscale8)
         self._image = qsmall.scaled(SIDE, SIDE, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
         self._exact = np.array(input28, dtype=np.float32)
+        self.source = source
         self._after_edit()
 
     def clear(self) -> None:
@@ -82,18 +84,18 @@ class DrawingCanvas(QWidget):
 
     def undo(self) -> None:
         if self._undo:
-            self._redo.append((self._image, self._exact))
-            self._image, self._exact = self._undo.pop()
+            self._redo.append((self._image, self._exact, self.source))
+            self._image, self._exact, self.source = self._undo.pop()
             self._after_edit(clear_redo=False)
 
     def redo(self) -> None:
         if self._redo:
-            self._undo.append((self._image, self._exact))
-            self._image, self._exact = self._redo.pop()
+            self._undo.append((self._image, self._exact, self.source))
+            self._image, self._exact, self.source = self._redo.pop()
             self._after_edit(clear_redo=False)
 
     def _push_undo(self) -> None:
-        self._undo.append((self._image.copy(), self._exact))
+        self._undo.append((self._image.copy(), self._exact, self.source))
         del self._undo[:-UNDO_LIMIT]
 
     def _after_edit(self, clear_redo: bool = True) -> None:

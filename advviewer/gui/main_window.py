@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
     def refresh_now(self) -> None:
         """Evaluate the canvas now rather than on the next pass of the event loop."""
         self._live_timer.stop()
-        self.session.set_picture(self.canvas.to_array(), self.canvas.exact_input)
+        self.session.set_picture(self.canvas.to_array(), self.canvas.exact_input, self.canvas.source)
 
     def select_model(self, name_or_path: str, quiet: bool = False) -> bool:
         """Load a zoo model or model file; on failure keep the old one and say why (or raise if quiet)."""
@@ -181,8 +181,7 @@ class MainWindow(QMainWindow):
         except AdvViewerError as exc:
             self.message.show_message(f"Could not open the image: {exc}. Your drawing is unchanged.")
             return False
-        self.canvas.set_picture(image)
-        self.refresh_now()
+        self.show_sample(image, str(path))
         self.message.hide()
         self.statusBar().showMessage(f"Opened {path.name}", 8000)
         return True
@@ -197,7 +196,12 @@ class MainWindow(QMainWindow):
         else:
             images, labels = load_bundled()
             image = images[index]
-        self.canvas.set_picture(image.astype(np.float32) / 255.0)
+        self.show_sample(image.astype(np.float32) / 255.0, f"bundled MNIST digit ({'test split, first ' + str(first_of_class) if index is None else '#' + str(index)})")
+
+    def show_sample(self, image: np.ndarray, source: str) -> None:
+        """Put a loaded 28x28 input on the canvas and evaluate it now."""
+        self.canvas.set_picture(image, source)
+        self.refresh_now()
 
     # --- drag and drop ------------------------------------------------------------------------
 

@@ -15,14 +15,26 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
-from advviewer.gradients import input_gradient, predict_and_gradient
+from advviewer.gradients import predict_and_gradient
+from advviewer.gui.jobs import FiniteDifferenceState, attack_job, finite_difference_job, sweep_job
 from advviewer.gui.worker import JobWorker
 from advviewer.models import load_model
 from advviewer.preprocess import preprocess
 
 log = logging.getLogger(__name__)
 
+FINISHED_KEPT = 500  # results remembered for "Export all results"
 PREDICTED, TARGET = -1, -2  # gradient class choices besides 0..9 (as in gradient_view)
+
+
+@dataclass
+class FinishedAttack:
+    """A result with what is needed to export it later: the model it fooled and the input's source."""
+
+    result: object
+    model: object
+    model_name: str
+    source: str | None
 
 
 @dataclass
@@ -36,25 +48,6 @@ class LiveState:
     model_ms: float
 
 
-@dataclass
-class FiniteDifferenceState:
-    gradient: np.ndarray  # finite differences
-    autograd: np.ndarray  # backprop on the same input and class
-    gradient_class: int
-    input: np.ndarray
-    relative_difference: float  # ||fd - ag|| / ||ag||
-    correlation: float
-    seconds: float
-
-
-def _agreement(fd: np.ndarray, ag: np.ndarray) -> tuple[float, float]:
-    norm = float(np.linalg.norm(ag))
-    rel = float(np.linalg.norm(fd - ag)) / norm if norm > 0 else float(np.linalg.norm(fd))
-    denom = float(np.linalg.norm(fd)) * norm
-    corr = float((fd * ag).sum()) / denom if denom > 0 else 1.0
-    return rel, corr
-
-
 class Session(QObject):
     model_changed = Signal(str)
     live_updated = Signal(object)  # LiveState
@@ -65,6 +58,7 @@ class Session(QObject):
     attack_finished = Signal(object)  # AttackResult
     attack_failed = Signal(str)
     attack_cancelled = Signal()
+    sweep_finished = Signal(object, object)  # key (input version, model, target), [(c, l2, fooled), ...]
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,11 +71,15 @@ class Session(QObject):
         self.gradient_method = "autograd"
         self.target: int | None = None  # attack target, None: any other class
         self.last_c: float | None = None  # the c of the last attack request, None: minimal c
+        self.source: str | None = None  # where the input came from (a file, a sample), for the JSON record
+        self.finished: list[FinishedAttack] = []  # every result of this session, oldest first
         self.result = None  # the last AttackResult for the current input and model
         self.result_key: tuple | None = None  # (input version, model, target) it was made for
         self._attack_job = 0
         self._attack_key: tuple | None = None
         self._fd_job = 0
+        self._sweep_job = 0
+        self._sweep_key: tuple | None = None
         self._pending_description = ""
         self._attacks = JobWorker("attack")
         self._side = JobWorker("finite differences")
@@ -97,7 +95,6 @@ class Session(QObject):
         app = QCoreApplication.instance()
         if app is not None:  # a window never closed must still not destroy running threads
             app.aboutToQuit.connect(self.shutdown)
-        self._pending_description = ""
 
     # --- model and input --------------------------------------------------------------------
 
@@ -113,8 +110,12 @@ class Session(QObject):
         if rerun:  # the results shown were for the old model: attack again the same way
             self.run_attack(self.last_c)
 
-    def set_picture(self, picture: np.ndarray, exact: np.ndarray | None = None) -> None:
-        """New input from the canvas: ``exact`` (28x28) if known, else ``picture`` is framed."""
+    def set_picture(self, picture: np.ndarray, exact: np.ndarray | None = None, source: str | None = None) -> None:
+        """New input from the canvas: ``exact`` (28x28) if known, else ``picture`` is framed.
+
+        ``source`` says where an exact input came from; a drawing has none.
+        """
+        self.source = source if exact is not None else "drawn on the canvas"
         t0 = time.perf_counter()
         x = exact if exact is not None else preprocess(picture)
         self._preprocess_ms = 1e3 * (time.perf_counter() - t0)
@@ -170,15 +171,8 @@ class Session(QObject):
     # --- finite differences -----------------------------------------------------------------
 
     def _request_finite_differences(self) -> None:
-        model, x, live = self.model, self.input.copy(), self.live
-
-        def job(cancel, report):
-            t0 = time.perf_counter()
-            fd = input_gradient(model, x, live.gradient_class, method="finite-difference")
-            rel, corr = _agreement(fd, live.gradient)
-            return FiniteDifferenceState(fd, live.gradient, live.gradient_class, x, rel, corr, time.perf_counter() - t0)
-
-        self._fd_job = self._side.submit(job)
+        live = self.live
+        self._fd_job = self._side.submit(finite_difference_job(self.model, self.input.copy(), live.gradient_class, live.gradient))
 
     @Slot(int, str)
     def _fd_error(self, job: int, message: str) -> None:
@@ -194,21 +188,18 @@ class Session(QObject):
 
     def run_attack(self, c: float | None, *, warm: bool = False) -> None:
         """Attack the current input at ``c`` (None: search the minimal c) in the background."""
-        from advviewer.attack import lbfgs_attack
-
-        model, x, target = self.model, self.input.copy(), self.target
         key = self.current_key()
         self.last_c = c
         warm_start = self.result if warm and self.result is not None and self.result_key == key else None
-        goal = "any other class" if target is None else f"class {target}"
+        goal = "any other class" if self.target is None else f"class {self.target}"
         self._pending_description = (f"Searching the minimal c towards {goal}…" if c is None else f"Attacking towards {goal} at c = {c:.3g}…")
-
-        def job(cancel, report):
-            return lbfgs_attack(model, x, target=target, c=c, untargeted=target is None, warm_start=warm_start,
-                                callback=report, cancel=cancel)
-
         self._attack_key = key
-        self._attack_job = self._attacks.submit(job)
+        self._attack_job = self._attacks.submit(attack_job(self.model, self.input.copy(), self.target, c, warm_start))
+
+    def sweep(self, found) -> None:
+        """Fixed-c runs around a found c for the c-vs-||r|| plot; any newer attack request cancels it."""
+        self._sweep_key = self.current_key()
+        self._sweep_job = self._attacks.submit(sweep_job(self.model, self.input.copy(), found))
 
     def current_key(self) -> tuple:
         """What an attack result depends on: (input version, model, target)."""
@@ -243,16 +234,27 @@ class Session(QObject):
 
     @Slot(int, object, float)
     def _attack_done(self, job: int, result, seconds: float) -> None:
+        if job == self._sweep_job and self._sweep_key == self.current_key():
+            self.sweep_finished.emit(self._sweep_key, result)
         if job != self._attack_job:
             return
         self.result, self.result_key = result, self._attack_key
+        self.finished.append(FinishedAttack(result, self.model, self.model_name, self.source))
+        del self.finished[:-FINISHED_KEPT]
         self.attack_finished.emit(result)
 
-    def export(self, out_dir: Path, stem: str) -> dict[str, Path]:
-        """Write the last result's files (ExportError propagates with a one-line message)."""
+    def current_item(self) -> FinishedAttack | None:
+        """The shown result if it still matches the input, model and target."""
+        if self.result is None or self.result_key != self.current_key() or not self.finished:
+            return None
+        return self.finished[-1]
+
+    @staticmethod
+    def export(item: FinishedAttack, out_dir: Path, stem: str) -> dict[str, Path]:
+        """Write a result's files (ExportError propagates with a one-line message)."""
         from advviewer.export import export_result
 
-        return export_result(self.result, out_dir, model=self.model, model_name=self.model_name, stem=stem)
+        return export_result(item.result, out_dir, model=item.model, model_name=item.model_name, stem=stem, source=item.source)
 
     @Slot()
     def shutdown(self, timeout_ms: int = 10_000) -> bool:

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from advviewer.errors import AdvViewerError
-from advviewer.gui import dialogs
+from advviewer.gui import dialogs, export_actions
 from advviewer.gui.attack_panel import ANY, STEPS_PER_DECADE
-from advviewer.gui.session import FiniteDifferenceState, LiveState
+from advviewer.gui.jobs import FiniteDifferenceState
+from advviewer.gui.session import LiveState
 
 
 # --- live probabilities and gradient ---------------------------------------------------------
@@ -41,7 +42,7 @@ def show_live(w, state: LiveState) -> None:
     key = s.current_key()
     if w.attack.c_plot.key not in (None, key):
         w.attack.c_plot.clear_points()  # its runs were on another input, model or target
-    if w.results.result is not None and s.result_key != key and not s.attack_running():
+    if w.results.result is not None and s.result_key != key:
         w.results.mark_stale(stale_reason(s.result_key, key))
     w.live_time.setText(f"live update {state.preprocess_ms + state.model_ms:.1f} ms "
                         f"(framing {state.preprocess_ms:.1f} + model {state.model_ms:.1f})")
@@ -80,6 +81,7 @@ def connect_attack(w) -> None:
     s.attack_started.connect(lambda text: attack_started(w, text))
     s.attack_progress.connect(lambda p: attack_progress(w, p))
     s.attack_finished.connect(lambda result: attack_finished(w, result))
+    s.sweep_finished.connect(lambda key, points: [w.attack.c_plot.add(key, *point) for point in points])
     s.attack_failed.connect(lambda msg: attack_stopped(w, f"The attack failed: {msg}", error=True))
     s.attack_cancelled.connect(lambda: attack_stopped(w, "Cancelled."))
 
@@ -112,6 +114,8 @@ def attack_finished(w, result) -> None:
     w.results.show_result(result, w.session.input)
     w.probabilities.set_probabilities(w.session.live.probs if w.session.live else None, w.session.target)
     w.attack_time.setText(f"attack {result.seconds:.2f} s, {result.iterations} iterations")
+    if result.mode == "minimal" and result.success:
+        w.session.sweep(result)  # draw how |r| and success change with c around the c found
 
 
 def attack_stopped(w, text: str, error: bool = False) -> None:
@@ -127,10 +131,11 @@ def connect_files(w) -> None:
     a["open_image"].triggered.connect(lambda: open_image(w))
     a["samples"].triggered.connect(lambda: open_gallery(w))
     a["open_model"].triggered.connect(lambda: open_model(w))
-    a["export"].triggered.connect(lambda: export_all(w))
+    a["export"].triggered.connect(lambda: export_actions.export_current(w))
+    a["export_all"].triggered.connect(lambda: export_actions.export_everything(w))
     a["quit"].triggered.connect(w.close)
     a["about"].triggered.connect(lambda: dialogs.show_about(w, w.session.model_name))
-    w.results.export_requested.connect(lambda: export_all(w))
+    w.results.export_requested.connect(lambda: export_actions.export_current(w))
     a["undo"].triggered.connect(c.undo)
     a["redo"].triggered.connect(c.redo)
     a["clear"].triggered.connect(c.clear)
@@ -160,32 +165,6 @@ def open_gallery(w) -> None:
 
     images, labels = load_bundled()
     gallery = GalleryDialog(images, labels, w)
-    gallery.picked.connect(lambda image, label, k: (w.canvas.set_picture(image),
-                                                     w.statusBar().showMessage(f"Sample #{k}, labelled {label}", 8000)))
+    gallery.picked.connect(lambda image, label, k: w.show_sample(image, f"bundled MNIST digit #{k} (labelled {label})"))
     gallery.open()
     w.gallery = gallery  # kept so tests (and a second open) can reach it
-
-
-def default_stem(w) -> str:
-    r = w.session.result
-    model = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(w.session.model_name).stem or "model")
-    return f"{model}_{r.original_class}to{r.adversarial_class}_c{r.c:.3g}"
-
-
-def export_all(w, folder: Path | None = None) -> dict | None:
-    """Write every file of the last result into ``folder`` (asked for if None)."""
-    if w.session.result is None:
-        w.message.show_message("Nothing to export yet: run an attack first (Ctrl+R).", "info")
-        return None
-    if folder is None:
-        folder = dialogs.choose_folder(w, w.settings.get("export_folder"))
-        if folder is None:
-            return None
-    try:
-        written = w.session.export(folder, default_stem(w))
-    except AdvViewerError as exc:
-        w.message.show_message(f"Export failed, nothing was written: {exc}")
-        return None
-    w.settings.set("export_folder", str(folder))
-    w.message.show_message(f"Exported {len(written)} files to {folder}: " + ", ".join(p.name for p in written.values()), "info")
-    return written

@@ -1,0 +1,104 @@
+"""Export from the window, read the files back; bad folders and a full disk leave nothing behind."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from advviewer.gui import export_actions
+
+ATTACK_TIMEOUT = 90_000
+
+
+def attack(window, qtbot, target):
+    window.attack.set_target(target)
+    with qtbot.waitSignal(window.session.attack_finished, timeout=ATTACK_TIMEOUT) as blocker:
+        window.attack.minimal_button.click()
+    qtbot.waitUntil(lambda: not window.session.attack_running(), timeout=ATTACK_TIMEOUT)  # the c sweep too
+    return blocker.args[0]
+
+
+def test_export_and_read_back(window, qtbot, tmp_path):
+    result = attack(window, qtbot, 3)
+    written = export_actions.export_current(window, tmp_path)
+    assert set(written) == {"adversarial_png", "adversarial_x10_png", "perturbation_png", "npy", "json"}
+    assert all(path.parent == tmp_path and path.exists() for path in written.values())
+    with Image.open(written["adversarial_png"]) as png:
+        assert png.size == (28, 28)
+        np.testing.assert_array_equal(np.asarray(png), np.round(result.adversarial * 255).astype(np.uint8))
+    with Image.open(written["adversarial_x10_png"]) as big:
+        assert big.size == (280, 280)
+    np.testing.assert_array_equal(np.load(written["npy"]), result.adversarial)
+    record = json.loads(written["json"].read_text())
+    assert record["model"] == "cnn" and len(record["weights_sha256"]) == 64
+    assert record["target"] == 3 and record["c"] == pytest.approx(result.c) and record["l2"] == pytest.approx(result.l2)
+    assert "png_fools_model" in record and len(record["adversarial_probs"]) == 10
+    assert "bundled MNIST" in record["image"]
+    assert window.message.kind == "info" and "Exported 5 files" in window.message.text
+    assert window.settings.get("export_folder") == str(tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_export_all_results_of_the_session(window, qtbot, tmp_path):
+    attack(window, qtbot, 3)
+    attack(window, qtbot, 5)
+    done = export_actions.export_everything(window, tmp_path / "all")
+    assert len(done) == len(window.session.finished) == 2
+    records = sorted((tmp_path / "all").glob("*.json"))
+    assert [json.loads(p.read_text())["target"] for p in records] == [3, 5]
+    assert records[0].name.startswith("001_cnn_7to3")
+
+
+def test_nothing_to_export_says_so(window, tmp_path):
+    assert export_actions.export_current(window, tmp_path) is None
+    assert "run an attack first" in window.message.text
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_folder_that_cannot_be_made(window, qtbot, tmp_path):
+    attack(window, qtbot, 3)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("a file where the folder should be")
+    canvas_before = window.canvas.to_array()
+    assert export_actions.export_current(window, blocker / "out") is None
+    assert window.message.kind == "error"
+    assert "Export failed, nothing was written" in window.message.text and "cannot write" in window.message.text
+    np.testing.assert_array_equal(window.canvas.to_array(), canvas_before)  # the drawing is kept
+    assert export_actions.export_current(window, tmp_path / "fine") is not None  # and the app goes on
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders anyway")
+def test_an_unwritable_folder(window, qtbot, tmp_path):
+    attack(window, qtbot, 3)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert export_actions.export_current(window, locked) is None
+        assert "cannot write" in window.message.text
+        assert not list(locked.iterdir())
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_full_disk(window, qtbot, tmp_path, monkeypatch):
+    """Every temporary file the export writes goes to /dev/full, which fails with ENOSPC."""
+    import advviewer.export
+
+    attack(window, qtbot, 3)
+    real_mkstemp = advviewer.export.tempfile.mkstemp
+
+    def full_disk_mkstemp(*args, **kwargs):
+        fd, path = real_mkstemp(*args, **kwargs)
+        os.close(fd)
+        return os.open("/dev/full", os.O_WRONLY), path
+
+    monkeypatch.setattr(advviewer.export.tempfile, "mkstemp", full_disk_mkstemp)
+    out = tmp_path / "out"
+    assert export_actions.export_current(window, out) is None
+    assert "disk full" in window.message.text and "nothing was written" in window.message.text
+    assert not list(out.iterdir())  # no partial file, no temporary file
+    monkeypatch.undo()
+    assert export_actions.export_current(window, out) is not None
