@@ -1,0 +1,184 @@
+"""A pool of box-constrained problems solved together, which rows can join at any iteration.
+
+Minimal mode solves a sequence of c values per image; with a fixed batch, every round would
+wait for its slowest problem. Here a problem whose solve has finished gets its next c at once
+(the c search adds the row), so the batched forward/backward pass stays full. Rows live in
+preallocated tensors; a finished row's place is taken by the last row (no full copies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from advviewer.attack.solver import Objective, SolverOptions, binding_free, line_search, project, subspace_step
+
+# on_iteration(iteration, ids, x, f, aux): called once per iteration with every active row
+IterationHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], None]
+
+_FIELDS = ("ids", "x", "f", "g", "aux", "S", "Y", "theta", "iters", "fails", "evals")
+
+
+@dataclass
+class Finished:
+    """Rows that stopped in one iteration, and how."""
+
+    ids: torch.Tensor
+    x: torch.Tensor
+    f: torch.Tensor
+    aux: torch.Tensor
+    iterations: torch.Tensor
+    evaluations: torch.Tensor
+    converged: torch.Tensor  # stopped by pgtol/dtol, not by max_iter or a line search that failed twice
+
+
+class BoxLBFGS:
+    def __init__(self, objective: Objective, options: SolverOptions | None = None,
+                 on_iteration: IterationHook | None = None) -> None:
+        self.objective = objective
+        self.opt = options or SolverOptions()
+        self.hook = on_iteration
+        self.n = 0  # active rows: the first n of every state tensor
+        self.slot = 0  # the memory slot written last (shared by all rows)
+        self.iteration = 0
+        self.t: dict[str, torch.Tensor] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _view(self, name: str) -> torch.Tensor:
+        return self.t[name][: self.n]
+
+    def add(self, ids: torch.Tensor, x_start: torch.Tensor) -> None:
+        """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box."""
+        k = int(ids.numel())
+        if not k:
+            return
+        x_start = project(x_start)
+        f, g, aux = self.objective(ids, x_start)
+        n_new = self.n + k
+        if not self.t or n_new > self.t["x"].shape[0]:
+            self._grow(max(n_new, 2 * (self.t["x"].shape[0] if self.t else 0)), x_start, aux)
+        t, sl = self.t, slice(self.n, n_new)
+        t["ids"][sl], t["x"][sl], t["f"][sl], t["g"][sl], t["aux"][sl] = ids, x_start, f, g, aux
+        t["S"][sl] = 0
+        t["Y"][sl] = 0
+        t["theta"][sl] = self.opt.theta0
+        t["iters"][sl] = 0
+        t["fails"][sl] = 0
+        t["evals"][sl] = 1
+        self.n = n_new
+
+    def _grow(self, cap: int, x: torch.Tensor, aux: torch.Tensor) -> None:
+        n, m, dev, dt = x.shape[1], self.opt.memory, x.device, x.dtype
+        new = {
+            "ids": torch.zeros(cap, dtype=torch.long, device=dev),
+            "x": torch.zeros(cap, n, dtype=dt, device=dev),
+            "f": torch.zeros(cap, dtype=dt, device=dev),
+            "g": torch.zeros(cap, n, dtype=dt, device=dev),
+            "aux": torch.zeros((cap,) + aux.shape[1:], dtype=aux.dtype, device=dev),
+            "S": torch.zeros(cap, m, n, dtype=dt, device=dev),
+            "Y": torch.zeros(cap, m, n, dtype=dt, device=dev),
+            "theta": torch.zeros(cap, dtype=dt, device=dev),
+            "iters": torch.zeros(cap, dtype=torch.long, device=dev),
+            "fails": torch.zeros(cap, dtype=torch.long, device=dev),
+            "evals": torch.zeros(cap, dtype=torch.long, device=dev),
+        }
+        for name in _FIELDS if self.t else ():
+            new[name][: self.n] = self._view(name)
+        self.t = new
+
+    def _remove(self, mask: torch.Tensor, converged: torch.Tensor) -> tuple[Finished, torch.Tensor]:
+        """Take the rows in ``mask`` (over the active rows) out of the pool.
+
+        Returns them, and for every remaining row its old position (to reorder per-row arrays).
+        """
+        idx = mask.nonzero()[:, 0]
+        out = Finished(*(self.t[name][idx].clone() for name in ("ids", "x", "f", "aux", "iters", "evals")), converged[idx])
+        keep_n = self.n - int(idx.numel())
+        holes = idx[idx < keep_n]
+        tail = torch.arange(keep_n, self.n, device=idx.device)
+        movers = tail[~mask[keep_n:]]
+        for name in _FIELDS:
+            self.t[name][holes] = self.t[name][movers]
+        self.n = keep_n
+        old = torch.arange(keep_n, device=idx.device)
+        old[holes] = movers
+        return out, old
+
+    def step(self) -> Finished | None:
+        """One iteration of every active row; returns the rows that stopped (None if none did)."""
+        opt = self.opt
+        ids, x, f, g, aux = (self._view(k) for k in ("ids", "x", "f", "g", "aux"))
+        S, Y, theta = self._view("S"), self._view("Y"), self._view("theta")
+        free, pg_norm = binding_free(x, g)
+        order = torch.tensor([(self.slot + 1 + i) % opt.memory for i in range(opt.memory)], device=x.device)
+        d = subspace_step(g, free, S, Y, order, theta)
+        gd = (g * (project(x + d) - x)).sum(1)  # predicted decrease of the full step
+        bad = ~(gd < 0) | ~torch.isfinite(gd)
+        if bad.any():  # not a descent direction: forget the curvature, take a gradient step
+            self._forget(bad)
+            d[bad] = -g[bad] / opt.theta0
+            gd[bad] = (g[bad] * (project(x[bad] + d[bad]) - x[bad])).sum(1)
+        scale = f.abs().clamp(min=1.0)
+        converged = (pg_norm <= opt.pgtol) | (-gd <= opt.dtol * scale)
+        done = converged | (self._view("iters") >= opt.max_iter)
+        finished = []
+        if done.any():
+            fin, old = self._remove(done, converged)
+            finished.append(fin)
+            d, gd, scale = d[old], gd[old], scale[old]
+            ids, x, f, g, aux = (self._view(k) for k in ("ids", "x", "f", "g", "aux"))
+            S, Y = self._view("S"), self._view("Y")
+        if self.n:
+            self.iteration += 1
+            x_new, f_new, g_new, aux_new, n_evals, ok = line_search(self.objective, ids, x, f, g, aux, d, opt.noise * scale)
+            self._view("evals").add_(n_evals)
+            s, y = x_new - x, g_new - g
+            sy, yy = (s * y).sum(1), (y * y).sum(1)
+            good = ok & (sy > 1e-10 * yy) & (yy > 0)
+            self.slot = (self.slot + 1) % opt.memory
+            S[:, self.slot] = s * good[:, None]
+            Y[:, self.slot] = y * good[:, None]
+            theta = self._view("theta")
+            theta.copy_(torch.where(good, yy / sy.clamp(min=1e-300), theta))
+            x.copy_(x_new)
+            f.copy_(f_new)
+            g.copy_(g_new)
+            aux.copy_(aux_new)
+            self._view("iters").add_(1)
+            if self.hook is not None:
+                self.hook(self.iteration, ids, x, f, aux)
+            # a failed line search is retried once from a fresh memory (a scaled gradient step);
+            # a second failure in a row ends the row (stuck: not converged)
+            fails = self._view("fails")
+            fails.copy_(torch.where(ok, 0, fails + 1))
+            self._forget(fails == 1)
+            stuck = fails >= 2
+            if stuck.any():
+                finished.append(self._remove(stuck, torch.zeros_like(stuck))[0])
+        if not finished:
+            return None
+        return finished[0] if len(finished) == 1 else Finished(*(torch.cat(parts) for parts in zip(*(vars(f).values() for f in finished))))
+
+    def _forget(self, mask: torch.Tensor) -> None:
+        self._view("S")[mask] = 0
+        self._view("Y")[mask] = 0
+        self._view("theta")[mask] = self.opt.theta0
+
+
+def minimize_box(objective: Objective, x_start: torch.Tensor, options: SolverOptions | None = None,
+                 on_iteration: IterationHook | None = None) -> Finished:
+    """Solve every row of ``x_start`` (B, n) to the end; the result's rows are in input order."""
+    pool = BoxLBFGS(objective, options, on_iteration)
+    pool.add(torch.arange(x_start.shape[0], device=x_start.device), x_start)
+    parts = []
+    while len(pool):
+        fin = pool.step()
+        if fin is not None:
+            parts.append(fin)
+    out = Finished(*(torch.cat(p) for p in zip(*(vars(f).values() for f in parts))))
+    order = out.ids.argsort()
+    return Finished(*(v[order] for v in vars(out).values()))

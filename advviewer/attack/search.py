@@ -1,0 +1,268 @@
+"""Minimal mode: line-search c for the smallest perturbation that reaches the target.
+
+Every (image, target) problem keeps a bracket: the largest c whose solution failed (``lo``; at
+first c = 0, the original image) and the smallest c whose solution succeeded (``hi``). Each
+round picks new c values for all unfinished problems at once -- a growth step until the target
+is reached, then regula falsi on the logit margin ``z_target - max_other z`` in log c -- and
+solves them all in one batched call, each warm-started from the bracket end nearest in c.
+
+Refinement (``refine=True``): the softmax of the loss is restricted to the target and its rival
+classes (at first the strongest other class; a class that blocks the target at a solution is
+added). The penalty path of that loss crosses the decision boundary exactly at the
+smallest-norm point when one rival is active (for a linear model: the exact answer of the
+quadratic programme), while the full softmax also pays for classes that are not in the way
+and crosses it further out. ``refine=False`` is the paper's loss over all ten classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from advviewer.attack.objective import PenaltyObjective, margin
+from advviewer.attack.pool import BoxLBFGS
+from advviewer.attack.solver import SolverOptions
+
+GROWTH = 4.0  # factor on c per round while no c reaches the target (before extrapolation kicks in)
+ATOL = 1e-4  # L2 below which the search cannot place the boundary better (solver precision)
+FIRST_SPREAD = 2.0  # several first candidates: multiples of the estimate around it
+RESEED_SPREAD = 1.02  # after sharpening the answer moves little: candidates close to the old c
+MAX_SHARPEN = 1
+SHARPEN_GAP = 7.0  # the second rival's weight in the soft maximum is exp(-gap / tau) < 1e-3 beyond it
+
+
+@dataclass
+class SearchOptions:
+    candidates: int = 1  # c values per problem per round (several suit one image: latency)
+    max_rounds: int = 24
+    rtol: float = 1e-4  # stop when the L2 left to gain, interpolated to the boundary, is below rtol * L2
+    min_margin: float = 1e-4  # logit margin a solution needs to count: robust to float32 rounding
+    c_max: float = 1e6
+    refine: bool = True
+    tau_rel: float = 1e-2  # the rival loss's temperature relative to the original logit gap
+    solver: SolverOptions = field(default_factory=SolverOptions)
+
+
+class Bracket:
+    """Per-problem search state, one row per (image, target) problem."""
+
+    def __init__(self, x0: torch.Tensor, target: torch.Tensor, z0: torch.Tensor, refine: bool, tau_rel: float) -> None:
+        P = x0.shape[0]
+        self.x0, self.target = x0, target
+        m0 = margin(z0, target).cpu().numpy()
+        self.m0 = m0
+        self.lo_c, self.lo_m, self.lo_l2 = np.zeros(P), m0.copy(), np.zeros(P)
+        self.prev_c, self.prev_m = np.full(P, np.nan), np.full(P, np.nan)
+        self.lo_x = x0.clone()
+        self.hi_c, self.hi_m, self.hi_l2 = np.full(P, np.inf), np.full(P, np.nan), np.full(P, np.inf)
+        self.hi_x = x0.clone()
+        # the rival loss's temperature: small against the logit gap it has to close
+        self.tau = tau_rel * np.maximum(np.abs(m0), 1e-2)
+        self.sharpened = np.zeros(P, dtype=np.int64)
+        self.done = np.zeros(P, dtype=bool)
+        self.evaluations = np.zeros(P, dtype=np.int64)
+        self.iterations = np.zeros(P, dtype=np.int64)
+        self.hi_parent = np.full(P, -1)  # history: the solve that produced hi / lo / best
+        self.lo_parent = np.full(P, -1)
+        # the smallest successful perturbation found (usually hi's; not always for a non-convex model)
+        self.best_c, self.best_l2, self.best_parent = np.full(P, np.nan), np.full(P, np.inf), np.full(P, -1)
+        self.best_x, self.best_z = x0.clone(), z0.clone()
+
+    def reseed(self, p: int) -> None:
+        """Search again on a new path from the best answer so far (kept as ``best``): first at its c."""
+        self.c_guess[p] = self.best_c[p]
+        self.lo_c[p], self.lo_m[p], self.lo_l2[p] = 0.0, self.m0[p], 0.0
+        self.lo_x[p], self.lo_parent[p] = self.best_x[p], self.best_parent[p]
+        self.prev_c[p] = self.prev_m[p] = np.nan
+        self.hi_c[p], self.hi_m[p], self.hi_l2[p] = np.inf, np.nan, np.inf
+        self.done[p] = False
+
+    @property
+    def found(self) -> np.ndarray:
+        """Problems with a successful c in the current bracket."""
+        return np.isfinite(self.hi_c)
+
+    @property
+    def success(self) -> np.ndarray:
+        """Problems with a successful perturbation found (``best``)."""
+        return np.isfinite(self.best_l2)
+
+
+def initial_c(model, x0: torch.Tensor, target: torch.Tensor, z0: torch.Tensor) -> np.ndarray:
+    """A first c from the linearised two-class problem at the original image (one backward pass).
+
+    Without the box, ||r||^2 + c * log(1 + exp(-u)) for u = z_t - z_j linear crosses u = 0 at
+    c = 4 (-u0) / ||grad u||^2; only pixels free to move in the gradient's direction count.
+    """
+    rival = z0.scatter(1, target[:, None], float("-inf")).argmax(1)
+    with torch.enable_grad():
+        xf = x0.to(torch.float32).view(-1, 1, 28, 28).requires_grad_(True)
+        z = model(xf).to(torch.float64)
+        u = z.gather(1, target[:, None])[:, 0] - z.gather(1, rival[:, None])[:, 0]
+        (gu,) = torch.autograd.grad(u.sum(), xf)
+    gu = gu.view(x0.shape[0], -1).to(torch.float64)
+    movable = ((gu > 0) & (x0 < 1)) | ((gu < 0) & (x0 > 0))
+    norm2 = (gu * gu * movable).sum(1).clamp(min=1e-12)
+    u0 = u.detach()
+    return (4.0 * (-u0).clamp(min=1e-3) / norm2).cpu().numpy()
+
+
+def next_candidates(b: Bracket, p: int, k: int, min_margin: float) -> list[float]:
+    """The c values to try next for problem ``p``."""
+    if not b.found[p]:
+        if b.lo_c[p] == 0:
+            spread = RESEED_SPREAD if b.sharpened[p] else FIRST_SPREAD
+            return [b.c_guess[p] * spread ** (i - (k - 1) // 2) for i in range(k)]
+        factor = GROWTH
+        if np.isfinite(b.prev_c[p]) and b.prev_c[p] > 0 and b.lo_m[p] > b.prev_m[p]:
+            # extrapolate the margin linearly in log c to a small positive value
+            slope = (b.lo_m[p] - b.prev_m[p]) / np.log(b.lo_c[p] / b.prev_c[p])
+            factor = float(np.clip(np.exp((0.1 * abs(b.lo_m[p]) - b.lo_m[p]) / slope), 1.5, 20.0))
+        return [b.lo_c[p] * factor * GROWTH ** i for i in range(k)]
+    lo_m, hi_m, u_hi = b.lo_m[p], b.hi_m[p], np.log(b.hi_c[p])
+    aim = max(2 * min_margin, 0.1 * hi_m)  # just inside the target's side, closer every success
+    if b.lo_c[p] == 0:  # no failing c yet: secant in c itself, towards the original image
+        u_lo = u_hi - np.log(20.0)
+        s = np.log(max(b.hi_c[p] * (aim - lo_m) / (hi_m - lo_m), 1e-300))
+    else:  # regula falsi in log c
+        u_lo = np.log(b.lo_c[p])
+        s = u_lo + (u_hi - u_lo) * (aim - lo_m) / (hi_m - lo_m)
+    w = u_hi - u_lo
+    spread = [s + 0.1 * w * ((j + 1) // 2) * (1 if j % 2 else -1) for j in range(k)]  # s, s+, s-, s++, ...
+    return [float(np.exp(np.clip(v, u_lo + 0.02 * w, u_hi - 0.02 * w))) for v in spread]
+
+
+def update(b: Bracket, p: int, rows: list[tuple[int, float, torch.Tensor, torch.Tensor]], opts: SearchOptions) -> None:
+    """Fold the finished solves ``(row, c, x, z)`` of one round of problem ``p`` into its bracket."""
+    for row, c, x, z in sorted(rows, key=lambda r: r[1]):
+        m = float(margin(z[None], b.target[p:p + 1])[0])
+        l2 = float((x.to(torch.float32) - b.x0[p].to(torch.float32)).norm())
+        if m >= opts.min_margin:
+            if c < b.hi_c[p]:
+                b.hi_c[p], b.hi_m[p], b.hi_l2[p], b.hi_x[p], b.hi_parent[p] = c, m, l2, x, row
+            if l2 < b.best_l2[p]:
+                b.best_c[p], b.best_l2[p], b.best_x[p], b.best_z[p], b.best_parent[p] = c, l2, x, z, row
+        elif b.lo_c[p] < c < b.hi_c[p]:
+            b.prev_c[p], b.prev_m[p] = b.lo_c[p], b.lo_m[p]
+            b.lo_c[p], b.lo_m[p], b.lo_l2[p], b.lo_x[p], b.lo_parent[p] = c, m, l2, x, row
+    b.done[p] = finished(b, p, opts)
+    if b.done[p] and opts.refine and b.found[p] and b.sharpened[p] < MAX_SHARPEN:
+        # two rivals close at the answer: the soft maximum blurs them, so sharpen it ten-fold
+        # and go on from the bracket (the path moves by about the old temperature)
+        top2 = b.best_z[p].scatter(0, b.target[p:p + 1], float("-inf")).topk(2).values
+        if float(top2[0] - top2[1]) < SHARPEN_GAP * b.tau[p]:
+            b.tau[p] /= 10
+            b.sharpened[p] += 1
+            b.reseed(p)
+
+
+def finished(b: Bracket, p: int, opts: SearchOptions) -> bool:
+    if not b.found[p]:
+        return b.lo_c[p] >= opts.c_max
+    w = np.log(b.hi_c[p] / b.lo_c[p]) if b.lo_c[p] > 0 else np.inf
+    gain = b.hi_m[p] / (b.hi_m[p] - b.lo_m[p]) * (b.hi_l2[p] - b.lo_l2[p])
+    # the floors: the solver places a solution to about 3e-5, and c to 1e-4 is plenty
+    return bool(gain <= opts.rtol * b.hi_l2[p] + ATOL or w < 1e-4)
+
+
+class History:
+    """Iterates of every solve (as 28x28 images) and which solve each one was warm-started from."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.frames: dict[int, list[np.ndarray]] = {}
+
+    def begin(self, rows: list[int], parents: list[int]) -> None:
+        for row, parent in zip(rows, parents):
+            self.parent[row] = int(parent)
+            self.frames[row] = []
+
+    def add(self, rows: torch.Tensor, x: torch.Tensor) -> None:
+        frames = x.to(torch.float32).view(-1, 28, 28).cpu().numpy()
+        for row, frame in zip(rows.tolist(), frames):
+            self.frames[row].append(frame.copy())
+
+    def chain(self, row: int) -> list[np.ndarray]:
+        """Every iterate on the way to solve ``row``, through the solves it was warm-started from."""
+        out: list[np.ndarray] = []
+        while row >= 0:
+            out = self.frames[row] + out
+            row = self.parent[row]
+        return out
+
+
+def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOptions, hook=None,
+                   history: History | None = None, start: torch.Tensor | None = None,
+                   groups: np.ndarray | None = None) -> Bracket:
+    """Run the c search for every problem (rows of ``x0`` (P, 784) float64 and ``target``).
+
+    ``hook(iteration, rows, problems, c, x, z)`` is called after every solver iteration.
+    ``groups``: problems of the same group compete (an untargeted attack: one group per image,
+    one problem per other class); a problem stops once a failed solve of it already needs a
+    perturbation as large as the group's best success, since its own success would need more.
+    """
+    with torch.no_grad():
+        z0 = model(x0.to(torch.float32).view(-1, 1, 28, 28)).to(torch.float64)
+    b = Bracket(x0, target, z0, opts.refine, opts.tau_rel)
+    if start is not None:
+        b.lo_x = start.clone()
+    b.c_guess = initial_c(model, x0, target, z0)
+    b.evaluations += 2
+    obj = PenaltyObjective(model, x0, target, rival=opts.refine)
+
+    def on_iteration(it, rows, x, f, z):
+        if history is not None:
+            history.add(rows, x)
+        if hook is not None:
+            hook(it, rows, obj.problem[rows], obj.c[rows], x, z)
+
+    pool = BoxLBFGS(obj, opts.solver, on_iteration)
+    P = x0.shape[0]
+    in_flight = np.zeros(P, dtype=np.int64)
+    rounds = np.zeros(P, dtype=np.int64)
+    buffers: dict[int, list] = {p: [] for p in range(P)}
+
+    def launch(problems) -> None:
+        plist, cs, starts, parents = [], [], [], []
+        for p in problems:
+            for c in next_candidates(b, p, opts.candidates, opts.min_margin):
+                near_hi = b.found[p] and (b.lo_c[p] == 0 or abs(np.log(c / b.hi_c[p])) < abs(np.log(c / b.lo_c[p])))
+                plist.append(p)
+                cs.append(c)
+                starts.append(b.hi_x[p] if near_hi else b.lo_x[p])
+                parents.append(b.hi_parent[p] if near_hi else b.lo_parent[p])
+                in_flight[p] += 1
+        if not plist:
+            return
+        rows = obj.add_rows(torch.as_tensor(plist), torch.tensor(cs, dtype=torch.float64), torch.as_tensor(b.tau[plist]))
+        if history is not None:
+            history.begin(rows.tolist(), parents)
+        pool.add(rows, torch.stack(starts))
+
+    launch(range(P))
+    while len(pool):
+        fin = pool.step()
+        if fin is None:
+            continue
+        ready = []
+        for i, row in enumerate(fin.ids.tolist()):
+            p = int(obj.problem[row])
+            b.evaluations[p] += int(fin.evaluations[i])
+            b.iterations[p] += int(fin.iterations[i])
+            buffers[p].append((row, float(obj.c[row]), fin.x[i], fin.aux[i]))
+            in_flight[p] -= 1
+            if in_flight[p] == 0:
+                ready.append(p)
+        for p in ready:
+            update(b, p, buffers[p], opts)
+            buffers[p] = []
+            rounds[p] += 1
+            b.done[p] |= rounds[p] >= opts.max_rounds
+            if groups is not None:
+                rivals = groups == groups[p]
+                best = b.best_l2[rivals].min()
+                b.done |= rivals & (b.lo_l2 >= best) & (in_flight == 0)
+        launch([p for p in ready if not b.done[p]])
+    return b
