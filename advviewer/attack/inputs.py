@@ -1,0 +1,110 @@
+"""Checks of an attack's arguments: every problem becomes a one-line AttackInputError."""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+
+import numpy as np
+import torch
+from torch import nn
+
+from advviewer.attack.result import AttackResult
+from advviewer.errors import AttackInputError
+
+
+def check_images(image) -> tuple[np.ndarray, bool]:
+    """(28, 28) or (N, 28, 28) float values in [0, 1] -> ((N, 28, 28) float32, was it one image)."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    try:
+        arr = np.asarray(image, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AttackInputError(f"image must be a numeric array, not {type(image).__name__}") from None
+    single = arr.ndim == 2
+    if single:
+        arr = arr[None]
+    if arr.ndim == 4 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 3 or arr.shape[1:] != (28, 28) or arr.shape[0] == 0:
+        raise AttackInputError(f"image must be 28x28 (or a batch N x 28 x 28), got shape {np.shape(image)}")
+    if not np.isfinite(arr).all():
+        raise AttackInputError("image contains NaN or infinite values")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0.0 or hi > 1.0:
+        hint = " (divide 8-bit images by 255)" if hi > 1.0 and hi <= 255.0 and lo >= 0.0 else ""
+        raise AttackInputError(f"image values must lie in [0, 1], got {lo:g}..{hi:g}{hint}")
+    return arr.astype(np.float32), single
+
+
+def check_target(target, original_class: int, untargeted: bool) -> int | None:
+    """A class 0..9 that is not the model's current answer, or None for an untargeted attack."""
+    if untargeted:
+        if target is not None:
+            raise AttackInputError("give either a target class or untargeted=True, not both")
+        return None
+    if target is None:
+        raise AttackInputError("give a target class 0..9, or untargeted=True for the nearest other class")
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+        raise AttackInputError(f"target must be a class 0..9, not {target!r}")
+    if not 0 <= int(target) <= 9:
+        raise AttackInputError(f"target must be a class 0..9, got {int(target)}")
+    if int(target) == original_class:
+        raise AttackInputError(f"the model already answers {original_class} for this image; choose another "
+                               "target, or attack untargeted (the smallest change to any other class)")
+    return int(target)
+
+
+def check_c(c) -> float | None:
+    if c is None:
+        return None
+    if isinstance(c, bool) or not isinstance(c, numbers.Real):
+        raise AttackInputError(f"c must be a positive number, not {c!r}")
+    if not math.isfinite(float(c)) or float(c) <= 0:
+        raise AttackInputError(f"c must be a positive finite number, got {float(c):g}")
+    return float(c)
+
+
+def check_max_iter(max_iter) -> int:
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise AttackInputError(f"max_iter must be a positive integer, got {max_iter!r}")
+    return int(max_iter)
+
+
+def check_warm_start(warm_start, original: np.ndarray) -> tuple[np.ndarray | None, AttackResult | None]:
+    """The start image (original + previous perturbation, inside the box) and the previous result."""
+    if warm_start is None:
+        return None, None
+    previous = warm_start if isinstance(warm_start, AttackResult) else None
+    r = previous.perturbation if previous is not None else warm_start
+    if isinstance(r, torch.Tensor):
+        r = r.detach().cpu().numpy()
+    try:
+        r = np.asarray(r, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AttackInputError("warm_start must be an AttackResult or a 28x28 perturbation") from None
+    if r.shape != (28, 28) or not np.isfinite(r).all():
+        raise AttackInputError(f"warm_start must be a finite 28x28 perturbation, got shape {r.shape}")
+    # a start point only: the solver projects it into the box and every iterate stays there
+    return np.clip(original + r, 0.0, 1.0).astype(np.float32), previous
+
+
+def prepare_model(model: nn.Module, device: str) -> tuple[nn.Module, torch.device]:
+    """The model on ``device`` (a copy if it lives elsewhere), in eval mode, without parameter gradients."""
+    if not isinstance(model, nn.Module) and not callable(model):
+        raise AttackInputError(f"model must be a torch module, not {type(model).__name__}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise AttackInputError(f"unknown device {device!r}; use 'cpu' or 'cuda'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise AttackInputError("device 'cuda' was asked for but no CUDA GPU is available; use device='cpu'")
+    if dev.type not in ("cpu", "cuda"):
+        raise AttackInputError(f"unsupported device {device!r}; use 'cpu' or 'cuda'")
+    params = list(model.parameters()) if isinstance(model, nn.Module) else []
+    if params and params[0].device != dev:
+        model = copy.deepcopy(model).to(dev)
+    if isinstance(model, nn.Module) and model.training:
+        raise AttackInputError("model is in training mode; call model.eval() first (dropout/batch-norm would change its answers)")
+    return model, dev
