@@ -1,0 +1,142 @@
+"""Write an attack's result to files: the images, the float32 array and a JSON record.
+
+``export_result(result, out_dir, model=..., model_name=..., stem=...)`` writes
+
+- ``<stem>_adversarial.png``: the adversarial image, 8-bit grayscale 28x28 (what others can load);
+- ``<stem>_adversarial_x10.png``: the same enlarged (nearest neighbour) for viewing;
+- ``<stem>_perturbation.png``: the perturbation in a diverging colour map (blue: darker, red:
+  brighter), enlarged, on a symmetric scale ``+-linf`` stored in the PNG's text metadata
+  (``scale``, ``Description``) and in the JSON record;
+- ``<stem>.npy``: the adversarial image as float32 (exactly what was attacked);
+- ``<stem>.json``: the model name and its weights' sha256, target, c, norms, probabilities, and
+  whether the 8-bit PNG still fools the model (it is re-read and classified: rounding to 8 bits
+  can undo a perturbation that only just crosses the boundary).
+
+A failed attack writes only the JSON record: no image is presented as adversarial that is not.
+Every file is first written in full to a temporary file in ``out_dir`` and only then moved into
+place (``os.replace``); if any write fails (unwritable folder, full disk) nothing is moved, the
+temporary files are removed and :class:`~advviewer.errors.ExportError` says why in one line.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from advviewer.errors import ExportError
+
+# RdBu-like diverging map: -1 blue, 0 near white, +1 red (sRGB anchors, linearly interpolated)
+_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64)
+
+
+def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) signed values -> (H, W, 3) uint8, with -scale and +scale at the ends of the map."""
+    t = np.clip(np.asarray(values, dtype=np.float64) / (scale if scale > 0 else 1.0), -1.0, 1.0)
+    pos = (t + 1.0) / 2.0 * (len(_ANCHORS) - 1)
+    lo = np.clip(np.floor(pos).astype(int), 0, len(_ANCHORS) - 2)
+    frac = (pos - lo)[..., None]
+    return np.round(_ANCHORS[lo] * (1 - frac) + _ANCHORS[lo + 1] * frac).astype(np.uint8)
+
+
+def _png_bytes(image: Image.Image, text: dict[str, str] | None = None) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def _weights_sha256(model_name: str) -> str | None:
+    from advviewer.models.zoo import ZOO, model_card, sha256_file
+
+    if model_name in ZOO:
+        return model_card(model_name).get("weights_sha256")
+    path = Path(model_name)
+    return sha256_file(path) if path.is_file() else None
+
+
+def _eight_bit_check(model, png: bytes, target: int) -> dict:
+    """Re-read the written 8-bit PNG and classify it."""
+    from advviewer.gradients import predict
+
+    reread = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32) / 255.0
+    probs = predict(model, reread)
+    return {"png_fools_model": bool(probs.argmax() == target), "png_class": int(probs.argmax()),
+            "png_target_prob": round(float(probs[target]), 6)}
+
+
+def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge: int = 10,
+                  source: str | None = None) -> dict[str, Path]:
+    """Write the files described in the module docstring; returns {kind: path} of what was written."""
+    out_dir = Path(out_dir)
+    record = {"model": model_name, "weights_sha256": _weights_sha256(model_name), "image": source, **result.to_record()}
+    payload: dict[str, tuple[str, bytes]] = {}
+    if result.success:
+        adv8 = np.round(np.clip(result.adversarial, 0.0, 1.0) * 255.0).astype(np.uint8)
+        png = _png_bytes(Image.fromarray(adv8))
+        record.update(_eight_bit_check(model, png, result.target))
+        scale = float(np.abs(result.perturbation).max())
+        big = Image.fromarray(adv8).resize((28 * enlarge, 28 * enlarge), Image.NEAREST)
+        colours = Image.fromarray(diverging_rgb(result.perturbation, scale))
+        colours = colours.resize((28 * enlarge, 28 * enlarge), Image.NEAREST)
+        text = {"scale": f"{scale:.6g}", "Description": f"perturbation, blue -{scale:.6g} .. white 0 .. red +{scale:.6g}"}
+        record["perturbation_scale"] = scale
+        payload["adversarial_png"] = (f"{stem}_adversarial.png", png)
+        payload["adversarial_x10_png"] = (f"{stem}_adversarial_x{enlarge}.png", _png_bytes(big))
+        payload["perturbation_png"] = (f"{stem}_perturbation.png", _png_bytes(colours, text))
+        payload["npy"] = (f"{stem}.npy", _npy_bytes(np.asarray(result.adversarial, dtype=np.float32)))
+    record["files"] = [name for name, _ in payload.values()] + [f"{stem}.json"]
+    payload["json"] = (f"{stem}.json", (json.dumps(record, indent=2) + "\n").encode())
+    return _write_all(out_dir, payload)
+
+
+def _write_all(out_dir: Path, payload: dict[str, tuple[str, bytes]]) -> dict[str, Path]:
+    """All or nothing: every file to a temporary name first, then moved into place."""
+    temps: list[str] = []
+    written: dict[str, Path] = {}
+    current = str(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staged = {}
+        for kind, (name, data) in payload.items():
+            current = name
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+            temps.append(tmp)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            staged[kind] = (tmp, out_dir / name)
+        for kind, (tmp, final) in staged.items():
+            os.replace(tmp, final)
+            written[kind] = final
+        return written
+    except OSError as exc:
+        for path in temps + [str(p) for p in written.values()]:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        raise ExportError(_describe(exc, out_dir, current)) from None
+
+
+def _describe(exc: OSError, out_dir: Path, name: str) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"disk full while writing {name} in {out_dir}; nothing was written"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write to {out_dir}: {os.strerror(exc.errno).lower()}"
+    return f"cannot write {name} in {out_dir}: {exc.strerror or exc}"
