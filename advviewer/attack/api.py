@@ -34,6 +34,7 @@ from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResul
 from advviewer.attack.search import History, SearchOptions, minimal_search
 from advviewer.attack.solver import SolverOptions
 from advviewer.errors import AttackInputError
+from advviewer.threads import torch_threads
 
 DEFAULT_MAX_ITER = 500
 RIVAL_LOSS = "rival cross-entropy"
@@ -69,7 +70,15 @@ def lbfgs_attack_batch(model, images, targets, c=None, *, untargeted=False, warm
     ``targets``: N classes (None entries with ``untargeted=True``). ``warm_start``: None or N
     entries. ``candidates``: c values per image solved at once in minimal mode (default: more for
     fewer images, which lowers latency on one image). ``seconds`` shares the batch's time equally.
+    Runs torch on one CPU thread (see :func:`advviewer.threads.torch_threads`).
     """
+    with torch_threads(1):
+        return _attack_batch(model, images, targets, c, untargeted, warm_start, callback, cancel, record_history,
+                             max_iter, device, refine, candidates)
+
+
+def _attack_batch(model, images, targets, c, untargeted, warm_start, callback, cancel, record_history, max_iter,
+                  device, refine, candidates):
     started = time.perf_counter()
     images, _ = check_images(images)
     n_img = len(images)
