@@ -73,7 +73,8 @@ def _eight_bit_check(model, png: bytes, target: int) -> dict:
     """Re-read the written 8-bit PNG and classify it."""
     from advviewer.gradients import predict
 
-    reread = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32) / 255.0
+    with Image.open(io.BytesIO(png)) as image:
+        reread = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     probs = predict(model, reread)
     return {"png_fools_model": bool(probs.argmax() == target), "png_class": int(probs.argmax()),
             "png_target_prob": round(float(probs[target]), 6)}

@@ -119,7 +119,7 @@ def next_candidates(b: Bracket, p: int, k: int, min_margin: float) -> list[float
         if np.isfinite(b.prev_c[p]) and b.prev_c[p] > 0 and b.lo_m[p] > b.prev_m[p]:
             # extrapolate the margin linearly in log c to a small positive value
             slope = (b.lo_m[p] - b.prev_m[p]) / np.log(b.lo_c[p] / b.prev_c[p])
-            factor = float(np.clip(np.exp((0.1 * abs(b.lo_m[p]) - b.lo_m[p]) / slope), 1.5, 20.0))
+            factor = float(np.exp(np.clip((0.1 * abs(b.lo_m[p]) - b.lo_m[p]) / slope, np.log(1.5), np.log(20.0))))
         return [b.lo_c[p] * factor * GROWTH ** i for i in range(k)]
     lo_m, hi_m, u_hi = b.lo_m[p], b.hi_m[p], np.log(b.hi_c[p])
     aim = max(2 * min_margin, 0.1 * hi_m)  # just inside the target's side, closer every success

@@ -1,0 +1,185 @@
+"""lbfgs_attack as its users (the window, the command line, the benchmark) rely on it."""
+
+import json
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from advviewer import lbfgs_attack as top_level_attack
+from advviewer import load_model, predict
+from advviewer.attack import AttackCancelled, AttackProgress, AttackResult, lbfgs_attack, lbfgs_attack_batch
+
+
+@pytest.fixture(scope="module")
+def digits(test_digits):
+    images, _ = test_digits
+    return images[:6]
+
+
+def second_class(model, image) -> int:
+    return int(np.argsort(predict(model, image))[-2])
+
+
+def test_public_import_and_result_fields(cnn, digits):
+    assert top_level_attack is lbfgs_attack
+    x = digits[0]
+    t = second_class(cnn, x)
+    r = lbfgs_attack(cnn, x, t)
+    assert isinstance(r, AttackResult)
+    assert r.success and r.mode == "minimal" and r.target == t
+    assert r.adversarial.shape == (28, 28) and r.adversarial.dtype == np.float32
+    assert np.allclose(r.perturbation, r.adversarial - x, atol=1e-7)
+    assert r.l2 == pytest.approx(np.linalg.norm(r.perturbation), rel=1e-6)
+    assert r.linf == pytest.approx(np.abs(r.perturbation).max(), rel=1e-6)
+    assert r.distortion == pytest.approx(r.l2 / 28)
+    assert r.original_class == int(predict(cnn, x).argmax()) != t
+    assert r.evaluations > 0 and r.iterations > 0 and r.seconds > 0
+    assert "reached class" in r.message
+    json.dumps(r.to_record())  # JSON-able as it is
+
+
+def test_success_means_the_model_answers_the_target_on_the_returned_image(cnn, digits):
+    targets = [second_class(cnn, x) for x in digits]
+    for r, x in zip(lbfgs_attack(cnn, digits, targets), digits):
+        assert r.adversarial.min() >= 0.0 and r.adversarial.max() <= 1.0
+        probs = predict(cnn, r.adversarial)
+        assert r.success == (probs.argmax() == r.target)
+        assert r.success
+        assert np.allclose(probs, r.adversarial_probs, atol=1e-5)
+
+
+def test_fixed_c_larger_pulls_harder(cnn, digits):
+    x = digits[1]
+    t = second_class(cnn, x)
+    minimal = lbfgs_attack(cnn, x, t)
+    weak = lbfgs_attack(cnn, x, t, c=minimal.c * 0.5)
+    strong = lbfgs_attack(cnn, x, t, c=minimal.c * 2)
+    assert weak.mode == strong.mode == "fixed-c"
+    assert not weak.success and "not adversarial" in weak.message
+    assert strong.success
+    assert weak.l2 < minimal.l2 < strong.l2
+    for r in (weak, strong):
+        assert r.adversarial.min() >= 0.0 and r.adversarial.max() <= 1.0
+
+
+def test_warm_start_from_a_neighbouring_c_is_cheap_and_lands_on_the_same_answer(digits):
+    model = load_model("fc10-1e-2")  # convex: one answer per c
+    x = digits[2]
+    t = second_class(model, x)
+    found = lbfgs_attack(model, x, t)
+    cold = lbfgs_attack(model, x, t, c=found.c * 1.2)
+    warm = lbfgs_attack(model, x, t, c=found.c * 1.2, warm_start=lbfgs_attack(model, x, t, c=found.c * 1.2 / 1.1))
+    assert warm.evaluations < cold.evaluations
+    assert warm.l2 == pytest.approx(cold.l2, rel=1e-3)
+    # a warm start from a minimal result keeps its loss: the slider stays on that path
+    near = lbfgs_attack(model, x, t, c=found.c * 1.01, warm_start=found)
+    assert near.loss == found.loss and near.success
+    assert near.l2 == pytest.approx(found.l2, rel=0.02)
+    # a bare perturbation works too
+    arr = lbfgs_attack(model, x, t, c=found.c * 1.2, warm_start=found.perturbation)
+    assert arr.l2 == pytest.approx(cold.l2, rel=1e-3)
+
+
+def test_untargeted_is_the_smallest_of_the_targeted_attacks(digits):
+    model = load_model("fc10-1e-2")
+    x = digits[3]
+    orig = int(predict(model, x).argmax())
+    r = lbfgs_attack(model, x, untargeted=True)
+    assert r.untargeted and r.success and r.adversarial_class != orig
+    per_target = [lbfgs_attack(model, x, t).l2 for t in range(10) if t != orig]
+    assert r.l2 <= min(per_target) * (1 + 1e-3)
+
+
+def test_batch_equals_single_calls(digits):
+    model = load_model("fc10-1e-4")
+    targets = [second_class(model, x) for x in digits[:3]]
+    batch = lbfgs_attack_batch(model, digits[:3], targets)
+    for x, t, b in zip(digits[:3], targets, batch):
+        single = lbfgs_attack(model, x, t)
+        assert b.l2 == pytest.approx(single.l2, rel=1e-3)
+
+
+def test_progress_and_history(cnn, digits):
+    x = digits[4]
+    t = second_class(cnn, x)
+    seen: list[AttackProgress] = []
+    r = lbfgs_attack(cnn, x, t, callback=seen.append, record_history=True)
+    assert len(seen) >= 5
+    assert [p.iteration for p in seen] == sorted(p.iteration for p in seen)
+    assert all(p.c > 0 and p.l2 >= 0 and 0 <= p.target_prob <= 1 for p in seen)
+    assert all(p.adversarial.min() >= 0 and p.adversarial.max() <= 1 for p in seen)
+    assert np.array_equal(r.history[0], x)
+    assert np.array_equal(r.history[-1], r.adversarial)
+    frames = np.stack(r.history)
+    assert frames.min() >= 0.0 and frames.max() <= 1.0
+
+
+def test_cancel_stops_within_one_iteration(cnn, digits):
+    x = digits[5]
+    cancel = threading.Event()
+    calls = []
+
+    def callback(progress):
+        calls.append(progress.iteration)
+        if len(calls) == 3:
+            cancel.set()
+
+    with pytest.raises(AttackCancelled):
+        lbfgs_attack(cnn, x, second_class(cnn, x), callback=callback, cancel=cancel)
+    assert len(calls) == 3  # the next check, before any further iteration is reported, stopped it
+
+
+def test_cancel_from_another_thread(cnn, digits):
+    x = digits[0]
+    cancel = threading.Event()
+    started = threading.Event()
+    outcome = []
+
+    def run():
+        try:
+            lbfgs_attack(cnn, x, untargeted=True, callback=lambda p: started.set(), cancel=cancel)
+            outcome.append("finished")
+        except AttackCancelled:
+            outcome.append("cancelled")
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert started.wait(10)
+    cancel.set()
+    worker.join(5)
+    assert not worker.is_alive() and outcome == ["cancelled"]
+
+
+class NeverNine(nn.Module):
+    """A classifier that can never answer 9: its logit for 9 is fixed far below the others."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(784, 9)
+        torch.nn.init.normal_(self.linear.weight, std=0.05, generator=torch.Generator().manual_seed(0))
+
+    def forward(self, x):
+        z = self.linear(x.flatten(1))
+        return torch.cat([z, torch.full_like(z[:, :1], -1e4)], 1)
+
+
+def test_an_unreachable_target_is_a_clear_failure_not_an_image():
+    model = NeverNine().eval()
+    x = np.full((28, 28), 0.3, dtype=np.float32)
+    r = lbfgs_attack(model, x, 9)
+    assert not r.success
+    assert r.adversarial_class != 9
+    assert r.message.startswith("failed")
+    assert r.adversarial.min() >= 0.0 and r.adversarial.max() <= 1.0
+
+
+def test_the_papers_loss_is_available(cnn, digits):
+    x = digits[1]
+    t = second_class(cnn, x)
+    paper = lbfgs_attack(cnn, x, t, refine=False)
+    ours = lbfgs_attack(cnn, x, t)
+    assert paper.success and paper.loss == "cross-entropy" and ours.loss == "rival cross-entropy"
+    assert ours.l2 <= paper.l2 * (1 + 1e-3)
