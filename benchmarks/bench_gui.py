@@ -31,7 +31,7 @@ import torch  # noqa: E402  (before Qt)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QPointF, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -118,15 +118,26 @@ class Probe:
 
 
 def run_attack_and_wait(app, window, start) -> object:
+    """Start an attack and run the event loop (idle, as the app's is) until it reports back."""
     done = {}
     s = window.session
-    connections = [s.attack_finished.connect(lambda r: done.setdefault("result", r)),
-                   s.attack_failed.connect(lambda m: done.setdefault("error", m)),
-                   s.attack_cancelled.connect(lambda: done.setdefault("error", "cancelled"))]
+    loop = QEventLoop()
+
+    def finish(key, value):
+        done.setdefault(key, value)
+        loop.quit()
+
+    connections = [s.attack_finished.connect(lambda r: finish("result", r)),
+                   s.attack_failed.connect(lambda m: finish("error", m)),
+                   s.attack_cancelled.connect(lambda: finish("error", "cancelled"))]
+    QTimer.singleShot(300_000, loop.quit)
     start()
-    wait(app, lambda: done, timeout=300)
+    if not done:
+        loop.exec()
     for c in connections:
         s.disconnect(c)
+    if not done:
+        raise TimeoutError("the attack did not report back in time")
     if "error" in done:
         raise RuntimeError(done["error"])
     return done["result"]
@@ -158,7 +169,9 @@ def bench_attacks(app, window, repeats: int) -> dict:
     probe.gaps.clear()
     probe.start()
     for _ in range(repeats):
-        for pos in [*range(start - 1, start - 13, -1), *range(start - 12, start + 12)]:
+        for pos in [*range(start - 1, start - 13, -1), *range(start - 11, start + 12), start]:
+            if pos == slider.value():
+                continue  # no change, no signal
             t0 = time.perf_counter()
             run_attack_and_wait(app, window, lambda: slider.setValue(pos))
             app.processEvents()  # the result panels repaint

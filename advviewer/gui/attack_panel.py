@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QProgressBar, QPushButton, QSlider, QWidget
 
 from advviewer.gui.c_plot import CPlot
+from advviewer.gui.steady import steady
 
 ANY = -1  # target choice: any class but the original (untargeted)
 STEPS_PER_DECADE = 20
@@ -60,7 +61,7 @@ class AttackPanel(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.c_label = QLabel(objectName="c_value")
         self.c_label.setAccessibleName("Value of c")
-        self.c_label.setMinimumWidth(70)
+        self.c_label.setFixedWidth(self.c_label.fontMetrics().horizontalAdvance("c = 0.000000") + 4)
         self.c_label.setToolTip(C_HELP)
         self.slider.valueChanged.connect(self._slider_moved)
 
@@ -80,12 +81,14 @@ class AttackPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
 
         self.progress = QProgressBar(objectName="attack_progress")
-        self.progress.setAccessibleName("Attack progress")
-        self.progress.setRange(0, 1)
+        self.progress.setAccessibleName("Attack progress: the model's probability of the target")
+        self.progress.setToolTip("While the attack runs: how sure the model is of the target class at the attack's\n"
+                                 "current image. The model is fooled once the target is its most likely class.")
+        self.progress.setRange(0, 100)
         self.progress.setValue(0)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(12)
-        self.status = QLabel("Ready.", objectName="attack_status")
+        self.progress.setFormat("p(target) %p%")
+        self.progress.setMaximumHeight(16)
+        self.status = steady(QLabel("Ready.", objectName="attack_status"))
         self.status.setAccessibleName("Attack status")
 
         layout = QGridLayout(self)
@@ -132,12 +135,15 @@ class AttackPanel(QWidget):
         self.c_plot.set_cursor(c)
         self.c_dragged.emit(c)
 
-    def set_running(self, running: bool, text: str = "") -> None:
+    def set_running(self, running: bool, text: str = "", target_prob: float | None = None) -> None:
         self.cancel_button.setEnabled(running)
-        self.progress.setRange(0, 0 if running else 1)  # busy indicator while running
-        self.progress.setValue(0 if running else 1)
+        if target_prob is not None:
+            self.show_target_prob(target_prob)
         if text:
             self.status.setText(text)
+
+    def show_target_prob(self, p: float) -> None:
+        self.progress.setValue(round(100 * min(max(p, 0.0), 1.0)))
 
     def show_status(self, text: str) -> None:
         self.status.setText(text)

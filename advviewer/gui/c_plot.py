@@ -49,10 +49,12 @@ class CPlot(pg.PlotWidget):
 
     def add(self, key, c: float, l2: float, fooled: bool) -> None:
         """Add one run; a new ``key`` (input, model, target) starts a fresh plot."""
+        self.add_many(key, [(c, l2, fooled)])
+
+    def add_many(self, key, points) -> None:
         if key != self._key:
             self._key, self._points = key, []
-        if c > 0 and math.isfinite(c) and math.isfinite(l2):
-            self._points.append((c, l2, fooled))
+        self._points.extend((c, l2, f) for c, l2, f in points if c > 0 and math.isfinite(c) and math.isfinite(l2))
         self._redraw()
 
     @property

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QButtonGroup, QCheckBox, QComboBox, QGridLayout, Q
 
 from advviewer.gui.map_view import MapView
 from advviewer.gui.outline import outline_segments
+from advviewer.gui.steady import steady
 
 PREDICTED, TARGET = -1, -2  # gradient class choices besides 0..9
 METHODS = (("autograd", "Backprop"), ("finite-difference", "Finite differences"))
@@ -59,7 +60,7 @@ class GradientView(QWidget):
         self.overlay.toggled.connect(self.overlay_changed)
 
         self._digit: np.ndarray | None = None
-        self.info = QLabel(objectName="gradient_info")
+        self.info = steady(QLabel(objectName="gradient_info"), lines=2)
         self.info.setAccessibleName("Gradient details")
         self.info.setWordWrap(True)
 

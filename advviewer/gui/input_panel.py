@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSlider, QToolButton, QWidget
 
 from advviewer.gui.canvas import DrawingCanvas
 from advviewer.gui.map_view import MapView
+from advviewer.gui.steady import steady
 
 PREVIEW_TIP = ("The model's input: your drawing cropped, scaled to fit 20x20 and centred by mass in\n"
                "28x28 pixels, the way the MNIST digits were made.")
@@ -49,7 +50,7 @@ class InputPanel(QWidget):
         caption = QLabel("<b>The model sees</b><br>(28x28)")
         caption.setToolTip(PREVIEW_TIP)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.prediction = QLabel(objectName="input_prediction")
+        self.prediction = steady(QLabel(objectName="input_prediction"), lines=3)
         self.prediction.setAccessibleName("Predicted class")
         self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction.setWordWrap(True)

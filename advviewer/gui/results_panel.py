@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidget
 
 from advviewer.gui.map_view import MapView
+from advviewer.gui.steady import steady
 
 CAPTIONS = (
     ("original", "Original", "The model's input before the attack (what you drew, framed to 28x28)."),
@@ -33,7 +34,7 @@ class ResultsPanel(QWidget):
             title.setToolTip(tip)
             view = MapView(name, caption, signed=name == "perturbation")
             view.setToolTip(tip)
-            label = QLabel(objectName=f"{name}_class")
+            label = steady(QLabel(objectName=f"{name}_class"))
             label.setAccessibleName(f"{caption}: predicted class")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(title, 0, col, alignment=Qt.AlignmentFlag.AlignCenter)
@@ -49,6 +50,8 @@ class ResultsPanel(QWidget):
         self.magnify.toggled.connect(self._rescale)
         self.magnify.toggled.connect(self.magnify_changed)
         self.summary = QLabel(PLACEHOLDER, objectName="result_summary")
+        self.summary.setWordWrap(True)
+        steady(self.summary, lines=2)
         self.summary.setAccessibleName("Attack result summary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)

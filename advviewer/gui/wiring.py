@@ -81,7 +81,7 @@ def connect_attack(w) -> None:
     s.attack_started.connect(lambda text: attack_started(w, text))
     s.attack_progress.connect(lambda p: attack_progress(w, p))
     s.attack_finished.connect(lambda result: attack_finished(w, result))
-    s.sweep_finished.connect(lambda key, points: [w.attack.c_plot.add(key, *point) for point in points])
+    s.sweep_finished.connect(w.attack.c_plot.add_many)
     s.attack_failed.connect(lambda msg: attack_stopped(w, f"The attack failed: {msg}", error=True))
     s.attack_cancelled.connect(lambda: attack_stopped(w, "Cancelled."))
 
@@ -95,24 +95,25 @@ def run_attack(w, minimal: bool, warm: bool = False) -> None:
 
 
 def attack_started(w, text: str) -> None:
-    w.attack.set_running(True, text)
+    w.attack.set_running(True, text, target_prob=0.0)
     if w.results.result is not None and w.session.result_key != w.session.current_key():
         w.results.mark_stale(f"{stale_reason(w.session.result_key, w.session.current_key()).split(':')[0]}: attacking again…")
 
 
 def attack_progress(w, p) -> None:
-    w.attack.show_status(f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f} · p(target) = {p.target_prob:.2f}")
+    w.attack.show_status(f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f}")
+    w.attack.show_target_prob(p.target_prob)
     if getattr(p, "adversarial", None) is not None:
         w.results.show_iterate(p.adversarial, w.session.input)
 
 
 def attack_finished(w, result) -> None:
     verdict = "fooled the model" if result.success else "did not fool the model"
-    w.attack.set_running(False, f"Done: {verdict} ({result.iterations} iterations, {result.seconds:.2f} s).")
+    w.attack.set_running(False, f"Done: {verdict} ({result.iterations} iterations, {result.seconds:.2f} s).",
+                         target_prob=float(result.adversarial_probs[result.target]))
     w.attack.set_c(result.c)
     w.attack.c_plot.add(w.session.result_key, result.c, result.l2, result.success)
     w.results.show_result(result, w.session.input)
-    w.probabilities.set_probabilities(w.session.live.probs if w.session.live else None, w.session.target)
     w.attack_time.setText(f"attack {result.seconds:.2f} s, {result.iterations} iterations")
     if result.mode == "minimal" and result.success:
         w.session.sweep(result)  # draw how |r| and success change with c around the c found

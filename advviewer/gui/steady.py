@@ -1,0 +1,17 @@
+"""Labels whose text changes often, sized so a new text never re-lays out the window.
+
+A QLabel's size hint follows its text; in a layout, every change (a progress line 30 times a
+second) would re-lay out the whole window and repaint every plot. A steady label takes the width
+the layout gives it and a fixed number of lines.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QSizePolicy
+
+
+def steady(label: QLabel, lines: int = 1) -> QLabel:
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    margins = label.contentsMargins()
+    label.setFixedHeight(lines * label.fontMetrics().lineSpacing() + margins.top() + margins.bottom() + 2)
+    return label
