@@ -31,7 +31,8 @@ from advviewer.attack.inputs import check_c, check_images, check_max_iter, check
 from advviewer.attack.objective import PenaltyObjective, margin
 from advviewer.attack.pool import minimize_box
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult
-from advviewer.attack.search import History, SearchOptions, minimal_search
+from advviewer.attack.minimal import History, minimal_search
+from advviewer.attack.search import SearchOptions
 from advviewer.attack.solver import SolverOptions
 from advviewer.errors import AttackInputError
 from advviewer.threads import torch_threads

@@ -23,12 +23,16 @@ _FIELDS = ("ids", "x", "f", "g", "aux", "S", "Y", "theta", "iters", "fails", "ev
 
 @dataclass
 class Finished:
-    """Rows that stopped in one iteration, and how."""
+    """Rows that stopped in one iteration, and how (with their curvature memory, to warm-start others)."""
 
     ids: torch.Tensor
     x: torch.Tensor
     f: torch.Tensor
+    g: torch.Tensor
     aux: torch.Tensor
+    S: torch.Tensor
+    Y: torch.Tensor
+    theta: torch.Tensor
     iterations: torch.Tensor
     evaluations: torch.Tensor
     converged: torch.Tensor  # stopped by pgtol/dtol, not by max_iter or a line search that failed twice
@@ -51,24 +55,34 @@ class BoxLBFGS:
     def _view(self, name: str) -> torch.Tensor:
         return self.t[name][: self.n]
 
-    def add(self, ids: torch.Tensor, x_start: torch.Tensor) -> None:
-        """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box."""
+    def add(self, ids: torch.Tensor, x_start: torch.Tensor, start=None, memory=None) -> None:
+        """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box.
+
+        ``start``: their (f, g, aux) at ``x_start`` if known (else evaluated here); ``memory``:
+        (S, Y, theta) to begin with instead of an empty curvature memory.
+        """
         k = int(ids.numel())
         if not k:
             return
-        x_start = project(x_start)
-        f, g, aux = self.objective(ids, x_start)
+        if start is None:
+            x_start = project(x_start)
+            f, g, aux = self.objective(ids, x_start)
+        else:
+            f, g, aux = start
         n_new = self.n + k
         if not self.t or n_new > self.t["x"].shape[0]:
             self._grow(max(n_new, 2 * (self.t["x"].shape[0] if self.t else 0)), x_start, aux)
         t, sl = self.t, slice(self.n, n_new)
         t["ids"][sl], t["x"][sl], t["f"][sl], t["g"][sl], t["aux"][sl] = ids, x_start, f, g, aux
-        t["S"][sl] = 0
-        t["Y"][sl] = 0
-        t["theta"][sl] = self.opt.theta0
+        if memory is None:
+            t["S"][sl] = 0
+            t["Y"][sl] = 0
+            t["theta"][sl] = self.opt.theta0
+        else:
+            t["S"][sl], t["Y"][sl], t["theta"][sl] = memory
         t["iters"][sl] = 0
         t["fails"][sl] = 0
-        t["evals"][sl] = 1
+        t["evals"][sl] = 0 if start is not None else 1
         self.n = n_new
 
     def _grow(self, cap: int, x: torch.Tensor, aux: torch.Tensor) -> None:
@@ -96,7 +110,9 @@ class BoxLBFGS:
         Returns them, and for every remaining row its old position (to reorder per-row arrays).
         """
         idx = mask.nonzero()[:, 0]
-        out = Finished(*(self.t[name][idx].clone() for name in ("ids", "x", "f", "aux", "iters", "evals")), converged[idx])
+        rows = {name: self.t[name][idx].clone() for name in ("ids", "x", "f", "g", "aux", "S", "Y", "theta")}
+        out = Finished(**rows, iterations=self.t["iters"][idx].clone(), evaluations=self.t["evals"][idx].clone(),
+                       converged=converged[idx])
         keep_n = self.n - int(idx.numel())
         holes = idx[idx < keep_n]
         tail = torch.arange(keep_n, self.n, device=idx.device)

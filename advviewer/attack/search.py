@@ -1,6 +1,6 @@
-"""Minimal mode: line-search c for the smallest perturbation that reaches the target.
+"""Minimal mode's c search, per problem: the bracket, the next c values, when to stop.
 
-Every (image, target) problem keeps a bracket: the largest c whose solution failed (``lo``; at
+(:mod:`advviewer.attack.minimal` runs it on the solver pool.) Every (image, target) problem keeps a bracket: the largest c whose solution failed (``lo``; at
 first c = 0, the original image) and the smallest c whose solution succeeded (``hi``). Each
 round picks new c values for all unfinished problems at once -- a growth step until the target
 is reached, then regula falsi on the logit margin ``z_target - max_other z`` in log c -- and
@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from advviewer.attack.objective import PenaltyObjective, margin
-from advviewer.attack.pool import BoxLBFGS
+from advviewer.attack.objective import margin
 from advviewer.attack.solver import SolverOptions
 
 GROWTH = 4.0  # factor on c per round while no c reaches the target (before extrapolation kicks in)
@@ -30,6 +29,7 @@ ATOL = 1e-4  # L2 below which the search cannot place the boundary better (solve
 FIRST_SPREAD = 2.0  # several first candidates: multiples of the estimate around it
 RESEED_SPREAD = 1.02  # after sharpening the answer moves little: candidates close to the old c
 MAX_SHARPEN = 1
+SHARPEN_FACTOR = 10.0
 SHARPEN_GAP = 7.0  # the second rival's weight in the soft maximum is exp(-gap / tau) < 1e-3 beyond it
 
 
@@ -48,8 +48,10 @@ class SearchOptions:
 class Bracket:
     """Per-problem search state, one row per (image, target) problem."""
 
-    def __init__(self, x0: torch.Tensor, target: torch.Tensor, z0: torch.Tensor, refine: bool, tau_rel: float) -> None:
+    def __init__(self, x0: torch.Tensor, target: torch.Tensor, z0: torch.Tensor, c_guess: np.ndarray, refine: bool,
+                 tau_rel: float) -> None:
         P = x0.shape[0]
+        self.c_guess = c_guess  # where the search starts
         self.x0, self.target = x0, target
         m0 = margin(z0, target).cpu().numpy()
         self.m0 = m0
@@ -153,7 +155,7 @@ def update(b: Bracket, p: int, rows: list[tuple[int, float, torch.Tensor, torch.
         # and go on from the bracket (the path moves by about the old temperature)
         top2 = b.best_z[p].scatter(0, b.target[p:p + 1], float("-inf")).topk(2).values
         if float(top2[0] - top2[1]) < SHARPEN_GAP * b.tau[p]:
-            b.tau[p] /= 10
+            b.tau[p] /= SHARPEN_FACTOR
             b.sharpened[p] += 1
             b.reseed(p)
 
@@ -165,104 +167,3 @@ def finished(b: Bracket, p: int, opts: SearchOptions) -> bool:
     gain = b.hi_m[p] / (b.hi_m[p] - b.lo_m[p]) * (b.hi_l2[p] - b.lo_l2[p])
     # the floors: the solver places a solution to about 3e-5, and c to 1e-4 is plenty
     return bool(gain <= opts.rtol * b.hi_l2[p] + ATOL or w < 1e-4)
-
-
-class History:
-    """Iterates of every solve (as 28x28 images) and which solve each one was warm-started from."""
-
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-        self.frames: dict[int, list[np.ndarray]] = {}
-
-    def begin(self, rows: list[int], parents: list[int]) -> None:
-        for row, parent in zip(rows, parents):
-            self.parent[row] = int(parent)
-            self.frames[row] = []
-
-    def add(self, rows: torch.Tensor, x: torch.Tensor) -> None:
-        frames = x.to(torch.float32).view(-1, 28, 28).cpu().numpy()
-        for row, frame in zip(rows.tolist(), frames):
-            self.frames[row].append(frame.copy())
-
-    def chain(self, row: int) -> list[np.ndarray]:
-        """Every iterate on the way to solve ``row``, through the solves it was warm-started from."""
-        out: list[np.ndarray] = []
-        while row >= 0:
-            out = self.frames[row] + out
-            row = self.parent[row]
-        return out
-
-
-def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOptions, hook=None,
-                   history: History | None = None, start: torch.Tensor | None = None,
-                   groups: np.ndarray | None = None) -> Bracket:
-    """Run the c search for every problem (rows of ``x0`` (P, 784) float64 and ``target``).
-
-    ``hook(iteration, rows, problems, c, x, z)`` is called after every solver iteration.
-    ``groups``: problems of the same group compete (an untargeted attack: one group per image,
-    one problem per other class); a problem stops once a failed solve of it already needs a
-    perturbation as large as the group's best success, since its own success would need more.
-    """
-    with torch.no_grad():
-        z0 = model(x0.to(torch.float32).view(-1, 1, 28, 28)).to(torch.float64)
-    b = Bracket(x0, target, z0, opts.refine, opts.tau_rel)
-    if start is not None:
-        b.lo_x = start.clone()
-    b.c_guess = initial_c(model, x0, target, z0)
-    b.evaluations += 2
-    obj = PenaltyObjective(model, x0, target, rival=opts.refine)
-
-    def on_iteration(it, rows, x, f, z):
-        if history is not None:
-            history.add(rows, x)
-        if hook is not None:
-            hook(it, rows, obj.problem[rows], obj.c[rows], x, z)
-
-    pool = BoxLBFGS(obj, opts.solver, on_iteration)
-    P = x0.shape[0]
-    in_flight = np.zeros(P, dtype=np.int64)
-    rounds = np.zeros(P, dtype=np.int64)
-    buffers: dict[int, list] = {p: [] for p in range(P)}
-
-    def launch(problems) -> None:
-        plist, cs, starts, parents = [], [], [], []
-        for p in problems:
-            for c in next_candidates(b, p, opts.candidates, opts.min_margin):
-                near_hi = b.found[p] and (b.lo_c[p] == 0 or abs(np.log(c / b.hi_c[p])) < abs(np.log(c / b.lo_c[p])))
-                plist.append(p)
-                cs.append(c)
-                starts.append(b.hi_x[p] if near_hi else b.lo_x[p])
-                parents.append(b.hi_parent[p] if near_hi else b.lo_parent[p])
-                in_flight[p] += 1
-        if not plist:
-            return
-        rows = obj.add_rows(torch.as_tensor(plist), torch.tensor(cs, dtype=torch.float64), torch.as_tensor(b.tau[plist]))
-        if history is not None:
-            history.begin(rows.tolist(), parents)
-        pool.add(rows, torch.stack(starts))
-
-    launch(range(P))
-    while len(pool):
-        fin = pool.step()
-        if fin is None:
-            continue
-        ready = []
-        for i, row in enumerate(fin.ids.tolist()):
-            p = int(obj.problem[row])
-            b.evaluations[p] += int(fin.evaluations[i])
-            b.iterations[p] += int(fin.iterations[i])
-            buffers[p].append((row, float(obj.c[row]), fin.x[i], fin.aux[i]))
-            in_flight[p] -= 1
-            if in_flight[p] == 0:
-                ready.append(p)
-        for p in ready:
-            update(b, p, buffers[p], opts)
-            buffers[p] = []
-            rounds[p] += 1
-            b.done[p] |= rounds[p] >= opts.max_rounds
-            if groups is not None:
-                rivals = groups == groups[p]
-                best = b.best_l2[rivals].min()
-                b.done |= rivals & (b.lo_l2 >= best) & (in_flight == 0)
-        launch([p for p in ready if not b.done[p]])
-    return b
