@@ -60,7 +60,7 @@ class GradientView(QWidget):
         self.overlay.toggled.connect(self.overlay_changed)
 
         self._digit: np.ndarray | None = None
-        self.info = steady(QLabel(objectName="gradient_info"), lines=2)
+        self.info = steady(QLabel(objectName="gradient_info"), lines=4)
         self.info.setAccessibleName("Gradient details")
         self.info.setWordWrap(True)
 
@@ -99,7 +99,8 @@ class GradientView(QWidget):
         if self.overlay.isChecked():
             self._outline.setData(*outline_segments(digit))
         self._digit = digit
-        text = f"d loss(class {cls}) / d pixel: largest |g| = {float(np.abs(gradient).max()):.2g}"
+        text = (f"Brightening a <span style='color:#2c5aa0'><b>blue</b></span> pixel makes it more of a <b>{cls}</b>, "
+                f"a <span style='color:#b42318'><b>red</b></span> one less (largest |g| {float(np.abs(gradient).max()):.2g}).")
         self.info.setText(text + (f"<br>{note}" if note else ""))
 
     def show_pending(self, text: str) -> None:

@@ -60,7 +60,7 @@ class ProbabilityPlot(pg.PlotWidget):
         pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]
         self._bars.setOpts(height=self.probabilities, brushes=brushes, pens=pens)
         for i, p in enumerate(self.probabilities):
-            text = f"{p:.2f}" if probs is not None and p >= 0.005 else ""  # tiny values would only clutter
+            text = "" if probs is None or p < 0.005 else ("1" if p >= 0.995 else f"{p:.2f}"[1:])  # .07, .50, 1; tiny ones clutter
             inside = p > INSIDE
             key = f"{text}|{inside}"
             if key != self._shown[i]:

@@ -51,7 +51,7 @@ class ResultsPanel(QWidget):
         self.magnify.toggled.connect(self.magnify_changed)
         self.summary = QLabel(PLACEHOLDER, objectName="result_summary")
         self.summary.setWordWrap(True)
-        steady(self.summary, lines=2)
+        steady(self.summary, lines=4)
         self.summary.setAccessibleName("Attack result summary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -107,8 +107,12 @@ class ResultsPanel(QWidget):
         goal = "any other class" if getattr(result, "untargeted", False) else f"class {result.target}"
         verdict = (f"<b style='color:{colour}'>{'Fooled' if result.success else 'Not fooled'}</b> "
                    f"({result.original_class} → {result.adversarial_class}, goal: {goal}).")
+        if getattr(result, "mode", "") == "minimal" and result.success:
+            how = f"c = {result.c:.3g}: the smallest c that fools it, just across the boundary (a larger c: a surer mistake)"
+        else:
+            how = f"c = {result.c:.3g}" + ("" if result.success else ": too weak a pull, drag c up")
         self.summary.setText(
             f"{verdict} &nbsp; ‖r‖₂ = {result.l2:.3f}, ‖r‖∞ = {result.linf:.3f}, "
-            f"distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28), c = {result.c:.3g}, "
-            f"{result.iterations} iterations, {result.seconds:.2f} s")
+            f"distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28).<br>"
+            f"{how}; {result.iterations} iterations, {result.seconds:.2f} s.")
         self.export_button.setEnabled(True)

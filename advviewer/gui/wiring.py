@@ -137,6 +137,7 @@ def connect_files(w) -> None:
     a["quit"].triggered.connect(w.close)
     a["about"].triggered.connect(lambda: dialogs.show_about(w, w.session.model_name))
     w.results.export_requested.connect(lambda: export_actions.export_current(w))
+    c.history_changed.connect(lambda *_: w.statusBar().clearMessage())  # the start-up hint has served
     a["undo"].triggered.connect(c.undo)
     a["redo"].triggered.connect(c.redo)
     a["clear"].triggered.connect(c.clear)

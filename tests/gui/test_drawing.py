@@ -96,7 +96,7 @@ def test_gradient_class_choice_and_finite_differences(window, qtbot, gui):
     index = window.gradient.class_box.findData(3)
     window.gradient.class_box.setCurrentIndex(index)
     assert window.session.live.gradient_class == 3
-    assert "class 3" in window.gradient.info.text()
+    assert "<b>3</b>" in window.gradient.info.text()
 
     with qtbot.waitSignal(window.session.fd_updated, timeout=20_000) as blocker:
         window.gradient.method_buttons["finite-difference"].setChecked(True)
