@@ -82,10 +82,24 @@ def _wait_for_attack(window) -> str:
     return outcome["error"]
 
 
+def _open_and_wait(window, path: Path) -> bool:
+    """Open a picture, waiting for a big one to be decoded in the background."""
+    from PySide6.QtCore import QEventLoop
+
+    opened = window.open_path(path)
+    if opened is None:
+        loop, outcome = QEventLoop(), {}
+        window.loader.loaded.connect(lambda *_: (outcome.setdefault("ok", True), loop.quit()))
+        window.loader.failed.connect(lambda *_: (outcome.setdefault("ok", False), loop.quit()))
+        loop.exec()
+        opened = outcome["ok"]
+    return opened
+
+
 def _screenshot(window, args) -> int:
     from PySide6.QtWidgets import QApplication
 
-    if args.gui_image is not None and not window.open_path(Path(args.gui_image)):
+    if args.gui_image is not None and not _open_and_wait(window, Path(args.gui_image)):
         print(f"advviewer: {window.message.label.text()}", file=sys.stderr)
         return 2
     if args.gui_target is not None:

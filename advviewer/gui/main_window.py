@@ -19,6 +19,7 @@ from advviewer.gui.icon import app_icon
 from advviewer.gui.input_panel import InputPanel
 from advviewer.gui.map_view import configure_pyqtgraph
 from advviewer.gui.message_bar import MessageBar
+from advviewer.gui.picture_loader import PictureLoader, is_big
 from advviewer.gui.probability_plot import ProbabilityPlot
 from advviewer.gui.results_panel import ResultsPanel
 from advviewer.gui.session import Session
@@ -60,6 +61,9 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.remember = remember
         self.session = Session(self)
+        self.loader = PictureLoader(self)
+        self.loader.loaded.connect(self._picture_loaded)
+        self.loader.failed.connect(self._picture_failed)
 
         self.message = MessageBar()
         self.inputs = InputPanel()
@@ -128,7 +132,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._live_timer.stop()
-        if not self.session.shutdown(10_000):
+        if not (self.session.shutdown(10_000) & self.loader.shutdown(10_000)):
             log.warning("a background job did not stop in time")
         if self.remember:
             s = self.settings
@@ -171,21 +175,36 @@ class MainWindow(QMainWindow):
         self.model_picker.blockSignals(False)
         return ok
 
-    def open_path(self, path: Path) -> bool:
-        """Open an image/array (onto the canvas) or a model file; errors shown in the window."""
+    def open_path(self, path: Path) -> bool | None:
+        """Open an image/array (onto the canvas) or a model file; errors shown in the window.
+
+        True: opened; False: refused (the message says why); None: a big picture is being
+        decoded in the background (``loader.loaded`` / ``loader.failed`` follow).
+        """
         if dialogs.is_model_file(path):
             return self.select_model(str(path))
+        if is_big(path):
+            self.statusBar().showMessage(f"Opening {path.name} (a big picture)…")
+            self.loader.load(path)
+            return None
         from advviewer.preprocess import load_image
 
         try:
             image = load_image(path)
         except AdvViewerError as exc:
-            self.message.show_message(f"Could not open the image: {exc}. Your drawing is unchanged.")
+            self._picture_failed(str(path), str(exc))
             return False
-        self.show_sample(image, str(path))
-        self.message.hide()
-        self.statusBar().showMessage(f"Opened {path.name}", 8000)
+        self._picture_loaded(str(path), image)
         return True
+
+    def _picture_loaded(self, path: str, image: np.ndarray) -> None:
+        self.show_sample(image, path)
+        self.message.hide()
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 8000)
+
+    def _picture_failed(self, path: str, message: str) -> None:
+        self.statusBar().clearMessage()
+        self.message.show_message(f"Could not open the image: {message}. Your drawing is unchanged.")
 
     def load_sample(self, index: int | None = None, first_of_class: int | None = None) -> None:
         from advviewer.data.bundled import bundled_split, load_bundled

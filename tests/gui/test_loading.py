@@ -110,3 +110,34 @@ def test_bad_pictures_leave_the_canvas_alone(window, tmp_path, huge_png, kind, d
     draw(window.canvas, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])
     gui.wait_live(window)
     assert not np.array_equal(window.session.live.probs, probs)
+
+
+def test_a_big_picture_is_decoded_in_the_background(window, qtbot, tmp_path):
+    from advviewer.gui.picture_loader import BIG_PIXELS
+
+    side = int(BIG_PIXELS**0.5) + 200
+    paper = Image.new("L", (side, side), 255)
+    paper.paste(0, (side // 2 - 120, side // 5, side // 2 + 120, 4 * side // 5))  # a thick dark "1" on white
+    path = tmp_path / "big.png"
+    paper.save(path)
+    window.canvas.clear()
+    with qtbot.waitSignal(window.loader.loaded, timeout=60_000):
+        assert window.open_path(path) is None  # not loaded yet: the window goes on responding
+        assert "Opening big.png" in window.statusBar().currentMessage()
+    assert int(window.session.live.probs.argmax()) == 1
+    assert window.canvas.source == str(path)
+
+
+def test_a_big_broken_picture_is_reported(window, qtbot, tmp_path, huge_png):
+    from advviewer.gui import picture_loader
+
+    path = tmp_path / "big_broken.png"
+    full = Image.new("L", (2500, 2500), 255)
+    full.save(path)
+    path.write_bytes(path.read_bytes()[:400])  # the header promises 6 megapixels, the data stops
+    before = window.canvas.to_array()
+    assert picture_loader.is_big(path)
+    with qtbot.waitSignal(window.loader.failed, timeout=60_000):
+        assert window.open_path(path) is None
+    assert "Could not open the image" in window.message.text
+    np.testing.assert_array_equal(window.canvas.to_array(), before)
