@@ -8,27 +8,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
-from advviewer.gui.map_view import configure_pyqtgraph
+from advviewer.gui.static_plot import StaticPlot
 
 FOOLED = pg.mkBrush(26, 127, 55)
 NOT_FOOLED = pg.mkBrush(180, 35, 24)
 
 
-class CPlot(pg.PlotWidget):
+class CPlot(StaticPlot):
     """||r||_2 against c (log scale) for the runs on the current input, model and target."""
 
     def __init__(self, parent=None) -> None:
-        configure_pyqtgraph()
-        super().__init__(parent)
-        self.setObjectName("c_plot")
-        self.setAccessibleName("Perturbation size against c")
-        self.setToolTip("Each dot is one attack on this digit: its c and the size of its perturbation.\n"
-                        "Green: the model was fooled. Red: it was not. The line marks the slider's c.\n"
-                        "Larger c pushes harder: the perturbation grows until the model gives in.")
+        super().__init__("c_plot", "Perturbation size against c",
+                         "Each dot is one attack on this digit: its c and the size of its perturbation.\n"
+                         "Green: the model was fooled. Red: it was not. The line marks the slider's c.\n"
+                         "Larger c pushes harder: the perturbation grows until the model gives in.", parent)
         item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.setMouseEnabled(x=False, y=False)
-        item.hideButtons()
         item.setLogMode(x=True, y=False)
         item.setLabel("bottom", "c (log scale)")
         item.setLabel("left", "‖r‖₂")

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
-from advviewer.gui.map_view import configure_pyqtgraph
+from advviewer.gui.static_plot import StaticPlot
 
 BAR = pg.mkBrush(120, 150, 190)
 PREDICTED = pg.mkBrush(235, 120, 30)
@@ -15,20 +15,14 @@ NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
 INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
 
 
-class ProbabilityPlot(pg.PlotWidget):
+class ProbabilityPlot(StaticPlot):
     """Bars for classes 0..9; the predicted class in orange, the attack target outlined in red."""
 
     def __init__(self, parent=None) -> None:
-        configure_pyqtgraph()
-        super().__init__(parent)
-        self.setObjectName("probabilities")
-        self.setAccessibleName("Class probabilities")
-        self.setToolTip("The model's softmax probability for each class, updated as you draw.\n"
-                        "Orange: the predicted class. Red outline: the attack target.")
+        super().__init__("probabilities", "Class probabilities",
+                         "The model's softmax probability for each class, updated as you draw.\n"
+                         "Orange: the predicted class. Red outline: the attack target.", parent)
         item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.setMouseEnabled(x=False, y=False)
-        item.hideButtons()
         item.setXRange(-0.6, 9.6, padding=0)
         item.setYRange(0.0, 1.04, padding=0)  # a little headroom so the 1 tick and a top label show
         item.setLabel("left", "probability")

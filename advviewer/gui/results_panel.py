@@ -53,7 +53,6 @@ class ResultsPanel(QWidget):
         self.summary.setWordWrap(True)
         steady(self.summary, lines=4)
         self.summary.setAccessibleName("Attack result summary")
-        self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.export_button = QPushButton("Export…", objectName="export")
         self.export_button.setAccessibleName("Export the adversarial image and its record")

@@ -5,12 +5,10 @@ Split from main_window.py to keep both short; every handler takes the window fir
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
-from advviewer.errors import AdvViewerError
 from advviewer.gui import dialogs, export_actions
 from advviewer.gui.attack_panel import ANY, STEPS_PER_DECADE
 from advviewer.gui.jobs import FiniteDifferenceState

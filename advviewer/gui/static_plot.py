@@ -1,0 +1,20 @@
+"""A pyqtgraph plot for showing, not exploring: fixed ranges, no mouse panning, no context menu."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from advviewer.gui.map_view import configure_pyqtgraph
+
+
+class StaticPlot(pg.PlotWidget):
+    def __init__(self, object_name: str, accessible_name: str, tooltip: str, parent=None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setAccessibleName(accessible_name)
+        self.setToolTip(tooltip)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
