@@ -128,3 +128,44 @@ def test_screenshot_command_refuses_a_bad_image(tmp_path):
     assert out.returncode == 2
     assert "not an image" in out.stderr
     assert not (tmp_path / "s.png").exists()
+
+
+def test_run_opens_the_window_and_returns_when_it_is_closed(qapp, settings_dir, tmp_path):
+    """`advviewer` with no arguments: run() shows the window, runs the event loop, exits 0 on close."""
+    import argparse
+
+    from PySide6.QtCore import QTimer
+
+    from advviewer.gui import app
+
+    seen = {}
+
+    def close_it():
+        window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "main_window" and w.isVisible())
+        seen["title"] = window.windowTitle()
+        seen["model"] = window.session.model_name
+        window.close()
+
+    args = argparse.Namespace(screenshot=None, gui_image=None, gui_model="fc10-1e-4", gui_target=None, gui_c=None)
+    hook = sys.excepthook
+    QTimer.singleShot(300, close_it)
+    try:
+        assert app.run(args) == 0
+    finally:
+        sys.excepthook = hook
+    assert "advviewer" in seen["title"] and seen["model"] == "fc10-1e-4"
+
+
+def test_unexpected_errors_are_logged_not_fatal(caplog):
+    from advviewer.gui.dialogs import install_excepthook
+
+    hook = sys.excepthook
+    try:
+        install_excepthook(show_dialog=False)
+        try:
+            raise RuntimeError("a bug")
+        except RuntimeError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+    finally:
+        sys.excepthook = hook
+    assert "unexpected error" in caplog.text and "a bug" in caplog.text
