@@ -44,7 +44,9 @@ class SolverOptions:
     max_iter: int = 500
     memory: int = 5
     pgtol: float = 1e-5  # stop when max |x - P(x - g)| <= pgtol
-    dtol: float = 1e-10  # or when the step's predicted decrease -g.d is below dtol * max(1, |f|)
+    # or when the step's predicted decrease -g.d is below dtol * max(1, |f|): then the distance to the
+    # answer is below sqrt(dtol * |f| / 2) (the Hessian is at least 2 I), about 5e-5 for the attack
+    dtol: float = 3e-9
     noise: float = 1e-7  # relative float32 rounding noise of f (the network runs in float32)
     theta0: float = 2.0  # initial curvature guess (the Hessian of ||r||^2 is 2 I)
 
