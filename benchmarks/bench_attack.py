@@ -195,8 +195,8 @@ def markdown(report: dict) -> str:
              "|---|---|---|---|---|---|---|"]
     for name, m in report["methods"].items():
         s = m["seconds_per_image"]
-        lines.append(f"| {name} | {m['success_rate']:.0%} | {m['median_l2']:.4f} | {m['ratio_to_best_median']:.4f}, "
-                     f"{m['ratio_to_best_worst']:.4f} | {m['ratio_to_best_peer_median']:.4f}, {m['ratio_to_best_peer_worst']:.4f} | "
+        lines.append(f"| {name} | {m['success_rate']:.0%} | {m['median_l2']:.4f} | {m['ratio_to_best_median']:.5f}, "
+                     f"{m['ratio_to_best_worst']:.4f} | {m['ratio_to_best_peer_median']:.5f}, {m['ratio_to_best_peer_worst']:.4f} | "
                      f"{s['median']:.4f} ({s['p10']:.4f}-{s['p90']:.4f}) | {m['evaluations_per_image']['median']:.0f} |")
     lines += ["", "Forward+backward of the model (ms, median and p10-p90):", ""]
     for key, s in report["threads"].items():
