@@ -177,12 +177,16 @@ class BoxLBFGS:
                 finished.append(self._remove(stuck, torch.zeros_like(stuck))[0])
         if not finished:
             return None
-        return finished[0] if len(finished) == 1 else Finished(*(torch.cat(parts) for parts in zip(*(vars(f).values() for f in finished))))
+        return finished[0] if len(finished) == 1 else _concat(finished)
 
     def _forget(self, mask: torch.Tensor) -> None:
         self._view("S")[mask] = 0
         self._view("Y")[mask] = 0
         self._view("theta")[mask] = self.opt.theta0
+
+
+def _concat(parts: list[Finished]) -> Finished:
+    return Finished(*(torch.cat(column) for column in zip(*(vars(f).values() for f in parts))))
 
 
 def minimize_box(objective: Objective, x_start: torch.Tensor, options: SolverOptions | None = None,
@@ -195,6 +199,6 @@ def minimize_box(objective: Objective, x_start: torch.Tensor, options: SolverOpt
         fin = pool.step()
         if fin is not None:
             parts.append(fin)
-    out = Finished(*(torch.cat(p) for p in zip(*(vars(f).values() for f in parts))))
+    out = _concat(parts)
     order = out.ids.argsort()
     return Finished(*(v[order] for v in vars(out).values()))

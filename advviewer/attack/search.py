@@ -1,17 +1,22 @@
 """Minimal mode's c search, per problem: the bracket, the next c values, when to stop.
 
-(:mod:`advviewer.attack.minimal` runs it on the solver pool.) Every (image, target) problem keeps a bracket: the largest c whose solution failed (``lo``; at
-first c = 0, the original image) and the smallest c whose solution succeeded (``hi``). Each
-round picks new c values for all unfinished problems at once -- a growth step until the target
-is reached, then regula falsi on the logit margin ``z_target - max_other z`` in log c -- and
-solves them all in one batched call, each warm-started from the bracket end nearest in c.
+:mod:`advviewer.attack.minimal` runs it on the solver pool. Every (image, target) problem keeps
+a bracket: the largest c whose solution failed (``lo``; at first c = 0, the original image) and
+the smallest c whose solution succeeded (``hi``: logit margin ``z_target - max_other z`` at least
+``min_margin``). The first c comes from the linearised problem at the original image; then c
+grows (extrapolating the margin in log c) until the target is reached, then regula falsi on the
+margin in log c, aiming just inside the target's side so that every success shrinks ``hi``.
+It stops when the L2 still to gain, interpolated to the boundary, is below ``rtol * L2 + ATOL``.
 
-Refinement (``refine=True``): the softmax of the loss is restricted to the target and its rival
-classes (at first the strongest other class; a class that blocks the target at a solution is
-added). The penalty path of that loss crosses the decision boundary exactly at the
-smallest-norm point when one rival is active (for a linear model: the exact answer of the
-quadratic programme), while the full softmax also pays for classes that are not in the way
-and crosses it further out. ``refine=False`` is the paper's loss over all ten classes.
+The loss (``refine=True``): the cross-entropy of the target against its strongest rival,
+``log(1 + exp(rival - z_target))``, with the rival's logit a soft maximum of the other classes
+at temperature ``tau``. A loss that depends on the margin alone has a penalty path that crosses
+the decision boundary at the smallest perturbation (exactly so for a linear model: the answer of
+the quadratic programme), whatever the number of rivals active there; the paper's cross-entropy
+over all ten classes also pays for classes that are not in the way and crosses it further out
+(``refine=False`` keeps it). ``tau`` starts at 1% of the original logit gap; when two rivals end
+within 7 ``tau`` of each other the soft maximum still blurs them, and the search goes on once at a
+ten times smaller ``tau`` from its best answer.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ GROWTH = 4.0  # factor on c per round while no c reaches the target (before extr
 ATOL = 1e-4  # L2 below which the search cannot place the boundary better (solver precision)
 FIRST_SPREAD = 2.0  # several first candidates: multiples of the estimate around it
 RESEED_SPREAD = 1.02  # after sharpening the answer moves little: candidates close to the old c
-MAX_SHARPEN = 1
+MAX_SHARPEN = 1  # once: a second time gained 0.1% at most and doubled the cost
 SHARPEN_FACTOR = 10.0
 SHARPEN_GAP = 7.0  # the second rival's weight in the soft maximum is exp(-gap / tau) < 1e-3 beyond it
 
@@ -151,8 +156,8 @@ def update(b: Bracket, p: int, rows: list[tuple[int, float, torch.Tensor, torch.
             b.lo_c[p], b.lo_m[p], b.lo_l2[p], b.lo_x[p], b.lo_parent[p] = c, m, l2, x, row
     b.done[p] = finished(b, p, opts)
     if b.done[p] and opts.refine and b.found[p] and b.sharpened[p] < MAX_SHARPEN:
-        # two rivals close at the answer: the soft maximum blurs them, so sharpen it ten-fold
-        # and go on from the bracket (the path moves by about the old temperature)
+        # two rivals close at the answer: the soft maximum blurs them, so sharpen it and search
+        # again from the best answer (the path moves by about the old temperature)
         top2 = b.best_z[p].scatter(0, b.target[p:p + 1], float("-inf")).topk(2).values
         if float(top2[0] - top2[1]) < SHARPEN_GAP * b.tau[p]:
             b.tau[p] /= SHARPEN_FACTOR

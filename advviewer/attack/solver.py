@@ -31,8 +31,6 @@ import torch
 
 # objective(ids, x) -> (f (k,), g (k, n), aux (k, ...)); ids index the original problems
 Objective = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
-# on_iteration(iteration, ids, x, f, aux): called once per iteration with the active problems
-IterationHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], None]
 
 EPS_BIND = 1e-3
 ARMIJO = 1e-4
