@@ -32,6 +32,20 @@ def seconds_since_launch() -> float | None:
         return None
 
 
+def _route_qt_messages() -> None:
+    """Qt's own warnings go to logging (shown with -v), not straight to stderr."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO, QtMsgType.QtWarningMsg: logging.INFO,
+              QtMsgType.QtCriticalMsg: logging.ERROR, QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(kind, context, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
 def _log_shown() -> None:
     shown = seconds_since_launch()
     if shown is not None:
@@ -135,10 +149,16 @@ def run(args) -> int:
     from advviewer.gui.dialogs import install_excepthook
     from advviewer.gui.main_window import MainWindow
 
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("advviewer: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+              "use --screenshot FILE to render it offscreen, or run it in a desktop session", file=sys.stderr)
+        return 1
     problem = qt_binding_problem()
     if problem is not None:
         print(f"advviewer: {problem}", file=sys.stderr)
         return 1
+    _route_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("advviewer")
     app.setOrganizationName("advviewer")
