@@ -163,8 +163,9 @@ def open_gallery(w) -> None:
     from advviewer.data.bundled import load_bundled
     from advviewer.gui.gallery import GalleryDialog
 
-    images, labels = load_bundled()
-    gallery = GalleryDialog(images, labels, w)
-    gallery.picked.connect(lambda image, label, k: w.show_sample(image, f"bundled MNIST digit #{k} (labelled {label})"))
+    gallery = getattr(w, "gallery", None)  # one dialog, kept with its class choice and pixmaps
+    if gallery is None:
+        images, labels = load_bundled()
+        gallery = w.gallery = GalleryDialog(images, labels, w)
+        gallery.picked.connect(lambda image, label, k: w.show_sample(image, f"bundled MNIST digit #{k} (labelled {label})"))
     gallery.open()
-    w.gallery = gallery  # kept so tests (and a second open) can reach it

@@ -141,3 +141,14 @@ def test_a_big_broken_picture_is_reported(window, qtbot, tmp_path, huge_png):
         assert window.open_path(path) is None
     assert "Could not open the image" in window.message.text
     np.testing.assert_array_equal(window.canvas.to_array(), before)
+
+
+def test_the_gallery_is_one_dialog_that_remembers_its_class(window, qtbot):
+    window.actions["samples"].trigger()
+    first = window.gallery
+    first.set_class(6)
+    first.reject()
+    window.actions["samples"].trigger()
+    assert window.gallery is first and first.isVisible()
+    assert "class 6" in first.count.text()
+    first.reject()
