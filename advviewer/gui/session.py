@@ -66,6 +66,7 @@ class Session(QObject):
         self.model_name = ""
         self.input = np.zeros((28, 28), np.float32)
         self.input_version = 0
+        self._preprocess_ms = 0.0  # the last framing's time, reported with the live update
         self.live: LiveState | None = None
         self.gradient_class = PREDICTED
         self.gradient_method = "autograd"
@@ -125,8 +126,6 @@ class Session(QObject):
             self.cancel_attack()
             self.result = None
         self.evaluate()
-
-    _preprocess_ms = 0.0
 
     def _gradient_class_for(self, predicted: int, probs: np.ndarray | None) -> int:
         if self.gradient_class >= 0:
