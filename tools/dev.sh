@@ -19,6 +19,18 @@ setup() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".[test]"
 }
 
+desktop_libs() {
+    # Qt 6.5+ needs libxcb-cursor0 (and friends) to open a window on an X11 desktop; the
+    # offscreen mode used by the tests does not. Best effort: only where apt can install.
+    [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || return 0
+    command -v apt-get >/dev/null 2>&1 || return 0
+    dpkg -s libxcb-cursor0 >/dev/null 2>&1 && return 0
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    "${sudo[@]}" apt-get install -y -qq libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 >/dev/null 2>&1 \
+        || echo "note: could not install libxcb-cursor0; if the window does not open, install it" >&2
+}
+
 test_data() {
     # Debian's Fashion-MNIST: real IDX files for the reader's test
     [ -d /usr/share/datasets/fashion-mnist ] && return 0
@@ -36,6 +48,7 @@ shift || true
 case "$cmd" in
     run)
         setup
+        desktop_libs
         exec .venv/bin/advviewer "$@"
         ;;
     test)
