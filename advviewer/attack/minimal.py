@@ -54,7 +54,7 @@ def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOp
     """
     with torch.no_grad():
         z0 = model(x0.to(torch.float32).view(-1, 1, 28, 28)).to(torch.float64)
-    b = Bracket(x0, target, z0, initial_c(model, x0, target, z0), opts.refine, opts.tau_rel)
+    b = Bracket(x0, target, z0, initial_c(model, x0, target, z0), opts)
     b.evaluations += 2
     if start is not None:
         b.lo_x = start.clone()
@@ -77,7 +77,7 @@ def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOp
     def launch(problems) -> None:
         plist, cs, starts, parents = [], [], [], []
         for p in problems:
-            for c in next_candidates(b, p, opts.candidates, opts.min_margin):
+            for c in next_candidates(b, p, opts.candidates):
                 near_hi = b.found[p] and (b.lo_c[p] == 0 or abs(np.log(c / b.hi_c[p])) < abs(np.log(c / b.lo_c[p])))
                 plist.append(p)
                 cs.append(c)

@@ -138,8 +138,8 @@ class BoxLBFGS:
             self._forget(bad)
             d[bad] = -g[bad] / opt.theta0
             gd[bad] = (g[bad] * (project(x[bad] + d[bad]) - x[bad])).sum(1)
-        scale = f.abs().clamp(min=1.0)
-        converged = (pg_norm <= opt.pgtol) | (-gd <= opt.dtol * scale)
+        scale = f.abs().clamp(min=1.0)  # f's float32 rounding noise is relative to its loss part
+        converged = (pg_norm <= opt.pgtol) | (-gd <= opt.dtol * f.abs().clamp(min=1e-6))
         done = converged | (self._view("iters") >= opt.max_iter)
         finished = []
         if done.any():

@@ -6,7 +6,7 @@ the smallest c whose solution succeeded (``hi``: logit margin ``z_target - max_o
 ``min_margin``). The first c comes from the linearised problem at the original image; then c
 grows (extrapolating the margin in log c) until the target is reached, then regula falsi on the
 margin in log c, aiming just inside the target's side so that every success shrinks ``hi``.
-It stops when the L2 still to gain, interpolated to the boundary, is below ``rtol * L2 + ATOL``.
+It stops when the L2 still to gain, interpolated to the boundary, is below ``rtol * L2``.
 
 The loss (``refine=True``): the cross-entropy of the target against its strongest rival,
 ``log(1 + exp(rival - z_target))``, with the rival's logit a soft maximum of the other classes
@@ -30,7 +30,6 @@ from advviewer.attack.objective import margin
 from advviewer.attack.solver import SolverOptions
 
 GROWTH = 4.0  # factor on c per round while no c reaches the target (before extrapolation kicks in)
-ATOL = 1e-4  # L2 below which the search cannot place the boundary better (solver precision)
 FIRST_SPREAD = 2.0  # several first candidates: multiples of the estimate around it
 RESEED_SPREAD = 1.02  # after sharpening the answer moves little: candidates close to the old c
 MAX_SHARPEN = 1  # once: a second time gained 0.1% at most and doubled the cost
@@ -43,7 +42,9 @@ class SearchOptions:
     candidates: int = 1  # c values per problem per round (several suit one image: latency)
     max_rounds: int = 24
     rtol: float = 1e-4  # stop when the L2 left to gain, interpolated to the boundary, is below rtol * L2
-    min_margin: float = 1e-4  # logit margin a solution needs to count: robust to float32 rounding
+    # logit margin a solution needs to count, robust to float32 rounding (about 1e-6 |z|); at most
+    # 0.2% of the original gap, not below 2e-5 (an image next to the boundary pays for the margin)
+    min_margin: float = 1e-4
     c_max: float = 1e6
     refine: bool = True
     tau_rel: float = 1e-2  # the rival loss's temperature relative to the original logit gap
@@ -53,20 +54,21 @@ class SearchOptions:
 class Bracket:
     """Per-problem search state, one row per (image, target) problem."""
 
-    def __init__(self, x0: torch.Tensor, target: torch.Tensor, z0: torch.Tensor, c_guess: np.ndarray, refine: bool,
-                 tau_rel: float) -> None:
+    def __init__(self, x0: torch.Tensor, target: torch.Tensor, z0: torch.Tensor, c_guess: np.ndarray,
+                 opts: SearchOptions) -> None:
         P = x0.shape[0]
         self.c_guess = c_guess  # where the search starts
         self.x0, self.target = x0, target
         m0 = margin(z0, target).cpu().numpy()
         self.m0 = m0
+        self.min_margin = np.clip(0.002 * np.abs(m0), 2e-5, opts.min_margin)
         self.lo_c, self.lo_m, self.lo_l2 = np.zeros(P), m0.copy(), np.zeros(P)
         self.prev_c, self.prev_m = np.full(P, np.nan), np.full(P, np.nan)
         self.lo_x = x0.clone()
         self.hi_c, self.hi_m, self.hi_l2 = np.full(P, np.inf), np.full(P, np.nan), np.full(P, np.inf)
         self.hi_x = x0.clone()
         # the rival loss's temperature: small against the logit gap it has to close
-        self.tau = tau_rel * np.maximum(np.abs(m0), 1e-2)
+        self.tau = opts.tau_rel * np.maximum(np.abs(m0), 1e-2)
         self.sharpened = np.zeros(P, dtype=np.int64)
         self.done = np.zeros(P, dtype=bool)
         self.evaluations = np.zeros(P, dtype=np.int64)
@@ -116,7 +118,7 @@ def initial_c(model, x0: torch.Tensor, target: torch.Tensor, z0: torch.Tensor) -
     return (4.0 * (-u0).clamp(min=1e-3) / norm2).cpu().numpy()
 
 
-def next_candidates(b: Bracket, p: int, k: int, min_margin: float) -> list[float]:
+def next_candidates(b: Bracket, p: int, k: int) -> list[float]:
     """The c values to try next for problem ``p``."""
     if not b.found[p]:
         if b.lo_c[p] == 0:
@@ -129,7 +131,7 @@ def next_candidates(b: Bracket, p: int, k: int, min_margin: float) -> list[float
             factor = float(np.exp(np.clip((0.1 * abs(b.lo_m[p]) - b.lo_m[p]) / slope, np.log(1.5), np.log(20.0))))
         return [b.lo_c[p] * factor * GROWTH ** i for i in range(k)]
     lo_m, hi_m, u_hi = b.lo_m[p], b.hi_m[p], np.log(b.hi_c[p])
-    aim = max(2 * min_margin, 0.1 * hi_m)  # just inside the target's side, closer every success
+    aim = max(1.5 * b.min_margin[p], 0.1 * hi_m)  # just inside the target's side, closer every success
     if b.lo_c[p] == 0:  # no failing c yet: secant in c itself, towards the original image
         u_lo = u_hi - np.log(20.0)
         s = np.log(max(b.hi_c[p] * (aim - lo_m) / (hi_m - lo_m), 1e-300))
@@ -146,7 +148,7 @@ def update(b: Bracket, p: int, rows: list[tuple[int, float, torch.Tensor, torch.
     for row, c, x, z in sorted(rows, key=lambda r: r[1]):
         m = float(margin(z[None], b.target[p:p + 1])[0])
         l2 = float((x.to(torch.float32) - b.x0[p].to(torch.float32)).norm())
-        if m >= opts.min_margin:
+        if m >= b.min_margin[p]:
             if c < b.hi_c[p]:
                 b.hi_c[p], b.hi_m[p], b.hi_l2[p], b.hi_x[p], b.hi_parent[p] = c, m, l2, x, row
             if l2 < b.best_l2[p]:
@@ -170,5 +172,5 @@ def finished(b: Bracket, p: int, opts: SearchOptions) -> bool:
         return b.lo_c[p] >= opts.c_max
     w = np.log(b.hi_c[p] / b.lo_c[p]) if b.lo_c[p] > 0 else np.inf
     gain = b.hi_m[p] / (b.hi_m[p] - b.lo_m[p]) * (b.hi_l2[p] - b.lo_l2[p])
-    # the floors: the solver places a solution to about 3e-5, and c to 1e-4 is plenty
-    return bool(gain <= opts.rtol * b.hi_l2[p] + ATOL or w < 1e-4)
+    # or c is known to 1e-4: more would only chase float32 noise
+    return bool(gain <= opts.rtol * b.hi_l2[p] or w < 1e-4)

@@ -41,9 +41,10 @@ MAX_BACKTRACKS = 10
 class SolverOptions:
     max_iter: int = 500
     memory: int = 5
-    pgtol: float = 1e-5  # stop when max |x - P(x - g)| <= pgtol
-    # or when the step's predicted decrease -g.d is below dtol * max(1, |f|): then the distance to the
-    # answer is below sqrt(dtol * |f| / 2) (the Hessian is at least 2 I), about 5e-5 for the attack
+    pgtol: float = 1e-7  # stop when max |x - P(x - g)| <= pgtol (absolute: tiny perturbations need it small)
+    # or when the step's predicted decrease -g.d is below dtol * |f|: then the distance to the answer
+    # is below sqrt(dtol * |f| / 2) (the Hessian is at least 2 I); for the attack, whose f is about
+    # ||r||^2, that is about 4e-5 ||r||
     dtol: float = 3e-9
     noise: float = 1e-7  # relative float32 rounding noise of f (the network runs in float32)
     theta0: float = 2.0  # initial curvature guess (the Hessian of ||r||^2 is 2 I)
