@@ -17,7 +17,7 @@ from pathlib import Path
 
 from advviewer.errors import AdvViewerError
 
-BATCH = 32  # attacks solved together (one progress-bar step)
+BATCH = 32  # attacks solved together (one progress-bar step; the solver's iteration shows meanwhile)
 
 
 def add_attack_parser(sub: argparse._SubParsersAction) -> None:
@@ -85,7 +85,8 @@ def run_attack_command(args: argparse.Namespace) -> int:
             chunk = jobs[start:start + BATCH]
             images = np.stack([image for _, image, _ in chunk])
             results = lbfgs_attack_batch(model, images, [t for _, _, t in chunk], args.c, untargeted=args.untargeted,
-                                         max_iter=args.max_iter, device=args.device, refine=not args.paper_loss)
+                                         max_iter=args.max_iter, device=args.device, refine=not args.paper_loss,
+                                         callback=lambda p: bar.set_postfix_str(f"iteration {p.iteration}", refresh=False))
             for (path, _, _), res in zip(chunk, results):
                 goal = "untargeted" if args.untargeted else f"to{res.target}"
                 stem = f"{path.stem}_{tag}_{goal}"
