@@ -183,3 +183,14 @@ def test_the_papers_loss_is_available(cnn, digits):
     ours = lbfgs_attack(cnn, x, t)
     assert paper.success and paper.loss == "cross-entropy" and ours.loss == "rival cross-entropy"
     assert ours.l2 <= paper.l2 * (1 + 1e-3)
+
+
+def test_batch_call_forms():
+    model = load_model("fc10-1e-2")
+    images = np.stack([np.full((28, 28), v, dtype=np.float32) for v in (0.2, 0.4)])
+    untargeted = lbfgs_attack_batch(model, images, None, untargeted=True)
+    assert len(untargeted) == 2 and all(r.untargeted for r in untargeted)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(AttackCancelled):
+        lbfgs_attack_batch(model, images, None, untargeted=True, cancel=cancel)

@@ -20,6 +20,7 @@ r), so the window's slider reads naturally.
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Sequence
 
@@ -68,7 +69,7 @@ def lbfgs_attack_batch(model, images, targets, c=None, *, untargeted=False, warm
                        record_history=False, max_iter=DEFAULT_MAX_ITER, device="cpu", refine=True, candidates=None):
     """Attack image ``i`` towards ``targets[i]`` for every i, all in one batched solve; a list of results.
 
-    ``targets``: N classes (None entries with ``untargeted=True``). ``warm_start``: None or N
+    ``targets``: N classes, or one class for all (None with ``untargeted=True``). ``warm_start``: None or N
     entries. ``candidates``: c values per image solved at once in minimal mode (default: more for
     fewer images, which lowers latency on one image). ``seconds`` shares the batch's time equally.
     Runs torch on one CPU thread (see :func:`advviewer.threads.torch_threads`).
@@ -81,8 +82,12 @@ def lbfgs_attack_batch(model, images, targets, c=None, *, untargeted=False, warm
 def _attack_batch(model, images, targets, c, untargeted, warm_start, callback, cancel, record_history, max_iter,
                   device, refine, candidates):
     started = time.perf_counter()
+    if cancel is not None and cancel.is_set():
+        raise AttackCancelled("attack cancelled")
     images, _ = check_images(images)
     n_img = len(images)
+    if targets is None or isinstance(targets, numbers.Integral):
+        targets = [targets] * n_img
     if len(targets) != n_img:
         raise AttackInputError(f"{n_img} images but {len(targets)} targets")
     c = check_c(c)
