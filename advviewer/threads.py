@@ -1,8 +1,11 @@
 """Thread counts, set deliberately: on a 2-core machine torch's pool and OpenBLAS can fight.
 
-Small models on one image run fastest on one torch thread (no fork/join per layer); large
-batched evaluations (finite differences, batch attacks, training) use every core. Call
-:func:`configure` once at start-up (the CLI, the window and the benchmarks do).
+Measured on the 2-core machine (benchmarks/bench_core.py, bench_attack.py): one image through
+`cnn` takes the same 0.5 ms on one thread as on two, finite differences 62 ms on one and 33 ms
+on two -- but when anything else is using a core, a second torch thread waits for it at every
+operation and the same work becomes 10-300x slower. So the default is one torch thread
+everywhere; training pins its own count (for reproducible sums). Call :func:`configure` once at
+start-up (the CLI does; the window sets its own).
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from contextlib import contextmanager
 
 
 def configure(torch_threads: int | None = None) -> int:
-    """Pin BLAS pools to one thread and torch's intra-op pool to ``torch_threads`` (default: all cores)."""
+    """Pin BLAS pools to one thread and torch's intra-op pool to ``torch_threads`` (default: 1)."""
     for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     import torch
 
-    n = torch_threads or max(1, min(os.cpu_count() or 1, 4))
+    n = torch_threads or 1
     torch.set_num_threads(n)
     try:  # numpy/scipy loaded OpenBLAS before the variables above were set: limit it now
         from threadpoolctl import threadpool_limits
