@@ -15,8 +15,11 @@ setup() {
     # on our machines. Any other version (or none) would pull several GB of CUDA packages.
     local find_links=()
     [ -d /opt/wheels ] && find_links=(--find-links /opt/wheels)
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" "torch==2.13.0"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".[test]"
+    # (the grep drops pip's notes about local index folders that do not exist on this machine)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" "torch==2.13.0" \
+        2> >(grep -v "^WARNING: Location .* is ignored" >&2)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".[test]" \
+        2> >(grep -v "^WARNING: Location .* is ignored" >&2)
 }
 
 desktop_libs() {
