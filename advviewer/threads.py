@@ -1,4 +1,4 @@
-"""Thread counts, set deliberately: on a 2-core machine torch's pool and OpenBLAS can fight.
+"""Thread counts, set deliberately: on a 2-core machine a second torch thread can cost far more than it gains.
 
 Measured on the 2-core machine (benchmarks/bench_core.py, bench_attack.py): one image through
 `cnn` takes the same 0.5 ms on one thread as on two, finite differences 62 ms on one and 33 ms
@@ -10,25 +10,20 @@ start-up (the CLI does; the window sets its own).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 
 def configure(torch_threads: int | None = None) -> int:
-    """Pin BLAS pools to one thread and torch's intra-op pool to ``torch_threads`` (default: 1)."""
-    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    """Set torch's intra-op pool to ``torch_threads`` (default: 1) and return the count.
+
+    The core's numpy work is elementwise (no BLAS-heavy calls on the hot paths), so OpenBLAS's
+    pool is left alone.
+    """
     import torch
 
     n = torch_threads or 1
     torch.set_num_threads(n)
-    try:  # numpy/scipy loaded OpenBLAS before the variables above were set: limit it now
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1, user_api="blas")
-    except ImportError:
-        pass
     return n
 
 
