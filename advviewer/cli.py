@@ -125,10 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 
     threads.configure()
     if args.command is None:
-        gui_main = _gui_entry()
-        if gui_main is None:
-            parser.print_help()
-            return 0
+        try:
+            from advviewer.gui.app import run as gui_main
+        except ImportError as exc:  # a broken or missing Qt installation
+            print(f"advviewer: the window cannot start ({exc}); the sub-commands still work, see --help", file=sys.stderr)
+            return EXIT_FAILURE
         try:
             return int(gui_main(args) or 0)
         except AdvViewerError as exc:
@@ -146,10 +147,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"advviewer: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
         return EXIT_FAILURE
 
-
-def _gui_entry():
-    try:
-        from advviewer.gui.app import run as gui_run
-    except ImportError:
-        return None
-    return gui_run
