@@ -71,8 +71,9 @@ def input_gradient(model: nn.Module, image: np.ndarray, cls: int, method: str = 
     """Gradient (28, 28) of the cross-entropy towards ``cls`` w.r.t. every pixel of ``image``.
 
     ``method="autograd"``: backpropagation. ``method="finite-difference"``: central differences
-    (f(x + h e_i) - f(x - h e_i)) / 2h for all 784 pixels, the 1,568 shifted images evaluated as
-    one batched forward pass (loss formed in float64). See the module docstring for the sign.
+    (f(x + h e_i) - f(x - h e_i)) / 2h for all 784 pixels, the 1,568 shifted images evaluated in
+    batched forward passes of FD_CHUNK images (loss formed in float64). See the module docstring
+    for the sign.
     """
     cls = _check_class(cls)
     if method == "autograd":

@@ -16,6 +16,7 @@ from torch import nn
 
 from advviewer.augment import augment
 from advviewer.data import bundled_split, load_idx_dataset
+from advviewer.errors import ModelLoadError
 from advviewer.models.zoo import ZOO, build_model, decayed_parameters, save_weights, sha256_file
 
 TRAIN_THREADS = 2
@@ -86,6 +87,8 @@ def train_model(name: str, data_dir: str | Path | None = None, epochs: int | Non
     Deterministic for a given seed, data and torch version: a fixed generator drives
     initialisation, shuffling and augmentation, and torch runs in deterministic mode.
     """
+    if name not in ZOO:
+        raise ModelLoadError(f"unknown model {name!r}; available: {', '.join(ZOO)}")
     spec = ZOO[name]
     epochs = spec.default_epochs if epochs is None else epochs
     torch.manual_seed(seed)
