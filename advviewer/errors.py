@@ -28,3 +28,7 @@ class AttackInputError(AdvViewerError):
 
 class ExportError(AdvViewerError):
     """Results could not be written (unwritable folder, full disk)."""
+
+
+class Cancelled(Exception):
+    """Long work (finite differences, an attack) stopped because its cancel event was set."""

@@ -21,6 +21,7 @@ temporary files are removed and :class:`~advviewer.errors.ExportError` says why 
 from __future__ import annotations
 
 import errno
+import functools
 import io
 import json
 import os
@@ -61,12 +62,19 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 
 def _weights_sha256(model_name: str) -> str | None:
+    path = Path(model_name)
+    stamp = path.stat().st_mtime_ns if path.is_file() else None
+    return _weights_sha256_cached(model_name, stamp)
+
+
+@functools.lru_cache(maxsize=32)
+def _weights_sha256_cached(model_name: str, stamp: int | None) -> str | None:
+    """Once per model (and file version): "Export all" writes hundreds of records."""
     from advviewer.models.zoo import ZOO, model_card, sha256_file
 
     if model_name in ZOO:
         return model_card(model_name).get("weights_sha256")
-    path = Path(model_name)
-    return sha256_file(path) if path.is_file() else None
+    return sha256_file(Path(model_name)) if stamp is not None else None
 
 
 def _eight_bit_check(model, png: bytes, target: int) -> dict:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from advviewer.errors import ImageLoadError
+from advviewer.errors import Cancelled, ImageLoadError
 
 FD_STEP = 1e-2  # central-difference step in pixel units
 FD_CHUNK = 98  # 1,568 shifted images in batches of 98: small batches stay in cache (3x faster than one batch)
@@ -67,23 +67,24 @@ def _check_class(cls: int) -> int:
     return int(cls)
 
 
-def input_gradient(model: nn.Module, image: np.ndarray, cls: int, method: str = "autograd") -> np.ndarray:
+def input_gradient(model: nn.Module, image: np.ndarray, cls: int, method: str = "autograd", *, cancel=None) -> np.ndarray:
     """Gradient (28, 28) of the cross-entropy towards ``cls`` w.r.t. every pixel of ``image``.
 
     ``method="autograd"``: backpropagation. ``method="finite-difference"``: central differences
     (f(x + h e_i) - f(x - h e_i)) / 2h for all 784 pixels, the 1,568 shifted images evaluated in
     batched forward passes of FD_CHUNK images (loss formed in float64). See the module docstring
-    for the sign.
+    for the sign. ``cancel`` (a ``threading.Event``) is checked between batches; when set,
+    :class:`advviewer.errors.Cancelled` is raised.
     """
     cls = _check_class(cls)
     if method == "autograd":
         return predict_and_gradient(model, image, cls)[1]
     if method in ("finite-difference", "finite_difference", "fd"):
-        return _finite_difference(model, image, cls)
+        return _finite_difference(model, image, cls, cancel)
     raise ValueError(f"method must be 'autograd' or 'finite-difference', not {method!r}")
 
 
-def _finite_difference(model: nn.Module, image: np.ndarray, cls: int) -> np.ndarray:
+def _finite_difference(model: nn.Module, image: np.ndarray, cls: int, cancel=None) -> np.ndarray:
     x = as_batch(image)[0, 0].reshape(-1)
     n = x.numel()
     eye = torch.eye(n) * FD_STEP
@@ -91,6 +92,8 @@ def _finite_difference(model: nn.Module, image: np.ndarray, cls: int) -> np.ndar
     losses = []
     with torch.no_grad():
         for i in range(0, 2 * n, FD_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("finite differences cancelled")
             # the network runs in float32 (as it was trained); the loss is formed in float64 so
             # that a confident prediction's tiny loss differences are not lost to rounding
             logits = model(shifted[i : i + FD_CHUNK]).double()

@@ -48,3 +48,16 @@ def test_bad_arguments(cnn):
         predict(cnn, np.zeros((27, 28)))
     with pytest.raises(ImageLoadError, match="NaN"):
         predict(cnn, np.full((28, 28), np.nan))
+
+
+def test_finite_differences_stop_when_cancelled(cnn, test_digits):
+    import threading
+
+    from advviewer.attack import AttackCancelled
+    from advviewer.errors import Cancelled
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        input_gradient(cnn, test_digits[0][0], 3, method="finite-difference", cancel=cancel)
+    assert issubclass(AttackCancelled, Cancelled)  # one exception for "the user stopped it"

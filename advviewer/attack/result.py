@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from advviewer.errors import Cancelled
 
-class AttackCancelled(Exception):
+
+class AttackCancelled(Cancelled):
     """Raised inside a running attack when its ``cancel`` event is set (checked every iteration)."""
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import torch  # noqa: F401  (before Qt: pytorch issue 11326)
 
+from advviewer import threads
+
 log = logging.getLogger(__name__)
 
 ATTACK_TIMEOUT_MS = 180_000
@@ -142,7 +144,7 @@ def run(args) -> int:
     screenshot = getattr(args, "screenshot", None) is not None
     if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    torch.set_num_threads(LIVE_TORCH_THREADS)
+    threads.configure(LIVE_TORCH_THREADS)
     from PySide6.QtWidgets import QApplication
 
     from advviewer.errors import AdvViewerError

@@ -32,6 +32,7 @@ class DrawingCanvas(QWidget):
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._image = self._blank()
+        self._empty = True  # no ink; kept up to date so hover repaints need not scan the image
         self._exact: np.ndarray | None = None
         self.source: str | None = None  # where a loaded picture came from (a file, a sample)
         self._undo: list[tuple[QImage, np.ndarray | None, str | None]] = []
@@ -56,7 +57,10 @@ class DrawingCanvas(QWidget):
         return self._exact
 
     def is_empty(self) -> bool:
-        return not self.to_array().any()
+        return self._empty
+
+    def _rescan(self) -> None:
+        self._empty = not self.to_array().any()
 
     def to_array(self) -> np.ndarray:
         """The picture as a (280, 280) uint8 array, ink = 255."""
@@ -101,6 +105,7 @@ class DrawingCanvas(QWidget):
     def _after_edit(self, clear_redo: bool = True) -> None:
         if clear_redo:
             self._redo.clear()
+        self._rescan()
         self.history_changed.emit(bool(self._undo), bool(self._redo))
         self.update()
         self.changed.emit()
@@ -139,12 +144,16 @@ class DrawingCanvas(QWidget):
             painter.drawLine(self._last, point)
         painter.end()
         self._last = point
+        if not self._stroke_erases:
+            self._empty = False
         self.update()
         self.changed.emit()
 
     def _end(self) -> None:
         if self._last is not None:
             self._last = None
+            if self._stroke_erases:
+                self._rescan()
             self.history_changed.emit(True, False)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

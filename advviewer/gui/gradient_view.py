@@ -22,7 +22,6 @@ EXPLAIN = ("Gradient of the loss for the chosen class with respect to each pixel
 class GradientView(QWidget):
     class_changed = Signal(int)  # PREDICTED, TARGET or 0..9
     method_changed = Signal(str)  # "autograd" or "finite-difference"
-    overlay_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +56,6 @@ class GradientView(QWidget):
         self.overlay.setAccessibleName("Outline the digit on the gradient")
         self.overlay.setChecked(True)
         self.overlay.toggled.connect(self._show_outline)
-        self.overlay.toggled.connect(self.overlay_changed)
 
         self._digit: np.ndarray | None = None
         self.info = steady(QLabel(objectName="gradient_info"), lines=4)
@@ -95,7 +93,7 @@ class GradientView(QWidget):
         self.overlay.setChecked(overlay)
 
     def show_gradient(self, gradient: np.ndarray, digit: np.ndarray, cls: int, note: str = "") -> None:
-        limit = self.map.set_signed(gradient)
+        self.map.set_signed(gradient)
         if self.overlay.isChecked():
             self._outline.setData(*outline_segments(digit))
         self._digit = digit

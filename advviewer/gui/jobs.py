@@ -20,7 +20,6 @@ SWEEP_FACTORS = (0.25, 0.4, 0.6, 0.8, 0.9, 1.12, 1.3, 1.7, 2.5, 4.0)
 @dataclass
 class FiniteDifferenceState:
     gradient: np.ndarray  # finite differences
-    autograd: np.ndarray  # backprop on the same input and class
     gradient_class: int
     input: np.ndarray
     relative_difference: float  # ||fd - ag|| / ||ag||
@@ -40,9 +39,9 @@ def agreement(fd: np.ndarray, ag: np.ndarray) -> tuple[float, float]:
 def finite_difference_job(model, x: np.ndarray, cls: int, autograd: np.ndarray):
     def job(cancel, report) -> FiniteDifferenceState:
         t0 = time.perf_counter()
-        fd = input_gradient(model, x, cls, method="finite-difference")
+        fd = input_gradient(model, x, cls, method="finite-difference", cancel=cancel)
         rel, corr = agreement(fd, autograd)
-        return FiniteDifferenceState(fd, autograd, cls, x, rel, corr, time.perf_counter() - t0)
+        return FiniteDifferenceState(fd, cls, x, rel, corr, time.perf_counter() - t0)
 
     return job
 

@@ -11,6 +11,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from advviewer.errors import AdvViewerError
+from advviewer.models import DEFAULT_MODEL
 from advviewer.gui import dialogs
 from advviewer.gui.actions import build_actions, build_toolbar
 from advviewer.gui.attack_panel import ANY, AttackPanel
@@ -125,9 +126,8 @@ class MainWindow(QMainWindow):
             self.select_model(wanted, quiet=True)
         except AdvViewerError as exc:
             self.message.show_message(f"Could not load the model {wanted!r} ({exc}); using cnn instead.")
-            self.select_model("cnn")
-        self.load_sample(first_of_class=7)
-        self.refresh_now()
+            self.select_model(DEFAULT_MODEL)
+        self.load_sample(first_of_class=7)  # evaluates it (show_sample -> refresh_now)
         self.statusBar().showMessage("A sample digit to start with: press Delete and draw your own, or open an image (Ctrl+O).", 15000)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -59,7 +59,6 @@ class MapView(pg.GraphicsLayoutWidget):
         self.view.addItem(self.image)
         self.view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0)
         self.bar: pg.ColorBarItem | None = None
-        self.limit = 1.0
         if signed:
             self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_colormap(), interactive=False, width=14, colorMapMenu=False, rounding=1e-9)
             self.bar.setImageItem(self.image)
@@ -80,7 +79,6 @@ class MapView(pg.GraphicsLayoutWidget):
         if limit is None:
             limit = nice_limit(float(np.abs(values).max()))
         limit = limit if np.isfinite(limit) and limit > 0 else 1.0
-        self.limit = limit
         self.image.setImage(values, autoLevels=False)
         if self.bar is not None:
             if tuple(self.bar.levels()) != (-limit, limit):  # the bar's axis is redrawn only on a change

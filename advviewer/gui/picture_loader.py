@@ -55,9 +55,6 @@ class PictureLoader(QObject):
         self._job = self._worker.submit(job)
         self._paths = {self._job: str(path)}
 
-    def busy(self) -> bool:
-        return self._worker.is_busy()
-
     @Slot(int, object, float)
     def _done(self, job: int, image, seconds: float) -> None:
         if job == self._job:

@@ -40,7 +40,6 @@ class ProbabilityPlot(StaticPlot):
             self._labels.append(text)
         self._shown: list[str] = [""] * 10
         self.probabilities = np.zeros(10)
-        self.target: int | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(360, 230)
@@ -48,7 +47,6 @@ class ProbabilityPlot(StaticPlot):
     def set_probabilities(self, probs: np.ndarray | None, target: int | None = None) -> None:
         """Show ``probs`` (10,); None clears the chart. ``target`` gets a red outline."""
         self.probabilities = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
-        self.target = target
         predicted = int(self.probabilities.argmax()) if probs is not None else -1
         brushes = [PREDICTED if i == predicted else BAR for i in range(10)]
         pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]

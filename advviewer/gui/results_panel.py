@@ -20,7 +20,6 @@ PLACEHOLDER = "Run an attack (Ctrl+R) to see the smallest change that makes the 
 
 
 class ResultsPanel(QWidget):
-    magnify_changed = Signal(bool)
     export_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -48,7 +47,6 @@ class ResultsPanel(QWidget):
                                 "Off: colours span ±1, the true scale of a pixel.")
         self.magnify.setChecked(True)
         self.magnify.toggled.connect(self._rescale)
-        self.magnify.toggled.connect(self.magnify_changed)
         self.summary = QLabel(PLACEHOLDER, objectName="result_summary")
         self.summary.setWordWrap(True)
         steady(self.summary, lines=4)

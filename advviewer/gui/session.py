@@ -49,7 +49,6 @@ class LiveState:
 
 
 class Session(QObject):
-    model_changed = Signal(str)
     live_updated = Signal(object)  # LiveState
     fd_updated = Signal(object)  # FiniteDifferenceState
     fd_failed = Signal(str)
@@ -106,7 +105,6 @@ class Session(QObject):
         self.cancel_attack()
         self.model, self.model_name = model, str(name_or_path)
         self.result = None
-        self.model_changed.emit(self.model_name)
         self.evaluate()
         if rerun:  # the results shown were for the old model: attack again the same way
             self.run_attack(self.last_c)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from advviewer.models import DEFAULT_MODEL
+
 ORGANISATION = "advviewer"
 APPLICATION = "advviewer"
 
 # key -> (type, default)
 _DEFAULTS: dict[str, tuple[type, object]] = {
-    "model": (str, "cnn"),
+    "model": (str, DEFAULT_MODEL),
     "brush_size": (int, 22),
     "c": (float, 1.0),
     "target": (int, -1),  # -1: any other class (untargeted)
