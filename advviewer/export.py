@@ -34,16 +34,16 @@ from PIL import Image, PngImagePlugin
 from advviewer.errors import ExportError
 
 # RdBu-like diverging map: -1 blue, 0 near white, +1 red (sRGB anchors, linearly interpolated)
-_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64)
+DIVERGING_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64)
 
 
 def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) signed values -> (H, W, 3) uint8, with -scale and +scale at the ends of the map."""
     t = np.clip(np.asarray(values, dtype=np.float64) / (scale if scale > 0 else 1.0), -1.0, 1.0)
-    pos = (t + 1.0) / 2.0 * (len(_ANCHORS) - 1)
-    lo = np.clip(np.floor(pos).astype(int), 0, len(_ANCHORS) - 2)
+    pos = (t + 1.0) / 2.0 * (len(DIVERGING_ANCHORS) - 1)
+    lo = np.clip(np.floor(pos).astype(int), 0, len(DIVERGING_ANCHORS) - 2)
     frac = (pos - lo)[..., None]
-    return np.round(_ANCHORS[lo] * (1 - frac) + _ANCHORS[lo + 1] * frac).astype(np.uint8)
+    return np.round(DIVERGING_ANCHORS[lo] * (1 - frac) + DIVERGING_ANCHORS[lo + 1] * frac).astype(np.uint8)
 
 
 def _png_bytes(image: Image.Image, text: dict[str, str] | None = None) -> bytes:

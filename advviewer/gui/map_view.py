@@ -1,6 +1,6 @@
 """A 28x28 picture in a pyqtgraph view: grayscale digits, or signed maps on a diverging scale.
 
-Signed maps (gradients, perturbations) use CET-D1 (blue - white - red) with symmetric levels
+Signed maps (gradients, perturbations) use the export's blue - white - red map with symmetric levels
 ``(-m, m)`` set explicitly and a colour bar beside the image, so zero is always white and the
 scale is always visible; auto-levels are never used.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
+
+from advviewer.export import DIVERGING_ANCHORS
 
 _configured = False
 
@@ -39,7 +41,8 @@ def nice_limit(value: float) -> float:
 
 
 def diverging_colormap() -> pg.ColorMap:
-    return pg.colormap.get("CET-D1")
+    """The blue-white-red map of the exported perturbation PNGs, so screen and file agree."""
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(DIVERGING_ANCHORS)), DIVERGING_ANCHORS.astype(np.uint8))
 
 
 class MapView(pg.GraphicsLayoutWidget):
