@@ -17,8 +17,9 @@ Errors caused by input are subclasses of :class:`advviewer.errors.AdvViewerError
 
 from advviewer.errors import AdvViewerError, AttackInputError, DataFormatError, ExportError, ImageLoadError, ModelLoadError
 from advviewer.gradients import input_gradient, predict
+from advviewer.image_io import load_image
 from advviewer.models import available_models, load_model
-from advviewer.preprocess import load_image, preprocess
+from advviewer.preprocess import preprocess
 
 __version__ = "0.1.0"
 

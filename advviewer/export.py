@@ -25,6 +25,7 @@ import functools
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -44,6 +45,23 @@ def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
     lo = np.clip(np.floor(pos).astype(int), 0, len(DIVERGING_ANCHORS) - 2)
     frac = (pos - lo)[..., None]
     return np.round(DIVERGING_ANCHORS[lo] * (1 - frac) + DIVERGING_ANCHORS[lo + 1] * frac).astype(np.uint8)
+
+
+def _name_part(text: str, fallback: str) -> str:
+    """``text`` reduced to characters that are safe in a file name on every system."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or fallback
+
+
+def export_stem(result, model_name: str, source: str | None = None) -> str:
+    """The file-name stem of a result, the same in the window and on the command line.
+
+    ``<source>_<model>_<original>to<target>[_untargeted]_c<c>``: the picture's file stem (or
+    ``drawing`` when there is none), the model's name (a model file's stem), the classes, and c.
+    """
+    picture = _name_part(Path(source).stem, "image") if source else "drawing"
+    model = _name_part(Path(model_name).stem if Path(model_name).suffix else model_name, "model")
+    goal = f"{result.original_class}to{result.target}" + ("_untargeted" if result.untargeted else "")
+    return f"{picture}_{model}_{goal}_c{result.c:.3g}"
 
 
 def _png_bytes(image: Image.Image, text: dict[str, str] | None = None) -> bytes:
@@ -99,9 +117,9 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
         png = _png_bytes(Image.fromarray(adv8))
         record.update(_eight_bit_check(model, png, result.target))
         scale = float(np.abs(result.perturbation).max())
-        big = Image.fromarray(adv8).resize((28 * enlarge, 28 * enlarge), Image.NEAREST)
+        big = Image.fromarray(adv8).resize((28 * enlarge, 28 * enlarge), Image.Resampling.NEAREST)
         colours = Image.fromarray(diverging_rgb(result.perturbation, scale))
-        colours = colours.resize((28 * enlarge, 28 * enlarge), Image.NEAREST)
+        colours = colours.resize((28 * enlarge, 28 * enlarge), Image.Resampling.NEAREST)
         text = {"scale": f"{scale:.6g}", "Description": f"perturbation, blue -{scale:.6g} .. white 0 .. red +{scale:.6g}"}
         record["perturbation_scale"] = scale
         payload["adversarial_png"] = (f"{stem}_adversarial.png", png)

@@ -12,7 +12,6 @@ whose brightening makes the model more sure of ``cls``.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 import torch.nn.functional as F

@@ -3,7 +3,7 @@
 MNIST's recipe (LeCun et al.): white digit on black; the digit's bounding box scaled to fit a
 20x20 box keeping its aspect ratio, with anti-aliasing; then placed in a 28x28 image so that its
 centre of mass is at the centre. :func:`preprocess` does that for an array of any size and
-range, and :func:`load_image` for an image file (any mode PIL reads) or a ``.npy`` array.
+range; :mod:`advviewer.image_io` reads image files and ``.npy`` arrays into it.
 
 On top of the recipe, for drawings and photos: dark-on-light input is inverted (decided from the
 border), the background level is removed and contrast stretched, and very thin or very thick
@@ -12,18 +12,13 @@ strokes are brought towards MNIST's stroke width relative to the digit's size.
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from advviewer.errors import ImageLoadError
 
 SIZE = 28
 BOX = 20
-MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (30000x30000 would need GBs)
-MAX_FILE_BYTES = 200_000_000
 INK_THRESHOLD = 0.25  # after contrast stretch: what counts as ink for the bounding box
 WORK_SIDE = 112  # the digit's longer side is brought to this many pixels before stroke fixes
 # Stroke width relative to the digit's longer side, measured on the bundled MNIST digits with
@@ -33,10 +28,8 @@ STROKE_MIN = 0.09
 STROKE_MAX = 0.22
 STROKE_THICK_TARGET = 0.18  # very thick strokes are thinned only this far (erosion loses shape)
 
-Image.MAX_IMAGE_PIXELS = None  # we apply our own, stricter limit before decoding
 
-
-def _as_float_gray(image: Image.Image) -> np.ndarray:
+def pil_to_gray(image: Image.Image) -> np.ndarray:
     """Grayscale float in [0, 1]; transparency composited on the background the ink is not."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
@@ -71,7 +64,7 @@ def _scale_to_unit(arr: np.ndarray) -> np.ndarray:
     return (arr - lo) / (hi - lo)
 
 
-def _array_to_gray(array: np.ndarray) -> np.ndarray:
+def array_to_gray(array: np.ndarray) -> np.ndarray:
     """(H, W) of any numeric range, (H, W, 3|4) colour, or with leading 1-dims -> gray in [0, 1]."""
     arr = np.asarray(array)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
@@ -82,7 +75,7 @@ def _array_to_gray(array: np.ndarray) -> np.ndarray:
         arr = arr[..., 0]
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
         rgb = np.round(_to_unit(arr) * 255).astype(np.uint8)
-        return _as_float_gray(Image.fromarray(rgb, "RGBA" if arr.shape[-1] == 4 else "RGB"))
+        return pil_to_gray(Image.fromarray(rgb, "RGBA" if arr.shape[-1] == 4 else "RGB"))
     if arr.ndim != 2:
         raise ImageLoadError(
             f"expected a 2-D grayscale image (H, W), (H, W, 3|4) colour or (1, 28, 28); got shape {tuple(np.shape(array))}"
@@ -107,7 +100,7 @@ def _border(gray: np.ndarray) -> np.ndarray:
     return np.concatenate([gray[:k].ravel(), gray[-k:].ravel(), gray[:, :k].ravel(), gray[:, -k:].ravel()])
 
 
-def _normalise_polarity_and_contrast(gray: np.ndarray) -> np.ndarray:
+def normalise_polarity_and_contrast(gray: np.ndarray) -> np.ndarray:
     if np.median(_border(gray)) > 0.5:
         gray = 1.0 - gray  # dark ink on light paper: make it white on black like MNIST
     background = float(np.median(_border(gray)))
@@ -188,11 +181,15 @@ def preprocess(array: np.ndarray) -> np.ndarray:
     already (1, 28, 28). An empty picture gives an all-zero image (no error, no NaN).
     Raises ImageLoadError for arrays that are not images (wrong shape, NaN, non-numeric).
     """
-    gray = _normalise_polarity_and_contrast(_array_to_gray(array))
-    return _mnist_frame(gray)
+    return preprocess_gray(array_to_gray(array))
 
 
-def _mnist_frame(gray: np.ndarray) -> np.ndarray:
+def preprocess_gray(gray: np.ndarray) -> np.ndarray:
+    """:func:`preprocess` for a grayscale float array already in [0, 1]."""
+    return frame_digit(normalise_polarity_and_contrast(gray))
+
+
+def frame_digit(gray: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero((gray > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((gray > INK_THRESHOLD).any(axis=0))
     if rows.size == 0:
@@ -224,72 +221,6 @@ def _mnist_frame(gray: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def open_image_file(path: Path) -> Image.Image:
-    """Open an image file, refusing huge or corrupt ones with an ImageLoadError.
-
-    The bytes are read first (files over MAX_FILE_BYTES are refused unread), so no file handle
-    outlives this call whatever PIL makes of the data.
-    """
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImageLoadError(f"{path}: file is {path.stat().st_size // 1_000_000} MB; image files over {MAX_FILE_BYTES // 1_000_000} MB are refused")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageLoadError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImageLoadError(f"{path}: is a directory, not an image") from None
-    except PermissionError:
-        raise ImageLoadError(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise ImageLoadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        image = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
-        raise ImageLoadError(f"{path}: not an image file PIL can read (PNG, JPEG, BMP, TIFF, WebP, ...)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageLoadError(f"{path}: cannot read image ({exc})") from None
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ImageLoadError(f"{path}: image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
-    if width == 0 or height == 0:
-        raise ImageLoadError(f"{path}: image has no pixels")
-    try:
-        image.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageLoadError(f"{path}: image is corrupt or truncated ({exc})") from None
-    return image
-
-
-def read_picture(path: str | Path) -> np.ndarray:
-    """Read an image file or .npy into a float64 grayscale array in [0, 1], not yet framed."""
-    path = Path(path)
-    if path.is_dir():
-        raise ImageLoadError(f"{path}: is a directory, not an image")
-    if path.suffix.lower() == ".npy":
-        try:
-            array = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise ImageLoadError(f"{path}: no such file") from None
-        except (ValueError, OSError, EOFError) as exc:
-            raise ImageLoadError(f"{path}: not a readable .npy array ({str(exc).splitlines()[0]})") from None
-        try:
-            return _array_to_gray(array)
-        except ImageLoadError as exc:
-            raise ImageLoadError(f"{path}: {exc}") from None
-    image = open_image_file(path)
-    if getattr(image, "n_frames", 1) > 1:
-        image.seek(0)
-    return _as_float_gray(image)
-
-
-def load_image(path: str | Path) -> np.ndarray:
-    """Load an image file (PNG, JPEG, BMP, TIFF, WebP, GIF, ...) or ``.npy`` and preprocess it.
-
-    Returns the 28x28 float32 model input in [0, 1]. An array that is already 28x28 in [0, 1]
-    and white-on-black (e.g. an exported adversarial image) is returned unchanged, so attacks can
-    be re-checked exactly. Raises ImageLoadError with a one-line reason for anything else.
-    """
-    gray = read_picture(path)
-    if gray.shape == (SIZE, SIZE) and np.median(_border(gray)) < 0.5:
-        return gray.astype(np.float32)
-    return _mnist_frame(_normalise_polarity_and_contrast(gray))
+def is_model_input(gray: np.ndarray) -> bool:
+    """True for a 28x28 white-on-black array already in [0, 1]: taken as it is (exported adversarials re-load exactly)."""
+    return gray.shape == (SIZE, SIZE) and bool(np.median(_border(gray)) < 0.5)

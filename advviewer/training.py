@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from torch import nn
 from advviewer.augment import augment
 from advviewer.data import bundled_split, load_idx_dataset
 from advviewer.errors import ModelLoadError
-from advviewer.models.zoo import ZOO, build_model, decayed_parameters, save_weights, sha256_file
+from advviewer.models.zoo import ZOO, AutoencoderClassifier, build_model, decayed_parameters, save_weights, sha256_file
 
 TRAIN_THREADS = 2
 
@@ -64,7 +64,7 @@ def _penalty(model: nn.Module, lambdas: tuple[float, ...]) -> torch.Tensor:
     return sum((lam * w.pow(2).sum() for lam, w in zip(lambdas, weights) if lam), torch.zeros(()))
 
 
-def _pretrain_autoencoder(model: nn.Module, data: TrainingData, epochs: int, gen: torch.Generator, progress: Progress | None) -> None:
+def _pretrain_autoencoder(model: AutoencoderClassifier, data: TrainingData, epochs: int, gen: torch.Generator, progress: Progress | None) -> None:
     params = list(model.encoder.parameters()) + list(model.decoder.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
     n = len(data.train_x)
@@ -111,6 +111,7 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
     model = build_model(name)
     start = time.perf_counter()
     if name == "ae400-10":
+        assert isinstance(model, AutoencoderClassifier)
         _pretrain_autoencoder(model, data, max(epochs // 2, 1), gen, progress)
     use_augment = name == "cnn"
     lr = 1e-3 if name == "cnn" else 3e-3 if name.startswith("fc10-") else 1e-3

@@ -175,7 +175,7 @@ def summarise(runs: dict, peer_names: list[str]) -> dict:
     best_all = np.min(np.stack(list(l2.values())), 0)
     best_peer = np.min(np.stack([l2[n] for n in peer_names]), 0) if peer_names else best_all
     out = {}
-    for name, (values, seconds, evals) in runs.items():
+    for name, (_values, seconds, evals) in runs.items():
         v = l2[name]
         ok = np.isfinite(v)
         r_all, r_peer = v / best_all, v / best_peer

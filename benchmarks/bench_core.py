@@ -49,10 +49,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
+    from strokes import draw_digit
+
     from advviewer import load_model, preprocess
     from advviewer.data import bundled_split
     from advviewer.gradients import input_gradient, predict_and_gradient
-    from strokes import draw_digit
 
     images, labels = bundled_split("test")
     digits = images.astype(np.float32) / 255

@@ -51,7 +51,8 @@ def show(name: str, s: dict, target: str) -> None:
 
 def mouse(widget, kind, x, y, buttons):
     pos = QPointF(x, y)
-    QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier))
+    QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), Qt.MouseButton.LeftButton, buttons,
+                                               Qt.KeyboardModifier.NoModifier))
 
 
 def wait(app, condition, timeout=60.0) -> None:
@@ -68,8 +69,8 @@ def bench_strokes(app, window, repeats: int) -> dict:
 
     canvas = window.canvas
     data, paint, pre, model = [], [], [], []
-    for r in range(repeats):
-        for digit, strokes in DIGITS.items():
+    for _r in range(repeats):
+        for _digit, strokes in DIGITS.items():
             canvas.clear()
             wait(app, lambda: not window._live_timer.isActive())
             for polyline in strokes:

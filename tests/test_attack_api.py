@@ -43,7 +43,7 @@ def test_public_import_and_result_fields(cnn, digits):
 
 def test_success_means_the_model_answers_the_target_on_the_returned_image(cnn, digits):
     targets = [second_class(cnn, x) for x in digits]
-    for r, x in zip(lbfgs_attack(cnn, digits, targets), digits):
+    for r, _x in zip(lbfgs_attack(cnn, digits, targets), digits):
         assert r.adversarial.min() >= 0.0 and r.adversarial.max() <= 1.0
         probs = predict(cnn, r.adversarial)
         assert r.success == (probs.argmax() == r.target)

@@ -5,8 +5,8 @@ import pytest
 import scipy.optimize
 import torch
 
-from advviewer.attack.pool import BoxLBFGS, minimize_box
-from advviewer.attack.solver import SolverOptions
+from advviewer.attack.box_lbfgs import BoxLBFGS, minimize_box
+from advviewer.attack.lbfgs_steps import SolverOptions
 
 TIGHT = SolverOptions(pgtol=1e-9, dtol=1e-18)  # the iterates live on float32's grid: about 6e-8 apart near 1
 

@@ -41,7 +41,8 @@ def test_json_records_and_files(digit_files, tmp_path, capsys):
     assert isinstance(record["png_fools_model"], bool)
     for name in record["files"]:
         assert (tmp_path / name).is_file()
-    assert f"digit0_cnn_to{second}_adversarial.png" in record["files"]
+    # one naming rule for the window and the command line (advviewer.export.export_stem)
+    assert f"digit0_cnn_{current}to{second}_c{record['c']:.3g}_adversarial.png" in record["files"]
 
 
 def test_human_summary_says_whether_the_png_still_fools(digit_files, tmp_path, capsys):

@@ -4,7 +4,6 @@ import json
 import pickle
 import warnings
 
-import numpy as np
 import pytest
 import torch
 from torch import nn

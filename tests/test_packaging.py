@@ -16,7 +16,8 @@ def test_wheel_ships_resources_and_works_from_elsewhere(tmp_path):
     shipped = [p for p in (ROOT / "resources").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     missing = [str(p.relative_to(ROOT)) for p in shipped if f"advviewer/resources/{p.relative_to(ROOT / 'resources')}" not in names]
     assert not missing, f"not in the wheel: {missing}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", tmp_path / "site", wheel], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", tmp_path / "site", wheel],
+                   check=True, capture_output=True)
     code = ("import advviewer, sys; from advviewer import load_model, predict; from advviewer.data import load_bundled;"
             "assert advviewer.__file__.startswith(sys.argv[1]), advviewer.__file__;"
             "x = load_bundled()[0][:5] / 255.0; print(predict(load_model('cnn'), x).argmax(1).tolist())")

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
+from strokes import draw_digit
 
 from advviewer import load_image, predict, preprocess
 from advviewer.errors import ImageLoadError
-from strokes import draw_digit
 
 
 def assert_mnist_frame(x: np.ndarray) -> None:

@@ -46,6 +46,15 @@ test_data() {
     fi
 }
 
+checks() {
+    # the architecture (import-linter contracts), style (ruff) and the core's types (mypy), all
+    # configured in pyproject.toml; any failure stops the test command, as a failing test does
+    echo "checks: lint-imports, ruff, mypy" >&2
+    .venv/bin/lint-imports --no-cache >/dev/null || { .venv/bin/lint-imports --no-cache; exit 1; }
+    .venv/bin/ruff check --quiet .
+    .venv/bin/mypy >/dev/null || { .venv/bin/mypy; exit 1; }
+}
+
 cmd=${1:-run}
 shift || true
 case "$cmd" in
@@ -58,6 +67,7 @@ case "$cmd" in
         setup
         test_data
         export QT_QPA_PLATFORM=offscreen
+        checks
         exec .venv/bin/python -m pytest "$@"
         ;;
     setup)

@@ -3,9 +3,11 @@
     from advviewer.attack import lbfgs_attack, lbfgs_attack_batch, AttackResult, AttackProgress, AttackCancelled
 
 See :mod:`advviewer.attack.api` for the objective and the modes (fixed c, minimal, untargeted).
-Layers: solver.py (one projected L-BFGS iteration for a batch), pool.py (the batch, rows joining
-and leaving), objective.py (the penalty), search.py (the c search), inputs.py (argument checks),
-api.py (the public functions), command.py (``advviewer attack``).
+Layers: lbfgs_steps.py (the steps of one projected L-BFGS iteration for a batch), box_lbfgs.py
+(the batched solver: rows joining and leaving), objective.py (the penalty), c_bracket.py (the c
+search's per-problem bracket and rules), c_search.py (minimal mode: the c search run on the
+solver), validation.py (argument checks), api.py (the public functions). The command
+``advviewer attack`` lives in :mod:`advviewer.cli.attack`.
 """
 
 from advviewer.attack.api import lbfgs_attack, lbfgs_attack_batch

@@ -4,14 +4,14 @@ Objective (the form with the constant on the loss, equivalent to the paper's ``c
 
     minimise  ||r||^2 + c * CE(f(x + r), target)   subject to  0 <= x + r <= 1
 
-solved by a batched projected L-BFGS with L-BFGS-B's subspace step (solver.py, pool.py), whose
+solved by a batched projected L-BFGS with L-BFGS-B's subspace step (lbfgs_steps.py, box_lbfgs.py), whose
 every iterate lies in the box. A larger c pulls harder towards the target (and allows a larger
 r), so the window's slider reads naturally.
 
 - Fixed c: one solve at the given c, the paper's cross-entropy over all ten classes, or the
   loss of ``warm_start`` when that is a result of this function (so a slider dragged from a
   minimal result stays on its path).
-- Minimal (no c): the c search of search.py; returns the smallest successful perturbation found
+- Minimal (no c): the c search of c_search.py and c_bracket.py; returns the smallest successful perturbation found
   and the c that gave it. With ``refine=True`` (default) the loss is the cross-entropy of the
   target against its strongest rival, whose path crosses the decision boundary at the smallest
   perturbation (exact for the linear models); ``refine=False`` keeps the paper's loss.
@@ -28,13 +28,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from advviewer.attack.inputs import check_c, check_images, check_max_iter, check_target, check_warm_start, prepare_model
+from advviewer.attack.box_lbfgs import minimize_box
+from advviewer.attack.c_bracket import SearchOptions
+from advviewer.attack.c_search import History, minimal_search
+from advviewer.attack.lbfgs_steps import SolverOptions
 from advviewer.attack.objective import PenaltyObjective, margin
-from advviewer.attack.pool import minimize_box
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult
-from advviewer.attack.minimal import History, minimal_search
-from advviewer.attack.search import SearchOptions
-from advviewer.attack.solver import SolverOptions
+from advviewer.attack.validation import check_c, check_images, check_max_iter, check_target, check_warm_start, prepare_model
 from advviewer.errors import AttackInputError
 from advviewer.threads import torch_threads
 
@@ -167,7 +167,7 @@ def _run_minimal(model, x0, target, start, opts, hook, history, groups):
 def _run_fixed(model, x0, target, start, c, previous, solver, hook, history):
     """One solve per problem at ``c``; the loss of a previous result is kept (same path)."""
     rival = [prev is not None and prev.loss == RIVAL_LOSS and prev.target == int(t) for prev, t in zip(previous, target.tolist())]
-    out = [None] * x0.shape[0]
+    out: list[dict] = [{} for _ in range(x0.shape[0])]
     for use_rival in (False, True):
         rows = [p for p, r in enumerate(rival) if r == use_rival]
         if not rows:
@@ -195,16 +195,16 @@ def _run_fixed(model, x0, target, start, c, previous, solver, hook, history):
 
 def _results(model, images, probs0, img_of, tgt, found, untargeted, minimal, seconds, history, start):
     """Classify every final image once (as returned: float32) and pick each image's answer."""
-    xs = torch.stack([f["x"] for f in found]).to(torch.float32)
+    finals = torch.stack([f["x"] for f in found]).to(torch.float32)
     with torch.no_grad():
-        probs = F.softmax(model(xs.view(-1, 1, 28, 28)).to(torch.float64), 1).cpu().numpy()
-    xs = xs.view(-1, 28, 28).cpu().numpy()
+        probs = F.softmax(model(finals.view(-1, 1, 28, 28)).to(torch.float64), 1).cpu().numpy()
+    xs = finals.view(-1, 28, 28).cpu().numpy()
     results = []
     for i in range(len(images)):
         ps = [p for p, j in enumerate(img_of) if j == i]
         ok = [p for p in ps if probs[p].argmax() == tgt[p]]
         norms = {p: float(np.linalg.norm(xs[p] - images[i])) for p in ps}
-        best = min(ok, key=norms.get) if ok else max(ps, key=lambda p: probs[p][tgt[p]])
+        best = min(ok, key=lambda p: norms[p]) if ok else max(ps, key=lambda p: probs[p][tgt[p]])
         f = found[best]
         adv = xs[best]
         r = adv - images[i]

@@ -3,7 +3,7 @@
 ``x'`` is the adversarial image itself (the solver's variable, boxed to [0, 1]); the perturbation
 is ``r = x' - x``. CE is the cross-entropy of the model's softmax against the target class,
 formed in float64 from the network's float32 logits (the paper's loss), or -- minimal mode's
-refinement, see search.py -- the cross-entropy of the target against its strongest rival only.
+refinement, see c_bracket.py -- the cross-entropy of the target against its strongest rival only.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class AttackResult:
     message: str = ""
     mode: str = "minimal"  # "minimal" (c searched) or "fixed-c"
     untargeted: bool = False
-    loss: str = "cross-entropy"  # or "rival cross-entropy" (minimal mode's refinement, see search.py)
+    loss: str = "cross-entropy"  # or "rival cross-entropy" (minimal mode's refinement, see c_bracket.py)
     tau: float | None = None  # the rival loss's temperature
     original: np.ndarray | None = field(default=None, repr=False)  # (28, 28) float32
 

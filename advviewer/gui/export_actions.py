@@ -6,16 +6,11 @@ this module picks folders and names and reports the outcome in the window.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from advviewer.errors import AdvViewerError
+from advviewer.export import export_stem
 from advviewer.gui import dialogs
-
-
-def stem_for(result, model_name: str) -> str:
-    model = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(model_name).stem or "model")
-    return f"{model}_{result.original_class}to{result.adversarial_class}_c{result.c:.3g}"
 
 
 def _folder(w, folder: Path | None) -> Path | None:
@@ -34,7 +29,7 @@ def export_current(w, folder: Path | None = None) -> dict[str, Path] | None:
     if folder is None:
         return None
     try:
-        written = w.session.export(item, folder, stem_for(item.result, item.model_name))
+        written = w.session.export(item, folder, export_stem(item.result, item.model_name, item.source))
     except AdvViewerError as exc:
         w.message.show_message(f"Export failed, nothing was written: {exc}")
         return None
@@ -55,7 +50,7 @@ def export_everything(w, folder: Path | None = None) -> list[dict[str, Path]] | 
     done = []
     for n, item in enumerate(items, 1):
         try:
-            done.append(w.session.export(item, folder, f"{n:03d}_{stem_for(item.result, item.model_name)}"))
+            done.append(w.session.export(item, folder, f"{n:03d}_{export_stem(item.result, item.model_name, item.source)}"))
         except AdvViewerError as exc:
             w.message.show_message(f"Export stopped after {len(done)} of {len(items)} results "
                                    f"(those are complete; nothing partial was written): {exc}")

@@ -25,8 +25,8 @@ class DigitListModel(QAbstractListModel):
         self._rows = np.arange(len(self._labels)) if cls == ALL else np.flatnonzero(self._labels == cls)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+    def rowCount(self, parent: QModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self._rows)
 
     def dataset_index(self, row: int) -> int:
         return int(self._rows[row])
@@ -39,7 +39,8 @@ class DigitListModel(QAbstractListModel):
             if k not in self._cache:
                 digit = np.ascontiguousarray(self._images[k])
                 image = QImage(digit.data, 28, 28, 28, QImage.Format.Format_Grayscale8)
-                self._cache[k] = QPixmap.fromImage(image.scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+                self._cache[k] = QPixmap.fromImage(image.scaled(
+                    ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
             return self._cache[k]
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             return f"bundled MNIST digit #{k}, labelled {int(self._labels[k])}"

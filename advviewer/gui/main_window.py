@@ -11,7 +11,6 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from advviewer.errors import AdvViewerError
-from advviewer.models import DEFAULT_MODEL
 from advviewer.gui import dialogs
 from advviewer.gui.actions import build_actions, build_toolbar
 from advviewer.gui.attack_panel import ANY, AttackPanel
@@ -26,6 +25,7 @@ from advviewer.gui.results_panel import ResultsPanel
 from advviewer.gui.session import Session
 from advviewer.gui.settings import Settings
 from advviewer.gui.wiring import connect_attack, connect_files, connect_live
+from advviewer.models import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ class MainWindow(QMainWindow):
         self.model_picker = build_toolbar(self, self.actions)
         self.live_time = QLabel(objectName="live_time")
         self.attack_time = QLabel(objectName="attack_time")
-        for label, sample in ((self.attack_time, "attack 00.00 s, 0000 iterations"), (self.live_time, "live update 00.0 ms (framing 00.0 + model 00.0)")):
+        for label, sample in ((self.attack_time, "attack 00.00 s, 0000 iterations"),
+                              (self.live_time, "live update 00.0 ms (framing 00.0 + model 00.0)")):
             label.setFixedWidth(label.fontMetrics().horizontalAdvance(sample) + 8)
             self.statusBar().addPermanentWidget(label)
 
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Opening {path.name} (a big picture)…")
             self.loader.load(path)
             return None
-        from advviewer.preprocess import load_image
+        from advviewer.image_io import load_image
 
         try:
             image = load_image(path)
@@ -216,7 +217,8 @@ class MainWindow(QMainWindow):
         else:
             images, labels = load_bundled()
             image = images[index]
-        self.show_sample(image.astype(np.float32) / 255.0, f"bundled MNIST digit ({'test split, first ' + str(first_of_class) if index is None else '#' + str(index)})")
+        where = f"test split, first {first_of_class}" if index is None else f"#{index}"
+        self.show_sample(image.astype(np.float32) / 255.0, f"bundled MNIST digit ({where})")
 
     def show_sample(self, image: np.ndarray, source: str) -> None:
         """Put a loaded 28x28 input on the canvas and evaluate it now."""

@@ -63,7 +63,8 @@ class MapView(pg.GraphicsLayoutWidget):
         self.view.setRange(xRange=(0, 28), yRange=(0, 28), padding=0)
         self.bar: pg.ColorBarItem | None = None
         if signed:
-            self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_colormap(), interactive=False, width=14, colorMapMenu=False, rounding=1e-9)
+            self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_colormap(), interactive=False, width=14,
+                                        colorMapMenu=False, rounding=1e-9)
             self.bar.setImageItem(self.image)
             self.addItem(self.bar, row=0, col=1)
         else:

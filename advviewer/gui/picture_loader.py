@@ -27,7 +27,7 @@ def is_big(path: Path) -> bool:
 
         with Image.open(path) as image:  # reads the header only
             width, height = image.size
-        from advviewer.preprocess import MAX_PIXELS
+        from advviewer.image_io import MAX_PIXELS
 
         return BIG_PIXELS < width * height <= MAX_PIXELS  # larger ones are refused at once, undecoded
     except Exception:  # not an image, unreadable...: the quick path reports it
@@ -48,7 +48,7 @@ class PictureLoader(QObject):
 
     def load(self, path: Path) -> None:
         def job(cancel, report) -> np.ndarray:
-            from advviewer.preprocess import load_image
+            from advviewer.image_io import load_image
 
             return load_image(path)
 

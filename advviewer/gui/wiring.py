@@ -14,7 +14,6 @@ from advviewer.gui.attack_panel import ANY, STEPS_PER_DECADE
 from advviewer.gui.jobs import FiniteDifferenceState
 from advviewer.gui.session import LiveState
 
-
 # --- live probabilities and gradient ---------------------------------------------------------
 
 def connect_live(w) -> None:

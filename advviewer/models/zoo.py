@@ -209,7 +209,6 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
         if not path.exists():
             raise ModelLoadError(f"model {name!r} has no shipped weights; run `advviewer train {name}`")
         model = _load_weights_file(path)
-        model.advviewer_name = name  # type: ignore[attr-defined]
         return _validate_classifier(model, name)
     path = Path(name_or_path)
     if not path.exists():

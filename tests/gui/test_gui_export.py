@@ -48,7 +48,7 @@ def test_export_all_results_of_the_session(window, qtbot, tmp_path):
     assert len(done) == len(window.session.finished) == 2
     records = sorted((tmp_path / "all").glob("*.json"))
     assert [json.loads(p.read_text())["target"] for p in records] == [3, 5]
-    assert records[0].name.startswith("001_cnn_7to3")
+    assert records[0].name.startswith("001_") and "_cnn_7to3_c" in records[0].name
 
 
 def test_nothing_to_export_says_so(window, tmp_path):

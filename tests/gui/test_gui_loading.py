@@ -25,7 +25,7 @@ def _save_as_photo(digit: np.ndarray, path, mode: str) -> None:
     if mode == "RGBA":
         paper = paper.convert("RGBA")
     elif mode == "I;16":
-        paper = Image.fromarray((np.asarray(paper, dtype=np.uint16) * 257)).convert("I;16")
+        paper = Image.fromarray(np.asarray(paper, dtype=np.uint16) * 257).convert("I;16")
     else:
         paper = paper.convert(mode)
     paper.save(path)

@@ -1,6 +1,6 @@
 """The steps of a batched, box-constrained quasi-Newton method (projected L-BFGS with L-BFGS-B's subspace step).
 
-:mod:`advviewer.attack.pool` runs them: many independent problems ``min f_b(x_b)`` subject to
+:mod:`advviewer.attack.box_lbfgs` runs them: many independent problems ``min f_b(x_b)`` subject to
 ``0 <= x_b <= 1`` at once, every problem with its own curvature memory, step length, line search
 and stopping test, all problems that need the objective in an iteration sharing one batched call
 (one forward/backward pass of the network for the attack).

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from advviewer.attack.solver import Objective, SolverOptions, binding_free, line_search, project, subspace_step
+from advviewer.attack.lbfgs_steps import Objective, SolverOptions, binding_free, line_search, project, subspace_step
 
 # on_iteration(iteration, ids, x, f, aux): called once per iteration with every active row
 IterationHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], None]

@@ -20,7 +20,7 @@ from advviewer.errors import AdvViewerError
 BATCH = 32  # attacks solved together (one progress-bar step; the solver's iteration shows meanwhile)
 
 
-def add_attack_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("attack", help="fool a model: box-constrained L-BFGS attack (Szegedy et al.)",
                        description="Find the smallest perturbation that makes the model answer a chosen class "
                                    "(or any other class), and write it as PNG, .npy and JSON.")
@@ -69,17 +69,16 @@ def run_attack_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from advviewer.attack import lbfgs_attack_batch
-    from advviewer.export import export_result
+    from advviewer.export import export_result, export_stem
     from advviewer.gradients import predict
+    from advviewer.image_io import load_image
     from advviewer.models import load_model
-    from advviewer.preprocess import load_image
 
     if args.target is not None and not 0 <= args.target <= 9:
         raise AdvViewerError(f"--target must be a class 0..9, got {args.target}")
     model = load_model(args.model)
     model_name = args.model
     jobs, status = _jobs(args, model, load_image, predict)
-    tag = Path(model_name).stem if Path(model_name).suffix else model_name
     with tqdm(total=len(jobs), file=sys.stderr, unit="attack", dynamic_ncols=True, disable=len(jobs) < 2) as bar:
         for start in range(0, len(jobs), BATCH):
             chunk = jobs[start:start + BATCH]
@@ -88,8 +87,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
                                          max_iter=args.max_iter, device=args.device, refine=not args.paper_loss,
                                          callback=lambda p: bar.set_postfix_str(f"iteration {p.iteration}", refresh=False))
             for (path, _, _), res in zip(chunk, results):
-                goal = "untargeted" if args.untargeted else f"to{res.target}"
-                stem = f"{path.stem}_{tag}_{goal}"
+                stem = export_stem(res, model_name, str(path))
                 files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path))
                 record = json.loads(files["json"].read_text())
                 if args.json:

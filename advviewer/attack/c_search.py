@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from advviewer.attack.box_lbfgs import BoxLBFGS
+from advviewer.attack.c_bracket import Bracket, SearchOptions, initial_c, next_candidates, update
 from advviewer.attack.objective import PenaltyObjective
-from advviewer.attack.pool import BoxLBFGS
-from advviewer.attack.search import Bracket, SearchOptions, initial_c, next_candidates, update
 
 
 class History:

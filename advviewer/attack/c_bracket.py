@@ -1,6 +1,6 @@
 """Minimal mode's c search, per problem: the bracket, the next c values, when to stop.
 
-:mod:`advviewer.attack.minimal` runs it on the solver pool. Every (image, target) problem keeps
+:mod:`advviewer.attack.c_search` runs it on the solver pool. Every (image, target) problem keeps
 a bracket: the largest c whose solution failed (``lo``; at first c = 0, the original image) and
 the smallest c whose solution succeeded (``hi``: logit margin ``z_target - max_other z`` at least
 ``min_margin``). The first c comes from the linearised problem at the original image; then c
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from advviewer.attack.lbfgs_steps import SolverOptions
 from advviewer.attack.objective import margin
-from advviewer.attack.solver import SolverOptions
 
 GROWTH = 4.0  # factor on c per round while no c reaches the target (before extrapolation kicks in)
 FIRST_SPREAD = 2.0  # several first candidates: multiples of the estimate around it
@@ -139,8 +139,8 @@ def next_candidates(b: Bracket, p: int, k: int) -> list[float]:
         u_lo = np.log(b.lo_c[p])
         s = u_lo + (u_hi - u_lo) * (aim - lo_m) / (hi_m - lo_m)
     w = u_hi - u_lo
-    spread = [s + 0.1 * w * ((j + 1) // 2) * (1 if j % 2 else -1) for j in range(k)]  # s, s+, s-, s++, ...
-    return [float(np.exp(np.clip(v, u_lo + 0.02 * w, u_hi - 0.02 * w))) for v in spread]
+    aims = [s + 0.1 * w * ((j + 1) // 2) * (1 if j % 2 else -1) for j in range(k)]  # s, s+, s-, s++, ...
+    return [float(np.exp(np.clip(v, u_lo + 0.02 * w, u_hi - 0.02 * w))) for v in aims]
 
 
 def update(b: Bracket, p: int, rows: list[tuple[int, float, torch.Tensor, torch.Tensor]], opts: SearchOptions) -> None:

@@ -1,0 +1,73 @@
+"""The ``advviewer`` command: the window with no arguments, sub-commands for the command line.
+
+Every sub-command uses the same core as the window. Errors a user can cause print one line on
+stderr and exit with status 2 (bad input) or 1 (anything else); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from advviewer.cli import attack, predict, train
+from advviewer.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE
+from advviewer.errors import AdvViewerError
+
+log = logging.getLogger("advviewer")
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advviewer",
+        description="See how neural networks are fooled. With no command, opens the window.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    gui = parser.add_argument_group("window options (no COMMAND)")
+    gui.add_argument(
+        "--screenshot", metavar="FILE", type=Path,
+        help="build the window offscreen, update it (and attack with --target), save a PNG of it and exit",
+    )
+    gui.add_argument("--image", dest="gui_image", metavar="IMG", type=Path, help="image to open in the window")
+    gui.add_argument("--model", dest="gui_model", metavar="M", help="model to select (default: the last used, else cnn)")
+    gui.add_argument("--target", dest="gui_target", metavar="T", type=int, choices=range(10), help="attack target class 0..9")
+    gui.add_argument("--c", dest="gui_c", metavar="C", type=float, help="attack constant c (default: find the minimal c)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in (predict, train, attack):
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from advviewer import threads
+
+    threads.configure()
+    if args.command is None:
+        try:
+            from advviewer.gui.app import run as gui_main
+        except ImportError as exc:  # a broken or missing Qt installation
+            print(f"advviewer: the window cannot start ({exc}); the sub-commands still work, see --help", file=sys.stderr)
+            return EXIT_FAILURE
+        try:
+            return int(gui_main(args) or 0)
+        except AdvViewerError as exc:
+            print(f"advviewer: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args) or 0)
+    except AdvViewerError as exc:
+        print(f"advviewer: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("advviewer: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"advviewer: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
+        return EXIT_FAILURE
+

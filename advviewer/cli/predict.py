@@ -1,0 +1,42 @@
+"""``advviewer predict``: classify digit images and print all ten probabilities."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from advviewer.cli.common import EXIT_BAD_INPUT
+from advviewer.errors import AdvViewerError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="classify digit images", description="Print the predicted class and all ten probabilities for each image.")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image file (PNG, JPEG, BMP, TIFF, WebP, ...) or .npy array")
+    p.add_argument("--model", default="cnn", help="zoo model name or a model file (default: cnn)")
+    p.add_argument("--json", action="store_true", help="one JSON record per image on stdout")
+    p.set_defaults(func=_cmd_predict)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from advviewer.gradients import predict
+    from advviewer.image_io import load_image
+    from advviewer.models import load_model
+
+    model = load_model(args.model)
+    status = 0
+    for path in args.images:
+        try:
+            image = load_image(path)
+        except AdvViewerError as exc:
+            print(f"advviewer: {exc}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        probs = predict(model, image)
+        cls = int(probs.argmax())
+        if args.json:
+            print(json.dumps({"image": str(path), "model": args.model, "class": cls, "probabilities": [round(float(p), 6) for p in probs]}))
+        else:
+            ranked = "  ".join(f"{i}:{p:.3f}" for i, p in enumerate(probs))
+            print(f"{path}: {cls} ({probs[cls]:.1%})   {ranked}")
+    return status

@@ -1,0 +1,49 @@
+"""``advviewer train``: retrain a zoo model and write its weights and model card."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from advviewer.errors import AdvViewerError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from advviewer.models import available_models
+
+    p = sub.add_parser("train", help="train a zoo model (reproduces the shipped weights)",
+                       description="Train a zoo model deterministically and write its weights and JSON model card.")
+    p.add_argument("model", choices=available_models(), metavar="MODEL", help="one of: " + ", ".join(available_models()))
+    p.add_argument("--data-dir", type=Path, help="folder with full MNIST IDX files (train-/t10k-, plain or .gz); default: the bundled 5,000 digits")
+    p.add_argument("--epochs", type=int, help="default: the model's own (as shipped)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="weights file to write (default: MODEL.pt); the card goes next to it as .json")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from advviewer.training import train_model
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(step: int, total: int, message: str) -> None:
+        phase = "pre-training autoencoder" if message.startswith("autoencoder") else f"training {args.model}"
+        if phase not in bars:
+            for old in bars.values():
+                old.close()
+            bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, unit="epoch", dynamic_ncols=True)
+        bar = bars[phase]
+        bar.set_postfix_str(message.split(", ")[-1] if "," in message else message.split(" ", 2)[-1], refresh=False)
+        bar.update(step - bar.n)
+
+    if args.epochs is not None and args.epochs < 1:
+        raise AdvViewerError("--epochs must be at least 1")
+    out = args.out or Path(f"{args.model}.pt")
+    card = train_model(args.model, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, out=out, progress=progress)
+    for bar in bars.values():
+        bar.close()
+    print(f"wrote {out} and {out.with_suffix('.json')}: train error {card['train_error']:.2%}, test error {card['test_error']:.2%}")
+    return 0
