@@ -16,6 +16,10 @@ def test_wheel_ships_resources_and_works_from_elsewhere(tmp_path):
     shipped = [p for p in (ROOT / "resources").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     missing = [str(p.relative_to(ROOT)) for p in shipped if f"advviewer/resources/{p.relative_to(ROOT / 'resources')}" not in names]
     assert not missing, f"not in the wheel: {missing}"
+    # every module of the package (a subpackage missing from pyproject's list would be left out)
+    modules = [p for p in (ROOT / "advviewer").rglob("*.py") if "__pycache__" not in p.parts]
+    missing = [str(p.relative_to(ROOT)) for p in modules if str(p.relative_to(ROOT)) not in names]
+    assert not missing, f"not in the wheel (add the package to [tool.setuptools] packages): {missing}"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", tmp_path / "site", wheel],
                    check=True, capture_output=True)
     code = ("import advviewer, sys; from advviewer import load_model, predict; from advviewer.data import load_bundled;"
