@@ -43,3 +43,19 @@ def bundled_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     if split == "train":
         mask = ~mask
     return images[mask], labels[mask]
+
+
+def load_digits(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """The bundled MNIST digits as the models and the attack take them: float32 (N, 28, 28) in [0, 1], int64 labels (N,).
+
+    ``split``: ``"test"`` (1,000 digits no shipped model was trained on), ``"train"`` (the 4,000
+    the zoo was trained on) or ``"all"`` (5,000). Digits are in file order; 100 per class in
+    the test split. Fresh arrays on every call (the bundled uint8 data stays read-only).
+    """
+    if split == "all":
+        images, labels = _load()
+    elif split in ("train", "test"):
+        images, labels = bundled_split(split)
+    else:
+        raise ValueError(f"split must be 'train', 'test' or 'all', not {split!r}")
+    return images.astype(np.float32) / np.float32(255.0), labels.astype(np.int64)
