@@ -31,9 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from advviewer import load_model, predict
+from advviewer import load_digits, load_model, predict
 from advviewer.attack import lbfgs_attack
-from advviewer.data import bundled_split
 
 NEIGHBOUR = 1.05
 
@@ -132,8 +131,7 @@ def main() -> int:
     torch.set_num_threads(1)
 
     model = load_model("cnn")
-    images, labels = bundled_split("test")
-    digits = images.astype(np.float32) / 255
+    digits, labels = load_digits("test")
     probs = predict(model, digits)
     correct = np.flatnonzero(probs.argmax(1) == labels)[: args.n]
     x, t = digits[correct], np.argsort(probs[correct], 1)[:, -2]

@@ -71,6 +71,7 @@ class Bracket:
         self.tau = opts.tau_rel * np.maximum(np.abs(m0), 1e-2)
         self.sharpened = np.zeros(P, dtype=np.int64)
         self.done = np.zeros(P, dtype=bool)
+        self.settled_at = np.full(P, np.nan)  # perf_counter time when the problem's answer was final
         self.evaluations = np.zeros(P, dtype=np.int64)
         self.iterations = np.zeros(P, dtype=np.int64)
         self.hi_parent = np.full(P, -1)  # history: the solve that produced hi / lo / best

@@ -8,6 +8,8 @@ so the start costs no evaluation and the quasi-Newton model is already trained.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 
@@ -129,6 +131,9 @@ def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOp
             for row in [r for r in states if r not in keep]:
                 del states[row]
         launch([p for p in ready if not b.done[p]])
+        if ready:
+            b.settled_at[b.done & (in_flight == 0) & np.isnan(b.settled_at)] = time.perf_counter()
+    b.settled_at[np.isnan(b.settled_at)] = time.perf_counter()
     return b
 
 

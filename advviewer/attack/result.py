@@ -1,8 +1,10 @@
-"""What an attack returns and reports while it runs."""
+"""What an attack returns (one image, or a batch as stacked arrays) and reports while it runs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
@@ -48,7 +50,7 @@ class AttackResult:
     adversarial_probs: np.ndarray  # (10,)
     evaluations: int  # model forward+backward passes, one per image
     iterations: int  # solver iterations, summed over every c tried
-    seconds: float  # wall time (a batch's time shared equally among its images)
+    seconds: float  # wall time from the call's start until this image's answer was settled (see AttackResults)
     history: list[np.ndarray] | None = field(default=None, repr=False)  # iterates, (28, 28) each
     message: str = ""
     mode: str = "minimal"  # "minimal" (c searched) or "fixed-c"
@@ -79,3 +81,100 @@ class AttackResult:
             "tau": self.tau,
             "message": self.message,
         }
+
+
+@dataclass(eq=False)  # arrays: equality would be ambiguous
+class AttackResults(Sequence[AttackResult]):
+    """The attack on a batch of N images: every field of :class:`AttackResult`, stacked along axis 0.
+
+    Indexing gives one image's :class:`AttackResult` (``results[i]``, ``for r in results``), so
+    code written for single results works on a batch; a slice gives a smaller batch. The images
+    are solved together (one batched forward/backward pass per iteration), so one image's time
+    cannot be measured alone: ``seconds[i]`` is the wall time from the call's start until image
+    i's answer was settled (its latency; the last image's equals the call), ``total_seconds``
+    the whole call, and ``evaluations`` each image's share of the work.
+    """
+
+    adversarial: np.ndarray  # (N, 28, 28) float32
+    perturbation: np.ndarray  # (N, 28, 28) float32
+    success: np.ndarray  # (N,) bool
+    c: np.ndarray  # (N,) float64
+    l2: np.ndarray  # (N,) float64
+    linf: np.ndarray  # (N,) float64
+    distortion: np.ndarray  # (N,) float64
+    target: np.ndarray  # (N,) int64
+    original_class: np.ndarray  # (N,) int64
+    adversarial_class: np.ndarray  # (N,) int64
+    original_probs: np.ndarray  # (N, 10) float64
+    adversarial_probs: np.ndarray  # (N, 10) float64
+    evaluations: np.ndarray  # (N,) int64
+    iterations: np.ndarray  # (N,) int64
+    seconds: np.ndarray  # (N,) float64: latency of each image's answer within the call
+    original: np.ndarray  # (N, 28, 28) float32
+    message: list[str]
+    loss: list[str]
+    tau: np.ndarray  # (N,) float64, NaN where the loss has no temperature
+    mode: str
+    untargeted: bool
+    total_seconds: float
+    history: list[list[np.ndarray]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def stack(cls, results: Sequence[AttackResult], total_seconds: float) -> AttackResults:
+        """One batch object from per-image results (all of one call: same mode)."""
+        if not results:
+            raise ValueError("an attack batch holds at least one image")
+
+        def column(name: str, dtype=None) -> np.ndarray:
+            return np.asarray([getattr(r, name) for r in results], dtype=dtype)
+
+        history = [r.history for r in results if r.history is not None]
+        return cls(
+            adversarial=np.stack([r.adversarial for r in results]), perturbation=np.stack([r.perturbation for r in results]),
+            success=column("success", bool), c=column("c", np.float64), l2=column("l2", np.float64),
+            linf=column("linf", np.float64), distortion=column("distortion", np.float64), target=column("target", np.int64),
+            original_class=column("original_class", np.int64), adversarial_class=column("adversarial_class", np.int64),
+            original_probs=np.stack([r.original_probs for r in results]),
+            adversarial_probs=np.stack([r.adversarial_probs for r in results]),
+            evaluations=column("evaluations", np.int64), iterations=column("iterations", np.int64),
+            seconds=column("seconds", np.float64), original=np.stack([_original(r) for r in results]),
+            message=[r.message for r in results], loss=[r.loss for r in results],
+            tau=np.asarray([np.nan if r.tau is None else r.tau for r in results], dtype=np.float64),
+            mode=results[0].mode, untargeted=results[0].untargeted, total_seconds=float(total_seconds),
+            history=history if len(history) == len(results) else None,
+        )
+
+    def __len__(self) -> int:
+        return len(self.success)
+
+    @overload
+    def __getitem__(self, index: int) -> AttackResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> AttackResults: ...
+
+    def __getitem__(self, index: int | slice) -> AttackResult | AttackResults:
+        if isinstance(index, slice):
+            return AttackResults.stack([self[i] for i in range(len(self))[index]], self.total_seconds)
+        i = range(len(self))[index]  # negative indices; IndexError beyond the end
+        tau = float(self.tau[i])
+        return AttackResult(
+            adversarial=self.adversarial[i], perturbation=self.perturbation[i], success=bool(self.success[i]),
+            c=float(self.c[i]), l2=float(self.l2[i]), linf=float(self.linf[i]), distortion=float(self.distortion[i]),
+            target=int(self.target[i]), original_class=int(self.original_class[i]),
+            adversarial_class=int(self.adversarial_class[i]), original_probs=self.original_probs[i],
+            adversarial_probs=self.adversarial_probs[i], evaluations=int(self.evaluations[i]),
+            iterations=int(self.iterations[i]), seconds=float(self.seconds[i]),
+            history=None if self.history is None else self.history[i], message=self.message[i], mode=self.mode,
+            untargeted=self.untargeted, loss=self.loss[i], tau=None if np.isnan(tau) else tau, original=self.original[i])
+
+    def __iter__(self) -> Iterator[AttackResult]:
+        return (self[i] for i in range(len(self)))
+
+    def to_records(self) -> list[dict]:
+        """JSON-able summaries, one per image (no images)."""
+        return [r.to_record() for r in self]
+
+
+def _original(r: AttackResult) -> np.ndarray:
+    return r.original if r.original is not None else r.adversarial - r.perturbation

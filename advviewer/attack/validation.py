@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -56,20 +57,69 @@ def check_target(target, original_class: int, untargeted: bool) -> int | None:
     return int(target)
 
 
-def check_c(c) -> float | None:
+def _plain(value):
+    """A tensor or array as Python values: 0-d -> a scalar, 1-d -> a list (other shapes stay arrays, refused later)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return value.item()
+        if value.ndim == 1:
+            return value.tolist()
+    return value
+
+
+def _per_image(value, n: int, single: bool, what: str, plural: str) -> list:
+    """One value for every image, or one per image (a sequence, a 1-d array or tensor of length n)."""
+    value = _plain(value)
+    if isinstance(value, np.ndarray):
+        raise AttackInputError(f"{what} must be one value or one per image, got an array of shape {value.shape}")
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if single:
+            raise AttackInputError(f"one image takes one {what}, got {len(value)}")
+        if len(value) != n:
+            raise AttackInputError(f"{n} images but {len(value)} {plural}")
+        return list(value)
+    return [value] * n
+
+
+def check_targets(target, n: int, single: bool) -> list:
+    """The target of every image (int, None, numpy or torch scalars and vectors), each checked later."""
+    return [_plain(t) for t in _per_image(target, n, single, "target", "targets")]
+
+
+def check_c(c, n: int = 1, single: bool = True) -> np.ndarray | None:
+    """None (minimal mode) or one positive finite c per image."""
     if c is None:
         return None
-    if isinstance(c, bool) or not isinstance(c, numbers.Real):
-        raise AttackInputError(f"c must be a positive number, not {c!r}")
-    if not math.isfinite(float(c)) or float(c) <= 0:
-        raise AttackInputError(f"c must be a positive finite number, got {float(c):g}")
-    return float(c)
+    values = _per_image(c, n, single, "c", "c values")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise AttackInputError(f"c must be a positive number, not {v!r}")
+        if not math.isfinite(float(v)) or float(v) <= 0:
+            raise AttackInputError(f"c must be a positive finite number, got {float(v):g}")
+    return np.asarray(values, dtype=np.float64)
 
 
 def check_max_iter(max_iter) -> int:
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise AttackInputError(f"max_iter must be a positive integer, got {max_iter!r}")
     return int(max_iter)
+
+
+def check_warm_starts(warm_start, n: int, single: bool) -> list:
+    """One warm start per image: None, a result or a perturbation for all, or one each (a batch's results, (N, 28, 28))."""
+    if single or warm_start is None or isinstance(warm_start, AttackResult):
+        return [warm_start] * n
+    if isinstance(warm_start, torch.Tensor):
+        warm_start = warm_start.detach().cpu().numpy()
+    if isinstance(warm_start, np.ndarray) and warm_start.ndim == 2:
+        return [warm_start] * n
+    if isinstance(warm_start, np.ndarray | Sequence):
+        if len(warm_start) != n:
+            raise AttackInputError(f"{n} images but {len(warm_start)} warm starts")
+        return list(warm_start)
+    return [warm_start] * n  # refused by check_warm_start with its message
 
 
 def check_warm_start(warm_start, original: np.ndarray) -> tuple[np.ndarray | None, AttackResult | None]:
