@@ -194,3 +194,23 @@ def test_batch_call_forms():
     cancel.set()
     with pytest.raises(AttackCancelled):
         lbfgs_attack_batch(model, images, None, untargeted=True, cancel=cancel)
+
+
+def test_every_target_far_ones_included_ends_on_the_decision_boundary(cnn, test_digits):
+    """Minimal means minimal for every class: 99% of each perturbation no longer reaches the target."""
+    images, labels = test_digits
+    x = images[16]  # a 0 whose far targets need three times the perturbation of its nearest
+    targets = [t for t in range(10) if t != labels[16]]
+    res = lbfgs_attack_batch(cnn, np.repeat(x[None], 9, 0), targets)
+    assert res.success.all()
+    shrunk = predict(cnn, x + 0.99 * res.perturbation).argmax(1)
+    assert not (shrunk == res.target).any()
+    assert res.l2.max() > 2 * res.l2.min()  # the far targets really are far
+
+
+def test_untargeted_answer_is_the_nearest_class_on_a_convnet(cnn, test_digits):
+    images, labels = test_digits
+    x = images[806]  # an 8 whose nearest class (3) is not its most likely rival by logit
+    r = lbfgs_attack(cnn, x, untargeted=True)
+    per_target = lbfgs_attack(cnn, np.repeat(x[None], 9, 0), [t for t in range(10) if t != labels[806]])
+    assert r.success and r.l2 <= per_target.l2.min() * (1 + 1e-3)

@@ -59,8 +59,8 @@ def test_minimal_mode_finds_the_exact_smallest_perturbation(name, pairs):
     ratio = results.l2 / exact
     # a ratio below 1 would be a smaller perturbation than the proven minimum: the check is wrong
     assert ratio.min() >= 1 - 1e-6
-    assert np.median(ratio) <= 1.01
-    assert ratio.max() <= 1.02  # measured: at most 1.006 (fc10-1, where two rivals tie)
+    assert np.median(ratio) <= 1.001  # measured: 1.0001 / 1.00015 / 1.0004
+    assert ratio.max() <= 1.01  # measured: at most 1.0014 (fc10-1, where two rivals tie)
 
 
 def test_the_papers_loss_is_not_exact_when_third_classes_carry_probability(pairs):

@@ -34,7 +34,8 @@ from advviewer.attack.box_lbfgs import BoxLBFGS
 from advviewer.attack.c_bracket import SearchOptions
 from advviewer.attack.c_search import History, minimal_search
 from advviewer.attack.lbfgs_steps import SolverOptions
-from advviewer.attack.objective import PenaltyObjective, margin
+from advviewer.attack.objective import PAPER_LOSS, RIVAL_LOSS, PenaltyObjective, margin
+from advviewer.attack.problems import build_problems
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
 from advviewer.attack.validation import (
     check_c,
@@ -49,8 +50,6 @@ from advviewer.attack.validation import (
 from advviewer.threads import torch_threads
 
 DEFAULT_MAX_ITER = 500
-RIVAL_LOSS = "rival cross-entropy"
-PAPER_LOSS = "cross-entropy"
 
 # what the public functions accept (numpy arrays, torch tensors on any device, or nested sequences)
 Images = np.ndarray | torch.Tensor | Sequence[Any]
@@ -135,12 +134,7 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
     orig = probs0.argmax(1)
     checked = [check_target(t, int(orig[i]), untargeted) for i, t in enumerate(raw_targets)]
     starts = [check_warm_start(w, images[i]) for i, w in enumerate(warm)]
-    # problems: one per (image, target); untargeted images get one per other class
-    img_of, tgt = [], []
-    for i, t in enumerate(checked):
-        for k in ([t] if t is not None else [k for k in range(10) if k != orig[i]]):
-            img_of.append(i)
-            tgt.append(k)
+    img_of, tgt = build_problems(model, x_img, orig, checked, [s[1] for s in starts], cs is None, refine)
     img_of_t = torch.as_tensor(img_of, device=dev)
     x0 = x_img[img_of_t].to(torch.float64)
     target = torch.as_tensor(tgt, device=dev)
@@ -200,7 +194,7 @@ def _run_minimal(model, x0, target, start, opts, hook, history, groups):
 
 def _run_fixed(model, x0, target, start, cs: np.ndarray, previous, solver, hook, history):
     """One solve per problem at its c; the loss of a previous result is kept (same path)."""
-    rival = [prev is not None and prev.loss == RIVAL_LOSS and prev.target == int(t) for prev, t in zip(previous, target.tolist())]
+    rival = [prev is not None and prev.loss == RIVAL_LOSS and prev.target == t for prev, t in zip(previous, target.tolist())]
     out: list[dict] = [{} for _ in range(x0.shape[0])]
     settled = np.zeros(x0.shape[0])
     for use_rival in (False, True):

@@ -18,7 +18,8 @@ from advviewer.attack.lbfgs_steps import Objective, SolverOptions, binding_free,
 # on_iteration(iteration, ids, x, f, aux): called once per iteration with every active row
 IterationHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], None]
 
-_FIELDS = ("ids", "x", "f", "g", "aux", "S", "Y", "theta", "iters", "fails", "evals")
+_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals")
+MEMORY_DTYPE = torch.float32  # the curvature pairs: they only shape the step (see subspace_step)
 
 
 @dataclass
@@ -48,6 +49,8 @@ class BoxLBFGS:
         self.slot = 0  # the memory slot written last (shared by all rows)
         self.iteration = 0
         self.t: dict[str, torch.Tensor] = {}
+        self._orders: dict = {}
+        self._any_fails = True
 
     def __len__(self) -> int:
         return self.n
@@ -74,12 +77,12 @@ class BoxLBFGS:
             self._grow(max(n_new, 2 * (self.t["x"].shape[0] if self.t else 0)), x_start, aux)
         t, sl = self.t, slice(self.n, n_new)
         t["ids"][sl], t["x"][sl], t["f"][sl], t["g"][sl], t["aux"][sl] = ids, x_start, f, g, aux
+        m = self.opt.memory
         if memory is None:
-            t["S"][sl] = 0
-            t["Y"][sl] = 0
+            t["W"][sl] = 0
             t["theta"][sl] = self.opt.theta0
         else:
-            t["S"][sl], t["Y"][sl], t["theta"][sl] = memory
+            t["W"][sl, m:], t["W"][sl, :m], t["theta"][sl] = memory
         t["iters"][sl] = 0
         t["fails"][sl] = 0
         t["evals"][sl] = 0 if start is not None else 1
@@ -93,8 +96,7 @@ class BoxLBFGS:
             "f": torch.zeros(cap, dtype=dt, device=dev),
             "g": torch.zeros(cap, n, dtype=dt, device=dev),
             "aux": torch.zeros((cap,) + aux.shape[1:], dtype=aux.dtype, device=dev),
-            "S": torch.zeros(cap, m, n, dtype=dt, device=dev),
-            "Y": torch.zeros(cap, m, n, dtype=dt, device=dev),
+            "W": torch.zeros(cap, 2 * m, n, dtype=MEMORY_DTYPE, device=dev),
             "theta": torch.zeros(cap, dtype=dt, device=dev),
             "iters": torch.zeros(cap, dtype=torch.long, device=dev),
             "fails": torch.zeros(cap, dtype=torch.long, device=dev),
@@ -104,14 +106,22 @@ class BoxLBFGS:
             new[name][: self.n] = self._view(name)
         self.t = new
 
+    def drop(self, ids: list[int]) -> Finished | None:
+        """Take rows ``ids`` out of the pool unfinished (their answer is no longer needed)."""
+        mask = torch.isin(self._view("ids"), torch.as_tensor(ids, device=self._view("ids").device))
+        if not bool(mask.any()):
+            return None
+        return self._remove(mask, torch.zeros_like(mask))[0]
+
     def _remove(self, mask: torch.Tensor, converged: torch.Tensor) -> tuple[Finished, torch.Tensor]:
         """Take the rows in ``mask`` (over the active rows) out of the pool.
 
         Returns them, and for every remaining row its old position (to reorder per-row arrays).
         """
         idx = mask.nonzero()[:, 0]
-        rows = {name: self.t[name][idx].clone() for name in ("ids", "x", "f", "g", "aux", "S", "Y", "theta")}
-        out = Finished(**rows, iterations=self.t["iters"][idx].clone(), evaluations=self.t["evals"][idx].clone(),
+        rows = {name: self.t[name][idx].clone() for name in ("ids", "x", "f", "g", "aux", "theta")}
+        W, m = self.t["W"][idx], self.opt.memory
+        out = Finished(**rows, S=W[:, m:], Y=W[:, :m], iterations=self.t["iters"][idx].clone(), evaluations=self.t["evals"][idx].clone(),
                        converged=converged[idx])
         keep_n = self.n - int(idx.numel())
         holes = idx[idx < keep_n]
@@ -128,10 +138,11 @@ class BoxLBFGS:
         """One iteration of every active row; returns the rows that stopped (None if none did)."""
         opt = self.opt
         ids, x, f, g, aux = (self._view(k) for k in ("ids", "x", "f", "g", "aux"))
-        S, Y, theta = self._view("S"), self._view("Y"), self._view("theta")
+        W, theta = self._view("W"), self._view("theta")
+        m = opt.memory
         free, pg_norm = binding_free(x, g)
-        order = torch.tensor([(self.slot + 1 + i) % opt.memory for i in range(opt.memory)], device=x.device)
-        d = subspace_step(g, free, S, Y, order, theta)
+        order = self._order(x.device)
+        d = subspace_step(g, free, W, order, theta)
         gd = (g * (project(x + d) - x)).sum(1)  # predicted decrease of the full step
         bad = ~(gd < 0) | ~torch.isfinite(gd)
         if bad.any():  # not a descent direction: forget the curvature, take a gradient step
@@ -147,7 +158,7 @@ class BoxLBFGS:
             finished.append(fin)
             d, gd, scale = d[old], gd[old], scale[old]
             ids, x, f, g, aux = (self._view(k) for k in ("ids", "x", "f", "g", "aux"))
-            S, Y = self._view("S"), self._view("Y")
+            W = self._view("W")
         if self.n:
             self.iteration += 1
             x_new, f_new, g_new, aux_new, n_evals, ok = line_search(self.objective, ids, x, f, g, aux, d, opt.noise * scale)
@@ -156,8 +167,8 @@ class BoxLBFGS:
             sy, yy = (s * y).sum(1), (y * y).sum(1)
             good = ok & (sy > 1e-10 * yy) & (yy > 0)
             self.slot = (self.slot + 1) % opt.memory
-            S[:, self.slot] = s * good[:, None]
-            Y[:, self.slot] = y * good[:, None]
+            W[:, m + self.slot] = s * good[:, None]
+            W[:, self.slot] = y * good[:, None]
             theta = self._view("theta")
             theta.copy_(torch.where(good, yy / sy.clamp(min=1e-300), theta))
             x.copy_(x_new)
@@ -170,18 +181,29 @@ class BoxLBFGS:
             # a failed line search is retried once from a fresh memory (a scaled gradient step);
             # a second failure in a row ends the row (stuck: not converged)
             fails = self._view("fails")
-            fails.copy_(torch.where(ok, 0, fails + 1))
-            self._forget(fails == 1)
-            stuck = fails >= 2
-            if stuck.any():
-                finished.append(self._remove(stuck, torch.zeros_like(stuck))[0])
+            if not bool(ok.all()):
+                fails.copy_(torch.where(ok, 0, fails + 1))
+                self._forget(fails == 1)
+                stuck = fails >= 2
+                if stuck.any():
+                    finished.append(self._remove(stuck, torch.zeros_like(stuck))[0])
+            elif self._any_fails:
+                fails.zero_()
+            self._any_fails = not bool(ok.all())
         if not finished:
             return None
         return finished[0] if len(finished) == 1 else _concat(finished)
 
+    def _order(self, device) -> torch.Tensor:
+        """The memory slots oldest first (cached per slot: building it is a dozen tiny ops)."""
+        key = (self.slot, device)
+        if key not in self._orders:
+            m = self.opt.memory
+            self._orders[key] = torch.tensor([(self.slot + 1 + i) % m for i in range(m)], device=device)
+        return self._orders[key]
+
     def _forget(self, mask: torch.Tensor) -> None:
-        self._view("S")[mask] = 0
-        self._view("Y")[mask] = 0
+        self._view("W")[mask] = 0
         self._view("theta")[mask] = self.opt.theta0
 
 

@@ -1,9 +1,18 @@
 """Minimal mode on the solver pool: every problem's next c joins the batch as soon as its last solve ends.
 
-A new solve starts where the nearer end of its bracket ended. When that end was solved with the
-same loss, its value, gradient and curvature memory are carried over, rescaled to the new c
-(f and g of ||r||^2 + c * loss are linear in c, and so is every curvature pair y = 2 s + c * dloss),
-so the start costs no evaluation and the quasi-Newton model is already trained.
+Warm starts. f and g of ||r||^2 + c * loss are linear in c, and so is every curvature pair
+y = 2 s + c * dloss, so a finished solve's value, gradient and curvature memory carry over to
+another c exactly (for the same loss). A new solve starts
+
+- inside a bracket that closes in continuously: at the point interpolated (in log c) between
+  the two ends' answers, which lies on the path to second order, with the nearer end's memory
+  (one evaluation; the solve then often stops at once);
+- otherwise at the nearer end's answer with everything carried over (no evaluation), or, after
+  the loss was sharpened, with its memory only.
+
+Several c values of one problem run at once (latency for one image); one that can no longer
+change the bracket -- a larger c than a success, a smaller c than a failure -- leaves the batch
+at once instead of being solved to the end.
 """
 
 from __future__ import annotations
@@ -13,9 +22,9 @@ import time
 import numpy as np
 import torch
 
-from advviewer.attack.box_lbfgs import BoxLBFGS
+from advviewer.attack.box_lbfgs import BoxLBFGS, Finished
 from advviewer.attack.c_bracket import Bracket, SearchOptions, initial_c, next_candidates, update
-from advviewer.attack.objective import PenaltyObjective
+from advviewer.attack.objective import PenaltyObjective, margin
 
 
 class History:
@@ -44,6 +53,140 @@ class History:
         return out
 
 
+class _Search:
+    """The c search of every problem on one solver pool."""
+
+    def __init__(self, model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOptions, hook, history,
+                 start: torch.Tensor | None, groups: np.ndarray | None) -> None:
+        with torch.no_grad():
+            z0 = model(x0.to(torch.float32).view(-1, 1, 28, 28)).to(torch.float64)
+        self.b = b = Bracket(x0, target, z0, initial_c(model, x0, target, z0), opts)
+        b.evaluations += 2
+        if start is not None:
+            b.lo_x = start.clone()
+        self.x0, self.target, self.opts, self.history, self.groups = x0, target, opts, history, groups
+        self.obj = obj = PenaltyObjective(model, x0, target, rival=opts.refine)
+
+        def on_iteration(it, rows, x, f, z):
+            if history is not None:
+                history.add(rows, x)
+            if hook is not None:
+                hook(it, rows, obj.problem[rows], obj.c[rows], x, z)
+
+        self.pool = BoxLBFGS(obj, opts.solver, on_iteration)
+        P = x0.shape[0]
+        self.rounds = np.zeros(P, dtype=np.int64)
+        self.results: dict[int, list] = {p: [] for p in range(P)}  # this round's finished solves
+        self.flying: dict[int, dict[int, float]] = {p: {} for p in range(P)}  # row -> c, still solving
+        self.in_flight = np.zeros(P, dtype=np.int64)  # len(flying[p]), for vectorised tests
+        self.states: dict[int, tuple] = {}  # finished solves that are a bracket end: (f, g, S, Y, theta, z)
+
+    def run(self) -> Bracket:
+        b, pool = self.b, self.pool
+        self.launch(range(len(b.done)))
+        while len(pool):
+            fin = pool.step()
+            if fin is not None:
+                self.finish(fin)
+        b.settled_at[np.isnan(b.settled_at)] = time.perf_counter()
+        return b
+
+    def launch(self, problems) -> None:
+        """Start the next round of every problem in ``problems``."""
+        b, obj = self.b, self.obj
+        plan = []  # (problem, c, start x, parent row, interpolated)
+        for p in problems:
+            for c in next_candidates(b, p, self.opts.candidates):
+                if b.found[p] and b.lo_c[p] > 0 and not b.jumped[p]:
+                    w = float(np.clip(np.log(c / b.lo_c[p]) / np.log(b.hi_c[p] / b.lo_c[p]), 0.0, 1.0))
+                    parent = int(b.hi_parent[p] if w >= 0.5 else b.lo_parent[p])
+                    plan.append((p, c, b.lo_x[p] + w * (b.hi_x[p] - b.lo_x[p]), parent, True))
+                else:
+                    near_hi = b.found[p] and (b.lo_c[p] == 0 or abs(np.log(c / b.hi_c[p])) < abs(np.log(c / b.lo_c[p])))
+                    plan.append((p, c, b.hi_x[p] if near_hi else b.lo_x[p], int(b.hi_parent[p] if near_hi else b.lo_parent[p]),
+                                 False))
+        if not plan:
+            return
+        plist = [e[0] for e in plan]
+        rows = obj.add_rows(torch.as_tensor(plist), torch.tensor([e[1] for e in plan], dtype=torch.float64),
+                            torch.as_tensor(b.tau[plist]))
+        for (p, c, *_), row in zip(plan, rows.tolist()):
+            self.flying[p][row] = c
+            self.in_flight[p] += 1
+        if self.history is not None:
+            self.history.begin(rows.tolist(), [e[3] for e in plan])
+            moved = [i for i, e in enumerate(plan) if e[4]]  # an interpolated start is a point of its own
+            if moved:
+                self.history.add(rows[moved], torch.stack([plan[i][2] for i in moved]))
+        exact, memory_only, fresh = [], [], []
+        for i, (p, _c, _x, parent, interpolated) in enumerate(plan):
+            if parent not in self.states:
+                fresh.append(i)
+            elif interpolated or float(obj.tau[parent]) != b.tau[p]:
+                memory_only.append(i)
+            else:
+                exact.append(i)
+        if exact:
+            parts = [self.carried(plan[i]) for i in exact]
+            f, g, S, Y, theta = (torch.stack(v) for v in zip(*parts))
+            aux = torch.stack([self.states[plan[i][3]][5] for i in exact])
+            self.pool.add(rows[exact], torch.stack([plan[i][2] for i in exact]), start=(f, g, aux), memory=(S, Y, theta))
+        if memory_only:
+            S, Y, theta = (torch.stack(v) for v in zip(*(self.carried(plan[i])[2:] for i in memory_only)))
+            self.pool.add(rows[memory_only], torch.stack([plan[i][2] for i in memory_only]), memory=(S, Y, theta))
+        if fresh:
+            self.pool.add(rows[fresh], torch.stack([plan[i][2] for i in fresh]))
+
+    def carried(self, entry) -> tuple:
+        p, c, x, parent, _ = entry
+        return rescaled(self.states[parent], x, self.x0[p], float(self.obj.c[parent]), c)
+
+    def finish(self, fin: Finished) -> None:
+        """Fold finished solves into their problems; a problem whose round is over gets its next one."""
+        b, obj = self.b, self.obj
+        touched = []
+        for i, row in enumerate(fin.ids.tolist()):
+            p = int(obj.problem[row])
+            b.evaluations[p] += int(fin.evaluations[i])
+            b.iterations[p] += int(fin.iterations[i])
+            self.results[p].append((row, float(obj.c[row]), fin.x[i], fin.aux[i]))
+            self.states[row] = (fin.f[i], fin.g[i], fin.S[i], fin.Y[i], fin.theta[i], fin.aux[i])
+            del self.flying[p][row]
+            self.in_flight[p] -= 1
+            touched.append((p, row, i))
+        for p, row, i in touched:
+            self.drop_dominated(p, float(obj.c[row]), bool(margin(fin.aux[i][None], self.target[p:p + 1])[0] >= b.min_margin[p]))
+        ready = list(dict.fromkeys(p for p, _, _ in touched if not self.flying[p]))
+        for p in ready:
+            update(b, p, self.results[p], self.opts)
+            self.results[p] = []
+            self.rounds[p] += 1
+            b.done[p] |= self.rounds[p] >= self.opts.max_rounds
+            if self.groups is not None:
+                rivals = self.groups == self.groups[p]
+                b.done |= rivals & (b.lo_l2 >= b.best_l2[rivals].min()) & (self.in_flight == 0)
+        if ready:
+            keep = set(b.lo_parent.tolist()) | set(b.hi_parent.tolist())
+            for row in [r for r in self.states if r not in keep]:
+                del self.states[row]
+        self.launch([p for p in ready if not b.done[p]])
+        if ready:
+            b.settled_at[b.done & (self.in_flight == 0) & np.isnan(b.settled_at)] = time.perf_counter()
+
+    def drop_dominated(self, p: int, c: float, success: bool) -> None:
+        """Solves of ``p`` that can no longer change its bracket leave the pool (their work still counts)."""
+        doomed = [row for row, other in self.flying[p].items() if (other > c if success else other < c)]
+        if not doomed:
+            return
+        gone = self.pool.drop(doomed)
+        if gone is not None:
+            self.b.evaluations[p] += int(gone.evaluations.sum())
+            self.b.iterations[p] += int(gone.iterations.sum())
+        for row in doomed:
+            del self.flying[p][row]
+        self.in_flight[p] -= len(doomed)
+
+
 def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOptions, hook=None,
                    history: History | None = None, start: torch.Tensor | None = None,
                    groups: np.ndarray | None = None) -> Bracket:
@@ -51,90 +194,10 @@ def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOp
 
     ``hook(iteration, rows, problems, c, x, z)`` is called after every solver iteration.
     ``groups``: problems of the same group compete (an untargeted attack: one group per image,
-    one problem per other class); a problem stops once a failed solve of it already needs a
+    one problem per candidate class); a problem stops once a failed solve of it already needs a
     perturbation as large as the group's best success, since its own success would need more.
     """
-    with torch.no_grad():
-        z0 = model(x0.to(torch.float32).view(-1, 1, 28, 28)).to(torch.float64)
-    b = Bracket(x0, target, z0, initial_c(model, x0, target, z0), opts)
-    b.evaluations += 2
-    if start is not None:
-        b.lo_x = start.clone()
-    obj = PenaltyObjective(model, x0, target, rival=opts.refine)
-
-    def on_iteration(it, rows, x, f, z):
-        if history is not None:
-            history.add(rows, x)
-        if hook is not None:
-            hook(it, rows, obj.problem[rows], obj.c[rows], x, z)
-
-    pool = BoxLBFGS(obj, opts.solver, on_iteration)
-    P = x0.shape[0]
-    in_flight = np.zeros(P, dtype=np.int64)
-    rounds = np.zeros(P, dtype=np.int64)
-    buffers: dict[int, list] = {p: [] for p in range(P)}
-
-    states: dict[int, tuple] = {}  # finished solves that are a bracket end: (f, g, S, Y, theta)
-
-    def launch(problems) -> None:
-        plist, cs, starts, parents = [], [], [], []
-        for p in problems:
-            for c in next_candidates(b, p, opts.candidates):
-                near_hi = b.found[p] and (b.lo_c[p] == 0 or abs(np.log(c / b.hi_c[p])) < abs(np.log(c / b.lo_c[p])))
-                plist.append(p)
-                cs.append(c)
-                starts.append(b.hi_x[p] if near_hi else b.lo_x[p])
-                parents.append(int(b.hi_parent[p] if near_hi else b.lo_parent[p]))
-                in_flight[p] += 1
-        if not plist:
-            return
-        rows = obj.add_rows(torch.as_tensor(plist), torch.tensor(cs, dtype=torch.float64), torch.as_tensor(b.tau[plist]))
-        if history is not None:
-            history.begin(rows.tolist(), parents)
-        carried = [i for i, (p, parent) in enumerate(zip(plist, parents))
-                   if parent in states and float(obj.tau[parent]) == b.tau[p]]
-        fresh = [i for i in range(len(plist)) if i not in set(carried)]
-        if fresh:
-            pool.add(rows[fresh], torch.stack([starts[i] for i in fresh]))
-        if carried:
-            parts = [rescaled(states[parents[i]], starts[i], x0[plist[i]], float(obj.c[parents[i]]), cs[i]) for i in carried]
-            f, g, S, Y, theta = (torch.stack(v) for v in zip(*parts))
-            aux = torch.stack([states[parents[i]][5] for i in carried])
-            pool.add(rows[carried], torch.stack([starts[i] for i in carried]), start=(f, g, aux), memory=(S, Y, theta))
-
-    launch(range(P))
-    while len(pool):
-        fin = pool.step()
-        if fin is None:
-            continue
-        ready = []
-        for i, row in enumerate(fin.ids.tolist()):
-            p = int(obj.problem[row])
-            b.evaluations[p] += int(fin.evaluations[i])
-            b.iterations[p] += int(fin.iterations[i])
-            buffers[p].append((row, float(obj.c[row]), fin.x[i], fin.aux[i]))
-            states[row] = (fin.f[i], fin.g[i], fin.S[i], fin.Y[i], fin.theta[i], fin.aux[i])
-            in_flight[p] -= 1
-            if in_flight[p] == 0:
-                ready.append(p)
-        for p in ready:
-            update(b, p, buffers[p], opts)
-            buffers[p] = []
-            rounds[p] += 1
-            b.done[p] |= rounds[p] >= opts.max_rounds
-            if groups is not None:
-                rivals = groups == groups[p]
-                best = b.best_l2[rivals].min()
-                b.done |= rivals & (b.lo_l2 >= best) & (in_flight == 0)
-        if ready:
-            keep = set(b.lo_parent.tolist()) | set(b.hi_parent.tolist())
-            for row in [r for r in states if r not in keep]:
-                del states[row]
-        launch([p for p in ready if not b.done[p]])
-        if ready:
-            b.settled_at[b.done & (in_flight == 0) & np.isnan(b.settled_at)] = time.perf_counter()
-    b.settled_at[np.isnan(b.settled_at)] = time.perf_counter()
-    return b
+    return _Search(model, x0, target, opts, hook, history, start, groups).run()
 
 
 def rescaled(state: tuple, x: torch.Tensor, x0: torch.Tensor, c_old: float, c_new: float) -> tuple:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+RIVAL_LOSS = "rival cross-entropy"
+PAPER_LOSS = "cross-entropy"
+
 
 class PenaltyObjective:
     """Evaluate f, its gradient and the logits for any subset of the rows in one pass.
@@ -38,11 +41,11 @@ class PenaltyObjective:
 
     def __call__(self, ids: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         p = self.problem[ids]
-        t = self.target[p]
         c = self.c[ids]
         with torch.enable_grad():
             xf = x.to(torch.float32).view(-1, 1, 28, 28).requires_grad_(True)
             z = self.model(xf).to(torch.float64)
+            t = self.target[p]
             ce = rival_loss(z, t, self.tau[ids]) if self.rival else cross_entropy(z, t)
             (gx,) = torch.autograd.grad((c * ce).sum(), xf)
         r = x - self.x0[p]
