@@ -9,17 +9,16 @@ import torch.nn.functional as F
 from advviewer.attack.result import AttackResult
 
 
-def image_results(model, images: np.ndarray, probs0: np.ndarray, img_of: list[int], tgt: list[int], found: list[dict],
-                  untargeted: bool, minimal: bool, seconds: np.ndarray, history, start: torch.Tensor) -> list[AttackResult]:
+def image_results(model, device, images: np.ndarray, probs0: np.ndarray, img_of: list[int], tgt: list[int], found: list[dict],
+                  untargeted: bool, minimal: bool, seconds: np.ndarray, history, start: np.ndarray) -> list[AttackResult]:
     """Classify every final image once (as returned: float32) and pick each image's answer.
 
     ``found[p]``: problem p's solve (x, c, row, evaluations, iterations, loss, tau); ``img_of[p]``
     its image, ``tgt[p]`` its target; ``seconds[i]``: image i's latency within the call.
     """
-    finals = torch.stack([f["x"] for f in found]).to(torch.float32)
+    xs = np.stack([f["x"] for f in found]).astype(np.float32).reshape(-1, 28, 28)
     with torch.no_grad():
-        probs = F.softmax(model(finals.view(-1, 1, 28, 28)).to(torch.float64), 1).cpu().numpy()
-    xs = finals.view(-1, 28, 28).cpu().numpy()
+        probs = F.softmax(model(torch.from_numpy(xs).to(device)[:, None]).to(torch.float64), 1).cpu().numpy()
     by_image: list[list[int]] = [[] for _ in range(len(images))]
     for p, i in enumerate(img_of):
         by_image[i].append(p)
@@ -34,14 +33,14 @@ def image_results(model, images: np.ndarray, probs0: np.ndarray, img_of: list[in
         l2 = float(np.linalg.norm(r))
         hist = None
         if history is not None:
-            hist = [start[best].to(torch.float32).view(28, 28).cpu().numpy()] + history.chain(f["row"])
+            hist = [start[best].astype(np.float32).reshape(28, 28)] + history.chain(f["row"])
         res = AttackResult(
             adversarial=adv, perturbation=r, success=bool(ok), c=f["c"], l2=l2, linf=float(np.abs(r).max()),
             distortion=l2 / 28.0, target=tgt[best], original_class=int(probs0[i].argmax()),
             adversarial_class=int(probs[best].argmax()), original_probs=probs0[i], adversarial_probs=probs[best],
             evaluations=sum(found[p]["evaluations"] for p in ps), iterations=sum(found[p]["iterations"] for p in ps),
             seconds=float(seconds[i]), history=hist, mode="minimal" if minimal else "fixed-c", untargeted=untargeted,
-            loss=f["loss"], tau=f["tau"], original=images[i])
+            loss=f["loss"], tau=f["tau"], original=images[i], state=f.get("state"))
         res.message = message(res, minimal)
         results.append(res)
     return results

@@ -26,17 +26,15 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from advviewer.attack.answers import image_results
-from advviewer.attack.box_lbfgs import BoxLBFGS
 from advviewer.attack.c_bracket import SearchOptions
-from advviewer.attack.c_search import History, minimal_search
+from advviewer.attack.c_search import History
 from advviewer.attack.lbfgs_steps import SolverOptions
-from advviewer.attack.objective import PAPER_LOSS, RIVAL_LOSS, PenaltyObjective, margin
 from advviewer.attack.problems import build_problems
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
+from advviewer.attack.runs import progress_hook, run_fixed, run_minimal
 from advviewer.attack.validation import (
     check_c,
     check_images,
@@ -50,6 +48,7 @@ from advviewer.attack.validation import (
 from advviewer.threads import torch_threads
 
 DEFAULT_MAX_ITER = 500
+KEEP_STATE_UP_TO = 16  # results of calls on this many images keep their solver state (about 80 kB each) for warm starts
 
 # what the public functions accept (numpy arrays, torch tensors on any device, or nested sequences)
 Images = np.ndarray | torch.Tensor | Sequence[Any]
@@ -120,7 +119,7 @@ def _attack(model, images: np.ndarray, single: bool, targets, c, untargeted, war
             candidates)
         per_image = np.zeros(n_img)
         np.maximum.at(per_image, np.asarray(img_of), settled - started)
-        results = image_results(model, images, probs0, img_of, tgt, found, untargeted, cs is None, per_image, history, start)
+        results = image_results(model, dev, images, probs0, img_of, tgt, found, untargeted, cs is None, per_image, history, start)
     return AttackResults.stack(results, time.perf_counter() - started)
 
 
@@ -128,103 +127,31 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
            candidates):
     """Every (image, target) problem solved; returns the solves and when each problem was settled."""
     n_img = len(images)
-    x_img = torch.as_tensor(images, device=dev).view(n_img, -1)
+    x_img = images.reshape(n_img, -1).astype(np.float64)
     with torch.no_grad():
-        probs0 = F.softmax(model(x_img.view(-1, 1, 28, 28)).to(torch.float64), 1).cpu().numpy()
+        z_img = model(torch.from_numpy(images).to(dev).view(-1, 1, 28, 28)).to(torch.float64).cpu().numpy()
+    probs0 = np.exp(z_img - z_img.max(1, keepdims=True))
+    probs0 /= probs0.sum(1, keepdims=True)
     orig = probs0.argmax(1)
     checked = [check_target(t, int(orig[i]), untargeted) for i, t in enumerate(raw_targets)]
     starts = [check_warm_start(w, images[i]) for i, w in enumerate(warm)]
-    img_of, tgt = build_problems(model, x_img, orig, checked, [s[1] for s in starts], cs is None, refine)
-    img_of_t = torch.as_tensor(img_of, device=dev)
-    x0 = x_img[img_of_t].to(torch.float64)
-    target = torch.as_tensor(tgt, device=dev)
-    start = x0.clone()
+    img_of, tgt = build_problems(model, x_img, orig, checked, [s[1] for s in starts], cs is None, refine, dev)
+    img_arr = np.asarray(img_of)
+    x0, z0, target = x_img[img_arr], z_img[img_arr], np.asarray(tgt)
+    start = x0.copy()
     for p, i in enumerate(img_of):
-        if starts[i][0] is not None:
-            start[p] = torch.as_tensor(starts[i][0], device=dev).view(-1).to(torch.float64)
+        warm_x = starts[i][0]
+        if warm_x is not None:
+            start[p] = warm_x.reshape(-1)
     history = History() if record_history else None
-    hook = _hook(callback, cancel, x0, target, img_of_t)
+    hook = progress_hook(callback, cancel, x0, target, img_arr)
     solver = SolverOptions(max_iter=max_iter)
+    keep_state = n_img <= KEEP_STATE_UP_TO
     if cs is None:
         k = candidates or max(1, min(3, 6 // len(tgt)))
         opts = SearchOptions(candidates=k, refine=refine, solver=solver)
-        found, settled = _run_minimal(model, x0, target, start, opts, hook, history, np.asarray(img_of))
+        found, settled = run_minimal(model, x0, target, z0, start, opts, hook, history, img_arr, dev, keep_state)
     else:
         previous = [starts[i][1] for i in img_of]
-        found, settled = _run_fixed(model, x0, target, start, cs[img_of], previous, solver, hook, history)
+        found, settled = run_fixed(model, x0, target, start, cs[img_arr], previous, solver, hook, history, dev, keep_state)
     return found, img_of, tgt, probs0, history, start, settled
-
-
-def _hook(callback, cancel, x0, target, img_of):
-    """The solver's per-iteration hook: cancellation, and progress for the most advanced solve."""
-    if callback is None and cancel is None:
-        return None
-
-    def hook(iteration, rows, problems, cs, x, z):
-        if cancel is not None and cancel.is_set():
-            raise AttackCancelled("attack cancelled")
-        if callback is None:
-            return
-        t = target[problems]
-        l2 = (x - x0[problems]).norm(dim=1)
-        prob = F.softmax(z, 1).gather(1, t[:, None])[:, 0]
-        ok = margin(z, t) > 0
-        # report the smallest successful iterate, else the one closest to its target
-        i = int(torch.where(ok, l2, torch.inf).argmin()) if ok.any() else int(prob.argmax())
-        adv = x[i].to(torch.float32).view(28, 28).cpu().numpy().copy()
-        callback(AttackProgress(int(iteration), float(cs[i]), float(l2[i]), float(prob[i]), int(img_of[problems[i]]), adv))
-
-    return hook
-
-
-def _run_minimal(model, x0, target, start, opts, hook, history, groups):
-    b = minimal_search(model, x0, target, opts, hook=hook, history=history, start=start, groups=groups)
-    loss = RIVAL_LOSS if opts.refine else PAPER_LOSS
-    out = []
-    for p in range(x0.shape[0]):
-        ok = bool(b.success[p])
-        x = b.best_x[p] if ok else b.lo_x[p]
-        c = float(b.best_c[p]) if ok else float(b.lo_c[p])
-        row = int(b.best_parent[p]) if ok else int(b.lo_parent[p])
-        tau = float(b.tau[p]) if opts.refine else None
-        out.append(dict(x=x, c=c, row=row, evaluations=int(b.evaluations[p]), iterations=int(b.iterations[p]),
-                        loss=loss, tau=tau))
-    return out, b.settled_at
-
-
-def _run_fixed(model, x0, target, start, cs: np.ndarray, previous, solver, hook, history):
-    """One solve per problem at its c; the loss of a previous result is kept (same path)."""
-    rival = [prev is not None and prev.loss == RIVAL_LOSS and prev.target == t for prev, t in zip(previous, target.tolist())]
-    out: list[dict] = [{} for _ in range(x0.shape[0])]
-    settled = np.zeros(x0.shape[0])
-    for use_rival in (False, True):
-        rows = [p for p, r in enumerate(rival) if r == use_rival]
-        if not rows:
-            continue
-        idx = torch.as_tensor(rows, device=x0.device)
-        obj = PenaltyObjective(model, x0[idx], target[idx], rival=use_rival)
-        taus = torch.tensor([previous[p].tau for p in rows], dtype=torch.float64) if use_rival else None
-        obj.add_rows(torch.arange(len(rows)), torch.as_tensor(cs[rows], dtype=torch.float64), taus)
-        if history is not None:
-            history.begin(rows, [-1] * len(rows))
-
-        def on_iteration(it, r, x, f, z, obj=obj, idx=idx):
-            if history is not None:
-                history.add(idx[r], x)
-            if hook is not None:
-                hook(it, r, idx[obj.problem[r]], obj.c[r], x, z)
-
-        pool = BoxLBFGS(obj, solver, on_iteration)
-        pool.add(torch.arange(len(rows), device=x0.device), start[idx])
-        while len(pool):
-            fin = pool.step()
-            if fin is None:
-                continue
-            now = time.perf_counter()
-            for j, row in enumerate(fin.ids.tolist()):
-                p = rows[row]
-                settled[p] = now
-                out[p] = dict(x=fin.x[j], c=float(cs[p]), row=p if history is not None else -1,
-                              evaluations=int(fin.evaluations[j]), iterations=int(fin.iterations[j]),
-                              loss=RIVAL_LOSS if use_rival else PAPER_LOSS, tau=previous[p].tau if use_rival else None)
-    return out, settled

@@ -26,6 +26,12 @@ from advviewer.attack.box_lbfgs import BoxLBFGS, Finished
 from advviewer.attack.c_bracket import Bracket, SearchOptions, initial_c, next_candidates, update
 from advviewer.attack.objective import PenaltyObjective, margin
 
+# a solve that only looks for the boundary (no success yet on its path) stops at a looser
+# tolerance: its answer is a start point and a margin for the extrapolation, not a result.
+# Measured on cnn (180 pairs in one batch): 3e-5 instead of 3e-7 took 13% fewer evaluations,
+# with the same answers (a later solve from that point finishes the job).
+LOOSE_DTOL = 3e-5
+
 
 class History:
     """Iterates of every solve (as 28x28 images) and which solve each one was warm-started from."""
@@ -39,10 +45,10 @@ class History:
             self.parent[row] = int(parent)
             self.frames[row] = []
 
-    def add(self, rows: torch.Tensor, x: torch.Tensor) -> None:
-        frames = x.to(torch.float32).view(-1, 28, 28).cpu().numpy()
+    def add(self, rows: np.ndarray, x: np.ndarray) -> None:
+        frames = x.astype(np.float32).reshape(-1, 28, 28)
         for row, frame in zip(rows.tolist(), frames):
-            self.frames[row].append(frame.copy())
+            self.frames[row].append(frame)
 
     def chain(self, row: int) -> list[np.ndarray]:
         """Every iterate on the way to solve ``row``, through the solves it was warm-started from."""
@@ -56,16 +62,14 @@ class History:
 class _Search:
     """The c search of every problem on one solver pool."""
 
-    def __init__(self, model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOptions, hook, history,
-                 start: torch.Tensor | None, groups: np.ndarray | None) -> None:
-        with torch.no_grad():
-            z0 = model(x0.to(torch.float32).view(-1, 1, 28, 28)).to(torch.float64)
-        self.b = b = Bracket(x0, target, z0, initial_c(model, x0, target, z0), opts)
-        b.evaluations += 2
+    def __init__(self, model, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, opts: SearchOptions, hook, history,
+                 start: np.ndarray | None, groups: np.ndarray | None, device: torch.device) -> None:
+        self.b = b = Bracket(x0, target, z0, initial_c(model, x0, target, z0, device), opts)
+        b.evaluations += 1  # the backward pass of initial_c (the forward pass is the caller's)
         if start is not None:
-            b.lo_x = start.clone()
+            b.lo_x = start.copy()
         self.x0, self.target, self.opts, self.history, self.groups = x0, target, opts, history, groups
-        self.obj = obj = PenaltyObjective(model, x0, target, rival=opts.refine)
+        self.obj = obj = PenaltyObjective(model, x0, target, rival=opts.refine, device=device)
 
         def on_iteration(it, rows, x, f, z):
             if history is not None:
@@ -89,6 +93,7 @@ class _Search:
             if fin is not None:
                 self.finish(fin)
         b.settled_at[np.isnan(b.settled_at)] = time.perf_counter()
+        b.states = self.states
         return b
 
     def launch(self, problems) -> None:
@@ -108,8 +113,7 @@ class _Search:
         if not plan:
             return
         plist = [e[0] for e in plan]
-        rows = obj.add_rows(torch.as_tensor(plist), torch.tensor([e[1] for e in plan], dtype=torch.float64),
-                            torch.as_tensor(b.tau[plist]))
+        rows = obj.add_rows(plist, [e[1] for e in plan], b.tau[plist])
         for (p, c, *_), row in zip(plan, rows.tolist()):
             self.flying[p][row] = c
             self.in_flight[p] += 1
@@ -117,7 +121,8 @@ class _Search:
             self.history.begin(rows.tolist(), [e[3] for e in plan])
             moved = [i for i, e in enumerate(plan) if e[4]]  # an interpolated start is a point of its own
             if moved:
-                self.history.add(rows[moved], torch.stack([plan[i][2] for i in moved]))
+                self.history.add(rows[moved], np.stack([plan[i][2] for i in moved]))
+        loose = [LOOSE_DTOL if not b.found[e[0]] else None for e in plan]
         exact, memory_only, fresh = [], [], []
         for i, (p, _c, _x, parent, interpolated) in enumerate(plan):
             if parent not in self.states:
@@ -128,14 +133,19 @@ class _Search:
                 exact.append(i)
         if exact:
             parts = [self.carried(plan[i]) for i in exact]
-            f, g, S, Y, theta = (torch.stack(v) for v in zip(*parts))
-            aux = torch.stack([self.states[plan[i][3]][5] for i in exact])
-            self.pool.add(rows[exact], torch.stack([plan[i][2] for i in exact]), start=(f, g, aux), memory=(S, Y, theta))
+            f, g, S, Y, theta = (np.stack(v) for v in zip(*parts))
+            aux = np.stack([self.states[plan[i][3]][5] for i in exact])
+            self.pool.add(rows[exact], np.stack([plan[i][2] for i in exact]), start=(f, g, aux), memory=(S, Y, theta),
+                          dtol=self._dtol(loose, exact))
         if memory_only:
-            S, Y, theta = (torch.stack(v) for v in zip(*(self.carried(plan[i])[2:] for i in memory_only)))
-            self.pool.add(rows[memory_only], torch.stack([plan[i][2] for i in memory_only]), memory=(S, Y, theta))
+            S, Y, theta = (np.stack(v) for v in zip(*(self.carried(plan[i])[2:] for i in memory_only)))
+            self.pool.add(rows[memory_only], np.stack([plan[i][2] for i in memory_only]), memory=(S, Y, theta),
+                          dtol=self._dtol(loose, memory_only))
         if fresh:
-            self.pool.add(rows[fresh], torch.stack([plan[i][2] for i in fresh]))
+            self.pool.add(rows[fresh], np.stack([plan[i][2] for i in fresh]), dtol=self._dtol(loose, fresh))
+
+    def _dtol(self, loose: list, which: list[int]) -> np.ndarray:
+        return np.array([self.opts.solver.dtol if loose[i] is None else loose[i] for i in which])
 
     def carried(self, entry) -> tuple:
         p, c, x, parent, _ = entry
@@ -166,7 +176,7 @@ class _Search:
                 rivals = self.groups == self.groups[p]
                 b.done |= rivals & (b.lo_l2 >= b.best_l2[rivals].min()) & (self.in_flight == 0)
         if ready:
-            keep = set(b.lo_parent.tolist()) | set(b.hi_parent.tolist())
+            keep = set(b.lo_parent.tolist()) | set(b.hi_parent.tolist()) | set(b.best_parent.tolist())
             for row in [r for r in self.states if r not in keep]:
                 del self.states[row]
         self.launch([p for p in ready if not b.done[p]])
@@ -187,26 +197,26 @@ class _Search:
         self.in_flight[p] -= len(doomed)
 
 
-def minimal_search(model, x0: torch.Tensor, target: torch.Tensor, opts: SearchOptions, hook=None,
-                   history: History | None = None, start: torch.Tensor | None = None,
-                   groups: np.ndarray | None = None) -> Bracket:
-    """Run the c search for every problem (rows of ``x0`` (P, 784) float64 and ``target``).
+def minimal_search(model, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, opts: SearchOptions, hook=None,
+                   history: History | None = None, start: np.ndarray | None = None, groups: np.ndarray | None = None,
+                   device: torch.device | None = None) -> Bracket:
+    """Run the c search for every problem (rows of ``x0`` (P, 784) float64, ``target``, logits ``z0``).
 
     ``hook(iteration, rows, problems, c, x, z)`` is called after every solver iteration.
     ``groups``: problems of the same group compete (an untargeted attack: one group per image,
     one problem per candidate class); a problem stops once a failed solve of it already needs a
     perturbation as large as the group's best success, since its own success would need more.
     """
-    return _Search(model, x0, target, opts, hook, history, start, groups).run()
+    return _Search(model, x0, target, z0, opts, hook, history, start, groups, device or torch.device("cpu")).run()
 
 
-def rescaled(state: tuple, x: torch.Tensor, x0: torch.Tensor, c_old: float, c_new: float) -> tuple:
+def rescaled(state: tuple, x: np.ndarray, x0: np.ndarray, c_old: float, c_new: float) -> tuple:
     """A finished solve's (f, g, S, Y, theta) at its point x, for the same loss at ``c_new``."""
     f, g, S, Y, theta = state[:5]
     q = c_new / c_old
     r = x - x0
-    rr = (r * r).sum()
+    rr = float(r @ r)
     Y = 2 * S + q * (Y - 2 * S)
-    sy, yy = (S * Y).sum(1), (Y * Y).sum(1)
-    valid = ((sy > 1e-10 * yy) & (yy > 0)).to(S.dtype)[:, None]  # a pair with negative loss curvature may turn
-    return rr + q * (f - rr), 2 * r + q * (g - 2 * r), S * valid, Y * valid, (2 + q * (theta - 2)).clamp(min=1e-3)
+    sy, yy = np.einsum("ij,ij->i", S, Y), np.einsum("ij,ij->i", Y, Y)
+    valid = ((sy > 1e-10 * yy) & (yy > 0))[:, None]  # a pair with negative loss curvature may turn
+    return rr + q * (f - rr), 2 * r + q * (g - 2 * r), S * valid, Y * valid, max(2 + q * (theta - 2), 1e-3)

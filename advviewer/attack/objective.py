@@ -4,10 +4,14 @@
 is ``r = x' - x``. CE is the cross-entropy of the model's softmax against the target class,
 formed in float64 from the network's float32 logits (the paper's loss), or -- minimal mode's
 refinement, see c_bracket.py -- the cross-entropy of the target against its strongest rival only.
+
+The loss and its gradient with respect to the ten logits are formed in numpy (float64); one
+backward pass of the network with that gradient gives the gradient with respect to the image.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -22,55 +26,89 @@ class PenaltyObjective:
     runs (the c search adds the next c of a problem as soon as its last solve is done).
     """
 
-    def __init__(self, model: nn.Module, x0: torch.Tensor, target: torch.Tensor, rival: bool = False) -> None:
+    def __init__(self, model: nn.Module, x0: np.ndarray, target: np.ndarray, rival: bool = False,
+                 device: torch.device | None = None) -> None:
         self.model = model
+        self.device = device or torch.device("cpu")
         self.x0 = x0  # (P, 784) float64: the original images, one per problem
-        self.target = target  # (P,) long
+        self.target = target  # (P,) int
         self.rival = rival  # the rival loss (temperature per row) instead of the paper's cross-entropy
-        self.problem = torch.zeros(0, dtype=torch.long, device=x0.device)  # (R,) row -> problem
-        self.c = torch.zeros(0, dtype=torch.float64, device=x0.device)  # (R,)
-        self.tau = torch.zeros(0, dtype=torch.float64, device=x0.device)  # (R,)
+        self.problem = np.zeros(0, dtype=np.int64)  # (R,) row -> problem
+        self.c = np.zeros(0)  # (R,)
+        self.tau = np.zeros(0)  # (R,)
 
-    def add_rows(self, problem: torch.Tensor, c: torch.Tensor, tau: torch.Tensor | None = None) -> torch.Tensor:
+    def add_rows(self, problem, c, tau=None) -> np.ndarray:
         """New rows for ``problem`` at penalty constants ``c`` (and temperatures ``tau``); returns their ids."""
-        first = self.problem.numel()
-        self.problem = torch.cat([self.problem, problem.to(self.problem)])
-        self.c = torch.cat([self.c, c.to(self.c)])
-        self.tau = torch.cat([self.tau, (torch.zeros_like(c) if tau is None else tau).to(self.tau)])
-        return torch.arange(first, self.problem.numel(), device=self.problem.device)
+        first = self.problem.size
+        c = np.asarray(c, dtype=np.float64)
+        self.problem = np.concatenate([self.problem, np.asarray(problem, dtype=np.int64)])
+        self.c = np.concatenate([self.c, c])
+        self.tau = np.concatenate([self.tau, np.zeros_like(c) if tau is None else np.asarray(tau, dtype=np.float64)])
+        return np.arange(first, self.problem.size)
 
-    def __call__(self, ids: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __call__(self, ids: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = self.problem[ids]
         c = self.c[ids]
+        t = self.target[p]
+        xf = torch.from_numpy(x.astype(np.float32)).to(self.device).view(-1, 1, 28, 28).requires_grad_(True)
         with torch.enable_grad():
-            xf = x.to(torch.float32).view(-1, 1, 28, 28).requires_grad_(True)
-            z = self.model(xf).to(torch.float64)
-            t = self.target[p]
-            ce = rival_loss(z, t, self.tau[ids]) if self.rival else cross_entropy(z, t)
-            (gx,) = torch.autograd.grad((c * ce).sum(), xf)
+            out = self.model(xf)
+        z = out.detach().to(torch.float64).cpu().numpy()
+        loss, dz = rival_loss(z, t, self.tau[ids]) if self.rival else cross_entropy(z, t)
         r = x - self.x0[p]
-        f = (r * r).sum(1) + c * ce.detach()
-        g = gx.view(x.shape[0], -1).to(torch.float64) + 2.0 * r
-        return f, g, z.detach()
+        f = np.einsum("ij,ij->i", r, r) + c * loss
+        g = backward(out, xf, c[:, None] * dz) + 2.0 * r
+        return f, g, z
 
 
-def cross_entropy(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """-log softmax(z)[target]: the paper's loss."""
-    return torch.logsumexp(z, 1) - z.gather(1, target[:, None])[:, 0]
+def backward(out: torch.Tensor, x: torch.Tensor, seed: np.ndarray) -> np.ndarray:
+    """sum_k seed_k * d out_k / dx per row, as float64 (n, 784): one backward pass through the network.
+
+    (A scalar is differentiated: handing ``grad_outputs`` to autograd makes torch import sympy on
+    first use, 0.75 s of a first attack.)
+    """
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad((out * torch.from_numpy(seed.astype(np.float32)).to(out.device, out.dtype)).sum(), x)
+    return grad.view(len(seed), -1).cpu().numpy().astype(np.float64)
 
 
-def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of the target against its strongest rival: log(1 + exp(z_rival - z_target)).
+def _logsumexp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise log-sum-exp and softmax of ``a`` (which may hold -inf)."""
+    top = a.max(1, keepdims=True)
+    e = np.exp(a - top)
+    s = e.sum(1, keepdims=True)
+    return (np.log(s) + top)[:, 0], e / s
+
+
+def cross_entropy(z: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """-log softmax(z)[target] (the paper's loss) and its gradient with respect to z."""
+    rows = np.arange(len(z))
+    lse, p = _logsumexp(z)
+    p[rows, target] -= 1.0
+    return lse - z[rows, target], p
+
+
+def rival_loss(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-entropy of the target against its strongest rival, log(1 + exp(z_rival - z_target)), and its gradient.
 
     The strongest rival's logit is a soft maximum ``tau * logsumexp(z_k / tau)`` over the other
     classes, which is within ``tau * log 9`` of the maximum and smooth where rivals swap.
     """
-    others = z.scatter(1, target[:, None], float("-inf"))
-    rival = tau * torch.logsumexp(others / tau[:, None], 1)
-    return torch.nn.functional.softplus(rival - z.gather(1, target[:, None])[:, 0])
+    rows = np.arange(len(z))
+    others = z.copy()
+    others[rows, target] = -np.inf
+    lse, w = _logsumexp(others / tau[:, None])
+    u = tau * lse - z[rows, target]
+    loss = np.logaddexp(0.0, u)  # softplus
+    sig = 0.5 * (1.0 + np.tanh(0.5 * u))  # its derivative, without overflow
+    dz = sig[:, None] * w
+    dz[rows, target] = -sig
+    return loss, dz
 
 
-def margin(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def margin(z: np.ndarray, target: np.ndarray) -> np.ndarray:
     """z_target - max_{k != target} z_k: positive exactly when the model predicts the target."""
-    others = z.scatter(1, target[:, None], float("-inf"))
-    return z.gather(1, target[:, None])[:, 0] - others.amax(1)
+    rows = np.arange(len(z))
+    others = z.copy()
+    others[rows, target] = -np.inf
+    return z[rows, target] - others.max(1)

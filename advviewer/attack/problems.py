@@ -14,32 +14,37 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from advviewer.attack.objective import RIVAL_LOSS
+from advviewer.attack.objective import RIVAL_LOSS, backward
 
 UNTARGETED_CLASSES = 4
 
 
-def nearest_classes(model, x: torch.Tensor, original: np.ndarray, k: int | None = None) -> list[list[int]]:
+def nearest_classes(model, x: np.ndarray, original: np.ndarray, device: torch.device, k: int | None = None) -> list[list[int]]:
     """For each image (M, 784) the ``k`` other classes nearest by the linearised distance (one batched pass)."""
     k = k or UNTARGETED_CLASSES
     m = x.shape[0]
-    copies = x.to(torch.float32).repeat_interleave(10, 0).view(-1, 1, 28, 28).requires_grad_(True)
-    cls = torch.arange(10, device=x.device).repeat(m)
-    orig = torch.as_tensor(original, device=x.device).repeat_interleave(10)
+    xr = np.repeat(x, 10, 0)  # image i's copy j: the margin of class j over the original
+    copies = torch.from_numpy(xr.astype(np.float32)).to(device).view(-1, 1, 28, 28).requires_grad_(True)
     with torch.enable_grad():
-        z = model(copies).to(torch.float64)
-        gap = z.gather(1, cls[:, None])[:, 0] - z.gather(1, orig[:, None])[:, 0]  # margin of class k over the original
-        (grad,) = torch.autograd.grad(gap.sum(), copies)
-    grad = grad.view(m * 10, -1).to(torch.float64)
-    xr = x.to(torch.float64).repeat_interleave(10, 0)
-    movable = ((grad > 0) & (xr < 1)) | ((grad < 0) & (xr > 0))
-    distance = (-gap.detach() / (grad * movable).norm(dim=1).clamp(min=1e-12)).view(m, 10).cpu().numpy()
+        out = model(copies)
+    z = out.detach().to(torch.float64).cpu().numpy()
+    cls, orig = np.tile(np.arange(10), m), np.repeat(original, 10)
+    rows = np.arange(10 * m)
+    gap = z[rows, cls] - z[rows, orig]
+    seed = np.zeros(z.shape, dtype=np.float32)
+    seed[rows, cls] += 1.0
+    seed[rows, orig] -= 1.0
+    g = backward(out, copies, seed)
+    movable = ((g > 0) & (xr < 1)) | ((g < 0) & (xr > 0))
+    norm = np.sqrt(np.einsum("ij,ij->i", g * movable, g))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = (-gap / np.maximum(norm, 1e-12)).reshape(m, 10)
     distance[np.arange(m), original] = np.inf
     return [[int(c) for c in np.argsort(row)[:k]] for row in distance]
 
 
-def build_problems(model, x_img: torch.Tensor, original: np.ndarray, targets: list, previous: list, minimal: bool,
-                   refine: bool) -> tuple[list[int], list[int]]:
+def build_problems(model, x_img: np.ndarray, original: np.ndarray, targets: list, previous: list, minimal: bool,
+                   refine: bool, device: torch.device) -> tuple[list[int], list[int]]:
     """Every problem's image and target class.
 
     ``targets[i]``: image i's class, or None for untargeted; ``previous[i]``: the result it is
@@ -47,7 +52,7 @@ def build_problems(model, x_img: torch.Tensor, original: np.ndarray, targets: li
     the rival loss keeps that result's class (the slider stays on its path).
     """
     away = [i for i, t in enumerate(targets) if t is None and minimal and refine]
-    near = dict(zip(away, nearest_classes(model, x_img[away], original[away]))) if away else {}
+    near = dict(zip(away, nearest_classes(model, x_img[away], original[away], device))) if away else {}
     img_of, tgt = [], []
     for i, t in enumerate(targets):
         prev = previous[i]

@@ -58,6 +58,9 @@ class AttackResult:
     loss: str = "cross-entropy"  # or "rival cross-entropy" (minimal mode's refinement, see c_bracket.py)
     tau: float | None = None  # the rival loss's temperature
     original: np.ndarray | None = field(default=None, repr=False)  # (28, 28) float32
+    # where the solver ended (runs.SolverState), so that a warm start from this result continues it
+    # exactly; kept for calls on a few images only
+    state: object | None = field(default=None, repr=False, compare=False)
 
     def to_record(self) -> dict:
         """A JSON-able summary (no images)."""
@@ -118,6 +121,7 @@ class AttackResults(Sequence[AttackResult]):
     untargeted: bool
     total_seconds: float
     history: list[list[np.ndarray]] | None = field(default=None, repr=False)
+    state: list | None = field(default=None, repr=False)  # per image, see AttackResult.state
 
     @classmethod
     def stack(cls, results: Sequence[AttackResult], total_seconds: float) -> AttackResults:
@@ -142,6 +146,7 @@ class AttackResults(Sequence[AttackResult]):
             tau=np.asarray([np.nan if r.tau is None else r.tau for r in results], dtype=np.float64),
             mode=results[0].mode, untargeted=results[0].untargeted, total_seconds=float(total_seconds),
             history=history if len(history) == len(results) else None,
+            state=[r.state for r in results] if any(r.state is not None for r in results) else None,
         )
 
     def __len__(self) -> int:
@@ -166,7 +171,8 @@ class AttackResults(Sequence[AttackResult]):
             adversarial_probs=self.adversarial_probs[i], evaluations=int(self.evaluations[i]),
             iterations=int(self.iterations[i]), seconds=float(self.seconds[i]),
             history=None if self.history is None else self.history[i], message=self.message[i], mode=self.mode,
-            untargeted=self.untargeted, loss=self.loss[i], tau=None if np.isnan(tau) else tau, original=self.original[i])
+            untargeted=self.untargeted, loss=self.loss[i], tau=None if np.isnan(tau) else tau, original=self.original[i],
+            state=None if self.state is None else self.state[i])
 
     def __iter__(self) -> Iterator[AttackResult]:
         return (self[i] for i in range(len(self)))

@@ -1,0 +1,195 @@
+"""The attack towards every target (issue 10): one command for the whole table.
+
+    python benchmarks/bench_attack_targets.py --digits 100 [--models cnn fc100-100-10 ae400-10]
+        [--batch-pairs 1000] [--no-peers] [--label after] [--out benchmarks/results]
+
+For each model, the first ``--digits`` correctly classified digits of the bundled test split
+(1,000 digits no shipped model was trained on), each towards all 9 other classes, torch on one
+thread:
+
+- one image per call, minimal mode (the window's "Find minimal c"), every pair;
+- untargeted, one image per call; its L2 against the smallest of the 9 targeted answers;
+- all pairs in one batch call, and foolbox's DDN-100 on the same pairs in the same run;
+- quality: each pair's L2 over the best of DDN-1000 and FMN-1000 (``L2FMNAttack(steps=1000)``);
+- the slider: a fixed-c solve at c* x 1.1 and at c* / 1.1, warm-started from the minimal result;
+- a batch of ``--batch-pairs`` pairs in a child process: time per pair and peak memory (RSS);
+- cnn only: the window's core call on the drawn digits of tests/strokes.py, each target and
+  "any other class".
+
+Times are wall clock, reported as median, p5, p95 and max in ms and in units u: one plain
+forward+backward pass of cnn on one image (autograd, cross-entropy, batch of one), sampled
+between the sections of the same run, so that figures stay comparable when other processes
+share the machine (the load average is recorded). Results: JSON and markdown in ``--out``.
+Runs on an older checkout too (``PYTHONPATH=old/`` for the before figures; see bench_attack_common).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_attack_common import Clock, counts, drawn_digits, peak_rss_mb, peers, ratios, spread, window_call  # noqa: E402
+
+from advviewer import load_model, predict, preprocess  # noqa: E402
+from advviewer.attack import lbfgs_attack  # noqa: E402
+from advviewer.data import bundled_split  # noqa: E402
+
+SLIDER = 1.1
+
+
+def test_pairs(model, n_digits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Images, labels, and the pairs (digit index, target) over all 9 other classes."""
+    images, labels = bundled_split("test")
+    digits = images.astype(np.float32) / 255
+    correct = np.flatnonzero(predict(model, digits).argmax(1) == labels)[:n_digits]
+    img = np.repeat(correct, 9)
+    tgt = np.array([t for i in correct for t in range(10) if t != labels[i]])
+    return digits, labels, img, tgt
+
+
+def timed_calls(fn, items, clock: Clock) -> tuple[list, list[float]]:
+    results, seconds = [], []
+    for item in items:
+        start = time.perf_counter()
+        results.append(fn(item))
+        seconds.append(time.perf_counter() - start)
+    clock.tick()
+    return results, seconds
+
+
+def run_model(name: str, args, clock: Clock) -> dict:
+    model = load_model(name)
+    digits, labels, img, tgt = test_pairs(model, args.digits)
+    x, n = digits[img], len(img)
+    out: dict = {"model": name, "digits": int(len(set(img.tolist()))), "pairs": n}
+    print(f"{name}: {n} pairs, one image per call ...", flush=True)
+    single, sec = timed_calls(lambda j: lbfgs_attack(model, x[j], int(tgt[j])), range(n), clock)
+    l2_single = np.array([r.l2 if r.success else np.inf for r in single])
+    out["single"] = {"time": sec, "success": float(np.isfinite(l2_single).mean()),
+                     "evaluations": [int(r.evaluations) for r in single]}
+    print(f"{name}: untargeted ...", flush=True)
+    firsts = sorted(set(img.tolist()))
+    unt, sec = timed_calls(lambda i: lbfgs_attack(model, digits[i], untargeted=True), firsts, clock)
+    best_targeted = np.array([l2_single[img == i].min() for i in firsts])
+    out["untargeted"] = {"time": sec, "success": float(np.mean([r.success for r in unt])),
+                         "l2_over_best_targeted": ratios([r.l2 for r in unt], best_targeted)}
+    print(f"{name}: all pairs in one batch ...", flush=True)
+    start = time.perf_counter()
+    batch = list(lbfgs_attack(model, x, [int(t) for t in tgt]))
+    batch_seconds = time.perf_counter() - start
+    clock.tick()
+    l2_batch = np.array([r.l2 if r.success else np.inf for r in batch])
+    out["batch"] = {"seconds": batch_seconds, "success": float(np.isfinite(l2_batch).mean())}
+    print(f"{name}: slider (fixed c, warm from c* x {SLIDER} away) ...", flush=True)
+    steps = [(j, f) for j in range(n) if single[j].success for f in (SLIDER, 1 / SLIDER)]
+    _, sec = timed_calls(lambda s: lbfgs_attack(model, x[s[0]], int(tgt[s[0]]), c=single[s[0]].c * s[1],
+                                                warm_start=single[s[0]]), steps, clock)
+    out["slider"] = {"time": sec}
+    if not args.no_peers:
+        print(f"{name}: peers ...", flush=True)
+        found = peers(predict, model, x, tgt)
+        clock.tick()
+        best = np.minimum(found["DDN-1000"]["l2"], found["FMN-1000"]["l2"])
+        out["peers"] = {k: {"seconds": v["seconds"], "success": float(np.isfinite(v["l2"]).mean()),
+                            "l2_median": float(np.median(v["l2"]))} for k, v in found.items()}
+        out["quality"] = {"single": ratios(l2_single, best), "batch": ratios(l2_batch, best)}
+        out["batch"]["over_ddn100"] = batch_seconds / found["DDN-100"]["seconds"]
+    out["batch_large"] = child_batch(name, args.batch_pairs)
+    if name == "cnn":
+        print("cnn: the window's minimal c on drawn digits ...", flush=True)
+        drawn = drawn_digits(preprocess)
+        calls = [(d, t) for d, xd in enumerate(drawn) for t in [*range(10), None] if t != int(predict(model, xd).argmax())]
+        res, sec = timed_calls(lambda dt: window_call(lbfgs_attack, model, drawn[dt[0]], dt[1]), calls, clock)
+        out["drawn"] = {"time": sec, "success": float(np.mean([r.success for r in res])),
+                        "time_untargeted": [s for s, (_, t) in zip(sec, calls) if t is None]}
+    return out
+
+
+def child_batch(name: str, pairs: int) -> dict:
+    """The large batch in a fresh process, so that its peak memory is its own."""
+    here = str(Path(__file__).resolve().parent)
+    code = f"import sys, json; sys.path.insert(0, {here!r}); import bench_attack_targets as b; print(json.dumps(b.large_batch({name!r}, {pairs})))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def large_batch(name: str, pairs: int) -> dict:
+    torch.set_num_threads(1)
+    model = load_model(name)
+    digits, _, img, tgt = test_pairs(model, (pairs + 8) // 9)
+    x, t = digits[img[:pairs]], tgt[:pairs]
+    before = peak_rss_mb()
+    start = time.perf_counter()
+    res = list(lbfgs_attack(model, x, [int(v) for v in t]))
+    seconds = time.perf_counter() - start
+    return {"pairs": len(t), "seconds_per_pair": seconds / len(t), "success": float(np.mean([r.success for r in res])),
+            "rss_before_mb": before, "peak_rss_mb": peak_rss_mb()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=100)
+    parser.add_argument("--models", nargs="+", default=["cnn", "fc100-100-10", "ae400-10"])
+    parser.add_argument("--batch-pairs", type=int, default=1000)
+    parser.add_argument("--no-peers", action="store_true", help="leave out foolbox (no quality ratios, no DDN-100 time)")
+    parser.add_argument("--label", default="", help="a name for this run (e.g. before, after)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    digits, _ = bundled_split("test")
+    clock = Clock(load_model("cnn"), digits[0].astype(np.float32) / 255)
+    load = [os.getloadavg()]
+    report: dict = {"label": args.label, "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
+                    "started": time.strftime("%Y-%m-%d %H:%M"), "models": {}}
+    for name in args.models:
+        report["models"][name] = run_model(name, args, clock)
+        load.append(os.getloadavg())
+    report["u_seconds"] = spread(clock.samples)
+    report["load_average"] = [round(v[0], 2) for v in load]
+    summary = summarise(report, clock.u)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"bench_attack_targets-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-{args.label}" if args.label else "")
+    (args.out / f"{stem}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    text = markdown(summary)
+    (args.out / f"{stem}.md").write_text(text)
+    print(text)
+    return 0
+
+
+def summarise(report: dict, u: float) -> dict:
+    """Raw per-call times become spreads in ms and u; everything else is kept."""
+    for m in report["models"].values():
+        for key in ("single", "untargeted", "slider", "drawn"):
+            if key in m:
+                m[key]["time"] = spread(m[key]["time"], u)
+                if "evaluations" in m[key]:
+                    m[key]["evaluations"] = counts(m[key]["evaluations"])
+        if "drawn" in m:
+            m["drawn"]["time_untargeted"] = spread(m["drawn"]["time_untargeted"], u)
+        b = m["batch"]
+        b["per_pair"] = spread([b["seconds"] / m["pairs"]], u)
+        if "peers" in m:
+            b["ddn100_per_pair"] = spread([m["peers"]["DDN-100"]["seconds"] / m["pairs"]], u)
+        m["batch_large"]["per_pair"] = spread([m["batch_large"]["seconds_per_pair"]], u)
+    report["u_ms"] = u * 1e3
+    return report
+
+
+def markdown(r: dict) -> str:
+    from bench_attack_report import table
+
+    return table(r)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
