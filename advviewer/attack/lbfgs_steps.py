@@ -82,11 +82,14 @@ def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndar
     rank = np.empty_like(order)
     rank[order] = np.arange(m)
     later = rank[:, None] > rank[None, :]  # slot i was written after slot j
-    Wf = W * free[:, None, :]
-    # one product gives W_F^T W_F and the full S^T Y, S^T S (the free mask does not apply to K)
-    G = np.matmul(np.concatenate([Wf, W[:, m:]], 1), W.transpose(0, 2, 1)).astype(np.float64)
-    SY, SS = G[:, m2:, :m], G[:, m2:, m:]
-    Wg = np.matmul(Wf, g.astype(W.dtype)[:, :, None]).astype(np.float64)  # (k, 2m, 1): W_F^T g
+    WT = W.transpose(0, 2, 1)
+    # W_F^T W_F needs the free mask inside the product; S^T Y and S^T S (for K) do not, and
+    # W_F^T g = W^T (g on F): no masked copy of W beyond the one product that needs it
+    GF = np.matmul(W * free[:, None, :], WT).astype(np.float64)
+    SYS = np.matmul(W[:, m:], WT).astype(np.float64)
+    SY, SS = SYS[:, :, :m], SYS[:, :, m:]
+    gF = g * free
+    Wg = np.matmul(W, gF.astype(W.dtype)[:, :, None]).astype(np.float64)  # (k, 2m, 1): W_F^T g
     diag = np.diagonal(SY, axis1=1, axis2=2)
     empty = diag <= 0
     K = np.zeros((k, m2, m2))
@@ -97,12 +100,12 @@ def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndar
     K[:, np.arange(m), np.arange(m)] = -np.where(empty, 1.0, diag)  # -D
     scale = np.ones((k, m2))
     scale[:, m:] = theta[:, None]
-    A = G[:, :m2, :] * scale[:, :, None] * scale[:, None, :]
+    A = GF * scale[:, :, None] * scale[:, None, :]
     try:
         v = np.linalg.solve(K - A / th, Wg * scale[:, :, None])
     except np.linalg.LinAlgError:  # singular for some problem: fall back to scaled steepest descent
         return -g / theta[:, None]
-    WFv = np.matmul(Wf.transpose(0, 2, 1), (v * scale[:, :, None]).astype(W.dtype))[:, :, 0]
+    WFv = np.matmul(WT, (v * scale[:, :, None]).astype(W.dtype))[:, :, 0] * free
     # free: -(g_F / theta + W_F v / theta^2); bound: -g / theta (the projection turns it into "go to the bound")
     return -(g / theta[:, None] + WFv / theta[:, None] ** 2)
 
