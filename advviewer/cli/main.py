@@ -14,6 +14,7 @@ from pathlib import Path
 from advviewer.cli import attack, predict, train
 from advviewer.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE
 from advviewer.errors import AdvViewerError
+from advviewer.files import shown
 
 log = logging.getLogger("advviewer")
 
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Library warnings (Pillow on odd files, numpy, torch) are details, not the one line a user
+    # should read: they go to the log, shown with -v.
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.INFO if args.verbose else logging.ERROR)
     from advviewer import threads
 
     threads.configure()
@@ -67,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("advviewer: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("advviewer: out of memory", file=sys.stderr)
+        return EXIT_FAILURE
     except OSError as exc:
-        print(f"advviewer: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
+        print(f"advviewer: {exc.strerror or exc}{': ' + shown(exc.filename) if exc.filename else ''}", file=sys.stderr)
         return EXIT_FAILURE
 
