@@ -28,8 +28,8 @@ from advviewer.errors import ModelLoadError
 from advviewer.models.zoo import ZOO, AutoencoderClassifier, build_model, decayed_parameters, save_weights, sha256_file
 
 # One thread, like the rest of the program: the result does not depend on how many cores the
-# machine has, and on a shared 2-core machine two threads made training 5-20x slower (fc10-1e-4,
-# 60 epochs: 67-230 s on two threads against 21 s on one while other work ran).
+# machine has, and on a shared 2-core machine (load 8-10) fc10-1e-4's 60 epochs took 261-308 s on
+# two threads against 9-10 s on one, measured back to back.
 TRAIN_THREADS = 1
 
 Progress = Callable[[int, int, str], None]  # (step, total, message)
