@@ -23,15 +23,39 @@ setup() {
 }
 
 desktop_libs() {
-    # Qt 6.5+ needs libxcb-cursor0 (and friends) to open a window on an X11 desktop; the
-    # offscreen mode used by the tests does not. Best effort: only where apt can install.
+    # Qt's X11 plugin (libqxcb.so) links a dozen xcb/xkb libraries a fresh machine may lack
+    # (Qt then aborts: "no Qt platform plugin could be initialized"). Ask the plugin itself which
+    # ones do not resolve (ldd, via advviewer.gui.xcb_check), map each to its Debian package,
+    # keep the ones apt knows, install, and look again: a newly installed library may need more.
+    # Offscreen (the tests) needs none of them. Best effort: only where apt can install.
     [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || return 0
     command -v apt-get >/dev/null 2>&1 || return 0
-    dpkg -s libxcb-cursor0 >/dev/null 2>&1 && return 0
-    local sudo=()
+    local sudo=() round line soname candidates package wanted updated=0
     [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-    "${sudo[@]}" apt-get install -y -qq libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 >/dev/null 2>&1 \
-        || echo "note: could not install libxcb-cursor0; if the window does not open, install it" >&2
+    for round in 1 2 3; do
+        wanted=()
+        while read -r line; do
+            read -r soname candidates <<<"$line"
+            package=""
+            for candidate in $candidates; do
+                if apt-cache show "$candidate" >/dev/null 2>&1; then package=$candidate; break; fi
+            done
+            if [ -z "$package" ] && [ "$updated" -eq 0 ]; then
+                "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 || true
+                updated=1
+                for candidate in $candidates; do
+                    if apt-cache show "$candidate" >/dev/null 2>&1; then package=$candidate; break; fi
+                done
+            fi
+            if [ -n "$package" ]; then wanted+=("$package"); else echo "note: no Debian package found for $soname" >&2; fi
+        done < <(.venv/bin/python -m advviewer.gui.xcb_check --debian-packages 2>/dev/null)
+        [ ${#wanted[@]} -eq 0 ] && return 0
+        echo "installing the libraries Qt's X11 plugin needs: ${wanted[*]}" >&2
+        if ! "${sudo[@]}" apt-get install -y -qq "${wanted[@]}" >/dev/null 2>&1; then
+            echo "note: could not install ${wanted[*]}; the window will say what is missing" >&2
+            return 0
+        fi
+    done
 }
 
 test_data() {
