@@ -97,9 +97,9 @@ def _first_line(exc: BaseException) -> str:
 def _npy_picture(data: bytes) -> np.ndarray:
     """A .npy file's bytes as gray in [0, 1]; a model-input-shaped one must already hold a model input's values."""
     array = read_npy(data, MAX_PIXELS)
-    squeezed = array.reshape(array.shape[-2:]) if array.ndim > 2 and array.size == SIZE * SIZE else array
-    if squeezed.shape == (SIZE, SIZE):
-        return _model_input_values(squeezed)
+    if tuple(n for n in array.shape if n != 1) == (SIZE, SIZE):  # (28, 28), (1, 28, 28), (28, 28, 1)...
+        return _model_input_values(array.reshape(SIZE, SIZE))
+    squeezed = array.reshape([n for n in array.shape if n != 1] or [1])
     if squeezed.ndim >= 2 and min(squeezed.shape[:2]) < MIN_SIDE:
         raise ImageLoadError(f"array of shape {array.shape} is too small for a picture of a digit "
                              f"(at least {MIN_SIDE}x{MIN_SIDE}; a model input is {SIZE}x{SIZE})")

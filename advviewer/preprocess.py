@@ -113,7 +113,7 @@ def array_to_gray(array: np.ndarray, max_side: int | None = None) -> np.ndarray:
     if arr.size == 0:
         raise ImageLoadError("the image array is empty (0 pixels)")
     if arr.dtype == bool:
-        arr = arr.astype(np.uint8)
+        arr = arr.astype(np.float32)
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         raise ImageLoadError("the image array contains NaN or infinite values")
     top = _integer_top(arr)

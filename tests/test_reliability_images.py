@@ -135,6 +135,14 @@ def test_a_28x28_array_is_the_models_input_and_must_hold_its_values(tmp_path, te
     one_line_refusal(_npy(tmp_path, np.full((28, 28), 300, np.int16)), "0..255")
 
 
+def test_other_layouts_of_a_model_input_and_boolean_pictures(tmp_path, test_digits, cnn):
+    digit = test_digits[0][0]
+    np.testing.assert_array_equal(load_image(_npy(tmp_path, digit[:, :, None])), digit)  # (28, 28, 1)
+    drawn = np.asarray(hostile.digit_image(3, 120)) > 127  # a bool picture is ink, not 1/255
+    x = load_image(_npy(tmp_path, drawn))
+    assert x.max() == 1.0 and predict(cnn, x).argmax() == 3
+
+
 def test_a_picture_array_must_be_big_enough_to_hold_a_digit(tmp_path):
     one_line_refusal(_npy(tmp_path, np.ones((5, 5))), r"too small.*8x8")
     assert_model_input(load_image(_npy(tmp_path, np.pad(np.ones((6, 2)), 4))))  # 14x10: a small picture, framed

@@ -159,6 +159,27 @@ def test_a_program_that_needs_too_much_work_is_refused_before_it_runs(tmp_path):
     refused(export_classifier(Greedy(), tmp_path / "greedy.pt2"), r"needs 17\.2 G operations.*refused")
 
 
+class BigConstant(nn.Module):
+    """Fills a 20000x20000 tensor (1.6 GB) on every call: measured on shapes only, never allocated."""
+
+    def forward(self, x):
+        return x.flatten(1)[:, :10] + torch.ones(20000, 20000)[0, :10]
+
+
+class Conversions(nn.Module):
+    """dtype conversions, a factory and the assertions torch.export adds around them."""
+
+    def forward(self, x):
+        return x.double().float().to("cpu").flatten(1)[:, :10] * torch.arange(10)
+
+
+def test_factories_and_conversions(tmp_path):
+    refused(export_classifier(BigConstant(), tmp_path / "big.pt2"), "1600 MB per image")
+    model = load_model(export_classifier(Conversions(), tmp_path / "conv.pt2"))
+    x = torch.rand(3, 1, 28, 28)
+    torch.testing.assert_close(model(x), Conversions()(x))
+
+
 # ---- advviewer weights files that are not what they claim ----
 
 def _weights(tmp_path, payload, name="w.pt"):

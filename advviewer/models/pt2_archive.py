@@ -96,8 +96,8 @@ def load_pt2_program(data: bytes, budget: int) -> GraphClassifier:
     defined = set(tensors) | set(literals) | {input_name}
     for index, node in enumerate(nodes):
         check_node(node, defined, index)
-        names = output_names(node, index)
-        if defined.intersection(names):
+        names = [name for name in output_names(node, index) if name is not None]
+        if defined.intersection(names) or len(set(names)) != len(names):
             raise ModelLoadError(f"node {index} redefines a value")
         defined.update(names)
     output_name = _output(signature, defined)

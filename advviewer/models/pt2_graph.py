@@ -45,7 +45,7 @@ gt.Tensor gt.Scalar ge.Tensor ge.Scalar lt.Tensor lt.Scalar le.Tensor le.Scalar 
 sign.default square.default erf.default log1p.default expm1.default log2.default var.correction std.correction
 max.dim min.dim amin.default argmax.default lift_fresh_copy.default
 zeros.default ones.default full.default zeros_like.default ones_like.default full_like.default scalar_tensor.default
-arange.default arange.start arange.start_step
+arange.default arange.start arange.start_step to.dtype to.dtype_layout _assert_tensor_metadata.default
 """.split())
 # operators allowed only when a boolean argument (by position) is literally false: dropout and
 # batch norm in training mode draw random numbers or update running statistics
@@ -58,6 +58,7 @@ MAX_LITERAL = 1 << 20  # ints in arguments (sizes, kernels, dims): anything bigg
 DTYPES = {1: torch.uint8, 2: torch.int8, 3: torch.int16, 4: torch.int32, 5: torch.int64, 6: torch.float16,
           7: torch.float32, 8: torch.float64, 12: torch.bool, 13: torch.bfloat16}
 MEMORY_FORMATS = {1: torch.contiguous_format, 2: torch.channels_last, 4: torch.preserve_format}
+FACTORIES = {"zeros", "ones", "full", "scalar_tensor", "arange"}
 _POOLS = ("max_pool2d.default", "max_pool2d_with_indices.default", "avg_pool2d.default")
 
 
@@ -128,8 +129,9 @@ def _check_arg(arg: dict, defined: set[str], where: str) -> None:
             raise ModelLoadError(f"{where}: uses a value that is not computed before it")
 
 
-def output_names(node: dict, index: int) -> list[str]:
-    names = []
+def output_names(node: dict, index: int) -> list[str | None]:
+    """Names of the values a node defines, by position (None where it returns nothing, as an assertion does)."""
+    names: list[str | None] = []
     for out in node["outputs"]:
         if isinstance(out, dict) and len(out) == 1:
             (kind, value), = out.items()
@@ -138,6 +140,9 @@ def output_names(node: dict, index: int) -> list[str]:
                 continue
             if kind == "as_sym_int" and isinstance(value, dict) and isinstance(value.get("as_name"), str):
                 names.append(value["as_name"])
+                continue
+            if kind == "as_none":
+                names.append(None)
                 continue
         raise ModelLoadError(f"node {index} has an output of a kind that is not accepted")
     return names
@@ -163,11 +168,20 @@ class GraphClassifier(nn.Module):
         for fn, inputs, outputs in self._steps:
             args, kwargs = _call_arguments(inputs, env)
             result = fn(*args, **kwargs)
-            if len(outputs) == 1:
-                env[outputs[0]] = result
-            else:
-                env.update(zip(outputs, result))
+            _store(env, outputs, result)
         return env[self._output]
+
+
+def _store(env: dict[str, Any], outputs: list[str | None], result: Any) -> None:
+    if not outputs:
+        return
+    if len(outputs) == 1:
+        if outputs[0] is not None:
+            env[outputs[0]] = result
+        return
+    for name, value in zip(outputs, result):
+        if name is not None:
+            env[name] = value
 
 
 def _call_arguments(inputs: list[dict], env: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -221,9 +235,13 @@ def graph_cost(model: GraphClassifier, batch: int) -> tuple[int, int]:
     total_bytes = work = 0
     for fn, inputs, outputs in model._steps:
         args, kwargs = _call_arguments(inputs, env)
+        if not any(outputs):  # an assertion on dtype/device (aten._assert_tensor_metadata): nothing to measure
+            continue
+        if "device" in kwargs or str(fn).split(".")[1] in FACTORIES:
+            kwargs["device"] = "meta"  # a factory or a copy must not allocate (or move) real memory here
         result = fn(*args, **kwargs)
         results = [result] if len(outputs) == 1 else list(result)
-        env.update(zip(outputs, results))
+        _store(env, outputs, result)
         out = [r for r in results if isinstance(r, torch.Tensor)]
         total_bytes += sum(r.numel() * r.element_size() for r in out)
         work += _work(str(fn), args, kwargs, out)
