@@ -33,7 +33,7 @@ from advviewer.errors import ModelLoadError
 from advviewer.files import read_regular_file, shown
 from advviewer.models.checked import CheckedClassifier, validate_on_digits
 from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
-from advviewer.models.pt2_graph import graph_cost
+from advviewer.models.pt2_cost import graph_cost
 from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model, model_card, shipped_weights_path
 
 MAX_MODEL_BYTES = 256_000_000

@@ -9,8 +9,8 @@ be one of :data:`ALLOWED` (arithmetic, convolutions, pooling, activations, norma
 changes), every argument must be a literal or a value computed earlier, and nothing else in the
 file is evaluated. No operator on the list reads or writes files, maps memory, draws random
 numbers, branches or loops, so a forward pass is a fixed sequence of tensor operations whose
-sizes and work :func:`graph_cost` measures on shape-only ("meta") tensors before any real data
-runs.
+sizes and work :func:`advviewer.models.pt2_cost.graph_cost` measures on shape-only ("meta")
+tensors before any real data runs.
 """
 
 from __future__ import annotations
@@ -58,8 +58,6 @@ MAX_LITERAL = 1 << 20  # ints in arguments (sizes, kernels, dims): anything bigg
 DTYPES = {1: torch.uint8, 2: torch.int8, 3: torch.int16, 4: torch.int32, 5: torch.int64, 6: torch.float16,
           7: torch.float32, 8: torch.float64, 12: torch.bool, 13: torch.bfloat16}
 MEMORY_FORMATS = {1: torch.contiguous_format, 2: torch.channels_last, 4: torch.preserve_format}
-FACTORIES = {"zeros", "ones", "full", "scalar_tensor", "arange"}
-_POOLS = ("max_pool2d.default", "max_pool2d_with_indices.default", "avg_pool2d.default")
 
 
 def _operator(target: str) -> Callable[..., Any]:
@@ -166,13 +164,13 @@ class GraphClassifier(nn.Module):
         env.update((name, getattr(self, f"t{i}")) for i, name in enumerate(self._names))
         env[self._input] = x
         for fn, inputs, outputs in self._steps:
-            args, kwargs = _call_arguments(inputs, env)
+            args, kwargs = call_arguments(inputs, env)
             result = fn(*args, **kwargs)
-            _store(env, outputs, result)
+            store_outputs(env, outputs, result)
         return env[self._output]
 
 
-def _store(env: dict[str, Any], outputs: list[str | None], result: Any) -> None:
+def store_outputs(env: dict[str, Any], outputs: list[str | None], result: Any) -> None:
     if not outputs:
         return
     if len(outputs) == 1:
@@ -184,7 +182,7 @@ def _store(env: dict[str, Any], outputs: list[str | None], result: Any) -> None:
             env[name] = value
 
 
-def _call_arguments(inputs: list[dict], env: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+def call_arguments(inputs: list[dict], env: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     args, kwargs = [], {}
     for named in inputs:
         value = _value(named["arg"], env)
@@ -219,49 +217,3 @@ def _value(arg: dict, env: dict[str, Any]) -> Any:
 def _sym(ref: dict, env: dict[str, Any]) -> Any:
     (kind, value), = ref.items()
     return value if kind == "as_int" else env[value]
-
-
-def graph_cost(model: GraphClassifier, batch: int) -> tuple[int, int]:
-    """(bytes of every value computed, arithmetic operations) of one forward pass on ``batch`` images.
-
-    Runs on "meta" tensors (shapes only, nothing allocated or computed). Work is counted as
-    multiply-adds for convolutions and matrix products, window size times output for pooling,
-    and inputs plus outputs for everything else.
-    """
-    meta = {name: torch.empty(p.shape, dtype=p.dtype, device="meta") for name, p in zip(model._names, model.parameters())}
-    env: dict[str, Any] = dict(model._constants)
-    env.update(meta)
-    env[model._input] = torch.empty((batch, 1, 28, 28), device="meta")
-    total_bytes = work = 0
-    for fn, inputs, outputs in model._steps:
-        args, kwargs = _call_arguments(inputs, env)
-        if not any(outputs):  # an assertion on dtype/device (aten._assert_tensor_metadata): nothing to measure
-            continue
-        if "device" in kwargs or str(fn).split(".")[1] in FACTORIES:
-            kwargs["device"] = "meta"  # a factory or a copy must not allocate (or move) real memory here
-        result = fn(*args, **kwargs)
-        results = [result] if len(outputs) == 1 else list(result)
-        _store(env, outputs, result)
-        out = [r for r in results if isinstance(r, torch.Tensor)]
-        total_bytes += sum(r.numel() * r.element_size() for r in out)
-        work += _work(str(fn), args, kwargs, out)
-    return total_bytes, work
-
-
-def _work(op: str, args: list[Any], kwargs: dict[str, Any], out: list[torch.Tensor]) -> int:
-    produced = sum(r.numel() for r in out)
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    if any(k in op for k in ("conv1d", "conv2d", "convolution")) and len(tensors) >= 2:
-        weight = tensors[1]
-        return 2 * produced * int(torch.Size(weight.shape[1:]).numel())
-    if any(k in op for k in ("linear", "matmul", "bmm", "aten.mm")) and len(tensors) >= 2:
-        return 2 * produced * int(tensors[0].shape[-1]) if tensors[0].dim() else produced
-    if "addmm" in op and len(tensors) >= 3:
-        return 2 * produced * int(tensors[1].shape[-1])
-    kernel = args[1] if len(args) >= 2 else kwargs.get("kernel_size")
-    if any(k in op for k in _POOLS) and isinstance(kernel, list):
-        window = 1
-        for k in kernel:
-            window *= max(int(k), 1)
-        return produced * window
-    return produced + sum(t.numel() for t in tensors)
