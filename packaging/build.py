@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from desktop_files import APP_ID, ICON_NAME, write_appdir_files  # noqa: E402
+from desktop_files import APP_ID, DESKTOP_FILE, ICON_NAME, write_appdir_files  # noqa: E402
 from icons import render_icons  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def freeze(stage: Path, work: Path, dist: Path) -> Path:
 def validate(appdir: Path) -> None:
     """desktop-file-validate and appstreamcli (Debian: desktop-file-utils, appstream), where installed."""
     checks = [
-        ["desktop-file-validate", str(appdir / f"{APP_ID}.desktop")],
+        ["desktop-file-validate", str(appdir / DESKTOP_FILE)],
         ["appstreamcli", "validate", "--no-net", "--pedantic", str(appdir / "usr/share/metainfo" / f"{APP_ID}.metainfo.xml")],
     ]
     for cmd in checks:

@@ -14,8 +14,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# AppStream wants a reverse-DNS id, and the .desktop file is named after it (launchable).
+# AppStream wants a reverse-DNS component id. The .desktop file is named after the executable
+# instead: Qt gives a Wayland window the app id "advviewer" (the executable's name) and an X11
+# window the class "advviewer", and desktops match a window to its menu entry by that name.
 APP_ID = "io.github.advviewer.advviewer"
+DESKTOP_FILE = "advviewer.desktop"
 ICON_NAME = "advviewer"
 EXECUTABLES = ("AppRun", "install.sh", "uninstall.sh")
 
@@ -31,7 +34,7 @@ def write_appdir_files(appdir: Path, version: str, icons: dict[int, Path]) -> No
     metainfo_dir = appdir / "usr" / "share" / "metainfo"
     metainfo_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(metainfo, metainfo_dir / metainfo.name)
-    for name in (f"{APP_ID}.desktop", "INSTALL.txt", *EXECUTABLES):
+    for name in (DESKTOP_FILE, "INSTALL.txt", *EXECUTABLES):
         shutil.copyfile(HERE / name, appdir / name)
     for name in EXECUTABLES:
         (appdir / name).chmod(0o755)

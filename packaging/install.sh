@@ -8,7 +8,6 @@
 set -eu
 
 app_id=io.github.advviewer.advviewer
-icon=advviewer
 here=$(cd "$(dirname "$0")" && pwd -P)
 data=${XDG_DATA_HOME:-$HOME/.local/share}
 bin=$HOME/.local/bin
@@ -27,7 +26,7 @@ fi
 
 # (target, source) pairs outside the program folder, sources relative to this folder
 targets() {
-    echo "$data/applications/$app_id.desktop"
+    echo "$data/applications/advviewer.desktop"
     echo "$data/metainfo/$app_id.metainfo.xml"
     for dir in "$here"/usr/share/icons/hicolor/*/apps; do
         size=$(basename "$(dirname "$dir")")
@@ -89,11 +88,11 @@ mv "$program.partial" "$program"
 # the menu entry starts the installed copy by its full path: ~/.local/bin is often not on the
 # PATH of a desktop session
 make_dir "$data/applications"
-echo "f $data/applications/$app_id.desktop" >>"$manifest"
+echo "f $data/applications/advviewer.desktop" >>"$manifest"
 awk -v exe="\"$program/advviewer\"" -v try="$program/advviewer" '
     /^Exec=/ { print "Exec=" exe; print "TryExec=" try; next }
     /^TryExec=/ { next }
-    { print }' "$here/$app_id.desktop" >"$data/applications/$app_id.desktop"
+    { print }' "$here/advviewer.desktop" >"$data/applications/advviewer.desktop"
 put "$here/usr/share/metainfo/$app_id.metainfo.xml" "$data/metainfo/$app_id.metainfo.xml"
 for dir in "$here"/usr/share/icons/hicolor/*/apps; do
     size=$(basename "$(dirname "$dir")")

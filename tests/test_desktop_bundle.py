@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))
 
-from desktop_files import APP_ID, ICON_NAME  # noqa: E402
+from desktop_files import APP_ID, DESKTOP_FILE, ICON_NAME  # noqa: E402
 from icons import SIZES  # noqa: E402
 from smoke import Run, offscreen_env, run, smoke, write_digit  # noqa: E402
 
@@ -155,7 +155,7 @@ def test_folder_is_an_appdir_with_icons_and_nothing_it_never_uses(bundle):
     appdir = bundle.appdir
     for name in ("AppRun", "install.sh", "uninstall.sh", "advviewer"):
         assert os.access(appdir / name, os.X_OK), name
-    assert (appdir / f"{APP_ID}.desktop").is_file()
+    assert (appdir / DESKTOP_FILE).is_file()
     assert os.readlink(appdir / ".DirIcon") == f"{ICON_NAME}.png"
     with Image.open(appdir / f"{ICON_NAME}.png") as icon:
         assert icon.size == (256, 256)
@@ -200,7 +200,7 @@ def test_qt_x11_plugin_brings_its_libraries(bundle):
 def test_desktop_entry_and_appstream_metadata_validate(bundle):
     for tool in ("desktop-file-validate", "appstreamcli"):
         assert shutil.which(tool), f"{tool} missing: apt-get install desktop-file-utils appstream (tools/dev.sh package does)"
-    desktop = subprocess.run(["desktop-file-validate", str(bundle.appdir / f"{APP_ID}.desktop")], capture_output=True, text=True)
+    desktop = subprocess.run(["desktop-file-validate", str(bundle.appdir / DESKTOP_FILE)], capture_output=True, text=True)
     assert desktop.returncode == 0 and not desktop.stdout.strip(), desktop.stdout
     metainfo = bundle.appdir / f"usr/share/metainfo/{APP_ID}.metainfo.xml"
     appstream = subprocess.run(["appstreamcli", "validate", "--no-net", "--pedantic", str(metainfo)], capture_output=True, text=True)
@@ -238,7 +238,7 @@ def test_install_and_uninstall_from_the_archive_in_a_scratch_home(bundle, digit,
         result = run(["sh", unpacked / "install.sh"], tmp_path, env, timeout=600)
         assert result.returncode == 0, f"{attempt}:\n{result.describe()}"
     data = home / ".local/share"
-    entry = data / "applications" / f"{APP_ID}.desktop"
+    entry = data / "applications" / DESKTOP_FILE
     valid = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
     assert valid.returncode == 0 and not valid.stdout.strip(), valid.stdout
     for size in SIZES:
