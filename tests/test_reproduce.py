@@ -79,6 +79,10 @@ def test_transfer_diagonal_is_every_successful_example_and_noise_meets_the_box(s
             # made for this model and successful: the model answers a wrong class on every one
             assert row["errors"][model] == 1.0
             assert row["examples"] == rep.results["table1"][model]["train"][reading]["succeeded"]
+        # the paper's control: random changes of the examples' own size (in the box) leave the model right
+        for model, control in t2[reading]["same_size_noise"].items():
+            assert control["mean_distortion"] == pytest.approx(t2[reading]["transfer"][model]["mean_distortion"], rel=1e-3)
+            assert control["error_on_own_model"] <= 0.25
         # enlarging the perturbations moves the examples further from the original
         d = t2[reading]["scaled_mean_distortion"]
         assert d["1"]["fc10-1"] < d["2"]["fc10-1"] < d["3"]["fc10-1"]
