@@ -79,6 +79,16 @@ def _tile(array: np.ndarray, zoom: int) -> Image.Image:
     return Image.fromarray(np.round(np.clip(array, 0, 1) * 255).astype(np.uint8)).resize((28 * zoom, 28 * zoom), Image.Resampling.NEAREST)
 
 
+def _one_per_class(attack: AttackSet, sample: DigitSample, count: int) -> np.ndarray:
+    """Successful examples of different digits, spread over the classes present (the samples come sorted by class)."""
+    ok = np.flatnonzero(attack.success)
+    labels = sample.labels[attack.attacked[ok]]
+    firsts = np.array([ok[np.flatnonzero(labels == c)[0]] for c in np.unique(labels)], dtype=int)
+    if len(firsts) <= count:
+        return firsts
+    return firsts[np.unique(np.round(np.linspace(0, len(firsts) - 1, count)).astype(int))]
+
+
 def examples_figure(attacks: dict[str, AttackSet], sample: DigitSample, per_reading: int = 6, zoom: int = 4) -> Image.Image:
     """Rows of original | perturbation | adversarial (as the paper's figures), one block per reading."""
     side, gap, caption = 28 * zoom, 6, 30
@@ -89,7 +99,7 @@ def examples_figure(attacks: dict[str, AttackSet], sample: DigitSample, per_read
     for b, (reading, attack) in enumerate(attacks.items()):
         x0 = 10 + b * (block_w + 30)
         draw.text((x0, 8), f"{attack.model}: {reading} {'class' if reading == 'nearest' else 'target'}", fill=BLACK, font=_font(15))
-        shown = np.flatnonzero(attack.success)[:per_reading]
+        shown = _one_per_class(attack, sample, per_reading)
         for row, k in enumerate(shown):
             y = 34 + row * (side + caption)
             original = sample.images[attack.attacked[k]]
@@ -99,7 +109,7 @@ def examples_figure(attacks: dict[str, AttackSet], sample: DigitSample, per_read
             image.paste(Image.fromarray(diverging_rgb(r, scale)).resize((side, side), Image.Resampling.NEAREST), (x0 + side + gap, y))
             image.paste(_tile(attack.adversarial[k], zoom), (x0 + 2 * (side + gap), y))
             text = (f"{int(sample.labels[attack.attacked[k]])} -> {int(attack.adversarial_class[k])}   "
-                    f"d {attack.distortion[k]:.3f}   r in +-{scale:.2f}")
+                    f"d {attack.distortion[k]:.4f}   r in +-{scale:.2g}")
             draw.text((x0, y + side + 4), text, fill=BLACK, font=small)
     return image
 
