@@ -182,7 +182,8 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         "parameters": int(sum(p.numel() for p in params)),
         "weight_decay": {"lambdas": list(spec.lambdas), "penalty": "mean cross-entropy + sum_l lambda_l * ||W_l||^2 (weights only, no biases)"},
         "data": data.description,
-        "augmentation": "random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%)" if use_augment else None,
+        "augmentation": ("random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%), "
+                         "Gaussian noise on 50% (stddev uniform 0-0.3, clipped to [0, 1])") if use_augment else None,
         "optimizer": f"Adam lr {lr}, cosine schedule, batch {batch}",
         "epochs": epochs,
         "seed": seed,

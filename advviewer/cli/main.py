@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from advviewer.cli import attack, predict, train
+from advviewer.cli import attack, predict, reproduce, train
 from advviewer.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE
 from advviewer.errors import AdvViewerError
 from advviewer.files import shown
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--target", dest="gui_target", metavar="T", type=int, choices=range(10), help="attack target class 0..9")
     gui.add_argument("--c", dest="gui_c", metavar="C", type=float, help="attack constant c (default: find the minimal c)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (predict, train, attack):
+    for command in (predict, train, attack, reproduce):
         command.add_parser(sub)
     return parser
 
