@@ -1,8 +1,8 @@
 """Training-time augmentation so the convnet copes with how people draw, not only MNIST's scanner.
 
-Random shifts, small rotations and scales (one affine warp per image) and stroke-width changes
-(grey-level dilation or erosion with a 3x3 window), all batched in torch and driven by a
-generator so training stays reproducible.
+Random shifts, small rotations and scales (one affine warp per image), stroke-width changes
+(grey-level dilation or erosion with a 3x3 window) and Gaussian pixel noise, all batched in torch
+and driven by a generator so training stays reproducible.
 """
 
 from __future__ import annotations
@@ -41,5 +41,18 @@ def random_stroke_width(images: torch.Tensor, gen: torch.Generator, p_thicker: f
     return out
 
 
+def random_noise(images: torch.Tensor, gen: torch.Generator, p: float = 0.5, max_std: float = 0.3) -> torch.Tensor:
+    """Gaussian noise (stddev uniform in 0..max_std) on a fraction ``p`` of the images, clipped to [0, 1].
+
+    Without it the convnet misread 31% of the test digits at stddev 0.1 (88% at 0.3, nearly all
+    as "8"): clipped noise greys the black background, which MNIST never shows it. Noisy 28x28
+    files reach the model as they are, and noisy photos lost it 6 points through preprocessing.
+    """
+    n = images.shape[0]
+    std = torch.rand(n, generator=gen) * max_std * (torch.rand(n, generator=gen) < p)
+    noise = torch.randn(images.shape, generator=gen) * std.view(-1, 1, 1, 1)
+    return (images + noise).clamp_(0.0, 1.0)
+
+
 def augment(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    return random_affine(random_stroke_width(images, gen), gen).clamp_(0.0, 1.0)
+    return random_noise(random_affine(random_stroke_width(images, gen), gen).clamp_(0.0, 1.0), gen)

@@ -22,6 +22,10 @@ class ModelLoadError(AdvViewerError):
     """A model name is unknown or a weights/model file is not a classifier we can use."""
 
 
+class ModelOutputError(AdvViewerError):
+    """A loaded model gave unusable output when used: it raised, or returned NaN or a wrong shape."""
+
+
 class AttackInputError(AdvViewerError):
     """An attack was asked for with arguments that cannot work (bad target, bad c, bad image)."""
 

@@ -13,26 +13,29 @@
   can undo a perturbation that only just crosses the boundary).
 
 A failed attack writes only the JSON record: no image is presented as adversarial that is not.
-Every file is first written in full to a temporary file in ``out_dir`` and only then moved into
-place (``os.replace``); if any write fails (unwritable folder, full disk) nothing is moved, the
-temporary files are removed and :class:`~advviewer.errors.ExportError` says why in one line.
+The folder is created if missing. Every file is first written in full to a hidden temporary file
+in ``out_dir`` (with the umask's permissions) and only then moved into place (``os.replace``),
+files of an earlier export with the same names moved aside first; if anything fails (unwritable
+folder, full disk, Ctrl+C) the temporary files are removed, the earlier files put back, and
+:class:`~advviewer.errors.ExportError` says why in one line (Ctrl+C propagates after the clean-up).
 """
 
 from __future__ import annotations
 
-import errno
 import functools
 import io
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from advviewer.atomic_files import write_all_or_nothing
 from advviewer.errors import ExportError
+from advviewer.files import shown
+
+MAX_STEM_BYTES = 200  # + "_adversarial_x10.png" and the temporary name's 14 bytes stays under 255
 
 # RdBu-like diverging map: -1 blue, 0 near white, +1 red (sRGB anchors, linearly interpolated)
 DIVERGING_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64)
@@ -52,16 +55,36 @@ def _name_part(text: str, fallback: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or fallback
 
 
-def export_stem(result, model_name: str, source: str | None = None) -> str:
+def export_stem(result, model_name: str, source: str | None = None, taken: set[str] | None = None) -> str:
     """The file-name stem of a result, the same in the window and on the command line.
 
     ``<source>_<model>_<original>to<target>[_untargeted]_c<c>``: the picture's file stem (or
-    ``drawing`` when there is none), the model's name (a model file's stem), the classes, and c.
+    ``drawing`` when there is none), the model's name (a model file's stem), the classes, and c;
+    only letters, digits and ``_.-``, short enough for any file system. With ``taken`` (the stems
+    already used in this export), a repeated stem gets ``-2``, ``-3``, ... and is added to it:
+    ``a/7.png`` and ``b/7.png`` do not overwrite each other.
     """
-    picture = _name_part(Path(source).stem, "image") if source else "drawing"
-    model = _name_part(Path(model_name).stem if Path(model_name).suffix else model_name, "model")
+    picture = _name_part(Path(source).stem, "image")[:60] if source else "drawing"
+    model = _name_part(Path(model_name).stem if Path(model_name).suffix else model_name, "model")[:40]
     goal = f"{result.original_class}to{result.target}" + ("_untargeted" if result.untargeted else "")
-    return f"{picture}_{model}_{goal}_c{result.c:.3g}"
+    stem = f"{picture}_{model}_{goal}_c{result.c:.3g}"
+    if taken is not None:
+        unique, n = stem, 2
+        while unique in taken:
+            unique, n = f"{stem}-{n}", n + 1
+        taken.add(unique)
+        stem = unique
+    return stem
+
+
+def check_stem(stem: str) -> str:
+    """``stem`` if it names files inside the export folder; ExportError otherwise (``../x``, ``/etc/x``, ``.hidden``)."""
+    bad = (not stem or stem.startswith(".") or Path(stem).name != stem or any(sep in stem for sep in ("/", "\\", "\0"))
+           or not stem.isprintable() or len(stem.encode("utf-8", "surrogateescape")) > MAX_STEM_BYTES)
+    if bad:
+        raise ExportError(f"cannot export under the name {shown(stem)!r}: a name is one file name without folders, "
+                          f"not starting with '.', at most {MAX_STEM_BYTES} bytes")
+    return stem
 
 
 def _png_bytes(image: Image.Image, text: dict[str, str] | None = None) -> bytes:
@@ -110,6 +133,7 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
                   source: str | None = None) -> dict[str, Path]:
     """Write the files described in the module docstring; returns {kind: path} of what was written."""
     out_dir = Path(out_dir)
+    check_stem(stem)
     record = {"model": model_name, "weights_sha256": _weights_sha256(model_name), "image": source, **result.to_record()}
     payload: dict[str, tuple[str, bytes]] = {}
     if result.success:
@@ -128,42 +152,4 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
         payload["npy"] = (f"{stem}.npy", _npy_bytes(np.asarray(result.adversarial, dtype=np.float32)))
     record["files"] = [name for name, _ in payload.values()] + [f"{stem}.json"]
     payload["json"] = (f"{stem}.json", (json.dumps(record, indent=2) + "\n").encode())
-    return _write_all(out_dir, payload)
-
-
-def _write_all(out_dir: Path, payload: dict[str, tuple[str, bytes]]) -> dict[str, Path]:
-    """All or nothing: every file to a temporary name first, then moved into place."""
-    temps: list[str] = []
-    written: dict[str, Path] = {}
-    current = str(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        staged = {}
-        for kind, (name, data) in payload.items():
-            current = name
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            temps.append(tmp)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            staged[kind] = (tmp, out_dir / name)
-        for kind, (tmp, final) in staged.items():
-            os.replace(tmp, final)
-            written[kind] = final
-        return written
-    except OSError as exc:
-        for path in temps + [str(p) for p in written.values()]:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-        raise ExportError(_describe(exc, out_dir, current)) from None
-
-
-def _describe(exc: OSError, out_dir: Path, name: str) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"disk full while writing {name} in {out_dir}; nothing was written"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write to {out_dir}: {os.strerror(exc.errno).lower()}"
-    return f"cannot write {name} in {out_dir}: {exc.strerror or exc}"
+    return write_all_or_nothing(out_dir, payload)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advviewer.errors import Cancelled, ImageLoadError
+from advviewer.models.checked import check_logits
 
 FD_STEP = 1e-2  # central-difference step in pixel units
 FD_CHUNK = 98  # 1,568 shifted images in batches of 98: small batches stay in cache (3x faster than one batch)
@@ -42,7 +43,7 @@ def predict(model: nn.Module, image: np.ndarray | torch.Tensor) -> np.ndarray:
     """Softmax probabilities: (10,) for one 28x28 image, (N, 10) for a batch."""
     x = as_batch(image)
     with torch.no_grad():
-        probs = F.softmax(model(x).double(), dim=1).numpy()
+        probs = F.softmax(check_logits(model(x), len(x)).double(), dim=1).numpy()
     return probs[0] if np.ndim(image) == 2 else probs
 
 
@@ -53,7 +54,7 @@ def predict_and_gradient(model: nn.Module, image: np.ndarray, cls: int) -> tuple
     """
     x = as_batch(image).requires_grad_(True)
     # softmax in float64: for a confident prediction 1 - p is below float32's resolution
-    logits = model(x).double()
+    logits = check_logits(model(x), 1).double()
     loss = F.cross_entropy(logits, torch.tensor([int(cls)]))
     (grad,) = torch.autograd.grad(loss, x)
     probs = F.softmax(logits.detach(), dim=1)[0].numpy()
@@ -95,7 +96,8 @@ def _finite_difference(model: nn.Module, image: np.ndarray, cls: int, cancel=Non
                 raise Cancelled("finite differences cancelled")
             # the network runs in float32 (as it was trained); the loss is formed in float64 so
             # that a confident prediction's tiny loss differences are not lost to rounding
-            logits = model(shifted[i : i + FD_CHUNK]).double()
+            chunk = shifted[i : i + FD_CHUNK]
+            logits = check_logits(model(chunk), len(chunk)).double()
             losses.append(torch.logsumexp(logits, 1) - logits[:, cls])
     loss = torch.cat(losses)
     return ((loss[:n] - loss[n:]) / (2 * FD_STEP)).view(28, 28).to(torch.float32).numpy()

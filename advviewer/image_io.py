@@ -2,92 +2,154 @@
 
 :func:`load_image` reads a file and hands it to :mod:`advviewer.preprocess`; everything here is
 about files (what is read, how much, what is refused), nothing about pixels.
+
+Every file may be hostile. Only regular files are read, at most ``MAX_FILE_BYTES``
+(:mod:`advviewer.files`); Pillow may only try the formats we support (a file renamed ``.png``
+cannot reach EPS and Ghostscript); the image's size is checked before it is decoded; a big
+picture is shrunk right after decoding, before any float work; anything a decoder raises on
+broken data becomes one :class:`ImageLoadError` line.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from advviewer.errors import ImageLoadError
-from advviewer.preprocess import array_to_gray, is_model_input, pil_to_gray, preprocess_gray
+from advviewer.files import read_regular_file, shown
+from advviewer.npy_read import read_npy
+from advviewer.preprocess import SIZE, array_to_gray, is_model_input, pil_to_gray, preprocess_gray
 
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (30000x30000 would need GBs)
 MAX_FILE_BYTES = 200_000_000
+MAX_NPY_BYTES = 64_000_000  # a digit as an array is kilobytes; 10000x10000 uint8 (100 MB) is not one
+MIN_SIDE = 8  # smaller pictures cannot hold a digit (a model input is 28x28)
+WORK_MAX_SIDE = 1024  # bigger pictures are shrunk (block means) right after decoding
+# Formats Pillow may try. Not EPS (runs Ghostscript), not the many formats nobody draws digits in.
+FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF", "PPM")
+FORMAT_NAMES = "PNG, JPEG, BMP, TIFF, WebP, GIF, PGM/PPM/PFM or .npy"
+# modes converted before shrinking (Image.reduce and our gray conversion handle the targets)
+_CONVERT = {"1": "L", "PA": "RGBA", "La": "RGBA", "RGBa": "RGBA", "CMYK": "RGB", "YCbCr": "RGB", "RGBX": "RGB"}
+_KEEP = {"L", "LA", "RGB", "RGBA", "I", "F"}
+# EXIF orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose)
+_ORIENT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
 
-Image.MAX_IMAGE_PIXELS = None  # we apply our own, stricter limit before decoding
 
-
-def open_image_file(path: Path) -> Image.Image:
-    """Open an image file, refusing huge or corrupt ones with an ImageLoadError.
-
-    The bytes are read first (files over MAX_FILE_BYTES are refused unread), so no file handle
-    outlives this call whatever PIL makes of the data.
-    """
+def _decode(data: bytes) -> tuple[Image.Image, float | None]:
+    """Open, check the size, decode the first frame, shrink, turn upright: (image, white of mode I)."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImageLoadError(f"{path}: file is {path.stat().st_size // 1_000_000} MB; "
-                                 f"image files over {MAX_FILE_BYTES // 1_000_000} MB are refused")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageLoadError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImageLoadError(f"{path}: is a directory, not an image") from None
-    except PermissionError:
-        raise ImageLoadError(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise ImageLoadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
-        raise ImageLoadError(f"{path}: not an image file PIL can read (PNG, JPEG, BMP, TIFF, WebP, ...)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageLoadError(f"{path}: cannot read image ({exc})") from None
+        raise ImageLoadError(f"not an image file in a supported format ({FORMAT_NAMES})") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours: it names the pixel count only
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)):,} pixels" if found else "far over the limit"
+        raise ImageLoadError(f"image is {size}; images over {MAX_PIXELS // 1_000_000} megapixels are refused") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageLoadError(f"{path}: image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
-    if width == 0 or height == 0:
-        raise ImageLoadError(f"{path}: image has no pixels")
+        raise ImageLoadError(f"image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
+    if min(width, height) < MIN_SIDE:
+        raise ImageLoadError(f"image is {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}")
+    factor = -(-max(width, height) // WORK_MAX_SIDE)
+    if image.format == "JPEG" and factor > 1 and isinstance(image, ImageFile.ImageFile):
+        image.draft(image.mode, (width // factor, height // factor))  # decode at 1/2, 1/4 or 1/8 scale
+    image.load()  # errors on broken data propagate to the caller, which turns them into one line
+    orientation = image.getexif().get(0x0112)
+    top = 65535.0 if image.mode.startswith("I;16") else None
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    elif image.mode in _CONVERT:
+        image = image.convert(_CONVERT[image.mode])
+    elif image.mode not in _KEEP:
+        raise ImageLoadError(f"images in colour mode {image.mode} are not supported")
+    factor = -(-max(image.size) // WORK_MAX_SIDE)
+    if factor > 1:
+        image = image.reduce(factor)
+    if orientation in _ORIENT:
+        image = image.transpose(_ORIENT[orientation])
+    return image, top
+
+
+def open_image_file(path: str | Path) -> tuple[Image.Image, float | None]:
+    """The decoded picture in ``path`` (see :func:`_decode`), or ImageLoadError with one line."""
+    data = read_regular_file(path, MAX_FILE_BYTES, ImageLoadError, "an image")
     try:
-        image.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageLoadError(f"{path}: image is corrupt or truncated ({exc})") from None
-    return image
+        return _decode(data)
+    except ImageLoadError as exc:
+        raise ImageLoadError(f"{shown(path)}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 -- decoders meet hostile data: TypeError, IndexError, SyntaxError, struct.error...
+        raise ImageLoadError(f"{shown(path)}: image is corrupt or truncated ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return shown(text[0][:200]) if text else type(exc).__name__
+
+
+def _npy_picture(data: bytes) -> np.ndarray:
+    """A .npy file's bytes as gray in [0, 1]; a model-input-shaped one must already hold a model input's values."""
+    array = read_npy(data, MAX_PIXELS)
+    if tuple(n for n in array.shape if n != 1) == (SIZE, SIZE):  # (28, 28), (1, 28, 28), (28, 28, 1)...
+        return _model_input_values(array.reshape(SIZE, SIZE))
+    squeezed = array.reshape([n for n in array.shape if n != 1] or [1])
+    if squeezed.ndim >= 2 and min(squeezed.shape[:2]) < MIN_SIDE:
+        raise ImageLoadError(f"array of shape {array.shape} is too small for a picture of a digit "
+                             f"(at least {MIN_SIDE}x{MIN_SIDE}; a model input is {SIZE}x{SIZE})")
+    return array_to_gray(array, max_side=WORK_MAX_SIDE)
+
+
+def _model_input_values(array: np.ndarray) -> np.ndarray:
+    """A 28x28 array is read as the model's input: floats in [0, 1], or 8-bit integers 0..255."""
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise ImageLoadError("the image array contains NaN or infinite values")
+        lo, hi = float(array.min()), float(array.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ImageLoadError(f"a {SIZE}x{SIZE} float array is read as the model's input and must hold values in [0, 1]; "
+                                 f"this one holds {lo:.4g}..{hi:.4g}")
+        return array.astype(np.float32)
+    lo, hi = int(array.min()), int(array.max())
+    if lo < 0 or hi > 255:
+        raise ImageLoadError(f"a {SIZE}x{SIZE} integer array is read as 8-bit pixels and must hold values 0..255; this one holds {lo}..{hi}")
+    return array.astype(np.float32) / np.float32(255.0)
 
 
 def read_picture(path: str | Path) -> np.ndarray:
-    """Read an image file or .npy into a float64 grayscale array in [0, 1], not yet framed."""
-    path = Path(path)
-    if path.is_dir():
-        raise ImageLoadError(f"{path}: is a directory, not an image")
-    if path.suffix.lower() == ".npy":
+    """Read an image file or .npy into a float grayscale array in [0, 1], not yet framed."""
+    if Path(path).suffix.lower() == ".npy":
+        data = read_regular_file(path, MAX_NPY_BYTES, ImageLoadError, "an array")
         try:
-            array = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise ImageLoadError(f"{path}: no such file") from None
-        except (ValueError, OSError, EOFError) as exc:
-            raise ImageLoadError(f"{path}: not a readable .npy array ({str(exc).splitlines()[0]})") from None
-        try:
-            return array_to_gray(array)
+            with np.errstate(all="ignore"):
+                return _npy_picture(data)
         except ImageLoadError as exc:
-            raise ImageLoadError(f"{path}: {exc}") from None
-    image = open_image_file(path)
-    if getattr(image, "n_frames", 1) > 1:
-        image.seek(0)
-    return pil_to_gray(image)
+            raise ImageLoadError(f"{shown(path)}: {exc}") from None
+    image, top = open_image_file(path)
+    try:
+        with np.errstate(all="ignore"):
+            return pil_to_gray(image, top)
+    except ImageLoadError as exc:
+        raise ImageLoadError(f"{shown(path)}: {exc}") from None
 
 
 def load_image(path: str | Path) -> np.ndarray:
-    """Load an image file (PNG, JPEG, BMP, TIFF, WebP, GIF, ...) or ``.npy`` and preprocess it.
+    """Load an image file (PNG, JPEG, BMP, TIFF, WebP, GIF, PGM/PPM) or ``.npy`` and preprocess it.
 
-    Returns the 28x28 float32 model input in [0, 1]. An array that is already 28x28 in [0, 1]
-    and white-on-black (e.g. an exported adversarial image) is returned unchanged, so attacks can
-    be re-checked exactly. Raises ImageLoadError with a one-line reason for anything else.
+    Returns the 28x28 float32 model input in [0, 1]. A 28x28 array already in [0, 1] and
+    white-on-black (e.g. an exported adversarial image) is returned unchanged, so attacks can be
+    re-checked exactly. Raises ImageLoadError with a one-line reason for anything else.
     """
     gray = read_picture(path)
     if is_model_input(gray):
         return gray.astype(np.float32)
-    return preprocess_gray(gray)
+    with np.errstate(all="ignore"):
+        return preprocess_gray(gray)

@@ -29,68 +29,116 @@ STROKE_MAX = 0.22
 STROKE_THICK_TARGET = 0.18  # very thick strokes are thinned only this far (erosion loses shape)
 
 
-def pil_to_gray(image: Image.Image) -> np.ndarray:
-    """Grayscale float in [0, 1]; transparency composited on the background the ink is not."""
+def pil_to_gray(image: Image.Image, top: float | None = None) -> np.ndarray:
+    """Grayscale float32 in [0, 1]; transparency composited on the background the ink is not.
+
+    ``top`` is the value of white for integer modes ``I`` (65535 for a 16-bit picture converted
+    to ``I``); by default 65535 for 16-bit modes, else 255 unless a pixel is brighter.
+    """
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        arr = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
-        return np.clip(arr / top, 0.0, 1.0)
+        arr = np.asarray(image, dtype=np.float32)
+        if top is None:
+            top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        return np.clip(arr / np.float32(top), 0.0, 1.0)
     if mode == "F":
-        arr = np.asarray(image, dtype=np.float64)
-        return _scale_to_unit(arr)
+        arr = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise ImageLoadError("the image contains NaN or infinite pixel values")
+        return _to_unit(arr)
     if mode == "P" and "transparency" in image.info or mode in ("LA", "PA", "RGBA", "La", "RGBa"):
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / np.float32(255.0)
         alpha = rgba[..., 3]
-        gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
+        gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         if alpha.min() < 0.99:
             # put the strokes on the opposite of their own colour, so white-on-transparent and
             # black-on-transparent drawings both keep their ink
-            ink_level = float((gray * alpha).sum() / max(alpha.sum(), 1e-9))
+            ink_level = float((gray * alpha).sum() / max(float(alpha.sum()), 1e-9))
             background = 0.0 if ink_level > 0.5 else 1.0
-            return gray * alpha + background * (1.0 - alpha)
+            return gray * alpha + np.float32(background) * (1.0 - alpha)
         return gray
-    return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+    return np.asarray(image.convert("L"), dtype=np.float32) / np.float32(255.0)
 
 
 def _scale_to_unit(arr: np.ndarray) -> np.ndarray:
+    """Floats of any finite range into [0, 1]: kept if already there, /255 if in [0, 255], else stretched.
+
+    Stretched without overflow: (1e308 - -1e308) is inf in float64, so both ends are first
+    divided by the largest magnitude.
+    """
     lo, hi = float(arr.min()), float(arr.max())
     if lo >= 0.0 and hi <= 1.0:
         return arr
     if lo >= 0.0 and hi <= 255.0:
-        return arr / 255.0
-    if hi - lo <= 0:
+        return arr / arr.dtype.type(255.0)
+    magnitude = max(abs(lo), abs(hi))
+    lo_s, hi_s = lo / magnitude, hi / magnitude
+    if not hi_s - lo_s > 1e-12:
         return np.zeros_like(arr)
-    return (arr - lo) / (hi - lo)
+    with np.errstate(all="ignore"):  # tiny values may underflow to 0: harmless
+        return np.clip((arr / magnitude - lo_s) / (hi_s - lo_s), 0.0, 1.0).astype(arr.dtype)
 
 
-def array_to_gray(array: np.ndarray) -> np.ndarray:
-    """(H, W) of any numeric range, (H, W, 3|4) colour, or with leading 1-dims -> gray in [0, 1]."""
+def shrink(arr: np.ndarray, max_side: int) -> np.ndarray:
+    """Block means so the longer side is at most ``max_side`` (float32): a big picture costs memory, not detail.
+
+    Digits are framed at 20x20 in the end; a few hundred pixels on the longer side is plenty,
+    and box averaging before any float64 work keeps a 40-megapixel picture in tens of MB.
+    """
+    h, w = arr.shape[:2]
+    factor = -(-max(h, w) // max_side)
+    if factor <= 1:
+        return arr
+    h2, w2 = h // factor * factor, w // factor * factor
+    blocks = arr[:h2, :w2].reshape(h2 // factor, factor, w2 // factor, factor, *arr.shape[2:])
+    return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+
+
+def array_to_gray(array: np.ndarray, max_side: int | None = None) -> np.ndarray:
+    """(H, W) of any numeric range, (H, W, 3|4) colour, or with leading 1-dims -> gray in [0, 1].
+
+    With ``max_side``, a bigger picture is first shrunk by block means (see :func:`shrink`).
+    """
     arr = np.asarray(array)
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == bool):
         raise ImageLoadError(f"expected a numeric image array, got dtype {arr.dtype}")
     while arr.ndim > 2 and arr.shape[0] == 1:  # (1, H, W), (1, 1, H, W)
         arr = arr[0]
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
-    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
-        rgb = np.round(_to_unit(arr) * 255).astype(np.uint8)
-        return pil_to_gray(Image.fromarray(rgb, "RGBA" if arr.shape[-1] == 4 else "RGB"))
-    if arr.ndim != 2:
+    if arr.ndim not in (2, 3) or arr.ndim == 3 and arr.shape[-1] not in (3, 4):
         raise ImageLoadError(
             f"expected a 2-D grayscale image (H, W), (H, W, 3|4) colour or (1, 28, 28); got shape {tuple(np.shape(array))}"
         )
-    return _to_unit(arr)
-
-
-def _to_unit(arr: np.ndarray) -> np.ndarray:
     if arr.size == 0:
         raise ImageLoadError("the image array is empty (0 pixels)")
-    values = arr.astype(np.float64)
-    if not np.isfinite(values).all():
+    if arr.dtype == bool:
+        arr = arr.astype(np.float32)
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         raise ImageLoadError("the image array contains NaN or infinite values")
-    if np.issubdtype(arr.dtype, np.integer) and values.max() > 255:
-        return np.clip(values / 65535.0, 0.0, 1.0)  # 16-bit
+    top = _integer_top(arr)
+    if max_side is not None:
+        arr = shrink(arr, max_side)
+    if arr.ndim == 3:
+        unit = _to_unit(arr, top)
+        rgb = np.round(unit * 255).astype(np.uint8)
+        return pil_to_gray(Image.fromarray(rgb, "RGBA" if arr.shape[-1] == 4 else "RGB"))
+    return _to_unit(arr, top)
+
+
+def _integer_top(arr: np.ndarray) -> float | None:
+    """White for integer arrays: 255, or 65535 when a value is above 255 (16-bit); None for floats."""
+    if not np.issubdtype(arr.dtype, np.integer):
+        return None
+    return 65535.0 if int(arr.max()) > 255 else 255.0
+
+
+def _to_unit(arr: np.ndarray, top: float | None = None) -> np.ndarray:
+    if top is not None and np.issubdtype(arr.dtype, np.integer):
+        return np.clip(arr.astype(np.float32) / np.float32(top), 0.0, 1.0)
+    if top is not None:  # integers already shrunk to float block means
+        return np.clip(arr / np.float32(top), 0.0, 1.0).astype(np.float32)
+    values = arr.astype(np.float64) if arr.dtype.itemsize > 4 else arr.astype(np.float32)
     return _scale_to_unit(values)
 
 

@@ -1,4 +1,12 @@
-"""Training of the zoo models, reproducible from a seed, writing weights and a model card."""
+"""Training of the zoo models, deterministic from a seed on one machine, writing weights and a model card.
+
+What is reproducible, measured (README "Models"): on one machine, the same seed, data and torch
+give the same bytes. On another CPU the bytes differ -- float kernels are chosen per processor
+(ATen's AVX2/AVX-512 code, MKL's code paths, and MKL's vector math, which torch.sqrt, exp, log,
+sin and cos use and which is not correctly rounded: its results differ between processors even
+with MKL_CBWR=COMPATIBLE) -- while the errors and the answers on the test split stay the same
+(tests/test_training.py). The card records the processor.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +27,10 @@ from advviewer.data import bundled_split, load_idx_dataset
 from advviewer.errors import ModelLoadError
 from advviewer.models.zoo import ZOO, AutoencoderClassifier, build_model, decayed_parameters, save_weights, sha256_file
 
-TRAIN_THREADS = 2
+# One thread, like the rest of the program: the result does not depend on how many cores the
+# machine has, and on a shared 2-core machine (load 8-10) fc10-1e-4's 60 epochs took 261-308 s on
+# two threads against 9-10 s on one, measured back to back.
+TRAIN_THREADS = 1
 
 Progress = Callable[[int, int, str], None]  # (step, total, message)
 
@@ -47,6 +58,27 @@ def load_training_data(data_dir: str | Path | None) -> TrainingData:
         return torch.from_numpy(np.asarray(x, dtype=np.float32) / 255.0).unsqueeze(1)
 
     return TrainingData(to_t(tx), torch.from_numpy(np.asarray(ty, np.int64)), to_t(vx), torch.from_numpy(np.asarray(vy, np.int64)), desc)
+
+
+def cpu_description() -> dict:
+    """The processor the weights were computed on: its name and the features that select float kernels."""
+    name, vendor, flags = platform.processor() or platform.machine(), "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "model name":
+                name = value.strip()
+            elif key == "vendor_id":
+                vendor = value.strip()
+            elif key == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    kernel_flags = [f for f in ("sse4_2", "avx", "fma", "avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if f in flags]
+    return {"model": name, "vendor": vendor, "flags": kernel_flags, "torch_kernels": torch.backends.cpu.get_cpu_capability(),
+            "threads": TRAIN_THREADS}
 
 
 def error_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> float:
@@ -95,8 +127,8 @@ def train_model(name: str, data_dir: str | Path | None = None, epochs: int | Non
     was_deterministic = torch.are_deterministic_algorithms_enabled()
     threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(True)
-    # float reductions depend on how work is split between threads: fix the count so the same
-    # seed gives the same bytes on any machine with this torch version
+    # float reductions depend on how work is split between threads: a fixed count keeps the bytes
+    # independent of the machine's number of cores
     torch.set_num_threads(TRAIN_THREADS)
     try:
         return _train(name, spec, data_dir, epochs, seed, out, progress)
@@ -150,7 +182,8 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         "parameters": int(sum(p.numel() for p in params)),
         "weight_decay": {"lambdas": list(spec.lambdas), "penalty": "mean cross-entropy + sum_l lambda_l * ||W_l||^2 (weights only, no biases)"},
         "data": data.description,
-        "augmentation": "random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%)" if use_augment else None,
+        "augmentation": ("random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%), "
+                         "Gaussian noise on 50% (stddev uniform 0-0.3, clipped to [0, 1])") if use_augment else None,
         "optimizer": f"Adam lr {lr}, cosine schedule, batch {batch}",
         "epochs": epochs,
         "seed": seed,
@@ -159,6 +192,7 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         "train_seconds": round(seconds, 1),
         "torch": torch.__version__,
         "platform": platform.machine(),
+        "cpu": cpu_description(),
         "weights_file": out.name,
         "weights_sha256": sha256_file(out),
     }

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from strokes import draw_digit
 
@@ -114,3 +115,28 @@ def test_train_rejects_unknown_model_and_bad_data_dir(tmp_path):
     out = run("train", "fc10-1", "--data-dir", tmp_path)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "no train-images-idx3-ubyte" in out.stderr
+
+
+class BlankIsInfinite(torch.nn.Module):
+    """Fine on every real digit (validated at load), infinite on a blank image: fails at use, not at load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(784, 10)
+
+    def forward(self, x):
+        flat = x.flatten(1)
+        return self.fc(flat) / flat.sum(1, keepdim=True)
+
+
+def test_a_model_that_fails_on_an_image_is_one_line_and_exit_2(tmp_path, digit_files):
+    from advviewer.models import export_classifier
+
+    model = export_classifier(BlankIsInfinite().eval(), tmp_path / "fragile.pt2")
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(blank)
+    out = run("predict", blank, digit_files[0], "--model", model)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip() == f"advviewer: {blank}: the model returned NaN or infinite logits for this input"
+    assert out.stdout.startswith(f"{digit_files[0]}: ")  # the good image is still answered
+    assert "nan" not in out.stdout.lower()

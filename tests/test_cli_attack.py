@@ -101,3 +101,23 @@ def test_goal_is_required(digit_files, capsys):
     with pytest.raises(SystemExit) as e:
         main(["attack", str(digit_files[0])])
     assert e.value.code == 2
+
+
+def test_two_inputs_with_the_same_file_name_keep_their_own_files(digit_files, tmp_path, capsys):
+    """a/digit0.png and b/digit0.png at the same c used to get the same stem: the second overwrote the first."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "digit0.png").write_bytes(digit_files[0].read_bytes())
+    _, second = classes(digit_files[0], "fc10-1e-2")
+    out_dir = tmp_path / "missing" / "out"  # created, not refused
+    status = main(["attack", str(tmp_path / "a" / "digit0.png"), str(tmp_path / "b" / "digit0.png"), "--model", "fc10-1e-2",
+                   "--target", str(second), "--c", "1000", "--out", str(out_dir), "--json"])
+    records = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert status == 0 and len(records) == 2
+    assert {r["image"] for r in records} == {str(tmp_path / "a" / "digit0.png"), str(tmp_path / "b" / "digit0.png")}
+    files = [set(r["files"]) for r in records]
+    assert not files[0] & files[1]
+    assert {p.name for p in out_dir.iterdir()} == files[0] | files[1]
+    for record in records:  # each JSON on disk is its own attack's record
+        on_disk = json.loads((out_dir / record["files"][-1]).read_text())
+        assert on_disk["image"] == record["image"]

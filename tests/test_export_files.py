@@ -10,7 +10,7 @@ from PIL import Image
 
 from advviewer import ExportError, predict
 from advviewer.attack import lbfgs_attack
-from advviewer.export import diverging_rgb, export_result
+from advviewer.export import diverging_rgb, export_result, export_stem
 from advviewer.models.zoo import sha256_file, shipped_weights_path
 
 
@@ -67,36 +67,25 @@ def test_diverging_map_is_symmetric():
     assert np.array_equal(rgb[0, 2], rgb[0, 3])  # clipped at the scale
 
 
+def _fail_on_write(monkeypatch, after: int, error: BaseException):
+    """Make the (after+1)-th file write raise ``error``: a full disk, Ctrl+C."""
+    import advviewer.atomic_files as atomic
+
+    calls = []
+    real_write = os.write
+
+    def write(fd, data):
+        calls.append(fd)
+        if len(calls) > after:
+            raise error
+        return real_write(fd, data)
+
+    monkeypatch.setattr(atomic.os, "write", write)
+
+
 def test_full_disk_leaves_nothing_behind(cnn, success, tmp_path, monkeypatch):
     (tmp_path / "d1.json").write_text("previous export")
-    import advviewer.export as export
-
-    real_fdopen = os.fdopen
-    opened = []
-
-    class FullDisk:
-        def __init__(self, fh):
-            self.fh = fh
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, data):
-            if len(opened) >= 3:  # the third file hits a full disk
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return self.fh.write(data)
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-    def fdopen(fd, *args, **kwargs):
-        opened.append(fd)
-        return FullDisk(real_fdopen(fd, *args, **kwargs))
-
-    monkeypatch.setattr(export.os, "fdopen", fdopen)
+    _fail_on_write(monkeypatch, 2, OSError(errno.ENOSPC, "No space left on device"))  # the third file hits a full disk
     with pytest.raises(ExportError) as e:
         export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
     assert "disk full" in str(e.value) and "\n" not in str(e.value)
@@ -104,13 +93,86 @@ def test_full_disk_leaves_nothing_behind(cnn, success, tmp_path, monkeypatch):
     assert (tmp_path / "d1.json").read_text() == "previous export"
 
 
+def test_ctrl_c_while_writing_leaves_the_folder_as_it_was(cnn, success, tmp_path, monkeypatch):
+    (tmp_path / "d1.json").write_text("previous export")
+    _fail_on_write(monkeypatch, 3, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    assert os.listdir(tmp_path) == ["d1.json"]  # no .tmp files left
+    assert (tmp_path / "d1.json").read_text() == "previous export"
+
+
+def test_a_failed_last_rename_restores_the_earlier_export(cnn, success, tmp_path, monkeypatch):
+    """An earlier export's files with the same names are all back, byte for byte, when the last move fails."""
+    import advviewer.atomic_files as atomic
+
+    first = export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(src).endswith(".tmp") and str(dst).endswith(".json"):  # the record is moved last
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(ExportError, match="input/output error"):
+        export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert set(before) == {p.name for p in first.values()}
+
+
+def test_files_get_the_umasks_permissions(cnn, success, tmp_path):
+    old = os.umask(0o022)
+    try:
+        files = export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+        os.umask(0o027)
+        other = export_result(success, tmp_path / "group", model=cnn, model_name="cnn", stem="d1")
+    finally:
+        os.umask(old)
+    assert {p.stat().st_mode & 0o777 for p in files.values()} == {0o644}  # mkstemp made them 0600
+    assert {p.stat().st_mode & 0o777 for p in other.values()} == {0o640}
+
+
+@pytest.mark.parametrize("stem", ["./../x", "../x", "/tmp/x", "a/b", ".hidden", "", "a\0b", "x" * 201])
+def test_a_stem_can_never_leave_the_folder(cnn, success, tmp_path, stem):
+    inside = tmp_path / "out"
+    with pytest.raises(ExportError, match="cannot export under the name"):
+        export_result(success, inside, model=cnn, model_name="cnn", stem=stem)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing anywhere, not even the folder
+
+
+def test_a_missing_folder_is_created(cnn, success, tmp_path):
+    files = export_result(success, tmp_path / "new" / "folder", model=cnn, model_name="cnn", stem="d1")
+    assert all(p.parent == tmp_path / "new" / "folder" and p.is_file() for p in files.values())
+
+
+def test_a_device_is_not_a_folder(cnn, success):
+    with pytest.raises(ExportError) as e:
+        export_result(success, "/dev/full", model=cnn, model_name="cnn", stem="d1")
+    assert str(e.value) == "/dev/full is not a folder; choose a folder to export into"
+
+
+def test_stems_are_unique_within_one_export_and_bounded(success):
+    taken: set[str] = set()
+    first = export_stem(success, "cnn", "a/7.png", taken)
+    second = export_stem(success, "cnn", "b/7.png", taken)
+    assert first != second and second == first + "-2"
+    long = export_stem(success, "model/" + "m" * 300 + ".pt2", "/pics/" + "ä" * 300 + ".png")
+    assert len(long.encode()) <= 200 and "/" not in long
+
+
 def test_unwritable_folder(cnn, success, tmp_path, monkeypatch):
-    import advviewer.export as export
+    import advviewer.atomic_files as atomic
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(errno.EACCES, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(export.tempfile, "mkstemp", refuse)  # as a read-only folder does, even for root
+    def refuse(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:  # as a read-only folder does, even for root
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(atomic.os, "open", refuse)
     with pytest.raises(ExportError) as e:
         export_result(success, tmp_path / "out", model=cnn, model_name="cnn", stem="d1")
     assert "cannot write" in str(e.value) and "permission denied" in str(e.value)
@@ -119,5 +181,5 @@ def test_unwritable_folder(cnn, success, tmp_path, monkeypatch):
 def test_folder_that_is_a_file(cnn, success, tmp_path):
     blocker = tmp_path / "taken"
     blocker.write_text("a file, not a folder")
-    with pytest.raises(ExportError):
+    with pytest.raises(ExportError, match="is not a folder"):
         export_result(success, blocker, model=cnn, model_name="cnn", stem="d1")

@@ -1,15 +1,15 @@
 """The model zoo: shipped weights load safely, cards tell the truth, foreign files are refused."""
 
-import json
 import pickle
-import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from advviewer import available_models, load_model, predict
 from advviewer.errors import ModelLoadError
+from advviewer.models.checked import validate_on_digits
 from advviewer.models.zoo import model_card, sha256_file, shipped_weights_path
 
 PAPER_MODELS = ["fc10-1e-4", "fc10-1e-2", "fc10-1", "fc100-100-10", "fc200-200-10", "ae400-10"]
@@ -37,6 +37,8 @@ def test_shipped_model_loads_and_its_card_is_true(name, test_digits):
     # the card's test error is what the shipped weights really do on the bundled test split
     assert _test_error(model, test_digits) == pytest.approx(card["test_error"], abs=1e-6)
     assert card["seed"] == 0 and "bundled" in card["data"]
+    # what load_model checks on a user's model at every load, the suite checks on the zoo (trusted by sha256 at run time)
+    validate_on_digits(model, name)
 
 
 def test_cnn_reaches_97_percent_on_the_bundled_test_split(cnn, test_digits):
@@ -59,7 +61,7 @@ def test_unknown_name_directory_and_missing_file(tmp_path):
 def test_corrupt_weights_file(tmp_path):
     path = tmp_path / "cnn.pt"
     path.write_bytes(shipped_weights_path("cnn").read_bytes()[:5000])
-    with pytest.raises(ModelLoadError, match="not an advviewer weights file"):
+    with pytest.raises(ModelLoadError, match="cnn.pt: not an advviewer weights file .*the zip archive is corrupt"):
         load_model(path)
 
 
@@ -86,39 +88,10 @@ def test_weights_for_another_shape_are_refused(tmp_path):
         load_model(path)
 
 
-def _torchscript(module: nn.Module, path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.jit.trace(module.eval(), torch.zeros(1, 1, 28, 28)).save(str(path))
-    return path
+def test_a_zoo_model_exported_to_pt2_loads_and_answers_the_same(tmp_path, cnn, test_digits):
+    """The how-to in the README: export_classifier, then load_model on the .pt2."""
+    from advviewer.models import export_classifier
 
-
-def test_users_torchscript_classifier_loads(tmp_path):
-    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-    model = load_model(_torchscript(net, tmp_path / "mine.pt"))
-    x = torch.rand(4, 1, 28, 28)
-    torch.testing.assert_close(model(x), net(x))
-
-
-def test_torchscript_of_the_wrong_shape_is_refused(tmp_path):
-    with pytest.raises(ModelLoadError, match=r"returns \(2, 5\).*expected logits of shape \(2, 10\)"):
-        load_model(_torchscript(nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), tmp_path / "five.pt"))
-
-
-def test_training_reproduces_the_shipped_weights_exactly(tmp_path):
-    from advviewer.training import train_model
-
-    card = train_model("fc10-1e-4", out=tmp_path / "again.pt")
-    assert card["weights_sha256"] == model_card("fc10-1e-4")["weights_sha256"]
-    written = json.loads((tmp_path / "again.json").read_text())
-    assert written["test_error"] == model_card("fc10-1e-4")["test_error"]
-
-
-@pytest.mark.slow
-def test_training_the_cnn_reproduces_its_shipped_weights(tmp_path):
-    """The app's default model, with augmentation, is reproducible byte for byte too (~1-2 min)."""
-    from advviewer.training import train_model
-
-    card = train_model("cnn", out=tmp_path / "cnn.pt")
-    assert card["weights_sha256"] == model_card("cnn")["weights_sha256"]
-    assert card["test_error"] <= 0.03
+    exported = load_model(export_classifier(cnn, tmp_path / "cnn.pt2"))
+    images = test_digits[0]
+    np.testing.assert_allclose(predict(exported, images), predict(cnn, images), atol=1e-6)

@@ -132,7 +132,7 @@ def test_pickled_npy_is_refused(tmp_path):
 
 def test_bad_files(tmp_path, huge_png):
     (tmp_path / "notes.png").write_text("not an image at all")
-    with pytest.raises(ImageLoadError, match="not an image file"):
+    with pytest.raises(ImageLoadError, match="not an image file in a supported format"):
         load_image(tmp_path / "notes.png")
     good = _save(tmp_path, Image.fromarray(_digit_image()), "good.png").read_bytes()
     (tmp_path / "cut.png").write_bytes(good[: len(good) // 2])
@@ -142,5 +142,5 @@ def test_bad_files(tmp_path, huge_png):
         load_image(tmp_path / "missing.png")
     with pytest.raises(ImageLoadError, match="is a directory"):
         load_image(tmp_path)
-    with pytest.raises(ImageLoadError, match="30000x30000.*refused"):
+    with pytest.raises(ImageLoadError, match="900,000,000 pixels.*refused"):
         load_image(huge_png)

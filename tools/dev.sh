@@ -2,6 +2,7 @@
 # Set-up and entry points for a fresh machine (Python 3.11, no GPU).
 #   bash tools/dev.sh run [ARGS...]   install into .venv and start advviewer (the window)
 #   bash tools/dev.sh test [PYTEST ARGS...]   install into .venv (+ test data) and run every test
+#   bash tools/dev.sh package   build the desktop program: dist/advviewer/ and dist/advviewer-VERSION-linux-x86_64.tar.gz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
@@ -23,15 +24,39 @@ setup() {
 }
 
 desktop_libs() {
-    # Qt 6.5+ needs libxcb-cursor0 (and friends) to open a window on an X11 desktop; the
-    # offscreen mode used by the tests does not. Best effort: only where apt can install.
+    # Qt's X11 plugin (libqxcb.so) links a dozen xcb/xkb libraries a fresh machine may lack
+    # (Qt then aborts: "no Qt platform plugin could be initialized"). Ask the plugin itself which
+    # ones do not resolve (ldd, via advviewer.gui.xcb_check), map each to its Debian package,
+    # keep the ones apt knows, install, and look again: a newly installed library may need more.
+    # Offscreen (the tests) needs none of them. Best effort: only where apt can install.
     [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || return 0
     command -v apt-get >/dev/null 2>&1 || return 0
-    dpkg -s libxcb-cursor0 >/dev/null 2>&1 && return 0
-    local sudo=()
+    local sudo=() round line soname candidates package wanted updated=0
     [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-    "${sudo[@]}" apt-get install -y -qq libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 >/dev/null 2>&1 \
-        || echo "note: could not install libxcb-cursor0; if the window does not open, install it" >&2
+    for round in 1 2 3; do
+        wanted=()
+        while read -r line; do
+            read -r soname candidates <<<"$line"
+            package=""
+            for candidate in $candidates; do
+                if apt-cache show "$candidate" >/dev/null 2>&1; then package=$candidate; break; fi
+            done
+            if [ -z "$package" ] && [ "$updated" -eq 0 ]; then
+                "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 || true
+                updated=1
+                for candidate in $candidates; do
+                    if apt-cache show "$candidate" >/dev/null 2>&1; then package=$candidate; break; fi
+                done
+            fi
+            if [ -n "$package" ]; then wanted+=("$package"); else echo "note: no Debian package found for $soname" >&2; fi
+        done < <(.venv/bin/python -m advviewer.gui.xcb_check --debian-packages 2>/dev/null)
+        [ ${#wanted[@]} -eq 0 ] && return 0
+        echo "installing the libraries Qt's X11 plugin needs: ${wanted[*]}" >&2
+        if ! "${sudo[@]}" apt-get install -y -qq "${wanted[@]}" >/dev/null 2>&1; then
+            echo "note: could not install ${wanted[*]}; the window will say what is missing" >&2
+            return 0
+        fi
+    done
 }
 
 test_data() {
@@ -55,6 +80,26 @@ checks() {
     .venv/bin/mypy >/dev/null || { .venv/bin/mypy; exit 1; }
 }
 
+package_tools() {
+    # PyInstaller (the package extra), the validators of the .desktop and AppStream files, and
+    # the X11 libraries Qt's xcb plugin needs, so that the bundle carries them (a desktop without
+    # libxcb-cursor0 or libxcb-icccm4 then still opens the window). Best effort where apt is
+    # missing: the build then says what it could not validate, and the smoke test what is missing.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[package]" \
+        2> >(grep -v "^WARNING: Location .* is ignored" >&2)
+    local debs=(desktop-file-utils appstream libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
+                libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0)
+    dpkg -s "${debs[@]}" >/dev/null 2>&1 && return 0
+    command -v apt-get >/dev/null 2>&1 || return 0
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo=(sudo)
+    if ! "${sudo[@]}" apt-get install -y -qq "${debs[@]}" >/dev/null 2>&1; then
+        "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 || true
+        "${sudo[@]}" apt-get install -y -qq "${debs[@]}" >/dev/null 2>&1 \
+            || echo "warning: could not install ${debs[*]}" >&2
+    fi
+}
+
 cmd=${1:-run}
 shift || true
 case "$cmd" in
@@ -73,8 +118,13 @@ case "$cmd" in
     setup)
         setup
         ;;
+    package)
+        setup
+        package_tools
+        exec .venv/bin/python packaging/build.py "$@"
+        ;;
     *)
-        echo "usage: bash tools/dev.sh run|test|setup [ARGS...]" >&2
+        echo "usage: bash tools/dev.sh run|test|setup|package [ARGS...]" >&2
         exit 2
         ;;
 esac

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from advviewer.errors import AdvViewerError
+from advviewer.files import shown
 
 BATCH = 32  # attacks solved together (one progress-bar step; the solver's iteration shows meanwhile)
 
@@ -56,7 +57,7 @@ def _jobs(args, model, load_image, predict) -> tuple[list[tuple[Path, object, in
         elif args.untargeted:
             jobs.append((Path(path), image, None))
         elif args.target == current:
-            print(f"advviewer: {path}: the model already answers {current}; choose another --target or use --untargeted",
+            print(f"advviewer: {shown(path)}: the model already answers {current}; choose another --target or use --untargeted",
                   file=sys.stderr)
             status = 2
         else:
@@ -79,6 +80,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     model_name = args.model
     jobs, status = _jobs(args, model, load_image, predict)
+    stems: set[str] = set()  # two inputs called 7.png (a/7.png, b/7.png) must not overwrite each other's files
     with tqdm(total=len(jobs), file=sys.stderr, unit="attack", dynamic_ncols=True, disable=len(jobs) < 2) as bar:
         for start in range(0, len(jobs), BATCH):
             chunk = jobs[start:start + BATCH]
@@ -87,7 +89,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
                                          max_iter=args.max_iter, device=args.device, refine=not args.paper_loss,
                                          callback=lambda p: bar.set_postfix_str(f"iteration {p.iteration}", refresh=False))
             for (path, _, _), res in zip(chunk, results):
-                stem = export_stem(res, model_name, str(path))
+                stem = export_stem(res, model_name, str(path), taken=stems)
                 files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path))
                 record = json.loads(files["json"].read_text())
                 if args.json:
@@ -102,7 +104,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
 
 def _summary(path: Path, res, record: dict) -> str:
     if not res.success:
-        return f"{path}: {res.message}"
+        return f"{shown(path)}: {res.message}"
     fools = "yes" if record["png_fools_model"] else f"no (the 8-bit PNG is classified {record['png_class']})"
-    return (f"{path}: {res.original_class} -> {res.target}  L2 {res.l2:.4f}  distortion {res.distortion:.4f}  "
+    return (f"{shown(path)}: {res.original_class} -> {res.target}  L2 {res.l2:.4f}  distortion {res.distortion:.4f}  "
             f"c={res.c:.4g}  8-bit PNG still fools the model: {fools}  [{record['files'][0]}, ...]")

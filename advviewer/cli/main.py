@@ -11,9 +11,10 @@ import logging
 import sys
 from pathlib import Path
 
-from advviewer.cli import attack, predict, train
+from advviewer.cli import attack, predict, reproduce, train
 from advviewer.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE
 from advviewer.errors import AdvViewerError
+from advviewer.files import shown
 
 log = logging.getLogger("advviewer")
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--target", dest="gui_target", metavar="T", type=int, choices=range(10), help="attack target class 0..9")
     gui.add_argument("--c", dest="gui_c", metavar="C", type=float, help="attack constant c (default: find the minimal c)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (predict, train, attack):
+    for command in (predict, train, attack, reproduce):
         command.add_parser(sub)
     return parser
 
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Library warnings (Pillow on odd files, numpy, torch) are details, not the one line a user
+    # should read: they go to the log, shown with -v.
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.INFO if args.verbose else logging.ERROR)
     from advviewer import threads
 
     threads.configure()
@@ -67,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("advviewer: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("advviewer: out of memory", file=sys.stderr)
+        return EXIT_FAILURE
     except OSError as exc:
-        print(f"advviewer: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
+        print(f"advviewer: {exc.strerror or exc}{': ' + shown(exc.filename) if exc.filename else ''}", file=sys.stderr)
         return EXIT_FAILURE
 

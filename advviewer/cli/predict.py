@@ -8,6 +8,7 @@ import sys
 
 from advviewer.cli.common import EXIT_BAD_INPUT
 from advviewer.errors import AdvViewerError
+from advviewer.files import shown
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,15 +29,20 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     for path in args.images:
         try:
             image = load_image(path)
-        except AdvViewerError as exc:
+        except AdvViewerError as exc:  # the message names the file
             print(f"advviewer: {exc}", file=sys.stderr)
             status = EXIT_BAD_INPUT
             continue
-        probs = predict(model, image)
+        try:
+            probs = predict(model, image)
+        except AdvViewerError as exc:  # a user's model that fails on this image (ModelOutputError)
+            print(f"advviewer: {shown(path)}: {exc}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
         cls = int(probs.argmax())
         if args.json:
             print(json.dumps({"image": str(path), "model": args.model, "class": cls, "probabilities": [round(float(p), 6) for p in probs]}))
         else:
             ranked = "  ".join(f"{i}:{p:.3f}" for i, p in enumerate(probs))
-            print(f"{path}: {cls} ({probs[cls]:.1%})   {ranked}")
+            print(f"{shown(path)}: {cls} ({probs[cls]:.1%})   {ranked}")
     return status

@@ -12,7 +12,7 @@ from advviewer.errors import AdvViewerError
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from advviewer.models import available_models
 
-    p = sub.add_parser("train", help="train a zoo model (reproduces the shipped weights)",
+    p = sub.add_parser("train", help="train a zoo model (same seed, same machine: same bytes)",
                        description="Train a zoo model deterministically and write its weights and JSON model card.")
     p.add_argument("model", choices=available_models(), metavar="MODEL", help="one of: " + ", ".join(available_models()))
     p.add_argument("--data-dir", type=Path, help="folder with full MNIST IDX files (train-/t10k-, plain or .gz); default: the bundled 5,000 digits")

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch  # noqa: F401  (before Qt: pytorch issue 11326)
 
 from advviewer import threads
+from advviewer.gui.xcb_check import xcb_problem
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,9 @@ def run(args) -> int:
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print("advviewer: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
               "use --screenshot FILE to render it offscreen, or run it in a desktop session", file=sys.stderr)
+        return 1
+    if (missing := xcb_problem()) is not None:  # Qt would abort the process; say which libraries are missing
+        print(f"advviewer: {missing}", file=sys.stderr)
         return 1
     problem = qt_binding_problem()
     if problem is not None:

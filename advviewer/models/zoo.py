@@ -1,8 +1,8 @@
-"""Architectures of the zoo, and loading of shipped or user-supplied weights.
+"""Architectures of the zoo, their model cards, and how weights are written.
 
 Every model takes (N, 1, 28, 28) float32 images in [0, 1] (white digit on black) and returns
-logits (N, 10). Weights are stored as a plain dict of tensors and strings and read with
-``torch.load(..., weights_only=True)``: loading never runs code from the file.
+logits (N, 10). Weights are stored as a plain dict of tensors and strings (read back by
+:mod:`advviewer.models.loading` with ``torch.load(..., weights_only=True)``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,80 +152,3 @@ def save_weights(model: nn.Module, arch: str, path: Path) -> None:
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     Path(path).write_bytes(buffer.getvalue())
-
-
-def _validate_classifier(model: nn.Module, source: str) -> nn.Module:
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(torch.zeros(2, 1, 28, 28))
-    except Exception as exc:  # a foreign network can fail in any way on our input
-        raise ModelLoadError(f"{source}: the model does not accept (N, 1, 28, 28) images ({type(exc).__name__}: {exc})") from None
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, 10):
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ModelLoadError(f"{source}: the model returns {shape} for 2 images, expected logits of shape (2, 10)")
-    if not torch.isfinite(out).all():
-        raise ModelLoadError(f"{source}: the model returns non-finite logits")
-    return model
-
-
-def _load_weights_file(path: Path) -> nn.Module:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt zip, pickle with code (refused), not a torch file...
-        raise ModelLoadError(f"{path}: not an advviewer weights file ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
-    if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
-        raise ModelLoadError(f"{path}: not an advviewer weights file (no '{WEIGHTS_FORMAT}' header)")
-    arch = payload.get("arch")
-    if arch not in ZOO:
-        raise ModelLoadError(f"{path}: unknown architecture {arch!r}")
-    model = build_model(arch)
-    try:
-        model.load_state_dict(payload["state_dict"], strict=True)
-    except (RuntimeError, KeyError, TypeError) as exc:
-        raise ModelLoadError(f"{path}: weights do not fit the {arch} architecture ({str(exc).splitlines()[0][:200]})") from None
-    return model
-
-
-def _load_torchscript(path: Path) -> nn.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.load is deprecated in 2.13 but still the TorchScript loader
-        try:
-            return torch.jit.load(str(path), map_location="cpu")
-        except Exception as exc:
-            raise ModelLoadError(f"{path}: neither an advviewer weights file nor a TorchScript model ({str(exc).splitlines()[0][:200]})") from None
-
-
-def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
-    """Return an eval-mode classifier: a zoo name, our weights file, or a TorchScript file.
-
-    Raises ModelLoadError for an unknown name, a missing or corrupt file, or a network that
-    does not map (N, 1, 28, 28) to (N, 10) logits.
-    """
-    name = str(name_or_path)
-    if name in ZOO:
-        path = shipped_weights_path(name)
-        if not path.exists():
-            raise ModelLoadError(f"model {name!r} has no shipped weights; run `advviewer train {name}`")
-        model = _load_weights_file(path)
-        return _validate_classifier(model, name)
-    path = Path(name_or_path)
-    if not path.exists():
-        raise ModelLoadError(f"unknown model {name!r}: not one of {', '.join(available_models())} and no such file")
-    if path.is_dir():
-        raise ModelLoadError(f"{path}: is a directory, not a model file")
-    if _is_torchscript(path):
-        model = _load_torchscript(path)
-    else:
-        model = _load_weights_file(path)
-    return _validate_classifier(model, str(path))
-
-
-def _is_torchscript(path: Path) -> bool:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return any(n.endswith("/code/__torch__.py") or "/code/" in n for n in zf.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False

@@ -85,17 +85,19 @@ def test_an_unwritable_folder(window, qtbot, tmp_path):
 
 def test_a_full_disk(window, qtbot, tmp_path, monkeypatch):
     """Every temporary file the export writes goes to /dev/full, which fails with ENOSPC."""
-    import advviewer.export
+    import advviewer.atomic_files as atomic
 
     attack(window, qtbot, 3)
-    real_mkstemp = advviewer.export.tempfile.mkstemp
+    real_open = os.open
 
-    def full_disk_mkstemp(*args, **kwargs):
-        fd, path = real_mkstemp(*args, **kwargs)
-        os.close(fd)
-        return os.open("/dev/full", os.O_WRONLY), path
+    def full_disk_open(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT:  # a new temporary file: write it to /dev/full instead
+            os.close(fd)
+            return real_open("/dev/full", os.O_WRONLY)
+        return fd
 
-    monkeypatch.setattr(advviewer.export.tempfile, "mkstemp", full_disk_mkstemp)
+    monkeypatch.setattr(atomic.os, "open", full_disk_open)
     out = tmp_path / "out"
     assert export_actions.export_current(window, out) is None
     assert "disk full" in window.message.text and "nothing was written" in window.message.text

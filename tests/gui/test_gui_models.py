@@ -1,7 +1,5 @@
 """The model picker: every zoo model, switching re-evaluates, user model files and bad ones."""
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -9,10 +7,11 @@ import torch
 from advviewer.models import available_models
 
 
-def save_torchscript(module: torch.nn.Module, path) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in 2.13 but still the format users have
-        torch.jit.trace(module.eval(), torch.zeros(1, 1, 28, 28)).save(str(path))
+def save_pt2(module: torch.nn.Module, path) -> None:
+    """A user's classifier as advviewer opens it: a torch.export program (TorchScript is refused, it can run code)."""
+    from advviewer.models import export_classifier
+
+    export_classifier(module, path)
 
 
 def test_picker_lists_every_zoo_model(window):
@@ -31,11 +30,11 @@ def test_switching_model_re_evaluates(window, qtbot):
     np.testing.assert_allclose(window.probabilities.probabilities, window.session.live.probs)
 
 
-def test_open_a_torchscript_classifier(window, tmp_path):
+def test_open_a_users_classifier(window, tmp_path):
     from advviewer import load_model
 
-    path = tmp_path / "mine.pt"
-    save_torchscript(load_model("fc10-1e-2"), path)
+    path = tmp_path / "mine.pt"  # the format is read from the file, not its name
+    save_pt2(load_model("fc10-1e-2"), path)
     assert window.open_path(path)
     assert window.session.model_name == str(path)
     assert window.model_picker.currentText() == "mine.pt"
@@ -48,13 +47,13 @@ def test_a_bad_model_file_is_refused_and_the_old_model_kept(window, tmp_path, ki
     if kind == "text":
         path.write_text("not a model")
     else:
-        save_torchscript(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 5)), path)
+        save_pt2(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 5)), path)
     probs = window.session.live.probs.copy()
     assert not window.open_path(path)
     assert window.message.isVisible()
     assert "Model not loaded" in window.message.text
     if kind == "wrong_shape":
-        assert "(2, 5)" in window.message.text
+        assert "(20, 5)" in window.message.text
     assert window.session.model_name == "cnn"
     assert window.model_picker.currentData() == "cnn"
     np.testing.assert_array_equal(window.session.live.probs, probs)

@@ -1,0 +1,126 @@
+"""Reading a file a user named, which may be anything: only regular files, never more than a limit.
+
+Every file a user opens may be hostile or simply odd: a named pipe (reading it blocks until a
+writer comes, which may be never), a device (``/dev/zero`` never ends; opening some devices has
+side effects), a path with a newline or an undecodable byte, a folder one may not search.
+:func:`read_regular_file` looks before it opens (``stat``, so a FIFO or device is refused
+without being opened), opens without blocking (``O_NONBLOCK``: the path may have been swapped
+for a FIFO since), checks again on the open descriptor (``fstat``) and reads at most ``limit``
+bytes. :func:`shown` renders a path for a one-line message.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from advviewer.errors import AdvViewerError
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_CHUNK = 1 << 20
+
+
+def shown(path: str | os.PathLike | bytes) -> str:
+    """``path`` as one printable line: control characters and undecodable bytes escaped.
+
+    A file may be called ``"a\\nb.png"``; printed as it is, the one-line error would be two.
+    """
+    text = os.fsdecode(path) if isinstance(path, bytes) else str(path)
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, for the message; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _os_reason(exc: OSError) -> str:
+    reasons = {
+        errno.ENOENT: "no such file",
+        errno.ENOTDIR: "no such file (a part of the path is not a folder)",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENAMETOOLONG: "file name too long",
+        errno.ELOOP: "too many levels of symbolic links",
+    }
+    return reasons.get(exc.errno or 0, f"cannot read ({(exc.strerror or str(exc)).lower()})")
+
+
+def check_regular_file(path: str | os.PathLike, error: type[AdvViewerError] = AdvViewerError, noun: str = "file") -> os.stat_result:
+    """``stat`` of ``path`` if it is a regular file (symbolic links followed); else ``error`` with one line."""
+    name = shown(path)
+    try:
+        info = os.stat(path)
+    except ValueError:  # an embedded NUL byte
+        raise error(f"{name}: the path contains a NUL byte") from None
+    except OSError as exc:
+        raise error(f"{name}: {_os_reason(exc)}") from None
+    kind = _kind(info.st_mode)
+    if kind is not None:
+        raise error(f"{name}: is {kind}, not {noun}")
+    return info
+
+
+def read_regular_file(path: str | os.PathLike, limit: int, error: type[AdvViewerError] = AdvViewerError,
+                      noun: str = "a file") -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes.
+
+    Anything else raises ``error`` (an :class:`AdvViewerError` subclass) with a one-line message
+    naming the path: missing, unreadable, a folder, a FIFO, a device, too big. Never blocks on a
+    FIFO and never reads more than ``limit + 1`` bytes, whatever the file claims or becomes.
+    """
+    name = shown(path)
+    info = check_regular_file(path, error, noun)
+    if info.st_size > limit:
+        raise error(f"{name}: the file is {_size(info.st_size)}; files over {_size(limit)} are refused")
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise error(f"{name}: {_os_reason(exc)}") from None
+    try:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind is not None:  # swapped since the stat above
+            raise error(f"{name}: is {kind}, not {noun}")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise error(f"{name}: {_os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+    if total > limit:  # it grew while we read
+        raise error(f"{name}: the file is over {_size(limit)}; such files are refused")
+    return b"".join(chunks)
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.0f} MB"
+    if n >= 1000:
+        return f"{n / 1000:.0f} kB"
+    return f"{n} bytes"
+

@@ -1,0 +1,149 @@
+"""``load_model``: a zoo name, an advviewer weights file, or a ``torch.export`` program (``.pt2``).
+
+What a model file may do is decided before any of it is deserialised:
+
+- The file is read like any user file (:mod:`advviewer.files`): regular files only, at most
+  ``MAX_MODEL_BYTES``; it must be a zip whose directory unpacks to at most ``MAX_UNPACKED``.
+- An advviewer weights file is re-packed member by member (each read within its declared size)
+  into a fresh zip and read with ``torch.load(..., weights_only=True)``: tensors and plain
+  containers only, no code. Its architecture is one of ours.
+- A ``.pt2`` program is checked and run by :mod:`advviewer.models.pt2_archive` and
+  :mod:`~advviewer.models.pt2_graph`, never by ``torch.export.load``; its size and work per
+  image are bounded before it sees a digit.
+- TorchScript is refused: its code runs inside ``torch.jit.load`` (``__setstate__``) and on
+  every call, and can write or overwrite files (``torch.save``, ``torch.from_file``).
+
+A user's model is then validated on real digits and wrapped so every answer is checked
+(:mod:`advviewer.models.checked`). The shipped zoo weights are trusted by the sha256 in their
+card (and validated by the test suite), so ``load_model("cnn")`` stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from advviewer.errors import ModelLoadError
+from advviewer.files import read_regular_file, shown
+from advviewer.models.checked import CheckedClassifier, validate_on_digits
+from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
+from advviewer.models.pt2_cost import graph_cost
+from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model, model_card, shipped_weights_path
+
+MAX_MODEL_BYTES = 256_000_000
+MAX_UNPACKED = 256_000_000
+# A classifier of 28x28 digits: a forward pass may compute at most this much per image. The
+# zoo's cnn needs 2 MFLOP and 0.1 MB; a ResNet-18 at this size about 0.6 GFLOP.
+MAX_WORK_PER_IMAGE = 2_000_000_000
+MAX_BYTES_PER_IMAGE = 64_000_000
+EXPORT_HOWTO = "export it with advviewer.models.export_classifier(model, 'model.pt2') (torch.export); see README"
+
+
+def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
+    """Return an eval-mode classifier: (N, 1, 28, 28) images in [0, 1] -> logits (N, 10).
+
+    ``name_or_path`` is a zoo name (:func:`available_models`), a weights file written by
+    ``advviewer train``, or a ``.pt2`` program saved by ``torch.export``. Raises ModelLoadError
+    with a one-line reason for anything else. A user's model is returned wrapped: a later call
+    whose output is not finite (N, 10) logits raises ModelOutputError.
+    """
+    name = str(name_or_path)
+    if name in ZOO:
+        return _load_zoo_model(name)
+    path = Path(name_or_path)
+    if "\0" not in name and not os.path.lexists(name):
+        raise ModelLoadError(f"unknown model {name!r}: not one of {', '.join(available_models())} and no such file")
+    data = read_regular_file(path, MAX_MODEL_BYTES, ModelLoadError, "a model file")
+    source = shown(path)
+    try:
+        model = _model_from_bytes(data)
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"{source}: {exc}") from None
+    return CheckedClassifier(validate_on_digits(model, source)).eval()
+
+
+def _load_zoo_model(name: str) -> nn.Module:
+    path = shipped_weights_path(name)
+    if not path.is_file():
+        raise ModelLoadError(f"model {name!r} has no shipped weights; run `advviewer train {name}`")
+    data = read_regular_file(path, MAX_MODEL_BYTES, ModelLoadError, "a weights file")
+    if hashlib.sha256(data).hexdigest() != model_card(name).get("weights_sha256"):
+        raise ModelLoadError(f"the shipped weights of {name!r} do not match the sha256 in its model card; "
+                             f"reinstall advviewer or retrain them with `advviewer train {name}`")
+    try:
+        return _weights_model(Archive(data, MAX_UNPACKED)).eval()
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"{name}: {exc}") from None
+
+
+def _model_from_bytes(data: bytes) -> nn.Module:
+    if not data:
+        raise ModelLoadError("the file is empty")
+    if not data.startswith(b"PK\x03\x04"):
+        raise ModelLoadError("not an advviewer weights file or a torch.export .pt2 program (not a zip archive)")
+    try:
+        archive = Archive(data, MAX_UNPACKED)
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"not an advviewer weights file or a torch.export .pt2 program: {exc}") from None
+    names = archive.names()
+    if pt2_prefix(names) is not None:
+        return _bounded(load_pt2_program(data, MAX_UNPACKED))
+    if any("/code/" in n or n.endswith("/constants.pkl") for n in names):
+        raise ModelLoadError("a TorchScript file: TorchScript runs code from the file when it is loaded and used, "
+                             f"so advviewer does not open it; {EXPORT_HOWTO}")
+    if not any(n.endswith("/data.pkl") for n in names):
+        raise ModelLoadError("not an advviewer weights file or a torch.export .pt2 program")
+    return _weights_model(archive)
+
+
+def _weights_model(archive: Archive) -> nn.Module:
+    """A zoo architecture with the weights of a file written by ``advviewer train``."""
+    repacked = io.BytesIO()
+    with zipfile.ZipFile(repacked, "w", zipfile.ZIP_STORED) as out:
+        for name in archive.names():
+            out.writestr(name, archive.read(name))
+    try:
+        payload = torch.load(io.BytesIO(repacked.getvalue()), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 -- torch's unpickler refuses code and corrupt data in many ways
+        lines = str(exc).strip().splitlines()
+        raise ModelLoadError(f"not an advviewer weights file ({type(exc).__name__}: {lines[0][:160] if lines else ''})") from None
+    if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
+        raise ModelLoadError(f"not an advviewer weights file (no '{WEIGHTS_FORMAT}' header)")
+    arch = payload.get("arch")
+    if not isinstance(arch, str) or arch not in ZOO:
+        raise ModelLoadError(f"unknown architecture {shown(repr(arch))[:80]}; expected one of {', '.join(available_models())}")
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise ModelLoadError("the file's state_dict is not a mapping of names to tensors")
+    model = build_model(arch)
+    try:
+        model.load_state_dict(state, strict=True)
+    except Exception as exc:  # noqa: BLE001 -- wrong shapes, dtypes that do not convert, ...
+        lines = str(exc).strip().splitlines()
+        raise ModelLoadError(f"weights do not fit the {arch} architecture ({lines[0][:160] if lines else type(exc).__name__})") from None
+    return model
+
+
+def _bounded(model: nn.Module) -> nn.Module:
+    """Refuse a program whose forward pass would need too much memory or work per image (measured on shapes only)."""
+    try:
+        one = graph_cost(model, 1)  # type: ignore[arg-type]
+        many = graph_cost(model, 64)  # type: ignore[arg-type]
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- shapes that do not fit our images
+        lines = str(exc).strip().splitlines()
+        raise ModelLoadError(f"the program does not accept (N, 1, 28, 28) images ({type(exc).__name__}: "
+                             f"{lines[0][:160] if lines else ''}); {EXPORT_HOWTO} with a dynamic batch size") from None
+    per_image_bytes = max(one[0], many[0] / 64)
+    per_image_work = max(one[1], many[1] / 64)
+    if per_image_bytes > MAX_BYTES_PER_IMAGE or per_image_work > MAX_WORK_PER_IMAGE:
+        raise ModelLoadError(f"the program needs {per_image_work / 1e9:.1f} G operations and {per_image_bytes / 1e6:.0f} MB per image; "
+                             f"more than {MAX_WORK_PER_IMAGE / 1e9:.0f} G and {MAX_BYTES_PER_IMAGE / 1e6:.0f} MB is refused")
+    return model

@@ -1,0 +1,169 @@
+"""Hostile and odd input files, built in a folder: the cases issue 7 found, kept as regression inputs.
+
+Each builder takes a folder and returns the path it made. The reliability tests feed them to
+``load_image``, ``load_model`` and the command line, and expect one clear line, never a
+traceback, a hang, NaN, or memory in gigabytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from strokes import draw_digit
+
+
+def digit_image(digit: int = 2, size: int = 200) -> Image.Image:
+    return Image.fromarray(draw_digit(digit, size=size, width=max(2, size // 14)))
+
+
+def _tiff_second_ifd_offset(data: bytes) -> int:
+    order = "<" if data[:2] == b"II" else ">"
+    first = struct.unpack(order + "I", data[4:8])[0]
+    count = struct.unpack(order + "H", data[first:first + 2])[0]
+    return struct.unpack(order + "I", data[first + 2 + 12 * count:first + 6 + 12 * count])[0]
+
+
+def two_page_tiff_cut_at_second_ifd(folder: Path) -> Path:
+    buf = io.BytesIO()
+    digit_image(2).save(buf, format="TIFF", save_all=True, append_images=[digit_image(3)])
+    data = buf.getvalue()
+    second = _tiff_second_ifd_offset(data)
+    path = folder / "two_pages_cut.tiff"
+    path.write_bytes(data[:second + 2])
+    return path
+
+
+def truncated_two_frame_gif(folder: Path) -> Path:
+    buf = io.BytesIO()
+    digit_image(4).convert("P").save(buf, format="GIF", save_all=True, append_images=[digit_image(5).convert("P")])
+    data = buf.getvalue()
+    second = data.index(b"\x21\xf9\x04")  # the second frame's control block (the first frame has none)
+    path = folder / "two_frames_cut.gif"
+    path.write_bytes(data[: second + 23])  # cut inside the second frame's colour table
+    return path
+
+
+def lab_tiff(folder: Path) -> Path:
+    path = folder / "lab.tiff"
+    digit_image(6).convert("RGB").convert("LAB").save(path, format="TIFF")
+    return path
+
+
+def float_tiff_with_inf(folder: Path) -> Path:
+    pixels = np.asarray(digit_image(7), dtype=np.float32) / 255
+    pixels[0, 0] = np.inf
+    path = folder / "inf.tiff"
+    Image.fromarray(pixels, mode="F").save(path, format="TIFF")
+    return path
+
+
+def pfm_with_inf(folder: Path) -> Path:
+    pixels = np.asarray(digit_image(7), dtype=np.float32) / 255
+    pixels[5, 5] = -np.inf
+    height, width = pixels.shape
+    path = folder / "inf.pfm"
+    # PFM: "Pf" (grayscale), size, scale (negative: little-endian), rows bottom to top
+    path.write_bytes(b"Pf\n%d %d\n-1.0\n" % (width, height) + pixels[::-1].astype("<f4").tobytes())
+    return path
+
+
+def npy_cut_header(folder: Path) -> Path:
+    """The header's dictionary cut off inside the shape (its declared length still right)."""
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((28, 28), np.float32))
+    data = buf.getvalue()
+    start = data.index(b"(28, 28)") + 4
+    end = data.index(b"\n", start)
+    path = folder / "cut_header.npy"
+    path.write_bytes(data[:start] + b" " * (end - start) + data[end:])
+    return path
+
+
+def npy_header(shape: tuple[int, ...], dtype: str = "<f8") -> bytes:
+    header = repr({"descr": dtype, "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header
+
+
+def npy_declaring_huge_shape(folder: Path) -> Path:
+    path = folder / "huge_shape.npy"
+    path.write_bytes(npy_header((100000, 100000)) + b"\0" * 64)
+    return path
+
+
+def npy_extreme_floats(folder: Path) -> Path:
+    array = np.where(draw_digit(8) > 127, 1e308, -1e308)
+    path = folder / "extreme.npy"
+    np.save(path, array)
+    return path
+
+
+def npy_too_big(folder: Path) -> Path:
+    """10000x10000 uint8 (100 MB), written sparse so the test stays cheap."""
+    path = folder / "big.npy"
+    header = npy_header((10000, 10000), "|u1")
+    with open(path, "wb") as fh:
+        fh.write(header)
+        fh.truncate(len(header) + 10000 * 10000)
+    return path
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def huge_rgba_png(folder: Path, side: int = 6324) -> Path:
+    """A small file (about 150 kB) that decodes to side x side RGBA: 160 MB as bytes, GBs as float64."""
+    row = b"\0" + b"\0\0\0\xff" * side
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
+    path = folder / "huge_rgba.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    return path
+
+
+def fifo_named_png(folder: Path) -> Path:
+    path = folder / "pipe.png"
+    os.mkfifo(path)
+    return path
+
+
+def symlink_to_dev_zero(folder: Path, name: str = "zero.png") -> Path:
+    path = folder / name
+    path.symlink_to("/dev/zero")
+    return path
+
+
+def newline_name(folder: Path) -> Path:
+    path = folder / "two\nlines.png"
+    path.write_text("not an image")
+    return path
+
+
+def long_name(folder: Path) -> Path:
+    return folder / ("x" * 300 + ".png")
+
+
+def eps_named_png(folder: Path) -> Path:
+    """An EPS file renamed .png: with every Pillow format enabled it reaches Ghostscript."""
+    path = folder / "postscript.png"
+    path.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\nnewpath 0 0 moveto 28 28 lineto stroke\nshowpage\n")
+    return path
+
+
+def exif_rotated_jpeg(folder: Path, digit: int = 7) -> Path:
+    """A photo as a phone stores it: pixels sideways, EXIF orientation 6 ("rotate 90 clockwise to view")."""
+    upright = Image.fromarray(255 - draw_digit(digit, size=240, width=20)).convert("RGB")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # the sensor's view
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = folder / "phone.jpg"
+    stored.save(path, format="JPEG", exif=exif.tobytes(), quality=95)
+    return path
