@@ -52,4 +52,9 @@ def table(r: dict) -> str:
                 f"{k} {v['seconds'] / m['pairs'] * 1e3:.1f} ms/pair, success {v['success']:.0%}, median L2 {v['l2_median']:.4f}"
                 for k, v in m["peers"].items()) + ".")
         lines.append("")
+    for name, q in r.get("qp", {}).items():
+        e = q["l2_over_qp"]
+        lines.append(f"QP exactness, {name}: {q['pairs']} pairs, success {q['success']:.0%}, L2 over the exact minimum "
+                     f"median {e['median']:.5f}, p95 {e['p95']:.5f}, max {e['max']:.4f} (target: median <= 1.001).")
+    lines.append("")
     return "\n".join(lines) + "\n"

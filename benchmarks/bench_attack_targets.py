@@ -13,6 +13,8 @@ thread:
 - quality: each pair's L2 over the best of DDN-1000 and FMN-1000 (``L2FMNAttack(steps=1000)``);
 - the slider: a fixed-c solve at c* x 1.1 and at c* / 1.1, warm-started from the minimal result;
 - a batch of ``--batch-pairs`` pairs in a child process: time per pair and peak memory (RSS);
+- the fc10 models (``--qp``): each pair's L2 over the exact minimum, the quadratic programme solved
+  through its dual with the duality gap checked (tests/test_attack_exact.py);
 - cnn only: the window's core call on the drawn digits of tests/strokes.py, each target and
   "any other class".
 
@@ -115,6 +117,20 @@ def run_model(name: str, args, clock: Clock) -> dict:
     return out
 
 
+def qp_exactness(name: str, n_digits: int) -> dict:
+    """A linear model's every-target answers over the exact QP minimum (minimal mode, one batch)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from test_attack_exact import exact_min_l2
+
+    model = load_model(name)
+    digits, _, img, tgt = test_pairs(model, n_digits)
+    res = lbfgs_attack(model, digits[img], [int(t) for t in tgt])
+    W = model[1].weight.detach().double().numpy()
+    b = model[1].bias.detach().double().numpy()
+    exact = [exact_min_l2(W, b, digits[i].astype(np.float64).ravel(), int(t)) for i, t in zip(img, tgt)]
+    return {"pairs": len(tgt), "success": float(np.mean(res.success)), "l2_over_qp": ratios(res.l2, exact)}
+
+
 def child_batch(name: str, pairs: int) -> dict:
     """The large batch in a fresh process, so that its peak memory is its own."""
     here = str(Path(__file__).resolve().parent)
@@ -141,6 +157,8 @@ def main() -> int:
     parser.add_argument("--digits", type=int, default=100)
     parser.add_argument("--models", nargs="+", default=["cnn", "fc100-100-10", "ae400-10"])
     parser.add_argument("--batch-pairs", type=int, default=1000)
+    parser.add_argument("--qp", nargs="*", default=["fc10-1e-4", "fc10-1e-2", "fc10-1"],
+                        help="linear models checked against the exact QP minimum (none: leave out)")
     parser.add_argument("--no-peers", action="store_true", help="leave out foolbox (no quality ratios, no DDN-100 time)")
     parser.add_argument("--label", default="", help="a name for this run (e.g. before, after)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
@@ -154,6 +172,7 @@ def main() -> int:
     for name in args.models:
         report["models"][name] = run_model(name, args, clock)
         load.append(os.getloadavg())
+    report["qp"] = {name: qp_exactness(name, args.digits) for name in args.qp}
     report["u_seconds"] = spread(clock.samples)
     report["load_average"] = [round(v[0], 2) for v in load]
     summary = summarise(report, clock.u)
