@@ -2,10 +2,10 @@
 
 import json
 import pickle
-import warnings
 
 import pytest
 import torch
+from helpers import save_torchscript
 from torch import nn
 
 from advviewer import available_models, load_model, predict
@@ -86,23 +86,16 @@ def test_weights_for_another_shape_are_refused(tmp_path):
         load_model(path)
 
 
-def _torchscript(module: nn.Module, path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.jit.trace(module.eval(), torch.zeros(1, 1, 28, 28)).save(str(path))
-    return path
-
-
 def test_users_torchscript_classifier_loads(tmp_path):
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-    model = load_model(_torchscript(net, tmp_path / "mine.pt"))
+    model = load_model(save_torchscript(net, tmp_path / "mine.pt"))
     x = torch.rand(4, 1, 28, 28)
     torch.testing.assert_close(model(x), net(x))
 
 
 def test_torchscript_of_the_wrong_shape_is_refused(tmp_path):
     with pytest.raises(ModelLoadError, match=r"returns \(2, 5\).*expected logits of shape \(2, 10\)"):
-        load_model(_torchscript(nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), tmp_path / "five.pt"))
+        load_model(save_torchscript(nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), tmp_path / "five.pt"))
 
 
 def test_training_reproduces_the_shipped_weights_exactly(tmp_path):
