@@ -19,7 +19,8 @@ from advviewer.gui.dialogs import is_model_file
 from advviewer.gui.widgets.message_bar import MessageBar
 from advviewer.session import SessionState
 from advviewer.session.jobs import load_picture_job
-from advviewer.session.tasks import Lane, Post, Task
+from advviewer.session.lanes import Lane
+from advviewer.session.tasks import Post, Task
 
 PICTURE_SECONDS = 60.0
 

@@ -16,12 +16,13 @@ import logging
 import time
 
 import numpy as np
-from psygnal import Signal, SignalGroup
 
 from advviewer.session import jobs, rules
 from advviewer.session.choices import DEFAULT_C, DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD, FINITE_DIFFERENCES
+from advviewer.session.events import SessionEvents
+from advviewer.session.lanes import Lanes
 from advviewer.session.results import ResultLog
-from advviewer.session.tasks import Lane, Post, Task
+from advviewer.session.tasks import Post, Task
 from advviewer.session.values import (
     DRAWN,
     AttackRequest,
@@ -40,25 +41,6 @@ log = logging.getLogger(__name__)
 MODEL_LOAD_SECONDS = 30.0  # loading and validating a model; a model that takes longer is refused
 
 
-class SessionEvents(SignalGroup):
-    model = Signal(object)  # ModelChoice now in use
-    model_loading = Signal(str)  # the name or path being loaded
-    model_refused = Signal(str, object)  # one-line reason, the ModelChoice still in use (or None)
-    target = Signal(object)  # int | None
-    c = Signal(float)
-    gradient = Signal(object)  # GradientChoice
-    evaluated = Signal(object)  # LiveEvaluation
-    finite_differences = Signal(object)  # FiniteDifferences
-    finite_differences_failed = Signal(str)
-    attack_started = Signal(object)  # AttackRequest
-    attack_progress = Signal(object)  # AttackIterate
-    attack_finished = Signal(object)  # FinishedAttack
-    attack_stopped = Signal(str, bool)  # why it ended without a result, whether that is an error
-    result = Signal(object)  # ResultView: what the result panel shows
-    runs = Signal(object)  # Runs: the c plot's points
-    message = Signal(str, str)  # text for the message bar, "error" or "info"
-
-
 class SessionState:
     def __init__(self, post: Post, *, model_time_limit: float = MODEL_LOAD_SECONDS) -> None:
         self.events = SessionEvents()
@@ -72,9 +54,9 @@ class SessionState:
         self._model_time_limit = model_time_limit
         self._last_request: AttackRequest | None = None
         self._attack_task: Task | None = None
-        self._shown = ResultView(None)
-        self._runs = Runs(None)
-        self._lanes = {name: Lane(name, post) for name in ("attack", "finite differences", "model")}
+        self._shown = ResultView(None)  # the last result view emitted (so an unchanged one is not re-sent)
+        self._runs_shown: tuple = ()  # the c plot points last emitted
+        self._lanes = Lanes(post, ("attack", "finite differences", "model"))
 
     # --- what is current --------------------------------------------------------------------------
 
@@ -91,17 +73,15 @@ class SessionState:
         return task is not None and task.attached and not task.finished
 
     def is_idle(self) -> bool:
-        return not any(lane.is_busy() for lane in self._lanes.values())
+        return self._lanes.is_idle()
 
     def wait_until_idle(self, timeout: float, pump=None) -> bool:
         """Block until no job runs or waits and every outcome was delivered (``pump`` delivers them)."""
-        end = time.perf_counter() + timeout
-        return all(lane.wait_until_idle(max(0.0, end - time.perf_counter()), pump) for lane in self._lanes.values())
+        return self._lanes.wait_until_idle(timeout, pump)
 
     def shutdown(self) -> None:
         """Stop every lane at once; jobs still inside a model call are left to finish on their own."""
-        for lane in self._lanes.values():
-            lane.shutdown()
+        self._lanes.shutdown()
 
     # --- the model --------------------------------------------------------------------------------
 
@@ -122,9 +102,7 @@ class SessionState:
         self._evaluate()
         if rerun is not None:
             self._start_attack(rerun)
-        else:
-            self._show_result()
-        self._show_runs()
+        self._show_views(rerun)
 
     def _model_refused(self, name: str, message: str, fallback: str | None) -> None:
         if fallback is not None and fallback != name:
@@ -142,12 +120,7 @@ class SessionState:
         from advviewer.preprocess import preprocess
 
         t0 = time.perf_counter()
-        if exact is not None:
-            x = np.asarray(exact, dtype=np.float32)
-        elif picture is not None:
-            x = preprocess(picture)
-        else:
-            raise ValueError("set_picture needs a picture or an exact input")
+        x = np.asarray(exact, dtype=np.float32) if exact is not None else preprocess(np.asarray(picture))
         preprocess_ms = 1e3 * (time.perf_counter() - t0)
         changed = not np.array_equal(x, self.input.pixels)
         self.input = InputImage(x, source if exact is not None and source else DRAWN, self.input.version + int(changed))
@@ -155,8 +128,7 @@ class SessionState:
             self._cancel_attack_work("Cancelled: the input changed.")
         self._evaluate(preprocess_ms)
         if changed:
-            self._show_result()
-            self._show_runs()
+            self._show_views()
 
     def set_target(self, target: int | None) -> None:
         if target is not None and target not in range(10):
@@ -167,8 +139,7 @@ class SessionState:
         self.events.target.emit(target)
         self._cancel_attack_work("Cancelled: the target changed.")
         self._evaluate()
-        self._show_result()
-        self._show_runs()
+        self._show_views()
 
     def set_c(self, c: float) -> None:
         if not np.isfinite(c) or c <= 0:
@@ -246,17 +217,16 @@ class SessionState:
     def _attack_done(self, result, model: ModelChoice, source: str, key: ResultKey) -> None:
         self._attack_task = None
         item = FinishedAttack(result, model, source, key)
-        self._runs = self.results.add(item)
+        runs = self.results.add(item)
         self.set_c(result.c)
         self._show_result()
-        self.events.runs.emit(self._runs)
+        self._emit_runs(runs)
         self.events.attack_finished.emit(item)
         if result.mode == "minimal" and result.success:  # how ||r|| and success change with c around it
             self._lanes["attack"].submit(jobs.sweep_job(model.module, result), lambda points: self._swept(key, points))
 
     def _swept(self, key: ResultKey, points) -> None:
-        self._runs = self.results.add_runs(key, points)
-        self.events.runs.emit(self._runs)
+        self._emit_runs(self.results.add_runs(key, points))
 
     def _attack_ended(self, text: str, error: bool = False) -> None:
         self._attack_task = None
@@ -272,6 +242,12 @@ class SessionState:
 
     # --- what the result panel and the c plot show -------------------------------------------------
 
+    def _show_views(self, rerun: AttackRequest | None = None) -> None:
+        self._show_result(rerun)
+        runs = self.results.runs_for(self.key())
+        if runs.points != self._runs_shown:
+            self._emit_runs(runs)
+
     def _show_result(self, rerun: AttackRequest | None = None) -> None:
         latest = self.results.latest
         stale = rules.stale_message(latest.key, self.key(), rerun) if latest is not None else None
@@ -280,8 +256,6 @@ class SessionState:
             self._shown = view
             self.events.result.emit(view)
 
-    def _show_runs(self) -> None:
-        runs = self.results.runs_for(self.key())
-        if runs.points != self._runs.points:
-            self._runs = runs
-            self.events.runs.emit(runs)
+    def _emit_runs(self, runs: Runs) -> None:
+        self._runs_shown = runs.points
+        self.events.runs.emit(runs)

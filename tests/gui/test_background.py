@@ -4,7 +4,7 @@ import threading
 import time
 
 from advviewer.gui.background import GuiThreadDelivery
-from advviewer.session.tasks import Lane
+from advviewer.session.lanes import Lane
 
 
 def test_a_post_from_a_worker_runs_on_the_gui_thread(qtbot):

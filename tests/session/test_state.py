@@ -44,6 +44,8 @@ def test_a_result_is_current_until_the_input_changes_and_stays_in_the_session(he
     item = s.current_result()
     assert item is not None and item.result.success and item.result.target == 3 and item.source == "a seven"
     assert s.c == pytest.approx(item.result.c)  # the c found is now the chosen c
+    shown = headless.named("result")[-1][0]
+    assert shown.shown is item and shown.stale is None  # the result panel was told
     runs = headless.named("runs")[-1][0]
     assert len(runs.points) == 11 and runs.points[0].c == pytest.approx(item.result.c)  # the run and its c sweep
     s.set_picture(None, np.roll(seven, 2, axis=1), "moved")

@@ -1,4 +1,4 @@
-"""Lanes on their own: newest first, superseded outcomes never arrive, time limits, shutdown that never waits."""
+"""Tasks and lanes on their own: newest first, superseded outcomes never arrive, time limits, shutdown that never waits."""
 
 import threading
 import time
@@ -6,7 +6,8 @@ import time
 import pytest
 
 from advviewer.errors import AdvViewerError
-from advviewer.session.tasks import DeliveryQueue, Lane, TaskState
+from advviewer.session.lanes import Lane
+from advviewer.session.tasks import DeliveryQueue, TaskState
 
 
 @pytest.fixture
