@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize
 from advviewer.gui.widgets.static_plot import StaticPlot
 
 BAR = pg.mkBrush(120, 150, 190)
-PREDICTED = pg.mkBrush(235, 120, 30)
+PREDICTED_BRUSH = pg.mkBrush(235, 120, 30)
 TARGET_PEN = pg.mkPen(200, 0, 0, width=2.5)
 NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
 INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
@@ -47,7 +47,7 @@ class ProbabilityPlot(StaticPlot):
         """Show ``probs`` (10,); None clears the chart. ``target`` gets a red outline."""
         heights = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
         predicted = int(heights.argmax()) if probs is not None else -1
-        brushes = [PREDICTED if i == predicted else BAR for i in range(10)]
+        brushes = [PREDICTED_BRUSH if i == predicted else BAR for i in range(10)]
         pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]
         self._bars.setOpts(height=heights, brushes=brushes, pens=pens)
         for i, p in enumerate(heights):
