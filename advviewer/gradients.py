@@ -12,6 +12,9 @@ whose brightening makes the model more sure of ``cls``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -22,6 +25,11 @@ from advviewer.models.checked import check_logits
 
 FD_STEP = 1e-2  # central-difference step in pixel units
 FD_CHUNK = 98  # 1,568 shifted images in batches of 98: small batches stay in cache (3x faster than one batch)
+
+# Classes named by a rule on the image's own probabilities rather than by number
+PREDICTED_CLASS: Literal["predicted"] = "predicted"  # the model's answer for this image
+RUNNER_UP: Literal["runner-up"] = "runner-up"  # its second most likely class: where an untargeted attack usually lands
+ClassRule = int | Literal["predicted", "runner-up"]
 
 
 def as_batch(image: np.ndarray | torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -47,22 +55,65 @@ def predict(model: nn.Module, image: np.ndarray | torch.Tensor) -> np.ndarray:
     return probs[0] if np.ndim(image) == 2 else probs
 
 
-def predict_and_gradient(model: nn.Module, image: np.ndarray, cls: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities (10,) and the autograd input gradient (28, 28) in one forward/backward pass.
+@dataclass(frozen=True)
+class Evaluation:
+    """One image's probabilities and the input gradient of one class's loss."""
 
-    This is the live path (every mouse move), so it does the least work possible.
+    probs: np.ndarray  # (10,) float64
+    predicted: int
+    gradient: np.ndarray  # (28, 28) float32, d CE(f(x), gradient_class) / dx
+    gradient_class: int
+
+
+def evaluate_input(model: nn.Module, image: np.ndarray, gradient_class: ClassRule = PREDICTED_CLASS) -> Evaluation:
+    """Probabilities and the autograd input gradient in ONE forward and ONE backward pass.
+
+    ``gradient_class`` is a class 0..9 or a rule: ``"predicted"`` (the model's answer for this
+    very image) or ``"runner-up"``. A rule is resolved from the forward pass's logits before the
+    backward pass, so the gradient is always of the class the probabilities show, with no guess
+    and no second pass. This is the window's live path (every mouse move).
     """
+    if gradient_class not in (PREDICTED_CLASS, RUNNER_UP):
+        gradient_class = _check_class(gradient_class)
     x = as_batch(image).requires_grad_(True)
     # softmax in float64: for a confident prediction 1 - p is below float32's resolution
     logits = check_logits(model(x), 1).double()
-    loss = F.cross_entropy(logits, torch.tensor([int(cls)]))
-    (grad,) = torch.autograd.grad(loss, x)
     probs = F.softmax(logits.detach(), dim=1)[0].numpy()
-    return probs, grad[0, 0].numpy()
+    order = np.argsort(probs)
+    predicted = int(order[-1])
+    cls = predicted if gradient_class == PREDICTED_CLASS else int(order[-2]) if gradient_class == RUNNER_UP else int(gradient_class)
+    loss = F.cross_entropy(logits, torch.tensor([cls]))
+    (grad,) = torch.autograd.grad(loss, x)
+    return Evaluation(probs, predicted, grad[0, 0].numpy(), cls)
 
 
-def _check_class(cls: int) -> int:
-    if not isinstance(cls, (int, np.integer)) or not 0 <= int(cls) <= 9:
+def predict_and_gradient(model: nn.Module, image: np.ndarray, cls: ClassRule) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities (10,) and the autograd input gradient (28, 28) in one forward/backward pass."""
+    evaluation = evaluate_input(model, image, cls)
+    return evaluation.probs, evaluation.gradient
+
+
+@dataclass(frozen=True)
+class GradientAgreement:
+    """How closely an estimate of a gradient (finite differences) matches a reference (backprop)."""
+
+    relative_difference: float  # ||estimate - reference|| / ||reference||
+    correlation: float  # cosine of the angle between them
+
+
+def gradient_agreement(estimate: np.ndarray, reference: np.ndarray) -> GradientAgreement:
+    """Relative L2 difference and cosine of two gradients (a zero reference: the estimate's norm, cosine 1)."""
+    estimate = np.asarray(estimate, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    norm = float(np.linalg.norm(reference))
+    relative = float(np.linalg.norm(estimate - reference)) / norm if norm > 0 else float(np.linalg.norm(estimate))
+    denominator = float(np.linalg.norm(estimate)) * norm
+    correlation = float((estimate * reference).sum()) / denominator if denominator > 0 else 1.0
+    return GradientAgreement(relative, correlation)
+
+
+def _check_class(cls: object) -> int:
+    if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= int(cls) <= 9:
         raise ValueError(f"class must be an integer 0..9, got {cls!r}")
     return int(cls)
 
@@ -78,7 +129,7 @@ def input_gradient(model: nn.Module, image: np.ndarray, cls: int, method: str = 
     """
     cls = _check_class(cls)
     if method == "autograd":
-        return predict_and_gradient(model, image, cls)[1]
+        return evaluate_input(model, image, cls).gradient
     if method in ("finite-difference", "finite_difference", "fd"):
         return _finite_difference(model, image, cls, cancel)
     raise ValueError(f"method must be 'autograd' or 'finite-difference', not {method!r}")

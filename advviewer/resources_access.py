@@ -10,6 +10,10 @@ def resource_path(*parts: str) -> Path:
     """Return the filesystem path of a shipped resource.
 
     Wheels and editable installs both keep resources as plain files (we do not support zip
-    imports), so the traversable is a real path.
+    imports), so the traversable is a real path. One part at a time: Python 3.11's
+    MultiplexedPath (a namespace package spread over folders) takes a single child per joinpath.
     """
-    return Path(str(resources.files("advviewer.resources").joinpath(*parts)))
+    node = resources.files("advviewer.resources")
+    for part in parts:
+        node = node.joinpath(part)
+    return Path(str(node))

@@ -64,31 +64,31 @@ def wait(app, condition, timeout=60.0) -> None:
 
 
 def bench_strokes(app, window, repeats: int) -> dict:
-    """Per stroke segment: mouse event -> live_updated (data) -> repainted (paint)."""
+    """Per stroke segment: mouse event -> the state's evaluation replaced (data) -> repainted (paint)."""
     from strokes import DIGITS
 
-    canvas = window.canvas
+    canvas, state = window.canvas, window.state
     data, paint, pre, model = [], [], [], []
     for _r in range(repeats):
         for _digit, strokes in DIGITS.items():
             canvas.clear()
-            wait(app, lambda: not window._live_timer.isActive())
+            wait(app, window.is_idle)
             for polyline in strokes:
                 pts = [(x * canvas.width(), y * canvas.height()) for x, y in polyline]
                 mouse(canvas, QEvent.Type.MouseButtonPress, *pts[0], Qt.MouseButton.LeftButton)
                 app.processEvents()
                 for x, y in pts[1:]:
-                    before = window.session.live
+                    before = state.evaluation
                     t0 = time.perf_counter()
                     mouse(canvas, QEvent.Type.MouseMove, x, y, Qt.MouseButton.LeftButton)
-                    wait(app, lambda: window.session.live is not before)
+                    wait(app, lambda: state.evaluation is not before)
                     t1 = time.perf_counter()
                     app.processEvents()  # the repaint of the canvas, preview, bars and heatmap
                     t2 = time.perf_counter()
                     data.append(1e3 * (t1 - t0))
                     paint.append(1e3 * (t2 - t0))
-                    pre.append(window.session.live.preprocess_ms)
-                    model.append(window.session.live.model_ms)
+                    pre.append(state.evaluation.preprocess_ms)
+                    model.append(state.evaluation.model_ms)
                 mouse(canvas, QEvent.Type.MouseButtonRelease, *pts[-1], Qt.MouseButton.NoButton)
                 app.processEvents()
     return {"data": stats(data), "paint": stats(paint), "preprocess": stats(pre), "model": stats(model)}
@@ -121,22 +121,25 @@ class Probe:
 def run_attack_and_wait(app, window, start) -> object:
     """Start an attack and run the event loop (idle, as the app's is) until it reports back."""
     done = {}
-    s = window.session
+    events = window.state.events
     loop = QEventLoop()
 
-    def finish(key, value):
-        done.setdefault(key, value)
+    def finished(item):
+        done.setdefault("result", item.result)
         loop.quit()
 
-    connections = [s.attack_finished.connect(lambda r: finish("result", r)),
-                   s.attack_failed.connect(lambda m: finish("error", m)),
-                   s.attack_cancelled.connect(lambda: finish("error", "cancelled"))]
+    def stopped(text, error):
+        done.setdefault("error", text)
+        loop.quit()
+
+    events.attack_finished.connect(finished)
+    events.attack_stopped.connect(stopped)
     QTimer.singleShot(300_000, loop.quit)
     start()
     if not done:
         loop.exec()
-    for c in connections:
-        s.disconnect(c)
+    events.attack_finished.disconnect(finished)
+    events.attack_stopped.disconnect(stopped)
     if not done:
         raise TimeoutError("the attack did not report back in time")
     if "error" in done:
@@ -146,14 +149,19 @@ def run_attack_and_wait(app, window, start) -> object:
 
 def bench_attacks(app, window, repeats: int) -> dict:
     """GUI-thread blocking while attacks run, and slider step -> result panels updated."""
+    from advviewer.gui.widgets.attack_panel import TARGETS
+
+    def choose(target):
+        window.attack.target_box.setCurrentIndex(TARGETS.index(target))
+
     probe = Probe()
     minimal_s = []
     probe.start()
     for _ in range(repeats):
         for target in range(10):
-            if target == int(window.session.live.predicted):
+            if target == int(window.state.evaluation.predicted):
                 continue
-            window.attack.set_target(target)
+            choose(target)
             t0 = time.perf_counter()
             result = run_attack_and_wait(app, window, window.attack.minimal_button.click)
             minimal_s.append(time.perf_counter() - t0)
@@ -162,7 +170,7 @@ def bench_attacks(app, window, repeats: int) -> dict:
     blocking_minimal = list(probe.gaps)
 
     # slider: the user drags from the found c downwards and upwards, one step at a time
-    window.attack.set_target(3 if window.session.live.predicted != 3 else 5)
+    choose(3 if window.state.evaluation.predicted != 3 else 5)
     result = run_attack_and_wait(app, window, window.attack.minimal_button.click)
     slider = window.attack.slider
     start = slider.value()
@@ -215,7 +223,7 @@ def main() -> int:
 
     window = MainWindow(model=args.model, remember=False)
     window.show()
-    app.processEvents()
+    window.wait_until_idle()  # the model is loaded (in the background) and the first digit evaluated
     print(f"advviewer GUI benchmark: model {args.model}, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f} (other work on this machine shows in the spreads)")
     report: dict = {"model": args.model, "cores": os.cpu_count(), "load_average": os.getloadavg()[0]}
@@ -226,8 +234,9 @@ def main() -> int:
         show("  of which preprocess", r["preprocess"], "")
         show("  of which model (fwd+bwd)", r["model"], "")
     if "attack" not in args.skip:
-        window.load_sample(first_of_class=7)
-        window.refresh_now()
+        from advviewer.session.catalog import starting_sample
+
+        window.drawing.show_picture(*starting_sample())
         r = report["attack"] = bench_attacks(app, window, args.repeats)
         show("minimal-c attack (whole search)", r["minimal_seconds"], "")
         show("GUI blocked, minimal-c attacks", r["blocking_minimal"], "max <= 50 ms")

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 torch.set_num_threads(1)  # as the program runs (advviewer.threads); a second thread stalls on a shared machine
-sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (strokes.py)
+sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (helpers.py, strokes.py)
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,23 @@ def cnn():
     from advviewer import load_model
 
     return load_model("cnn")
+
+
+@pytest.fixture
+def drawn_digit_files(tmp_path_factory):
+    """Mouse-style drawings of a 3 and an 8 as PNG files, in a folder of their own."""
+    from helpers import write_pngs
+    from strokes import draw_digit
+
+    return write_pngs(tmp_path_factory.mktemp("drawn"), {f"drawn{d}": draw_digit(d) for d in (3, 8)})
+
+
+@pytest.fixture(scope="session")
+def test_digit_files(tmp_path_factory, test_digits):
+    """The first two digits of the bundled test split (both 0s) as PNG files, in a folder of their own."""
+    from helpers import write_pngs
+
+    return write_pngs(tmp_path_factory.mktemp("digits"), {f"digit{i}": test_digits[0][i] for i in range(2)})
 
 
 @pytest.fixture

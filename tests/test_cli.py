@@ -15,33 +15,23 @@ def run(*args, timeout=120):
     return subprocess.run([sys.executable, "-m", "advviewer", *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture
-def digit_files(tmp_path):
-    paths = []
-    for d in (3, 8):
-        path = tmp_path / f"drawn{d}.png"
-        Image.fromarray(draw_digit(d)).save(path)
-        paths.append(path)
-    return paths
-
-
 def test_help_lists_the_commands():
     out = run("--help")
     assert out.returncode == 0
     assert "predict" in out.stdout and "train" in out.stdout
 
 
-def test_predict_prints_class_and_ten_probabilities(digit_files):
-    out = run("predict", *digit_files)
+def test_predict_prints_class_and_ten_probabilities(drawn_digit_files):
+    out = run("predict", *drawn_digit_files)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"{digit_files[0]}: 3 ")
+    assert lines[0].startswith(f"{drawn_digit_files[0]}: 3 ")
     assert lines[0].count(":") == 1 + 10
 
 
-def test_predict_json(digit_files):
-    out = run("predict", digit_files[1], "--json", "--model", "cnn")
+def test_predict_json(drawn_digit_files):
+    out = run("predict", drawn_digit_files[1], "--json", "--model", "cnn")
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
     assert record["class"] == 8 and record["model"] == "cnn"
@@ -80,32 +70,32 @@ def test_bad_image_gets_one_clear_line(tmp_path, huge_png, case):
     assert len(lines) == 1 and message in lines[0] and str(paths[0]) in lines[0]
 
 
-def test_one_bad_image_does_not_stop_the_others(tmp_path, digit_files):
-    out = run("predict", tmp_path / "nope.png", digit_files[0])
+def test_one_bad_image_does_not_stop_the_others(tmp_path, drawn_digit_files):
+    out = run("predict", tmp_path / "nope.png", drawn_digit_files[0])
     assert out.returncode != 0
-    assert out.stdout.startswith(f"{digit_files[0]}: 3 ")
+    assert out.stdout.startswith(f"{drawn_digit_files[0]}: 3 ")
 
 
-def test_unknown_model_and_corrupt_weights(tmp_path, digit_files):
-    out = run("predict", digit_files[0], "--model", "resnet50")
+def test_unknown_model_and_corrupt_weights(tmp_path, drawn_digit_files):
+    out = run("predict", drawn_digit_files[0], "--model", "resnet50")
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert out.stderr.strip() == ("advviewer: unknown model 'resnet50': not one of cnn, fc10-1e-4, fc10-1e-2, fc10-1, "
                                   "fc100-100-10, fc200-200-10, ae400-10 and no such file")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"PK\x03\x04 this is not really a zip")
-    out = run("predict", digit_files[0], "--model", corrupt)
+    out = run("predict", drawn_digit_files[0], "--model", corrupt)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "not an advviewer weights file" in out.stderr
 
 
-def test_train_writes_weights_and_card_that_load(tmp_path, digit_files):
+def test_train_writes_weights_and_card_that_load(tmp_path, drawn_digit_files):
     out_file = tmp_path / "mine.pt"
     out = run("train", "fc10-1e-2", "--epochs", "3", "--seed", "5", "--out", out_file)
     assert out.returncode == 0, out.stderr
     assert "epoch" in out.stderr  # the progress bar
     card = json.loads(out_file.with_suffix(".json").read_text())
     assert card["epochs"] == 3 and card["seed"] == 5 and 0 < card["test_error"] < 0.5
-    out = run("predict", digit_files[0], "--model", out_file, "--json")
+    out = run("predict", drawn_digit_files[0], "--model", out_file, "--json")
     assert out.returncode == 0 and json.loads(out.stdout)["class"] in range(10)
 
 
@@ -129,14 +119,14 @@ class BlankIsInfinite(torch.nn.Module):
         return self.fc(flat) / flat.sum(1, keepdim=True)
 
 
-def test_a_model_that_fails_on_an_image_is_one_line_and_exit_2(tmp_path, digit_files):
+def test_a_model_that_fails_on_an_image_is_one_line_and_exit_2(tmp_path, drawn_digit_files):
     from advviewer.models import export_classifier
 
     model = export_classifier(BlankIsInfinite().eval(), tmp_path / "fragile.pt2")
     blank = tmp_path / "blank.png"
     Image.fromarray(np.zeros((40, 40), np.uint8)).save(blank)
-    out = run("predict", blank, digit_files[0], "--model", model)
+    out = run("predict", blank, drawn_digit_files[0], "--model", model)
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip() == f"advviewer: {blank}: the model returned NaN or infinite logits for this input"
-    assert out.stdout.startswith(f"{digit_files[0]}: ")  # the good image is still answered
+    assert out.stdout.startswith(f"{drawn_digit_files[0]}: ")  # the good image is still answered
     assert "nan" not in out.stdout.lower()

@@ -5,14 +5,12 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
-from advviewer.models import available_models
-
 # menu -> [(key, text, shortcut(s), tooltip, on toolbar)]; None separates groups
 MENUS = {
     "&File": [
         ("open_image", "&Open image…", "Ctrl+O", "Open a picture of a digit (PNG, JPEG, BMP, TIFF, WebP) or a .npy array", True),
         ("samples", "&Sample digits…", "Ctrl+G", "Pick one of 5,000 real MNIST digits, by class", True),
-        ("open_model", "Open &model file…", "Ctrl+Shift+O", "Use your own classifier: an advviewer weights file or TorchScript", True),
+        ("open_model", "Open &model file…", "Ctrl+Shift+O", "Use your own classifier: advviewer weights or a torch.export program (.pt2)", True),
         None,
         ("export", "&Export…", "Ctrl+E",
          "Write the adversarial image (28x28 and enlarged PNG), perturbation PNG, .npy and JSON record into a folder", True),
@@ -65,8 +63,8 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     return actions
 
 
-def build_toolbar(window: QMainWindow, actions: dict[str, QAction]) -> QComboBox:
-    """The main toolbar: the model picker first, then the common file actions. Returns the picker."""
+def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list[str]) -> QComboBox:
+    """The main toolbar: the model picker (``models``) first, then the common file actions. Returns the picker."""
     bar = QToolBar("Main", window)
     bar.setObjectName("main_toolbar")
     bar.setMovable(False)
@@ -77,7 +75,7 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction]) -> QComboBox
     picker.setToolTip("The classifier to inspect and attack (F1 shows its model card).\n"
                       "FC10: softmax regression; FC100/200: sigmoid MLPs; AE400: autoencoder features; cnn: a small convnet.")
     picker.setMinimumContentsLength(14)
-    for name in available_models():
+    for name in models:
         picker.addItem(name, name)
     bar.addWidget(picker)
     bar.addSeparator()

@@ -1,8 +1,6 @@
 """Entry point of the window: ``run(args)`` creates the QApplication and the MainWindow.
 
-With ``--screenshot FILE`` it builds the window offscreen, opens ``--image``, selects
-``--model``, runs the attack when ``--target`` is given (at ``--c``, else the minimal c), saves a
-PNG of the whole window and exits. Exit status 2 for bad input, as on the command line.
+With ``--screenshot FILE`` it renders the window offscreen instead (advviewer.gui.screenshot).
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from advviewer.gui.xcb_check import xcb_problem
 
 log = logging.getLogger(__name__)
 
-ATTACK_TIMEOUT_MS = 180_000
 LIVE_TORCH_THREADS = 1  # one image at a time: one thread is fastest and leaves a core for the attack
 
 
@@ -74,70 +71,16 @@ def qt_binding_problem() -> str | None:
     return None
 
 
-def _wait_for_attack(window) -> str:
-    """Block (running the event loop) until the attack finishes; returns '' or an error message."""
-    from PySide6.QtCore import QEventLoop, QTimer
+def _echo_model_problems(window) -> None:
+    """Say on stderr, too, why a model asked for on the command line was not loaded."""
+    events = window.state.events
 
-    loop, outcome = QEventLoop(), {"error": "the attack did not finish in time"}
-    s = window.session
+    def echo(text: str, kind: str) -> None:
+        if kind == "error":
+            print(f"advviewer: {text}", file=sys.stderr)
 
-    def done(error: str = "") -> None:
-        outcome["error"] = error
-        loop.quit()
-
-    s.attack_finished.connect(lambda _: done())
-    s.attack_failed.connect(lambda msg: done(f"the attack failed: {msg}"))
-    s.attack_cancelled.connect(lambda: done("the attack was cancelled"))
-    QTimer.singleShot(ATTACK_TIMEOUT_MS, loop.quit)
-    loop.exec()
-    if not outcome["error"]:  # let the follow-up runs (the c-vs-|r| curve) finish too
-        poll = QTimer(interval=20)
-        poll.timeout.connect(lambda: s.attack_running() or loop.quit())
-        poll.start()
-        loop.exec()
-        poll.stop()
-    return outcome["error"]
-
-
-def _open_and_wait(window, path: Path) -> bool:
-    """Open a picture, waiting for a big one to be decoded in the background."""
-    from PySide6.QtCore import QEventLoop
-
-    opened = window.open_path(path)
-    if opened is None:
-        loop, outcome = QEventLoop(), {}
-        window.loader.loaded.connect(lambda *_: (outcome.setdefault("ok", True), loop.quit()))
-        window.loader.failed.connect(lambda *_: (outcome.setdefault("ok", False), loop.quit()))
-        loop.exec()
-        opened = outcome["ok"]
-    return opened
-
-
-def _screenshot(window, args) -> int:
-    from PySide6.QtWidgets import QApplication
-
-    if args.gui_image is not None and not _open_and_wait(window, Path(args.gui_image)):
-        print(f"advviewer: {window.message.label.text()}", file=sys.stderr)
-        return 2
-    if args.gui_target is not None:
-        window.attack.set_target(args.gui_target)
-        if args.gui_c is not None:
-            window.attack.set_c(args.gui_c)
-        window.attack.minimal_button.click() if args.gui_c is None else window.attack.run_button.click()
-        error = _wait_for_attack(window)
-        if error:
-            print(f"advviewer: {error}", file=sys.stderr)
-            return 1
-    window.show()
-    for _ in range(3):
-        QApplication.processEvents()
-    _log_shown()
-    path = Path(args.screenshot)
-    if not window.grab().save(str(path)):
-        print(f"advviewer: could not write the screenshot {path}", file=sys.stderr)
-        return 1
-    print(f"wrote {path}")
-    return 0
+    events.message.connect(echo)
+    events.model.connect(lambda _: events.message.disconnect(echo, missing_ok=True))
 
 
 def run(args) -> int:
@@ -149,7 +92,7 @@ def run(args) -> int:
     from PySide6.QtWidgets import QApplication
 
     from advviewer.errors import AdvViewerError
-    from advviewer.gui.dialogs import install_excepthook
+    from advviewer.gui.error_log import install_excepthook
     from advviewer.gui.main_window import MainWindow
 
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") and not (
@@ -175,14 +118,14 @@ def run(args) -> int:
     except AdvViewerError as exc:
         print(f"advviewer: {exc}", file=sys.stderr)
         return 2
-    if model is not None and window.session.model_name != model:
-        print(f"advviewer: {window.message.label.text()}", file=sys.stderr)
-        if screenshot:
-            return 2
     if screenshot:
-        status = _screenshot(window, args)
+        from advviewer.gui.screenshot import take_screenshot
+
+        status = take_screenshot(window, args, _log_shown)
         window.close()
         return status
+    if model is not None:
+        _echo_model_problems(window)
     if args.gui_image is not None:
         window.open_path(Path(args.gui_image))
     window.show()

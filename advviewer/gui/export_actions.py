@@ -1,7 +1,7 @@
 """Export from the window: the shown result, or every result of this session, into a folder.
 
-The files and their atomic writing are the core's (:func:`advviewer.export.export_result`);
-this module picks folders and names and reports the outcome in the window.
+The files, their names and their atomic writing are the core's (advviewer.export, through
+advviewer.session.exporting); this module picks the folder and reports the outcome.
 """
 
 from __future__ import annotations
@@ -9,27 +9,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from advviewer.errors import AdvViewerError
-from advviewer.export import export_stem
 from advviewer.gui import dialogs
+from advviewer.session.exporting import export_finished
+
+NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
 
 
 def _folder(w, folder: Path | None) -> Path | None:
-    if folder is None:
-        folder = dialogs.choose_folder(w, w.settings.get("export_folder"))
-    return folder
+    return folder if folder is not None else dialogs.choose_folder(w, w.settings.get("export_folder"))
 
 
 def export_current(w, folder: Path | None = None) -> dict[str, Path] | None:
     """The result on screen: adversarial PNGs, perturbation PNG, .npy and JSON record."""
-    item = w.session.current_item()
+    item = w.state.current_result()
     if item is None:
-        w.message.show_message("Nothing to export yet: run an attack first (Ctrl+R).", "info")
+        w.message.show_message(NOTHING, "info")
         return None
     folder = _folder(w, folder)
     if folder is None:
         return None
     try:
-        written = w.session.export(item, folder, export_stem(item.result, item.model_name, item.source))
+        written = export_finished(item, folder)
     except AdvViewerError as exc:
         w.message.show_message(f"Export failed, nothing was written: {exc}")
         return None
@@ -40,9 +40,9 @@ def export_current(w, folder: Path | None = None) -> dict[str, Path] | None:
 
 def export_everything(w, folder: Path | None = None) -> list[dict[str, Path]] | None:
     """Every result of this session (each explicit run and slider step), numbered in order."""
-    items = list(w.session.finished)
+    items = w.state.results.items
     if not items:
-        w.message.show_message("Nothing to export yet: run an attack first (Ctrl+R).", "info")
+        w.message.show_message(NOTHING, "info")
         return None
     folder = _folder(w, folder)
     if folder is None:
@@ -50,7 +50,7 @@ def export_everything(w, folder: Path | None = None) -> list[dict[str, Path]] | 
     done = []
     for n, item in enumerate(items, 1):
         try:
-            done.append(w.session.export(item, folder, f"{n:03d}_{export_stem(item.result, item.model_name, item.source)}"))
+            done.append(export_finished(item, folder, number=n))
         except AdvViewerError as exc:
             w.message.show_message(f"Export stopped after {len(done)} of {len(items)} results "
                                    f"(those are complete; nothing partial was written): {exc}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from advviewer.export import _write_all
+from advviewer.atomic_files import write_all_or_nothing
 from advviewer.reproduce import figures, tables
 from advviewer.reproduce.report import write_report
 from advviewer.reproduce.run import Reproduction
@@ -71,4 +71,4 @@ def write_outputs(reproduction: Reproduction, out_dir: str | Path, seconds: floa
     for model in results["table1"]:
         attacks = {r: reproduction.attacks[model, "train", r] for r in ("nearest", "random")}
         payload[f"examples_{model}"] = (f"examples_{file_stem(model)}.png", _png(figures.examples_figure(attacks, sample)))
-    return _write_all(Path(out_dir), payload)
+    return write_all_or_nothing(Path(out_dir), payload)

@@ -42,12 +42,12 @@ def test_live_updates_happen_during_the_stroke(window, qtbot, draw, gui):
     window.canvas.clear()
     gui.wait_live(window)
     updates = []
-    window.session.live_updated.connect(lambda state: updates.append(state.probs.copy()))
+    window.state.events.evaluated.connect(lambda e: updates.append(e.probs.copy()))
     points = line(window.canvas, (0.5, 0.15), (0.5, 0.85), 12)
     send_mouse(window.canvas, QEvent.Type.MouseButtonPress, *points[0])
     for x, y in points[1:]:
         send_mouse(window.canvas, QEvent.Type.MouseMove, x, y, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: not window._live_timer.isActive(), timeout=5000)
+        gui.wait_live(window)
     assert len(updates) >= 5
     send_mouse(window.canvas, QEvent.Type.MouseButtonRelease, *points[-1])
 
@@ -92,13 +92,13 @@ def test_brush_size_widens_the_stroke(window, qtbot, draw, gui):
 
 def test_gradient_class_choice_and_finite_differences(window, qtbot, gui):
     gui.wait_live(window)
-    assert window.session.live.gradient_class == window.session.live.predicted
+    assert window.state.evaluation.gradient_class == window.state.evaluation.predicted
     index = window.gradient.class_box.findData(3)
     window.gradient.class_box.setCurrentIndex(index)
-    assert window.session.live.gradient_class == 3
+    assert window.state.gradient.cls == 3 and window.state.evaluation.gradient_class == 3
     assert "<b>3</b>" in window.gradient.info.text()
 
-    with qtbot.waitSignal(window.session.fd_updated, timeout=20_000) as blocker:
+    with qtbot.waitSignal(window.state.events.finite_differences, timeout=20_000) as blocker:
         window.gradient.method_buttons["finite-difference"].setChecked(True)
     state = blocker.args[0]
     assert state.gradient_class == 3

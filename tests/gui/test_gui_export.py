@@ -5,19 +5,14 @@ import os
 
 import numpy as np
 import pytest
+from helpers import run_minimal
 from PIL import Image
 
 from advviewer.gui import export_actions
 
-ATTACK_TIMEOUT = 90_000
-
 
 def attack(window, qtbot, target):
-    window.attack.set_target(target)
-    with qtbot.waitSignal(window.session.attack_finished, timeout=ATTACK_TIMEOUT) as blocker:
-        window.attack.minimal_button.click()
-    qtbot.waitUntil(lambda: not window.session.attack_running(), timeout=ATTACK_TIMEOUT)  # the c sweep too
-    return blocker.args[0]
+    return run_minimal(window, qtbot, target, settle=True)  # the c sweep too
 
 
 def test_export_and_read_back(window, qtbot, tmp_path):
@@ -45,7 +40,7 @@ def test_export_all_results_of_the_session(window, qtbot, tmp_path):
     attack(window, qtbot, 3)
     attack(window, qtbot, 5)
     done = export_actions.export_everything(window, tmp_path / "all")
-    assert len(done) == len(window.session.finished) == 2
+    assert len(done) == len(window.state.results.items) == 2
     records = sorted((tmp_path / "all").glob("*.json"))
     assert [json.loads(p.read_text())["target"] for p in records] == [3, 5]
     assert records[0].name.startswith("001_") and "_cnn_7to3_c" in records[0].name

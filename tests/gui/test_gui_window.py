@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import choose_target, wait_idle
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPointingDevice, QTabletEvent
@@ -53,28 +54,42 @@ def test_keyboard_shortcuts(window, qtbot, draw):
 
 def test_choices_are_remembered_between_runs(make_window, qtbot):
     first = make_window()
-    first.select_model("fc100-100-10")
+    with qtbot.waitSignal(first.state.events.model, timeout=10_000):
+        first.model_picker.setCurrentIndex(first.model_picker.findData("fc100-100-10"))
     first.inputs.brush.setValue(31)
-    first.attack.set_target(5)
+    choose_target(first, 5)
     first.attack.slider.setValue(first.attack.slider.value() + 7)
-    c = first.attack.c
+    c = first.state.c
+    wait_idle(qtbot, first)
     first.gradient.class_box.setCurrentIndex(first.gradient.class_box.findData(2))
     first.results.magnify.setChecked(False)
     first.settings.set("export_folder", "/tmp/somewhere")
     first.move(40, 30)
+    first.resize(760, 640)  # not the default size, so a restore that did nothing would show
+    qtbot.wait(20)
+    saved_size = first.size()
     first.close()
     assert first.settings.geometry()[0] is not None
 
     second = make_window()
-    assert second.session.model_name == "fc100-100-10"
+    assert second.state.model.name == "fc100-100-10"
     assert second.model_picker.currentData() == "fc100-100-10"
     assert second.inputs.brush.value() == 31 and second.canvas.brush_size == 31
-    assert second.attack.target == 5 and second.session.target == 5
-    assert second.attack.c == pytest.approx(c)
-    assert second.gradient.gradient_class == 2 and second.session.gradient_class == 2
+    assert second.attack.target_box.currentText() == "class 5" and second.state.target == 5
+    assert second.state.c == pytest.approx(c) and second.attack.c_label.text() == f"c = {c:.3g}"
+    assert second.gradient.class_box.currentData() == 2 and second.state.gradient.cls == 2
     assert not second.results.magnify.isChecked()
     assert second.settings.get("export_folder") == "/tmp/somewhere"
-    # the geometry is saved and restored too (the offscreen screen is 800x800, so Qt moves and clamps it)
+    assert second.size() == saved_size  # the geometry is saved and restored too
+
+
+def test_any_other_class_is_remembered_as_none(make_window, qtbot):
+    first = make_window()
+    choose_target(first, 4)
+    choose_target(first, None)
+    first.close()
+    second = make_window()
+    assert second.state.target is None and second.attack.target_box.currentText() == "any other class"
 
 
 def test_a_remembered_model_that_is_gone_falls_back_to_cnn(make_window, tmp_path):
@@ -82,7 +97,7 @@ def test_a_remembered_model_that_is_gone_falls_back_to_cnn(make_window, tmp_path
 
     Settings().set("model", str(tmp_path / "deleted.pt"))
     window = make_window()
-    assert window.session.model_name == "cnn"
+    assert window.state.model.name == "cnn"
     assert "using cnn instead" in window.message.text
 
 
@@ -143,12 +158,12 @@ def test_run_opens_the_window_and_returns_when_it_is_closed(qapp, settings_dir, 
     def close_it():
         window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "main_window" and w.isVisible())
         seen["title"] = window.windowTitle()
-        seen["model"] = window.session.model_name
+        seen["model"] = window.state.model.name if window.state.model else None
         window.close()
 
     args = argparse.Namespace(screenshot=None, gui_image=None, gui_model="fc10-1e-4", gui_target=None, gui_c=None)
     hook = sys.excepthook
-    QTimer.singleShot(300, close_it)
+    QTimer.singleShot(1500, close_it)
     try:
         assert app.run(args) == 0
     finally:
@@ -156,9 +171,10 @@ def test_run_opens_the_window_and_returns_when_it_is_closed(qapp, settings_dir, 
     assert "advviewer" in seen["title"] and seen["model"] == "fc10-1e-4"
 
 
-def test_unexpected_errors_are_logged_not_fatal(caplog):
-    from advviewer.gui.dialogs import install_excepthook
+def test_unexpected_errors_are_logged_not_fatal(caplog, tmp_path, monkeypatch):
+    from advviewer.gui.error_log import install_excepthook
 
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     hook = sys.excepthook
     try:
         install_excepthook(show_dialog=False)
@@ -169,3 +185,90 @@ def test_unexpected_errors_are_logged_not_fatal(caplog):
     finally:
         sys.excepthook = hook
     assert "unexpected error" in caplog.text and "a bug" in caplog.text
+    log = (tmp_path / "state" / "advviewer" / "advviewer.log").read_text()
+    assert "RuntimeError: a bug" in log and "Traceback" in log
+
+
+def test_the_error_dialog_names_the_log_file(qapp, qtbot, tmp_path, monkeypatch):
+    """Issue 7: a user who started the app from a menu finds the traceback in a file the dialog names."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from advviewer.gui.error_log import install_excepthook
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    seen = {}
+
+    def read_and_close():
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.objectName() == "error_dialog")
+        seen["text"], seen["details"] = box.text(), box.detailedText()
+        box.accept()
+
+    hook = sys.excepthook
+    try:
+        install_excepthook(show_dialog=True)
+        QTimer.singleShot(200, read_and_close)
+        try:
+            raise ValueError("something odd")
+        except ValueError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+    finally:
+        sys.excepthook = hook
+    path = tmp_path / "state" / "advviewer" / "advviewer.log"
+    assert str(path) in seen["text"] and "ValueError: something odd" in seen["text"]
+    assert "ValueError: something odd" in path.read_text() and "Traceback" in seen["details"]
+
+
+SLOW_CLOSE = """
+import sys, threading, time
+import torch
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from advviewer.gui.main_window import MainWindow
+from advviewer.session.values import ModelChoice
+
+entered = threading.Event()
+
+class Slow(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(784, 10)
+    def forward(self, x):
+        if threading.current_thread() is not threading.main_thread():
+            entered.set()
+            time.sleep(15)
+        return self.linear(x.flatten(1))
+
+app = QApplication([])
+window = MainWindow(remember=False)
+window.show()
+assert window.wait_until_idle(60)
+window.state.use_model(ModelChoice(Slow().eval(), "slow.pt"))
+window.state.set_target(3)
+window.attack.minimal_button.click()
+def close_when_inside():
+    if not entered.is_set():
+        QTimer.singleShot(20, close_when_inside)
+        return
+    t0 = time.perf_counter()
+    window.close()
+    print(f"closed in {time.perf_counter() - t0:.3f} s", flush=True)
+    app.quit()
+QTimer.singleShot(20, close_when_inside)
+app.exec()
+print(f"left the event loop at {time.time():.3f}", flush=True)
+"""
+
+
+def test_quitting_mid_attack_inside_a_slow_forward_exits_cleanly(tmp_path):
+    """Issue 7: no 'QThread: Destroyed while thread is still running' abort; the process ends at once."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    out = subprocess.run([sys.executable, "-c", SLOW_CLOSE], capture_output=True, text=True, env=env, timeout=120)
+    import time
+
+    ended = time.time()
+    assert out.returncode == 0, out.stderr
+    assert "Destroyed while thread" not in out.stderr
+    closed = float(out.stdout.split("closed in ")[1].split()[0])
+    left = float(out.stdout.split("left the event loop at ")[1].split()[0])
+    assert closed < 2 and ended - left < 5  # the 15-second forward pass was not waited for

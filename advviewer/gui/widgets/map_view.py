@@ -91,5 +91,9 @@ class MapView(pg.GraphicsLayoutWidget):
             self.image.setLevels((-limit, limit))
         return limit
 
+    def relevel(self, limit: float | None = None) -> float:
+        """New levels (-limit, limit) for the signed map shown (default: from its largest value)."""
+        return self.set_signed(self.image.image, limit)
+
     def clear_image(self) -> None:
         self.image.setImage(np.zeros((28, 28), np.float32), autoLevels=False)

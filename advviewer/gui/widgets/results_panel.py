@@ -6,8 +6,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidget
 
-from advviewer.gui.map_view import MapView
-from advviewer.gui.steady import steady
+from advviewer.gui.widgets.fixed_height import fixed_height
+from advviewer.gui.widgets.map_view import MapView
 
 CAPTIONS = (
     ("original", "Original", "The model's input before the attack (what you drew, framed to 28x28)."),
@@ -33,7 +33,7 @@ class ResultsPanel(QWidget):
             title.setToolTip(tip)
             view = MapView(name, caption, signed=name == "perturbation")
             view.setToolTip(tip)
-            label = steady(QLabel(objectName=f"{name}_class"))
+            label = fixed_height(QLabel(objectName=f"{name}_class"))
             label.setAccessibleName(f"{caption}: predicted class")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(title, 0, col, alignment=Qt.AlignmentFlag.AlignCenter)
@@ -49,7 +49,7 @@ class ResultsPanel(QWidget):
         self.magnify.toggled.connect(self._rescale)
         self.summary = QLabel(PLACEHOLDER, objectName="result_summary")
         self.summary.setWordWrap(True)
-        steady(self.summary, lines=4)
+        fixed_height(self.summary, lines=4)
         self.summary.setAccessibleName("Attack result summary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.export_button = QPushButton("Export…", objectName="export")
@@ -62,15 +62,14 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.export_button, 3, 2, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.summary, 4, 0, 1, 3)
         layout.setRowStretch(1, 1)
-        self.result = None
+
+    def _limit(self) -> float | None:
+        return None if self.magnify.isChecked() else 1.0
 
     def _rescale(self) -> None:
-        if self.result is not None:
-            r = np.asarray(self.result.perturbation)
-            self.views["perturbation"].set_signed(r, None if self.magnify.isChecked() else 1.0)
+        self.views["perturbation"].relevel(self._limit())
 
     def clear(self, message: str = PLACEHOLDER) -> None:
-        self.result = None
         for name, view in self.views.items():
             view.clear_image()
             self.class_labels[name].setText("")
@@ -78,23 +77,21 @@ class ResultsPanel(QWidget):
         self.export_button.setEnabled(False)
 
     def mark_stale(self, message: str) -> None:
-        """Keep the pictures but say they no longer match the input or model."""
-        if self.result is not None:
-            self.summary.setText(f"<i>{message}</i>")
-            self.export_button.setEnabled(False)
+        """Keep the pictures but say they no longer match the input, model or target."""
+        self.summary.setText(f"<i>{message}</i>")
+        self.export_button.setEnabled(False)
 
-    def show_iterate(self, adversarial: np.ndarray, original: np.ndarray) -> None:
+    def show_iterate(self, original: np.ndarray, adversarial: np.ndarray, perturbation: np.ndarray) -> None:
         """The attack's current image while it runs, so the user sees the perturbation form."""
         self.views["original"].set_gray(original)
         self.views["adversarial"].set_gray(adversarial)
-        r = np.asarray(adversarial, dtype=np.float32) - original
-        self.views["perturbation"].set_signed(r, None if self.magnify.isChecked() else 1.0)
+        self.views["perturbation"].set_signed(perturbation, self._limit())
 
-    def show_result(self, result, original: np.ndarray) -> None:
-        self.result = result
-        self.views["original"].set_gray(original)
+    def show_result(self, result) -> None:
+        """An AttackResult: its original, perturbation and adversarial image, classes, norms, verdict."""
+        self.views["original"].set_gray(result.original)
         self.views["adversarial"].set_gray(result.adversarial)
-        self._rescale()
+        self.views["perturbation"].set_signed(result.perturbation, self._limit())
         p0, p1 = np.asarray(result.original_probs), np.asarray(result.adversarial_probs)
         self.class_labels["original"].setText(f"model sees <b>{result.original_class}</b> ({p0[result.original_class]:.1%})")
         self.class_labels["perturbation"].setText(f"largest pixel change ±{result.linf:.3f}")

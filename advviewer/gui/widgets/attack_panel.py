@@ -7,11 +7,12 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QProgressBar, QPushButton, QSlider, QWidget
 
-from advviewer.gui.c_plot import CPlot
-from advviewer.gui.steady import steady
+from advviewer.gui.widgets.c_plot import CPlot
+from advviewer.gui.widgets.fixed_height import fixed_height
+from advviewer.session.choices import describe_target
 
-ANY = -1  # target choice: any class but the original (untargeted)
 STEPS_PER_DECADE = 20
+TARGETS: tuple[int | None, ...] = (None, *range(10))  # None: any class but the original (untargeted)
 
 # c weighs the perturbation's size against the classification loss (see advviewer.attack)
 C_MIN, C_MAX = 1e-3, 1e3
@@ -38,8 +39,8 @@ class AttackPanel(QWidget):
     run_requested = Signal()
     minimal_requested = Signal()
     cancel_requested = Signal()
-    c_dragged = Signal(float)  # the slider moved (by the user): re-run live
-    target_changed = Signal(int)
+    c_dragged = Signal(float)  # the slider moved (by the user): re-run live at this c
+    target_chosen = Signal(object)  # None (any other class) or 0..9
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,10 +48,9 @@ class AttackPanel(QWidget):
         self.target_box.setAccessibleName("Attack target class")
         self.target_box.setToolTip("The class the attack should make the model see.\n"
                                    "'any other class': whichever wrong class is easiest.")
-        self.target_box.addItem("any other class", ANY)
-        for i in range(10):
-            self.target_box.addItem(f"class {i}", i)
-        self.target_box.currentIndexChanged.connect(lambda _: self.target_changed.emit(self.target))
+        for target in TARGETS:
+            self.target_box.addItem(describe_target(target))
+        self.target_box.currentIndexChanged.connect(lambda index: self.target_chosen.emit(TARGETS[index]))
 
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="c_slider")
         self.slider.setAccessibleName("Attack constant c (logarithmic)")
@@ -88,7 +88,7 @@ class AttackPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("p(target) %p%")
         self.progress.setMaximumHeight(16)
-        self.status = steady(QLabel("Ready.", objectName="attack_status"))
+        self.status = fixed_height(QLabel("Ready.", objectName="attack_status"))
         self.status.setAccessibleName("Attack status")
 
         layout = QGridLayout(self)
@@ -108,34 +108,30 @@ class AttackPanel(QWidget):
         self.c_plot = CPlot()
         layout.addWidget(self.c_plot, 4, 0, 1, 5)
         layout.setRowStretch(4, 1)
-        self.set_c(1.0)
 
-    @property
-    def target(self) -> int:
-        return int(self.target_box.currentData())
+    def show_target(self, target: int | None) -> None:
+        """Show the state's target (no signal: only the user's picks are intents)."""
+        self.target_box.blockSignals(True)
+        self.target_box.setCurrentIndex(TARGETS.index(target))
+        self.target_box.blockSignals(False)
 
-    def set_target(self, target: int) -> None:
-        self.target_box.setCurrentIndex(max(0, self.target_box.findData(target)))
-
-    @property
-    def c(self) -> float:
-        return position_to_c(self.slider.value())
-
-    def set_c(self, c: float) -> None:
-        """Move the slider without re-running the attack (e.g. to show the c a search found)."""
+    def show_c(self, c: float) -> None:
+        """Show the state's c on the slider, its label and the plot's cursor, without re-running."""
         self.slider.blockSignals(True)
         self.slider.setValue(c_to_position(c))
         self.slider.blockSignals(False)
         self.c_label.setText(f"c = {format_c(c)}")
         self.c_plot.set_cursor(c)
 
+    def step_c(self, steps: int) -> None:
+        """Move the slider by ``steps`` as a drag would (Ctrl+Up/Down)."""
+        self.slider.setValue(self.slider.value() + steps)
+
     def _slider_moved(self, position: int) -> None:
-        c = position_to_c(position)
-        self.c_label.setText(f"c = {format_c(c)}")
-        self.c_plot.set_cursor(c)
-        self.c_dragged.emit(c)
+        self.c_dragged.emit(position_to_c(position))
 
     def set_running(self, running: bool, text: str = "", target_prob: float | None = None) -> None:
+        """Cancel is enabled while an attack runs; the status line says what happens."""
         self.cancel_button.setEnabled(running)
         if target_prob is not None:
             self.show_target_prob(target_prob)

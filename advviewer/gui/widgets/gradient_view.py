@@ -7,12 +7,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QCheckBox, QComboBox, QGridLayout, QLabel, QRadioButton, QWidget
 
-from advviewer.gui.map_view import MapView
-from advviewer.gui.outline import outline_segments
-from advviewer.gui.steady import steady
+from advviewer.gui.widgets.fixed_height import fixed_height
+from advviewer.gui.widgets.map_view import MapView
+from advviewer.gui.widgets.outline import outline_segments
+from advviewer.session.choices import AUTOGRAD, FINITE_DIFFERENCES, GRADIENT_CLASSES, GRADIENT_METHODS, PREDICTED, TARGET
 
-PREDICTED, TARGET = -1, -2  # gradient class choices besides 0..9
-METHODS = (("autograd", "Backprop"), ("finite-difference", "Finite differences"))
+CLASS_LABELS = {PREDICTED: "predicted class", TARGET: "attack target", **{i: f"class {i}" for i in range(10)}}
+METHOD_LABELS = {AUTOGRAD: "Backprop", FINITE_DIFFERENCES: "Finite differences"}
 
 EXPLAIN = ("Gradient of the loss for the chosen class with respect to each pixel.\n"
            "Blue: brightening this pixel makes the model MORE sure of the class.\n"
@@ -20,8 +21,8 @@ EXPLAIN = ("Gradient of the loss for the chosen class with respect to each pixel
 
 
 class GradientView(QWidget):
-    class_changed = Signal(int)  # PREDICTED, TARGET or 0..9
-    method_changed = Signal(str)  # "autograd" or "finite-difference"
+    class_chosen = Signal(object)  # the user picked PREDICTED, TARGET or 0..9
+    method_chosen = Signal(str)  # the user picked AUTOGRAD or FINITE_DIFFERENCES
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -33,32 +34,30 @@ class GradientView(QWidget):
         self.class_box = QComboBox(objectName="gradient_class")
         self.class_box.setAccessibleName("Gradient class")
         self.class_box.setToolTip("Which class's loss the gradient is taken of")
-        self.class_box.addItem("predicted class", PREDICTED)
-        self.class_box.addItem("attack target", TARGET)
-        for i in range(10):
-            self.class_box.addItem(f"class {i}", i)
-        self.class_box.currentIndexChanged.connect(lambda _: self.class_changed.emit(self.gradient_class))
+        for choice in GRADIENT_CLASSES:
+            self.class_box.addItem(CLASS_LABELS[choice], choice)
+        self.class_box.currentIndexChanged.connect(lambda index: self.class_chosen.emit(self.class_box.itemData(index)))
 
         self._methods = QButtonGroup(self)
         self.method_buttons: dict[str, QRadioButton] = {}
-        for i, (key, label) in enumerate(METHODS):
+        for i, key in enumerate(GRADIENT_METHODS):
+            label = METHOD_LABELS[key]
             button = QRadioButton(label, objectName=f"gradient_{key.replace('-', '_')}")
             button.setAccessibleName(f"Gradient by {label.lower()}")
-            button.setToolTip("Backpropagation: exact, one backward pass." if key == "autograd" else
+            button.setToolTip("Backpropagation: exact, one backward pass." if key == AUTOGRAD else
                               "Central differences, pixel by pixel (1,568 forward passes, computed in the background):\n"
                               "a check that backpropagation is right.")
             self._methods.addButton(button, i)
             self.method_buttons[key] = button
-        self.method_buttons["autograd"].setChecked(True)
-        self._methods.idToggled.connect(lambda i, on: on and self.method_changed.emit(METHODS[i][0]))
+        self.method_buttons[AUTOGRAD].setChecked(True)
+        self._methods.idToggled.connect(lambda i, on: on and self.method_chosen.emit(GRADIENT_METHODS[i]))
 
         self.overlay = QCheckBox("outline the digit", objectName="gradient_overlay")
         self.overlay.setAccessibleName("Outline the digit on the gradient")
         self.overlay.setChecked(True)
-        self.overlay.toggled.connect(self._show_outline)
+        self.overlay.toggled.connect(self._outline.setVisible)
 
-        self._digit: np.ndarray | None = None
-        self.info = steady(QLabel(objectName="gradient_info"), lines=4)
+        self.info = fixed_height(QLabel(objectName="gradient_info"), lines=4)
         self.info.setAccessibleName("Gradient details")
         self.info.setWordWrap(True)
 
@@ -68,35 +67,24 @@ class GradientView(QWidget):
         layout.addWidget(QLabel("class:"), 1, 0)
         layout.addWidget(self.class_box, 1, 1)
         layout.addWidget(self.overlay, 1, 2, 1, 2)
-        layout.addWidget(self.method_buttons["autograd"], 2, 0, 1, 2)
-        layout.addWidget(self.method_buttons["finite-difference"], 2, 2, 1, 2)
+        layout.addWidget(self.method_buttons[AUTOGRAD], 2, 0, 1, 2)
+        layout.addWidget(self.method_buttons[FINITE_DIFFERENCES], 2, 2, 1, 2)
         layout.addWidget(self.info, 3, 0, 1, 4)
         layout.setRowStretch(0, 1)
 
-    def _show_outline(self, on: bool) -> None:
-        self._outline.setVisible(on)
-        if on and self._digit is not None:
-            self._outline.setData(*outline_segments(self._digit))
-
-    @property
-    def gradient_class(self) -> int:
-        return int(self.class_box.currentData())
-
-    @property
-    def method(self) -> str:
-        return METHODS[max(0, self._methods.checkedId())][0]
-
-    def set_choices(self, gradient_class: int, method: str, overlay: bool) -> None:
-        index = self.class_box.findData(gradient_class)
-        self.class_box.setCurrentIndex(max(0, index))
-        self.method_buttons.get(method, self.method_buttons["autograd"]).setChecked(True)
-        self.overlay.setChecked(overlay)
+    def show_choice(self, gradient_class: int | str, method: str) -> None:
+        """Show the state's choice (without signals: only the user's picks are intents)."""
+        self.class_box.blockSignals(True)
+        self._methods.blockSignals(True)
+        self.class_box.setCurrentIndex(max(0, self.class_box.findData(gradient_class)))
+        self.method_buttons.get(method, self.method_buttons[AUTOGRAD]).setChecked(True)
+        self._methods.blockSignals(False)
+        self.class_box.blockSignals(False)
 
     def show_gradient(self, gradient: np.ndarray, digit: np.ndarray, cls: int, note: str = "") -> None:
+        """A gradient of class ``cls``'s loss, with the outline of ``digit`` (drawn, or kept hidden)."""
         self.map.set_signed(gradient)
-        if self.overlay.isChecked():
-            self._outline.setData(*outline_segments(digit))
-        self._digit = digit
+        self._outline.setData(*outline_segments(digit))
         text = (f"Brightening a <span style='color:#2c5aa0'><b>blue</b></span> pixel makes it more of a <b>{cls}</b>, "
                 f"a <span style='color:#b42318'><b>red</b></span> one less (largest |g| {float(np.abs(gradient).max()):.2g}).")
         self.info.setText(text + (f"<br>{note}" if note else ""))

@@ -6,10 +6,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
-from advviewer.gui.static_plot import StaticPlot
+from advviewer.gui.widgets.static_plot import StaticPlot
 
 BAR = pg.mkBrush(120, 150, 190)
-PREDICTED = pg.mkBrush(235, 120, 30)
+PREDICTED_BRUSH = pg.mkBrush(235, 120, 30)
 TARGET_PEN = pg.mkPen(200, 0, 0, width=2.5)
 NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
 INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
@@ -39,19 +39,18 @@ class ProbabilityPlot(StaticPlot):
             item.addItem(text)
             self._labels.append(text)
         self._shown: list[str] = [""] * 10
-        self.probabilities = np.zeros(10)
 
     def sizeHint(self) -> QSize:
         return QSize(360, 230)
 
     def set_probabilities(self, probs: np.ndarray | None, target: int | None = None) -> None:
         """Show ``probs`` (10,); None clears the chart. ``target`` gets a red outline."""
-        self.probabilities = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
-        predicted = int(self.probabilities.argmax()) if probs is not None else -1
-        brushes = [PREDICTED if i == predicted else BAR for i in range(10)]
+        heights = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
+        predicted = int(heights.argmax()) if probs is not None else -1
+        brushes = [PREDICTED_BRUSH if i == predicted else BAR for i in range(10)]
         pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]
-        self._bars.setOpts(height=self.probabilities, brushes=brushes, pens=pens)
-        for i, p in enumerate(self.probabilities):
+        self._bars.setOpts(height=heights, brushes=brushes, pens=pens)
+        for i, p in enumerate(heights):
             text = "" if probs is None or p < 0.005 else ("1" if p >= 0.995 else f"{p:.2f}"[1:])  # .07, .50, 1; tiny ones clutter
             inside = p > INSIDE
             key = f"{text}|{inside}"
@@ -61,3 +60,8 @@ class ProbabilityPlot(StaticPlot):
                 self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
             if text:
                 self._labels[i].setPos(i, float(p) - 0.015 if inside else float(p) + 0.01)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The bar heights shown."""
+        return np.asarray(self._bars.opts["height"], dtype=float)

@@ -48,9 +48,9 @@ class DigitListModel(QAbstractListModel):
 
 
 class GalleryDialog(QDialog):
-    """Pick a digit: double-click it, or select it and press Open."""
+    """Pick a digit: double-click it, or select it and press Open. Shows uint8 (N, 28, 28) images."""
 
-    picked = Signal(object, int, int)  # float32 (28, 28) in [0, 1], label, index in the bundled set
+    picked = Signal(int)  # the index of the chosen digit in the bundled set
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,7 +58,6 @@ class GalleryDialog(QDialog):
         self.setAccessibleName("Sample digits")
         self.setWindowTitle("Sample digits (bundled MNIST)")
         self.resize(640, 520)
-        self._images, self._labels = images, labels
         self.model = DigitListModel(images, labels, self)
         self.view = QListView(objectName="gallery_list")
         self.view.setAccessibleName("Sample digits")
@@ -109,5 +108,5 @@ class GalleryDialog(QDialog):
 
     def _pick(self, row: int) -> None:
         k = self.model.dataset_index(row)
-        self.picked.emit(self._images[k].astype(np.float32) / 255.0, int(self._labels[k]), k)
+        self.picked.emit(k)
         self.accept()

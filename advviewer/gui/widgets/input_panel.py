@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QSlider, QToolButton, QWidget
 
-from advviewer.gui.canvas import DrawingCanvas
-from advviewer.gui.map_view import MapView
-from advviewer.gui.steady import steady
+from advviewer.gui.widgets.canvas import DrawingCanvas
+from advviewer.gui.widgets.fixed_height import fixed_height
+from advviewer.gui.widgets.map_view import MapView
 
 PREVIEW_TIP = ("The model's input: your drawing cropped, scaled to fit 20x20 and centred by mass in\n"
                "28x28 pixels, the way the MNIST digits were made.")
@@ -39,8 +39,8 @@ class InputPanel(QWidget):
         self.brush.setToolTip("Brush size ([ and ] keys)")
         self.brush.setRange(4, 60)
         self.brush.setValue(self.canvas.brush_size)
-        self.brush.valueChanged.connect(self._set_brush)
-        self.eraser.toggled.connect(self._set_eraser)
+        self.brush.valueChanged.connect(self.canvas.set_brush_size)
+        self.eraser.toggled.connect(self.canvas.set_eraser)
         self.undo.clicked.connect(self.canvas.undo)
         self.redo.clicked.connect(self.canvas.redo)
         self.clear.clicked.connect(self.canvas.clear)
@@ -50,7 +50,7 @@ class InputPanel(QWidget):
         caption = QLabel("<b>The model sees</b><br>(28x28)")
         caption.setToolTip(PREVIEW_TIP)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.prediction = steady(QLabel(objectName="input_prediction"), lines=3)
+        self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=3)
         self.prediction.setAccessibleName("Predicted class")
         self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction.setWordWrap(True)
@@ -71,18 +71,11 @@ class InputPanel(QWidget):
         layout.setRowStretch(3, 1)
         layout.setColumnStretch(0, 1)
 
-    def _set_brush(self, size: int) -> None:
-        self.canvas.brush_size = size
-        self.canvas.update()
-
-    def _set_eraser(self, on: bool) -> None:
-        self.canvas.eraser = on
-        self.canvas.update()
-
     def _history(self, can_undo: bool, can_redo: bool) -> None:
         self.undo.setEnabled(can_undo)
         self.redo.setEnabled(can_redo)
 
     def show_input(self, image, predicted: int, confidence: float) -> None:
+        """The model's 28x28 input and its answer."""
         self.preview.set_gray(image)
         self.prediction.setText(f"model says <b style='font-size:16pt'>{predicted}</b><br>{confidence:.1%} sure")

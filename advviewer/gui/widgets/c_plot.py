@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
-from advviewer.gui.static_plot import StaticPlot
+from advviewer.gui.widgets.static_plot import StaticPlot
 
 FOOLED = pg.mkBrush(26, 127, 55)
 NOT_FOOLED = pg.mkBrush(180, 35, 24)
@@ -35,28 +35,14 @@ class CPlot(StaticPlot):
         item.addItem(self._dots)
         self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
         item.addItem(self._cursor)
-        self._points: list[tuple[float, float, bool]] = []
-        self._key = None
+        self._points: tuple = ()
 
     def sizeHint(self) -> QSize:
         return QSize(360, 150)
 
-    def add(self, key, c: float, l2: float, fooled: bool) -> None:
-        """Add one run; a new ``key`` (input, model, target) starts a fresh plot."""
-        self.add_many(key, [(c, l2, fooled)])
-
-    def add_many(self, key, points) -> None:
-        if key != self._key:
-            self._key, self._points = key, []
-        self._points.extend((c, l2, f) for c, l2, f in points if c > 0 and math.isfinite(c) and math.isfinite(l2))
-        self._redraw()
-
-    @property
-    def key(self):
-        return self._key
-
-    def clear_points(self) -> None:
-        self._key, self._points = None, []
+    def show_runs(self, points) -> None:
+        """Show these runs, each with ``c``, ``l2`` and ``fooled`` (the state's c sweep points)."""
+        self._points = tuple((p.c, p.l2, p.fooled) for p in points if p.c > 0 and math.isfinite(p.c) and math.isfinite(p.l2))
         self._redraw()
 
     def set_cursor(self, c: float) -> None:
@@ -64,6 +50,7 @@ class CPlot(StaticPlot):
 
     @property
     def points(self) -> list[tuple[float, float, bool]]:
+        """The (c, ||r||, fooled) shown."""
         return list(self._points)
 
     def _redraw(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from advviewer.gui.map_view import configure_pyqtgraph
+from advviewer.gui.widgets.map_view import configure_pyqtgraph
 
 
 class StaticPlot(pg.PlotWidget):

@@ -1,9 +1,10 @@
 """The drawing canvas: white ink on black like MNIST, anti-aliased, with undo and redo.
 
-The canvas only paints and keeps history; turning the picture into the model's input is the
-controller's job. A picture loaded from a file or the gallery is shown enlarged on the canvas
-and remembered exactly (:attr:`DrawingCanvas.exact_input`) until the user draws over it, so a
-28x28 MNIST digit reaches the model unchanged.
+The canvas only paints and keeps its undo history; every change is sent out with its payload
+(``picture_changed(pixels, exact, source)``) and turned into the model's input by the state. A
+picture loaded from a file or the gallery is shown enlarged and sent with its exact 28x28 values
+and its source until the user draws over it, so a 28x28 MNIST digit reaches the model unchanged;
+undo brings a loaded picture back with both.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 SIDE = 280  # drawing resolution: 10x the model's 28x28
 UNDO_LIMIT = 60
 MOUSE_PRESSURE = 0.5  # a mouse draws at the nominal brush size; a pen's pressure widens or thins
+DEFAULT_BRUSH_SIZE = 22  # pen width in canvas pixels at nominal pressure: about MNIST's stroke once framed
 
 
 class DrawingCanvas(QWidget):
-    changed = Signal()  # the picture changed (a stroke segment, clear, undo, load)
+    # the picture changed (a stroke segment, clear, undo, load): (280, 280) uint8 pixels, the exact
+    # 28x28 input it was loaded from (None once drawn on) and where that came from (None: drawn)
+    picture_changed = Signal(object, object, object)
     history_changed = Signal(bool, bool)  # can undo, can redo
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -34,13 +38,13 @@ class DrawingCanvas(QWidget):
         self._image = self._blank()
         self._empty = True  # no ink; kept up to date so hover repaints need not scan the image
         self._exact: np.ndarray | None = None
-        self.source: str | None = None  # where a loaded picture came from (a file, a sample)
+        self._source: str | None = None
         self._undo: list[tuple[QImage, np.ndarray | None, str | None]] = []
         self._redo: list[tuple[QImage, np.ndarray | None, str | None]] = []
         self._last: QPointF | None = None
         self._stroke_erases = False
         self._hover: QPointF | None = None
-        self.brush_size = 22  # pen width in canvas pixels at nominal pressure
+        self.brush_size = DEFAULT_BRUSH_SIZE
         self.eraser = False
 
     # --- state -------------------------------------------------------------------------------
@@ -51,13 +55,16 @@ class DrawingCanvas(QWidget):
         image.fill(0)
         return image
 
-    @property
-    def exact_input(self) -> np.ndarray | None:
-        """The 28x28 input this picture was loaded from, or None once the user has drawn on it."""
-        return self._exact
-
     def is_empty(self) -> bool:
         return self._empty
+
+    def set_brush_size(self, size: int) -> None:
+        self.brush_size = size
+        self.update()
+
+    def set_eraser(self, on: bool) -> None:
+        self.eraser = on
+        self.update()
 
     def _rescan(self) -> None:
         self._empty = not self.to_array().any()
@@ -68,14 +75,14 @@ class DrawingCanvas(QWidget):
         rows = np.frombuffer(ptr, dtype=np.uint8, count=self._image.sizeInBytes()).reshape(SIDE, self._image.bytesPerLine())
         return rows[:, :SIDE].copy()
 
-    def set_picture(self, input28: np.ndarray, source: str | None = None) -> None:
+    def show_picture(self, input28: np.ndarray, source: str | None = None) -> None:
         """Show a 28x28 model input (floats in [0, 1]) enlarged; undoable. ``source``: where it came from."""
         self._push_undo()
         small = np.ascontiguousarray((np.clip(input28, 0.0, 1.0) * 255).round().astype(np.uint8))
         qsmall = QImage(small.data, 28, 28, 28, QImage.Format.Format_Grayscale8)
         self._image = qsmall.scaled(SIDE, SIDE, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
         self._exact = np.array(input28, dtype=np.float32)
-        self.source = source
+        self._source = source
         self._after_edit()
 
     def clear(self) -> None:
@@ -83,23 +90,23 @@ class DrawingCanvas(QWidget):
             return
         self._push_undo()
         self._image = self._blank()
-        self._exact = None
+        self._exact = self._source = None
         self._after_edit()
 
     def undo(self) -> None:
         if self._undo:
-            self._redo.append((self._image, self._exact, self.source))
-            self._image, self._exact, self.source = self._undo.pop()
+            self._redo.append((self._image, self._exact, self._source))
+            self._image, self._exact, self._source = self._undo.pop()
             self._after_edit(clear_redo=False)
 
     def redo(self) -> None:
         if self._redo:
-            self._undo.append((self._image, self._exact, self.source))
-            self._image, self._exact, self.source = self._redo.pop()
+            self._undo.append((self._image, self._exact, self._source))
+            self._image, self._exact, self._source = self._redo.pop()
             self._after_edit(clear_redo=False)
 
     def _push_undo(self) -> None:
-        self._undo.append((self._image.copy(), self._exact, self.source))
+        self._undo.append((self._image.copy(), self._exact, self._source))
         del self._undo[:-UNDO_LIMIT]
 
     def _after_edit(self, clear_redo: bool = True) -> None:
@@ -108,7 +115,10 @@ class DrawingCanvas(QWidget):
         self._rescan()
         self.history_changed.emit(bool(self._undo), bool(self._redo))
         self.update()
-        self.changed.emit()
+        self._send()
+
+    def _send(self) -> None:
+        self.picture_changed.emit(self.to_array(), self._exact, self._source)
 
     # --- geometry ----------------------------------------------------------------------------
 
@@ -125,7 +135,7 @@ class DrawingCanvas(QWidget):
     def _begin(self, pos: QPointF, erase: bool, pressure: float) -> None:
         self._push_undo()
         self._redo.clear()
-        self._exact = None
+        self._exact = self._source = None
         self._stroke_erases = erase or self.eraser
         self._last = self._to_image(pos)
         self._segment(self._last, pressure)
@@ -147,7 +157,7 @@ class DrawingCanvas(QWidget):
         if not self._stroke_erases:
             self._empty = False
         self.update()
-        self.changed.emit()
+        self._send()
 
     def _end(self) -> None:
         if self._last is not None:

@@ -1,0 +1,52 @@
+"""The attack controls and the state: target, c, run / minimal c / cancel, progress, the c plot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from advviewer.gui.widgets.attack_panel import AttackPanel
+from advviewer.session import SessionState
+from advviewer.session.values import AttackIterate, AttackRequest, FinishedAttack, Runs
+
+
+def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Callable[[], None]) -> None:
+    """``before_attack`` runs before every attack request (the window gives the pending stroke to the state)."""
+    def attack(request: Callable[[], None]) -> Callable[..., None]:
+        def run(*_) -> None:
+            before_attack()
+            request()
+        return run
+
+    panel.run_requested.connect(attack(state.run_attack))
+    panel.minimal_requested.connect(attack(state.find_minimal_c))
+    panel.c_dragged.connect(lambda c: (before_attack(), state.drag_c(c)))
+    panel.cancel_requested.connect(state.cancel_attack)
+    panel.target_chosen.connect(state.set_target)
+
+    def started(request: AttackRequest) -> None:
+        panel.set_running(True, request.description, target_prob=0.0)
+
+    def progressed(iterate: AttackIterate) -> None:
+        p = iterate.progress
+        panel.show_status(f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f}")
+        panel.show_target_prob(p.target_prob)
+
+    def finished(item: FinishedAttack) -> None:
+        r = item.result
+        verdict = "fooled the model" if r.success else "did not fool the model"
+        panel.set_running(False, f"Done: {verdict} ({r.iterations} iterations, {r.seconds:.2f} s).",
+                          target_prob=float(r.adversarial_probs[r.target]))
+
+    def show_runs(runs: Runs) -> None:
+        panel.c_plot.show_runs(runs.points)
+
+    ev = state.events
+    ev.target.connect(panel.show_target)
+    ev.c.connect(panel.show_c)
+    ev.attack_started.connect(started)
+    ev.attack_progress.connect(progressed)
+    ev.attack_finished.connect(finished)
+    ev.attack_stopped.connect(lambda text, error: panel.set_running(False, text))
+    ev.runs.connect(show_runs)
+    panel.show_target(state.target)
+    panel.show_c(state.c)

@@ -1,0 +1,27 @@
+"""The live evaluation to the panels that show it: the 28x28 preview, the probabilities, the timing."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from advviewer.gui.widgets.input_panel import InputPanel
+from advviewer.gui.widgets.probability_plot import ProbabilityPlot
+from advviewer.session import SessionState
+from advviewer.session.values import LiveEvaluation
+
+
+def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: ProbabilityPlot, timing: QLabel) -> None:
+    def show_input(e: LiveEvaluation) -> None:
+        inputs.show_input(e.input.pixels, e.predicted, float(e.probs[e.predicted]))
+
+    def show_probabilities(e: LiveEvaluation) -> None:
+        probabilities.set_probabilities(e.probs, e.target)
+
+    def show_timing(e: LiveEvaluation) -> None:
+        timing.setText(f"live update {e.preprocess_ms + e.model_ms:.1f} ms (framing {e.preprocess_ms:.1f} + model {e.model_ms:.1f})")
+
+    for show in (show_input, show_probabilities, show_timing):
+        state.events.evaluated.connect(show)
+    if state.evaluation is not None:
+        for show in (show_input, show_probabilities, show_timing):
+            show(state.evaluation)

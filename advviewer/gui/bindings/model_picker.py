@@ -1,0 +1,40 @@
+"""The model picker and the state: a pick loads in the background; the picker shows the model in use."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QStatusBar
+
+from advviewer.session import SessionState
+from advviewer.session.values import ModelChoice
+
+LOADING = "Loading the model"
+
+
+def bind_model_picker(state: SessionState, picker: QComboBox, status: QStatusBar) -> None:
+    def pick(index: int) -> None:
+        if index >= 0:
+            state.load_model(picker.itemData(index))
+
+    def show(model: ModelChoice | None) -> None:
+        """Select the model in use (a model file gets an entry of its own); no signal."""
+        index = picker.findData(model.name) if model is not None else -1
+        if index < 0 and model is not None:
+            picker.addItem(model.display_name, model.name)
+            index = picker.count() - 1
+        picker.blockSignals(True)
+        picker.setCurrentIndex(index)
+        picker.blockSignals(False)
+
+    def done_loading() -> None:
+        if status.currentMessage().startswith(LOADING):
+            status.clearMessage()
+
+    def loaded(model: ModelChoice) -> None:
+        show(model)
+        done_loading()
+
+    picker.currentIndexChanged.connect(pick)
+    state.events.model_loading.connect(lambda name: status.showMessage(f"{LOADING} {name}…"))
+    state.events.model.connect(loaded)
+    state.events.model_refused.connect(lambda message, kept: (show(kept), done_loading()))
+    show(state.model)

@@ -1,0 +1,39 @@
+"""The choices restored at start-up and saved at close: the state's, and the widgets' own preferences."""
+
+from __future__ import annotations
+
+from advviewer.session import catalog
+
+
+def restore(w, model: str | None) -> None:
+    """Bring back the last session's choices, load the model (``model`` first) and show the first digit."""
+    s, state = w.settings, w.state
+    geometry, window_state = s.geometry()
+    if geometry is None or not w.restoreGeometry(geometry):
+        w.resize(1360, 860)
+    if window_state is not None:
+        w.restoreState(window_state)
+    w.inputs.brush.setValue(s.get("brush_size"))
+    w.gradient.overlay.setChecked(s.get("gradient_overlay"))
+    w.results.magnify.setChecked(s.get("magnify"))
+    state.set_c(s.get("c"))
+    state.set_target(s.get("target"))
+    state.set_gradient_class(s.get("gradient_class"))
+    state.set_gradient_method(s.get("gradient_method"))
+    state.load_model(model or s.get("model"), fallback=catalog.default_model())
+    w.drawing.show_picture(*catalog.starting_sample())
+
+
+def save(w) -> None:
+    s, state = w.settings, w.state
+    s.set_geometry(w.saveGeometry(), w.saveState())
+    s.set("brush_size", w.canvas.brush_size)
+    s.set("gradient_overlay", w.gradient.overlay.isChecked())
+    s.set("magnify", w.results.magnify.isChecked())
+    s.set("c", state.c)
+    s.set("target", state.target)
+    s.set("gradient_class", state.gradient.cls)
+    s.set("gradient_method", state.gradient.method)
+    if state.model is not None:
+        s.set("model", state.model.name)
+    s.sync()

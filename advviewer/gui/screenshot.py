@@ -1,0 +1,56 @@
+"""``advviewer --screenshot FILE``: build the window offscreen, open, attack, save a PNG of it, exit.
+
+Opens ``--image``, uses ``--model``, runs the attack when ``--target`` is given (at ``--c``, else
+the minimal c, then the c sweep), waits for all of it, then saves the whole window. Exit status 2
+for bad input (as on the command line), 1 when the attack or the file fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+WAIT_SECONDS = 180.0
+
+
+def _fail(text: str, status: int) -> int:
+    print(f"advviewer: {text}", file=sys.stderr)
+    return status
+
+
+def take_screenshot(window, args, shown) -> int:
+    """``shown()`` is called once the window is on screen (it logs the start-up time)."""
+    from PySide6.QtWidgets import QApplication
+
+    state = window.state
+    if not window.wait_until_idle(WAIT_SECONDS):
+        return _fail("the model did not load in time", 1)
+    if args.gui_model is not None and (state.model is None or state.model.name != args.gui_model):
+        return _fail(window.message.label.text(), 2)
+    if args.gui_image is not None:
+        task = window.open_path(Path(args.gui_image))
+        window.wait_until_idle(WAIT_SECONDS)
+        if not task.succeeded:
+            return _fail(window.message.label.text(), 2)
+    if args.gui_target is not None:
+        stopped: list[str] = []
+        state.events.attack_stopped.connect(lambda text, error: stopped.append(text))
+        state.set_target(args.gui_target)
+        if args.gui_c is not None:
+            state.set_c(args.gui_c)
+            window.attack.run_button.click()
+        else:
+            window.attack.minimal_button.click()
+        if not window.wait_until_idle(WAIT_SECONDS):
+            return _fail("the attack did not finish in time", 1)
+        if state.current_result() is None:
+            return _fail(stopped[-1] if stopped else "the attack gave no result", 1)
+    window.show()
+    for _ in range(3):
+        QApplication.processEvents()
+    shown()
+    path = Path(args.screenshot)
+    if not window.grab().save(str(path)):
+        return _fail(f"could not write the screenshot {path}", 1)
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,22 @@
+"""The events SessionState emits, each carrying the new value (psygnal: no Qt needed)."""
+
+from psygnal import Signal, SignalGroup
+
+
+class SessionEvents(SignalGroup):
+    model = Signal(object)  # ModelChoice now in use
+    model_loading = Signal(str)  # the name or path being loaded
+    model_refused = Signal(str, object)  # one-line reason, the ModelChoice still in use (or None)
+    target = Signal(object)  # int | None
+    c = Signal(float)
+    gradient = Signal(object)  # GradientChoice
+    evaluated = Signal(object)  # LiveEvaluation
+    finite_differences = Signal(object)  # FiniteDifferences
+    finite_differences_failed = Signal(str)
+    attack_started = Signal(object)  # AttackRequest
+    attack_progress = Signal(object)  # AttackIterate
+    attack_finished = Signal(object)  # FinishedAttack
+    attack_stopped = Signal(str, bool)  # why it ended without a result, whether that is an error
+    result = Signal(object)  # ResultView: what the result panel shows
+    runs = Signal(object)  # Runs: the c plot's points
+    message = Signal(str, str)  # text for the message bar, "error" or "info"

@@ -1,0 +1,81 @@
+"""The window's background jobs: plain functions ``job(state) -> value`` over the core.
+
+Each builder captures its arguments (the model object, a copy of the input) so the job is not
+affected by what the user does while it runs; :class:`~advviewer.session.tasks.Lane` runs them,
+and a test can run one directly with a bare :class:`~advviewer.session.tasks.TaskState`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from advviewer.session.tasks import TaskState
+from advviewer.session.values import AttackIterate, FiniteDifferences, InputImage, ModelChoice
+
+Job = Callable[[TaskState], object]
+
+
+def load_model_job(name_or_path: str) -> Job:
+    """Load and validate a zoo model or a model file; a file's hash is read here too, off the GUI thread."""
+    def job(state: TaskState) -> ModelChoice:
+        from advviewer.models import ZOO, load_model, model_card
+        from advviewer.models.zoo import sha256_file
+
+        module = load_model(name_or_path)
+        if name_or_path in ZOO:
+            return ModelChoice(module, name_or_path, card=model_card(name_or_path))
+        return ModelChoice(module, str(name_or_path), sha256=sha256_file(Path(name_or_path)))
+
+    return job
+
+
+def load_picture_job(path: Path) -> Job:
+    """Any picture or .npy file -> the (28, 28) model input (the core refuses what it cannot read safely)."""
+    def job(state: TaskState) -> np.ndarray:
+        from advviewer.image_io import load_image
+
+        return load_image(path)
+
+    return job
+
+
+def finite_difference_job(model, image: InputImage, cls: int, autograd: np.ndarray) -> Job:
+    """Central differences for ``cls``, and how closely they agree with backprop's ``autograd``."""
+    def job(state: TaskState) -> FiniteDifferences:
+        from advviewer.gradients import gradient_agreement, input_gradient
+
+        t0 = time.perf_counter()
+        fd = input_gradient(model, image.pixels, cls, method="finite-difference", cancel=state.cancel)
+        agreement = gradient_agreement(fd, autograd)
+        return FiniteDifferences(fd, cls, image, agreement.relative_difference, agreement.correlation, time.perf_counter() - t0)
+
+    return job
+
+
+def attack_job(model, x: np.ndarray, target: int | None, c: float | None, warm_start=None) -> Job:
+    """One attack (c None: the minimal c); progress reports carry the iterate and its perturbation."""
+    def job(state: TaskState):
+        import advviewer.attack
+
+        def progress(p) -> None:
+            r = None if p.adversarial is None else p.adversarial - x
+            state.report(AttackIterate(p, x, r))
+
+        return advviewer.attack.lbfgs_attack(model, x, target=target, c=c, untargeted=target is None, warm_start=warm_start,
+                                             callback=progress, cancel=state.cancel)
+
+    return job
+
+
+def sweep_job(model, found) -> Job:
+    """Fixed-c runs around a found c: the c-vs-||r|| curve (advviewer.attack.c_sweep)."""
+    def job(state: TaskState):
+        from advviewer.attack.c_sweep import c_sweep
+
+        return c_sweep(model, found, cancel=state.cancel)
+
+    return job

@@ -1,0 +1,43 @@
+"""The session's attack results: every one (for "Export all"), the latest, and the runs on this input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from advviewer.attack.c_sweep import SweepPoint, sweep_point
+from advviewer.session.values import FinishedAttack, ResultKey, Runs
+
+FINISHED_KEPT = 500  # results remembered for "Export all results"
+
+
+class ResultLog:
+    """Owns the results; the c plot's points are kept for one (input, model, target) key at a time."""
+
+    def __init__(self) -> None:
+        self._items: list[FinishedAttack] = []
+        self._runs = Runs(None)
+
+    @property
+    def items(self) -> tuple[FinishedAttack, ...]:
+        """Every result of this session, oldest first (the newest FINISHED_KEPT)."""
+        return tuple(self._items)
+
+    @property
+    def latest(self) -> FinishedAttack | None:
+        return self._items[-1] if self._items else None
+
+    def add(self, item: FinishedAttack) -> Runs:
+        """Remember a finished attack and add it to the runs of its key; returns the runs."""
+        self._items.append(item)
+        del self._items[:-FINISHED_KEPT]
+        return self.add_runs(item.key, [sweep_point(item.result)])
+
+    def add_runs(self, key: ResultKey, points: Iterable[SweepPoint]) -> Runs:
+        """Add points for ``key``; a new key starts afresh."""
+        before = self._runs.points if self._runs.key == key else ()
+        self._runs = Runs(key, before + tuple(points))
+        return self._runs
+
+    def runs_for(self, key: ResultKey) -> Runs:
+        """The runs on ``key`` (none if the last runs were on another input, model or target)."""
+        return self._runs if self._runs.key == key else Runs(key)

@@ -1,0 +1,261 @@
+"""SessionState: the window's state, owned once, with psygnal events (no Qt).
+
+Every piece is an attribute here and nowhere else: ``model``, ``input`` (with its source),
+``target`` (None: any other class), ``c``, ``gradient`` (class and method), ``evaluation`` (the
+live probabilities and gradient), and ``results`` (the session's results; the latest is what the
+result panel shows, :meth:`current_result` says whether it still matches). Setters are the
+intents widgets send; each change emits an event in ``events`` carrying the new value, so a
+receiver never reads it back. The rules (staleness, the model-switch re-run, the gradient's
+class) are in rules.py. Long work runs on :class:`Lane` threads; outcomes come back through
+``post`` on the owner's thread, and a superseded job's outcome never arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from advviewer.session import jobs, rules
+from advviewer.session.choices import DEFAULT_C, DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD, FINITE_DIFFERENCES
+from advviewer.session.events import SessionEvents
+from advviewer.session.lanes import Lanes
+from advviewer.session.results import ResultLog
+from advviewer.session.tasks import Post, Task
+from advviewer.session.values import (
+    DRAWN,
+    AttackRequest,
+    FinishedAttack,
+    GradientChoice,
+    InputImage,
+    LiveEvaluation,
+    ModelChoice,
+    ResultKey,
+    ResultView,
+    Runs,
+)
+
+log = logging.getLogger(__name__)
+
+MODEL_LOAD_SECONDS = 30.0  # loading and validating a model; a model that takes longer is refused
+
+
+class SessionState:
+    def __init__(self, post: Post, *, model_time_limit: float = MODEL_LOAD_SECONDS) -> None:
+        self.events = SessionEvents()
+        self.model: ModelChoice | None = None
+        self.input = InputImage(np.zeros((28, 28), np.float32), DRAWN, 0)
+        self.target: int | None = None
+        self.c = DEFAULT_C
+        self.gradient = GradientChoice(DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD)
+        self.evaluation: LiveEvaluation | None = None
+        self.results = ResultLog()
+        self._model_time_limit = model_time_limit
+        self._last_request: AttackRequest | None = None
+        self._attack_task: Task | None = None
+        self._shown = ResultView(None)  # the last result view emitted (so an unchanged one is not re-sent)
+        self._runs_shown: tuple = ()  # the c plot points last emitted
+        self._lanes = Lanes(post, ("attack", "finite differences", "model"))
+
+    # --- what is current --------------------------------------------------------------------------
+
+    def key(self) -> ResultKey:
+        return rules.result_key(self.input.version, self.model.name if self.model else "", self.target)
+
+    def current_result(self) -> FinishedAttack | None:
+        """The latest result if it matches the input, model and target (what Export writes), else None."""
+        latest = self.results.latest
+        return latest if rules.is_current(latest, self.key()) else None
+
+    def attack_running(self) -> bool:
+        task = self._attack_task
+        return task is not None and task.attached and not task.finished
+
+    def is_idle(self) -> bool:
+        return self._lanes.is_idle()
+
+    def wait_until_idle(self, timeout: float, pump=None) -> bool:
+        """Block until no job runs or waits and every outcome was delivered (``pump`` delivers them)."""
+        return self._lanes.wait_until_idle(timeout, pump)
+
+    def shutdown(self) -> None:
+        """Stop every lane at once; jobs still inside a model call are left to finish on their own."""
+        self._lanes.shutdown()
+
+    # --- the model --------------------------------------------------------------------------------
+
+    def load_model(self, name: str, fallback: str | None = None) -> Task:
+        """Load a zoo model or file in the background; on failure use ``fallback`` or keep the current one."""
+        self.events.model_loading.emit(name)
+        return self._lanes["model"].submit(
+            jobs.load_model_job(name), self.use_model, lambda message: self._model_refused(name, message, fallback),
+            time_limit=self._model_time_limit, timeout_message=f"it did not load within {self._model_time_limit:g} s")
+
+    def use_model(self, choice: ModelChoice) -> None:
+        """Switch to a loaded model: re-evaluate, and re-run the attack as rules.rerun_after_model_switch says."""
+        rerun = rules.rerun_after_model_switch(self._last_request, self.results.latest, self.input.version, self.target,
+                                               self.attack_running())
+        self._cancel_attack_work("")
+        self.model = choice
+        self.events.model.emit(choice)
+        self._evaluate()
+        if rerun is not None:
+            self._start_attack(rerun)
+        self._show_views(rerun)
+
+    def _model_refused(self, name: str, message: str, fallback: str | None) -> None:
+        if fallback is not None and fallback != name:
+            self.events.message.emit(f"Could not load the model {name!r} ({message}); using {fallback} instead.", "error")
+            self.load_model(fallback)
+            return
+        still = f" Still using {self.model.display_name}." if self.model is not None else ""
+        self.events.message.emit(f"Model not loaded: {message}.{still}", "error")
+        self.events.model_refused.emit(message, self.model)
+
+    # --- the input and the choices ----------------------------------------------------------------
+
+    def set_picture(self, picture: np.ndarray | None, exact: np.ndarray | None = None, source: str | None = None) -> None:
+        """New input: ``exact`` (28x28, loaded from ``source``) if known, else the drawn ``picture`` is framed."""
+        from advviewer.preprocess import preprocess
+
+        t0 = time.perf_counter()
+        x = np.asarray(exact, dtype=np.float32) if exact is not None else preprocess(np.asarray(picture))
+        preprocess_ms = 1e3 * (time.perf_counter() - t0)
+        changed = not np.array_equal(x, self.input.pixels)
+        self.input = InputImage(x, source if exact is not None and source else DRAWN, self.input.version + int(changed))
+        if changed:
+            self._cancel_attack_work("Cancelled: the input changed.")
+        self._evaluate(preprocess_ms)
+        if changed:
+            self._show_views()
+
+    def set_target(self, target: int | None) -> None:
+        if target is not None and target not in range(10):
+            raise ValueError(f"target must be None or a class 0..9, not {target!r}")
+        if target == self.target:
+            return
+        self.target = target
+        self.events.target.emit(target)
+        self._cancel_attack_work("Cancelled: the target changed.")
+        self._evaluate()
+        self._show_views()
+
+    def set_c(self, c: float) -> None:
+        if not np.isfinite(c) or c <= 0:
+            raise ValueError(f"c must be a positive number, not {c!r}")
+        if c != self.c:
+            self.c = float(c)
+            self.events.c.emit(self.c)
+
+    def set_gradient_class(self, cls: int | str) -> None:
+        self._set_gradient(GradientChoice(cls, self.gradient.method))
+
+    def set_gradient_method(self, method: str) -> None:
+        self._set_gradient(GradientChoice(self.gradient.cls, method))
+
+    def _set_gradient(self, choice: GradientChoice) -> None:
+        if choice != self.gradient:
+            self.gradient = choice
+            self.events.gradient.emit(choice)
+            self._evaluate()
+
+    def _evaluate(self, preprocess_ms: float = 0.0) -> None:
+        from advviewer.gradients import evaluate_input
+
+        if self.model is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            e = evaluate_input(self.model.module, self.input.pixels, rules.gradient_class_rule(self.gradient.cls, self.target))
+            if not np.isfinite(e.probs).all():
+                raise ValueError("its output is not a number")
+        except Exception as exc:  # a user's model can fail on some inputs: say so, keep the window
+            log.warning("evaluation failed", exc_info=True)
+            self.events.message.emit(f"The model failed on this input: {exc}", "error")
+            return
+        self.evaluation = LiveEvaluation(self.input, e.probs, e.predicted, e.gradient, e.gradient_class, self.gradient.method,
+                                         self.target, preprocess_ms, 1e3 * (time.perf_counter() - t0))
+        self.events.evaluated.emit(self.evaluation)
+        lane = self._lanes["finite differences"]
+        if self.gradient.method == FINITE_DIFFERENCES:
+            job = jobs.finite_difference_job(self.model.module, self.input, e.gradient_class, e.gradient)
+            lane.submit(job, self.events.finite_differences.emit, self.events.finite_differences_failed.emit)
+        else:
+            lane.cancel()
+
+    # --- the attack -------------------------------------------------------------------------------
+
+    def run_attack(self) -> None:
+        """Attack the input at the chosen c."""
+        self._start_attack(AttackRequest(self.c, self.target))
+
+    def find_minimal_c(self) -> None:
+        self._start_attack(AttackRequest(None, self.target))
+
+    def drag_c(self, c: float) -> None:
+        """c moved on the slider: attack at it at once, warm-started from the result on screen."""
+        self.set_c(c)
+        current = self.current_result()
+        self._start_attack(AttackRequest(self.c, self.target), warm_start=current.result if current is not None else None)
+
+    def cancel_attack(self) -> None:
+        self._cancel_attack_work("Cancelled.")
+
+    def _start_attack(self, request: AttackRequest, warm_start=None) -> None:
+        if self.model is None:
+            return
+        self._last_request = request
+        model, image, key = self.model, self.input, self.key()
+        job = jobs.attack_job(model.module, image.pixels.copy(), request.target, request.c, warm_start)
+        self._attack_task = self._lanes["attack"].submit(
+            job, lambda result: self._attack_done(result, model, image.source, key),
+            lambda message: self._attack_ended(f"The attack failed: {message}", error=True), self.events.attack_progress.emit)
+        self._show_result(rerun=request)
+        self.events.attack_started.emit(request)
+
+    def _attack_done(self, result, model: ModelChoice, source: str, key: ResultKey) -> None:
+        self._attack_task = None
+        item = FinishedAttack(result, model, source, key)
+        runs = self.results.add(item)
+        self.set_c(result.c)
+        self._show_result()
+        self._emit_runs(runs)
+        self.events.attack_finished.emit(item)
+        if result.mode == "minimal" and result.success:  # how ||r|| and success change with c around it
+            self._lanes["attack"].submit(jobs.sweep_job(model.module, result), lambda points: self._swept(key, points))
+
+    def _swept(self, key: ResultKey, points) -> None:
+        self._emit_runs(self.results.add_runs(key, points))
+
+    def _attack_ended(self, text: str, error: bool = False) -> None:
+        self._attack_task = None
+        self.events.attack_stopped.emit(text, error)
+
+    def _cancel_attack_work(self, text: str) -> None:
+        """Cancel the attack (and any c sweep); say ``text`` if an attack was running."""
+        running = self.attack_running()
+        self._lanes["attack"].cancel()
+        if running and text:
+            self._attack_ended(text)
+        self._attack_task = None
+
+    # --- what the result panel and the c plot show -------------------------------------------------
+
+    def _show_views(self, rerun: AttackRequest | None = None) -> None:
+        self._show_result(rerun)
+        runs = self.results.runs_for(self.key())
+        if runs.points != self._runs_shown:
+            self._emit_runs(runs)
+
+    def _show_result(self, rerun: AttackRequest | None = None) -> None:
+        latest = self.results.latest
+        stale = rules.stale_message(latest.key, self.key(), rerun) if latest is not None else None
+        view = ResultView(latest, stale)
+        if view != self._shown:
+            self._shown = view
+            self.events.result.emit(view)
+
+    def _emit_runs(self, runs: Runs) -> None:
+        self._runs_shown = runs.points
+        self.events.runs.emit(runs)

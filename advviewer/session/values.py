@@ -1,0 +1,120 @@
+"""What the state holds and its events carry: small frozen values, so a receiver can keep one safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from advviewer.attack import AttackProgress, AttackResult
+from advviewer.attack.c_sweep import SweepPoint
+from advviewer.session.choices import describe_target
+
+DRAWN = "drawn on the canvas"  # the source of an input the user drew
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: they hold arrays and models
+class ModelChoice:
+    """A loaded model and where it came from."""
+
+    module: nn.Module  # in eval mode
+    name: str  # a zoo name or a model file's path
+    card: dict | None = field(default=None, repr=False)  # a zoo model's card
+    sha256: str | None = None  # a model file's hash (for the About box), read when it was loaded
+
+    @property
+    def display_name(self) -> str:
+        return Path(self.name).name
+
+
+@dataclass(frozen=True, eq=False)
+class InputImage:
+    """What the model sees: (28, 28) float32 in [0, 1], where it came from, and a version number."""
+
+    pixels: np.ndarray = field(repr=False)
+    source: str
+    version: int
+
+
+@dataclass(frozen=True)
+class GradientChoice:
+    cls: int | str  # 0..9, choices.PREDICTED or choices.TARGET
+    method: str  # choices.AUTOGRAD or choices.FINITE_DIFFERENCES
+
+
+@dataclass(frozen=True, eq=False)
+class LiveEvaluation:
+    """Everything the live panels show for one input: one forward and one backward pass."""
+
+    input: InputImage
+    probs: np.ndarray = field(repr=False)  # (10,)
+    predicted: int
+    gradient: np.ndarray = field(repr=False)  # (28, 28) autograd gradient of gradient_class's loss
+    gradient_class: int
+    gradient_method: str  # what the gradient panel should show: this autograd gradient, or finite differences to come
+    target: int | None  # the attack target, outlined on the probabilities
+    preprocess_ms: float
+    model_ms: float
+
+
+@dataclass(frozen=True, eq=False)
+class FiniteDifferences:
+    gradient: np.ndarray = field(repr=False)
+    gradient_class: int
+    input: InputImage
+    relative_difference: float  # against backprop
+    correlation: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AttackRequest:
+    """What the user asked for: an attack at ``c`` (None: search the minimal c) towards ``target``."""
+
+    c: float | None
+    target: int | None
+
+    @property
+    def description(self) -> str:
+        goal = describe_target(self.target)
+        return f"Searching the minimal c towards {goal}…" if self.c is None else f"Attacking towards {goal} at c = {self.c:.3g}…"
+
+
+@dataclass(frozen=True, eq=False)
+class AttackIterate:
+    """The attack's current image while it runs (computed on the worker, shown as it forms)."""
+
+    progress: AttackProgress
+    original: np.ndarray = field(repr=False)
+    perturbation: np.ndarray | None = field(repr=False)  # adversarial - original, None if not reported
+
+
+ResultKey = tuple[int, str, object]  # (input version, model name, target): what a result depends on
+
+
+@dataclass(frozen=True, eq=False)
+class FinishedAttack:
+    """A result with what it needs later: the model it fooled, the input's source, what it was made for."""
+
+    result: AttackResult
+    model: ModelChoice
+    source: str
+    key: ResultKey
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """What the result panel shows: the latest result, and why it no longer matches (None: it does)."""
+
+    shown: FinishedAttack | None
+    stale: str | None = None
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Every run on the current input, model and target, as points of the c-vs-||r|| plot."""
+
+    key: ResultKey | None
+    points: tuple[SweepPoint, ...] = ()

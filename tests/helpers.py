@@ -1,0 +1,103 @@
+"""Helpers shared by the tests (tests/ is on sys.path, see conftest.py): one definition each.
+
+Qt is imported only inside the window's helpers, so core tests can import this module headless.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+ATTACK_TIMEOUT = 90_000  # ms to wait for an attack in the window; generous for a shared 2-core machine
+IDLE_TIMEOUT = 60_000  # ms to wait for the window to settle (loading, attack and c sweep)
+
+
+def save_pt2(module: torch.nn.Module, path) -> Path:
+    """A user's classifier as advviewer opens it: a torch.export program (TorchScript is refused, it can run code)."""
+    from advviewer.models import export_classifier
+
+    return export_classifier(module, path)
+
+
+def write_pngs(folder: Path, images: dict[str, np.ndarray]) -> list[Path]:
+    """Each (H, W) image (uint8, or floats in [0, 1]) as ``folder/<name>.png``; the paths in order."""
+    paths = []
+    for name, image in images.items():
+        pixels = image if image.dtype == np.uint8 else np.round(np.asarray(image) * 255).astype(np.uint8)
+        path = Path(folder) / f"{name}.png"
+        Image.fromarray(pixels).save(path)
+        paths.append(path)
+    return paths
+
+
+# --- the window ----------------------------------------------------------------------------------
+
+def wait_idle(qtbot, window, timeout: int = IDLE_TIMEOUT) -> None:
+    """Until nothing waits: no pending stroke, no job running, every outcome delivered."""
+    qtbot.waitUntil(window.is_idle, timeout=timeout)
+
+
+def open_and_wait(qtbot, window, path) -> bool:
+    """Open a picture or model file as a drop would, wait for it; True if it was opened."""
+    task = window.open_path(Path(path))
+    qtbot.waitUntil(lambda: task.finished, timeout=IDLE_TIMEOUT)
+    wait_idle(qtbot, window)
+    return bool(task.succeeded)
+
+
+def choose_target(window, target: int | None) -> None:
+    """Pick the attack target in its combo box, as a user does."""
+    from advviewer.gui.widgets.attack_panel import TARGETS
+
+    window.attack.target_box.setCurrentIndex(TARGETS.index(target))
+
+
+def run_minimal(window, qtbot, target: int | None = 3, *, settle: bool = False):
+    """Choose ``target``, click "Find minimal c", return the AttackResult; ``settle``: wait for the c sweep too."""
+    choose_target(window, target)
+    with qtbot.waitSignal(window.state.events.attack_finished, timeout=ATTACK_TIMEOUT) as blocker:
+        window.attack.minimal_button.click()
+    if settle:
+        wait_idle(qtbot, window, ATTACK_TIMEOUT)
+    return blocker.args[0].result
+
+
+def send_mouse(widget, kind, x: float, y: float, button=None, buttons=None) -> None:
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    button = Qt.MouseButton.LeftButton if button is None else button
+    if buttons is None:
+        buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
+    pos = QPointF(x, y)
+    QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier))
+
+
+def stroke(widget, points, button=None) -> None:
+    """Press at the first point, move through the rest, release: what a hand on a mouse does."""
+    from PySide6.QtCore import QEvent, Qt
+
+    button = Qt.MouseButton.LeftButton if button is None else button
+    (x0, y0), rest = points[0], points[1:]
+    send_mouse(widget, QEvent.Type.MouseButtonPress, x0, y0, button)
+    for x, y in rest:
+        send_mouse(widget, QEvent.Type.MouseMove, x, y, Qt.MouseButton.NoButton, button)
+    send_mouse(widget, QEvent.Type.MouseButtonRelease, *points[-1], button)
+
+
+def line(widget, start, end, steps: int = 20):
+    """Points from start to end, given as fractions of the widget's width and height."""
+    w, h = widget.width(), widget.height()
+    return [(w * (start[0] + (end[0] - start[0]) * t), h * (start[1] + (end[1] - start[1]) * t)) for t in np.linspace(0, 1, steps)]
+
+
+def draw(canvas, fractions, button=None) -> None:
+    """Stroke through [(x0, y0), (x1, y1), ...] given as fractions of the canvas."""
+    points = []
+    for a, b in zip(fractions[:-1], fractions[1:]):
+        points.extend(line(canvas, a, b))
+    stroke(canvas, points, button)

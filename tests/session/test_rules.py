@@ -1,0 +1,41 @@
+"""The state's rules as plain functions: staleness, the model-switch re-run, the gradient's class."""
+
+from types import SimpleNamespace
+
+from advviewer.session import rules
+from advviewer.session.choices import PREDICTED, TARGET
+from advviewer.session.values import AttackRequest
+
+
+def shown(version, model, target):
+    return SimpleNamespace(key=(version, model, target))
+
+
+def test_stale_reason_names_the_first_difference():
+    assert rules.stale_reason((1, "cnn", 3), (1, "cnn", 3)) is None
+    assert rules.stale_reason((1, "cnn", 3), (2, "fc10-1", 5)) == "The input changed"
+    assert rules.stale_reason((1, "cnn", 3), (1, "/home/me/mine.pt", 3)) == "The model changed to mine.pt"
+    assert rules.stale_reason((1, "cnn", 3), (1, "cnn", None)) == "The target changed"
+
+
+def test_stale_message_says_what_happens_next():
+    assert rules.stale_message((1, "cnn", 3), (2, "cnn", 3)) == "The input changed: run the attack again (Ctrl+R)."
+    assert rules.stale_message((1, "cnn", 3), (1, "fc10-1", 3), AttackRequest(None, 3)) == "The model changed to fc10-1: attacking again…"
+
+
+def test_a_model_switch_re_runs_the_last_request_only_while_its_answer_is_on_screen():
+    minimal = AttackRequest(None, 3)
+    at_c = AttackRequest(2.5, 3)
+    assert rules.rerun_after_model_switch(None, None, 1, 3, False) is None  # nothing asked yet
+    assert rules.rerun_after_model_switch(minimal, shown(1, "cnn", 3), 1, 3, False) == AttackRequest(None, 3)
+    assert rules.rerun_after_model_switch(at_c, shown(1, "cnn", 3), 1, 3, False) == AttackRequest(2.5, 3)  # same c
+    assert rules.rerun_after_model_switch(minimal, shown(1, "cnn", 3), 2, 3, False) is None  # input changed since
+    assert rules.rerun_after_model_switch(minimal, shown(1, "cnn", 3), 1, 5, False) is None  # target changed since
+    assert rules.rerun_after_model_switch(minimal, None, 2, 3, True) == AttackRequest(None, 3)  # still running
+
+
+def test_gradient_class_rule():
+    assert rules.gradient_class_rule(PREDICTED, 3) == "predicted"
+    assert rules.gradient_class_rule(TARGET, 3) == 3
+    assert rules.gradient_class_rule(TARGET, None) == "runner-up"
+    assert rules.gradient_class_rule(6, None) == 6
