@@ -5,8 +5,9 @@
 
 The ten mouse-style drawings of tests/strokes.py, preprocessed as the canvas hands them over,
 each towards every class the cnn does not already give and towards "any other class", through
-the core call the window makes (gui/jobs.attack_job: progress callback and cancel event every
-iteration). One torch thread; times in ms and in u (one forward+backward of cnn on one image,
+the core call the window makes (advviewer/session/jobs.attack_job: progress callback and cancel event every
+iteration), then, where the checkout has it, the c sweep the window draws after a found c
+(advviewer.attack.c_sweep, 10 fixed-c solves). One torch thread; times in ms and in u (one forward+backward of cnn on one image,
 sampled before and after every repeat in the same run).
 """
 
@@ -41,7 +42,11 @@ def main() -> int:
     drawn = drawn_digits(preprocess)
     clock = Clock(model, drawn[0])
     calls = [(d, t) for d, xd in enumerate(drawn) for t in [*range(10), None] if t != int(predict(model, xd).argmax())]
-    seconds, untargeted, success = [], [], []
+    try:
+        from advviewer.attack.c_sweep import c_sweep
+    except ImportError:  # an older checkout: no sweep in the window yet
+        c_sweep = None
+    seconds, untargeted, success, sweeps = [], [], [], []
     for _ in range(args.repeats):
         for d, t in calls:
             start = time.perf_counter()
@@ -51,15 +56,21 @@ def main() -> int:
             success.append(bool(res.success))
             if t is None:
                 untargeted.append(s)
+            if c_sweep is not None and res.success:
+                start = time.perf_counter()
+                c_sweep(model, res)
+                sweeps.append(time.perf_counter() - start)
         clock.tick()
     u = clock.u
     out = {"label": args.label, "code": str(Path(advviewer.__file__).parent), "load_average": os.getloadavg()[0],
            "u_ms": u * 1e3, "calls": len(seconds), "success": float(np.mean(success)),
            "every_call": spread(seconds, u), "any_other_class": spread(untargeted, u)}
+    if sweeps:
+        out["c_sweep_after"] = spread(sweeps, u)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"bench_attack_window-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-{args.label}" if args.label else "")
     (args.out / f"{stem}.json").write_text(json.dumps(out, indent=1) + "\n")
-    for key in ("every_call", "any_other_class"):
+    for key in [k for k in ("every_call", "any_other_class", "c_sweep_after") if k in out]:
         s = out[key]
         print(f"{args.label} {key}: n {s['n']}, median {s['median_ms']:.1f} ms ({s['median_u']:.0f}u), p95 "
               f"{s['p95_ms']:.1f} ms ({s['p95_u']:.0f}u), max {s['max_ms']:.1f} ms ({s['max_u']:.0f}u)")
