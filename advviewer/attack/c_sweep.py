@@ -67,6 +67,8 @@ def c_sweep(model: nn.Module, found: AttackResult, factors: Sequence[float] = SW
         start = found
         for factor in chain:
             r = lbfgs_attack(model, x, target=found.target, c=found.c * factor, warm_start=start, cancel=cancel)
+            if not isinstance(r, AttackResult):  # a batch of images: the sweep is one image's curve
+                raise ValueError("c_sweep takes one image (28, 28)")
             point = sweep_point(r, untargeted=found.untargeted)
             points.append(point)
             if callback is not None:
