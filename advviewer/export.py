@@ -129,15 +129,33 @@ def _eight_bit_check(model, png: bytes, target: int) -> dict:
             "png_target_prob": round(float(probs[target]), 6)}
 
 
+def _robust_8bit(model, result) -> tuple[np.ndarray, dict]:
+    """The smallest scaling of r whose 8-bit image still fools the model (advviewer.eight_bit), and its record."""
+    from advviewer.eight_bit import robust_8bit
+
+    original = result.original if result.original is not None else result.adversarial - result.perturbation
+    robust = robust_8bit(model, original, result.adversarial, result.target)
+    return robust.pixels, {"png_robust": True, "png_robust_scale": round(robust.scale, 6), "png_l2": round(robust.l2, 6)}
+
+
 def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge: int = 10,
-                  source: str | None = None) -> dict[str, Path]:
-    """Write the files described in the module docstring; returns {kind: path} of what was written."""
+                  source: str | None = None, robust: bool = False) -> dict[str, Path]:
+    """Write the files described in the module docstring; returns {kind: path} of what was written.
+
+    ``robust``: the 8-bit PNGs hold the adversarial with its perturbation scaled up just enough
+    that rounding to 1/255 keeps the target (advviewer.eight_bit); the .npy stays the exact
+    float adversarial, and the record gives the factor (``png_robust_scale``).
+    """
     out_dir = Path(out_dir)
     check_stem(stem)
     record = {"model": model_name, "weights_sha256": _weights_sha256(model_name), "image": source, **result.to_record()}
     payload: dict[str, tuple[str, bytes]] = {}
     if result.success:
-        adv8 = np.round(np.clip(result.adversarial, 0.0, 1.0) * 255.0).astype(np.uint8)
+        if robust:
+            adv8, robust_record = _robust_8bit(model, result)
+            record.update(robust_record)
+        else:
+            adv8 = np.round(np.clip(result.adversarial, 0.0, 1.0) * 255.0).astype(np.uint8)
         png = _png_bytes(Image.fromarray(adv8))
         record.update(_eight_bit_check(model, png, result.target))
         scale = float(np.abs(result.perturbation).max())

@@ -48,8 +48,8 @@ TITLES = (
     "4 · Fool it: the L-BFGS attack",
     "5 · Result: original + perturbation = adversarial",
 )
-ATTACK_EXPLAINED = ("The attack looks for the smallest change <i>r</i> that makes the model see another class "
-                    "(Szegedy et al. 2014). <b>c</b> weighs fooling the model against keeping <i>r</i> small.")
+ATTACK_EXPLAINED = ("The smallest change <i>r</i> that makes the model see the target; <b>c</b> weighs fooling it "
+                    "against keeping <i>r</i> small (F1: Help).")
 START_HINT = "A sample digit to start with: press Delete and draw your own, or open an image (Ctrl+O)."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from advviewer.gui.window_size import place_on_screen
 from advviewer.session import catalog
 
 
@@ -9,8 +10,7 @@ def restore(w, model: str | None) -> None:
     """Bring back the last session's choices, load the model (``model`` first) and show the first digit."""
     s, state = w.settings, w.state
     geometry, window_state = s.geometry()
-    if geometry is None or not w.restoreGeometry(geometry):
-        w.resize(1360, 860)
+    place_on_screen(w, restored=geometry is not None and w.restoreGeometry(geometry))
     if window_state is not None:
         w.restoreState(window_state)
     w.inputs.brush.setValue(s.get("brush_size"))

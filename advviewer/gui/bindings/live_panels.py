@@ -12,7 +12,7 @@ from advviewer.session.values import LiveEvaluation
 
 def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: ProbabilityPlot, timing: QLabel) -> None:
     def show_input(e: LiveEvaluation) -> None:
-        inputs.show_input(e.input.pixels, e.predicted, float(e.probs[e.predicted]))
+        inputs.show_input(e.input.pixels, e.predicted, float(e.probs[e.predicted]), e.blank)
 
     def show_probabilities(e: LiveEvaluation) -> None:
         probabilities.set_probabilities(e.probs, e.target)
