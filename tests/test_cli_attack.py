@@ -91,12 +91,12 @@ def test_goal_is_required(test_digit_files, capsys):
     assert e.value.code == 2
 
 
-def test_two_inputs_with_the_same_file_name_keep_their_own_files(digit_files, tmp_path, capsys):
+def test_two_inputs_with_the_same_file_name_keep_their_own_files(test_digit_files, tmp_path, capsys):
     """a/digit0.png and b/digit0.png at the same c used to get the same stem: the second overwrote the first."""
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
-        (tmp_path / folder / "digit0.png").write_bytes(digit_files[0].read_bytes())
-    _, second = classes(digit_files[0], "fc10-1e-2")
+        (tmp_path / folder / "digit0.png").write_bytes(test_digit_files[0].read_bytes())
+    _, second = classes(test_digit_files[0], "fc10-1e-2")
     out_dir = tmp_path / "missing" / "out"  # created, not refused
     status = main(["attack", str(tmp_path / "a" / "digit0.png"), str(tmp_path / "b" / "digit0.png"), "--model", "fc10-1e-2",
                    "--target", str(second), "--c", "1000", "--out", str(out_dir), "--json"])

@@ -113,6 +113,12 @@ def run(args) -> int:
     app.setOrganizationName("advviewer")
     install_excepthook(show_dialog=not screenshot and os.environ.get("QT_QPA_PLATFORM") != "offscreen")
     model = getattr(args, "gui_model", None)
+    if screenshot:  # the same command gives the same figure: defaults, never the last window's remembered choices
+        import tempfile
+
+        from PySide6.QtCore import QSettings
+
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="advviewer-shot-"))
     try:
         window = MainWindow(model=model, remember=not screenshot)
     except AdvViewerError as exc:
@@ -130,4 +136,17 @@ def run(args) -> int:
         window.open_path(Path(args.gui_image))
     window.show()
     _log_shown()
+    _quit_on_ctrl_c(app)
     return app.exec()
+
+
+def _quit_on_ctrl_c(app) -> None:
+    """Ctrl+C in the terminal closes the window (Qt's loop would hold the signal until the next event)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: app.closeAllWindows())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)  # wakes Python every 200 ms so the handler runs
+    timer.start(200)

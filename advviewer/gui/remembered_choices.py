@@ -16,6 +16,8 @@ def restore(w, model: str | None) -> None:
     w.inputs.brush.setValue(s.get("brush_size"))
     w.gradient.overlay.setChecked(s.get("gradient_overlay"))
     w.results.magnify.setChecked(s.get("magnify"))
+    w.guide.setVisible(not s.get("guide_dismissed"))
+    w.guide.dismissed.connect(lambda: s.set("guide_dismissed", True))
     state.set_c(s.get("c"))
     state.set_target(s.get("target"))
     state.set_gradient_class(s.get("gradient_class"))

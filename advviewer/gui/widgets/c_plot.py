@@ -36,7 +36,7 @@ class CPlot(StaticPlot):
         self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
         item.addItem(self._cursor)
         self._points: tuple = ()
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(96)
         self._decades(-3, 3)  # the slider's range, before any run
 
     def sizeHint(self) -> QSize:

@@ -52,7 +52,7 @@ class InputPanel(QWidget):
         caption = QLabel("<b>The model sees</b><br>(28x28)")
         caption.setToolTip(PREVIEW_TIP)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=5)
+        self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=4)
         self.prediction.setAccessibleName("Predicted class")
         self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction.setWordWrap(True)
@@ -64,11 +64,10 @@ class InputPanel(QWidget):
         layout.addWidget(self.prediction, 2, 1, alignment=Qt.AlignmentFlag.AlignTop)
         tools = QGridLayout()
         tools.addWidget(QLabel("brush"), 0, 0)
-        tools.addWidget(self.brush, 0, 1, 1, 3)
-        tools.addWidget(self.eraser, 0, 4)
-        tools.addWidget(self.undo, 1, 1)
-        tools.addWidget(self.redo, 1, 2)
-        tools.addWidget(self.clear, 1, 3)
+        tools.addWidget(self.brush, 0, 1)
+        for column, button in enumerate((self.eraser, self.undo, self.redo, self.clear), 2):
+            tools.addWidget(button, 0, column)
+        tools.setColumnStretch(1, 1)
         layout.setRowMinimumHeight(4, 4)  # the brush slider never touches the canvas
         layout.addLayout(tools, 5, 0, 1, 2)
         layout.setRowStretch(3, 1)
@@ -82,8 +81,8 @@ class InputPanel(QWidget):
         """The model's 28x28 input and its answer; ``blank``: nothing is drawn, and the answer is the lesson."""
         self.preview.set_gray(image)
         if blank:
-            self.prediction.setText(f"<b>Empty canvas.</b> Draw a digit.<br>The model still says {predicted} "
-                                    f"({confidence:.0%}): it has no answer for “nothing”.")
+            self.prediction.setText(f"<b>Empty canvas.</b> The model still says {predicted} ({confidence:.0%}): "
+                                    "it has no “nothing” answer.")
             self.prediction.setToolTip(BLANK_TIP)
         else:
             self.prediction.setText(f"model says <b style='font-size:16pt'>{predicted}</b><br>{confidence:.1%} sure")

@@ -52,7 +52,7 @@ class ResultsPanel(QWidget):
         self.magnify.toggled.connect(self._rescale)
         self.summary = QLabel(PLACEHOLDER, objectName="result_summary")
         self.summary.setWordWrap(True)
-        fixed_height(self.summary, lines=4)
+        fixed_height(self.summary, lines=3)
         self.summary.setAccessibleName("Attack result summary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.export_button = QPushButton("Export…", objectName="export")
