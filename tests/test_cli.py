@@ -119,14 +119,14 @@ class BlankIsInfinite(torch.nn.Module):
         return self.fc(flat) / flat.sum(1, keepdim=True)
 
 
-def test_a_model_that_fails_on_an_image_is_one_line_and_exit_2(tmp_path, digit_files):
+def test_a_model_that_fails_on_an_image_is_one_line_and_exit_2(tmp_path, test_digit_files):
     from advviewer.models import export_classifier
 
     model = export_classifier(BlankIsInfinite().eval(), tmp_path / "fragile.pt2")
     blank = tmp_path / "blank.png"
     Image.fromarray(np.zeros((40, 40), np.uint8)).save(blank)
-    out = run("predict", blank, digit_files[0], "--model", model)
+    out = run("predict", blank, test_digit_files[0], "--model", model)
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip() == f"advviewer: {blank}: the model returned NaN or infinite logits for this input"
-    assert out.stdout.startswith(f"{digit_files[0]}: ")  # the good image is still answered
+    assert out.stdout.startswith(f"{test_digit_files[0]}: ")  # the good image is still answered
     assert "nan" not in out.stdout.lower()

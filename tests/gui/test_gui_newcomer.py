@@ -108,3 +108,12 @@ def test_help_page_explains_c_and_the_png(window):
     dialog = window.findChild(QDialog, "help")
     text = dialog.findChild(QTextBrowser).toPlainText()
     assert "adversarial example" in text and "c weighs" in text and "256 levels" in text
+
+
+def test_the_adversarials_probabilities_stand_beside_the_originals(window, qtbot):
+    assert window.probabilities.adversarial_probabilities is None
+    result = run_minimal(window, qtbot, 3)
+    shown = window.probabilities.adversarial_probabilities
+    assert shown is not None and shown.argmax() == result.adversarial_class == 3
+    helpers.choose_target(window, 5)  # the result no longer matches: its bars go
+    assert window.probabilities.adversarial_probabilities is None
