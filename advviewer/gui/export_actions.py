@@ -14,9 +14,9 @@ from advviewer.gui import dialogs
 from advviewer.session.exporting import Exported, export_finished, write_index
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
-ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding each pixel to "
-                  "1/255 undid part of a perturbation that only just crossed the boundary. The .npy still fools it. "
-                  "<b>File ▸ Export, PNG still fools it</b> scales r up just enough (Ctrl+Alt+E).")
+ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding pixels to 1/255 "
+                  "undid part of the change; the .npy still fools it. <b>File ▸ Export, PNG still fools it</b> "
+                  "(Ctrl+Alt+E) scales r up just enough.")
 
 
 def _folder(w, folder: Path | None) -> Path | None:
@@ -52,9 +52,8 @@ def export_current(w, folder: Path | None = None, robust: bool = False) -> Expor
         return None
     w.settings.set("export_folder", str(folder))
     kind = "error" if exported.png_fools is False else "info"
-    w.message.show_message(f"Exported {len(exported.files)} files to {folder} (the figure for slides: "
-                           f"{exported.files['figure_png'].name if 'figure_png' in exported.files else 'none'}). "
-                           + png_verdict(exported), kind)
+    figure = " with a figure for slides" if "figure_png" in exported.files else ""
+    w.message.show_message(f"Exported {len(exported.files)} files{figure} to {folder}. " + png_verdict(exported), kind)
     return exported
 
 

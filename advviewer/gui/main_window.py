@@ -26,11 +26,11 @@ from advviewer.gui.bindings.live_panels import bind_live_panels
 from advviewer.gui.bindings.model_picker import bind_model_picker
 from advviewer.gui.bindings.results import bind_results_panel
 from advviewer.gui.file_opening import FileOpener
+from advviewer.gui.help_text import GUIDE
 from advviewer.gui.icon import app_icon
 from advviewer.gui.menu_actions import connect_menu_actions
 from advviewer.gui.settings import Settings
 from advviewer.gui.widgets.attack_panel import AttackPanel
-from advviewer.gui.help_text import GUIDE
 from advviewer.gui.widgets.gradient_view import GradientView
 from advviewer.gui.widgets.guide_bar import GuideBar
 from advviewer.gui.widgets.input_panel import InputPanel
@@ -107,8 +107,8 @@ class MainWindow(QMainWindow):
         grid.addWidget(_group(TITLES[4], self.results), 2, 1, 1, 2)
         for column, stretch in enumerate((4, 3, 3)):
             grid.setColumnStretch(column, stretch)
-        grid.setRowStretch(1, 5)
-        grid.setRowStretch(2, 4)
+        grid.setRowStretch(1, 1)
+        grid.setRowStretch(2, 1)  # the c plot needs height as much as the canvas
         self.setCentralWidget(central)
         self.actions = build_actions(self)
         self.model_picker = build_toolbar(self, self.actions, [(name, one_line(name)) for name in catalog.zoo_models()])

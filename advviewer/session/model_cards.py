@@ -10,7 +10,7 @@ def _card(name: str) -> dict | None:
 
 
 def _percent(value: object) -> str:
-    return f"{float(value):.1%}" if isinstance(value, (int, float)) else "not recorded"  # type: ignore[arg-type]
+    return f"{float(value):.1%}" if isinstance(value, (int, float)) else "not recorded"
 
 
 def one_line(name: str) -> str:

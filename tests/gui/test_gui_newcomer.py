@@ -117,3 +117,14 @@ def test_the_adversarials_probabilities_stand_beside_the_originals(window, qtbot
     assert shown is not None and shown.argmax() == result.adversarial_class == 3
     helpers.choose_target(window, 5)  # the result no longer matches: its bars go
     assert window.probabilities.adversarial_probabilities is None
+
+
+def test_the_folder_dialog_creates_a_typed_folder(window, tmp_path):
+    from advviewer.gui.dialogs import FolderDialog
+
+    dialog = FolderDialog(window, "Export into folder", str(tmp_path))
+    typed = tmp_path / "lecture" / "figures"
+    dialog.selectFile(str(typed))
+    dialog.accept()
+    assert typed.is_dir() and dialog.result() == FolderDialog.DialogCode.Accepted
+    assert dialog.selectedFiles()[0] == str(typed)

@@ -31,7 +31,7 @@ class InputPanel(QWidget):
         self.canvas = DrawingCanvas()
         self.preview = MapView("input_preview", "What the model sees (28 by 28 pixels)")
         self.preview.setToolTip(PREVIEW_TIP)
-        self.preview.setFixedSize(120, 120)
+        self.preview.setFixedSize(104, 104)
         self.eraser = _tool("Eraser", "eraser", "Eraser", "Erase instead of drawing (E); the right mouse button always erases", True)
         self.undo = _tool("Undo", "undo", "Undo", "Undo the last stroke (Ctrl+Z)")
         self.redo = _tool("Redo", "redo", "Redo", "Redo (Ctrl+Shift+Z)")
@@ -49,7 +49,7 @@ class InputPanel(QWidget):
         self.canvas.history_changed.connect(self._history)
         self._history(False, False)
 
-        caption = QLabel("<b>The model sees</b><br>(28x28)")
+        caption = QLabel("<b>The model sees</b>")
         caption.setToolTip(PREVIEW_TIP)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=4)

@@ -38,9 +38,7 @@ class ProbabilityPlot(StaticPlot):
                                             pen=NO_PEN)
         self._adversarial.setVisible(False)
         item.addItem(self._adversarial)
-        self._legend = pg.TextItem("", color=(30, 30, 30), anchor=(0.0, 0.0))
-        self._legend.setPos(-0.55, 1.03)
-        item.addItem(self._legend)
+
         self._labels = []
         for i in range(10):
             text = pg.TextItem("", color=(30, 30, 30), anchor=(0.5, 1.0))
@@ -80,10 +78,10 @@ class ProbabilityPlot(StaticPlot):
         self._bars.setOpts(x=np.arange(10) - (0.2 if shown else 0.0), width=0.36 if shown else 0.72)
         if shown:
             self._adversarial.setOpts(height=np.asarray(probs, dtype=float))
-            self._legend.setHtml("<span style='font-size:8pt'>left: your image &nbsp;"
-                                 f"<span style='color:#b42318'>right: adversarial (says {adversarial_class})</span></span>")
+            self.getPlotItem().setTitle("<span style='font-size:8pt'>left: your image &nbsp;"
+                                        f"<span style='color:#b42318'>right: the adversarial (says {adversarial_class})</span></span>")
         else:
-            self._legend.setHtml("")
+            self.getPlotItem().setTitle(None)
         self.set_probabilities(None if not self._bars.opts["height"].any() else self._bars.opts["height"],
                                self._target)
 
