@@ -131,13 +131,12 @@ def _eight_bit_check(model, png: bytes, target: int) -> dict:
             "png_target_prob": round(float(probs[target]), 6)}
 
 
-def _robust_8bit(model, result) -> tuple[np.ndarray, dict]:
-    """The smallest scaling of r whose 8-bit image still fools the model (advviewer.eight_bit), and its record."""
+def _robust_8bit(model, result):
+    """The smallest scaling of r whose 8-bit image still fools the model (advviewer.eight_bit.RobustPng)."""
     from advviewer.eight_bit import robust_8bit
 
     original = result.original if result.original is not None else result.adversarial - result.perturbation
-    robust = robust_8bit(model, original, result.adversarial, result.target)
-    return robust.pixels, {"png_robust": True, "png_robust_scale": round(robust.scale, 6), "png_l2": round(robust.l2, 6)}
+    return robust_8bit(model, original, result.adversarial, result.target)
 
 
 def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge: int = 10,
@@ -153,9 +152,11 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
     record = {"model": model_name, "weights_sha256": _weights_sha256(model_name), "image": source, **result.to_record()}
     payload: dict[str, tuple[str, bytes]] = {}
     if result.success:
+        shown_robust = None
         if robust:
-            adv8, robust_record = _robust_8bit(model, result)
-            record.update(robust_record)
+            made = _robust_8bit(model, result)
+            adv8, shown_robust = made.pixels, (made.pixels, made.png_class, made.png_class_prob)
+            record.update({"png_robust": True, "png_robust_scale": round(made.scale, 6), "png_l2": round(made.l2, 6)})
         else:
             adv8 = np.round(np.clip(result.adversarial, 0.0, 1.0) * 255.0).astype(np.uint8)
         png = _png_bytes(Image.fromarray(adv8))
@@ -171,7 +172,7 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
         payload["perturbation_png"] = (f"{stem}_perturbation.png", _png_bytes(colours, text))
         from advviewer.figure import figure_image
 
-        payload["figure_png"] = (f"{stem}_figure.png", _png_bytes(figure_image(result, adv8)))
+        payload["figure_png"] = (f"{stem}_figure.png", _png_bytes(figure_image(result, shown_robust)))
         payload["npy"] = (f"{stem}.npy", _npy_bytes(np.asarray(result.adversarial, dtype=np.float32)))
     record["files"] = [name for name, _ in payload.values()] + [f"{stem}.json"]
     payload["json"] = (f"{stem}.json", (json.dumps(record, indent=2) + "\n").encode())

@@ -27,20 +27,28 @@ def _gray(image: np.ndarray) -> Image.Image:
     return Image.fromarray(pixels).convert("RGB").resize((CELL, CELL), Image.Resampling.NEAREST)
 
 
-def figure_image(result, adversarial8: np.ndarray | None = None) -> Image.Image:
-    """The figure for an AttackResult; ``adversarial8`` (uint8) if the exported PNG differs from the float image."""
+def figure_image(result, robust: tuple[np.ndarray, int, float] | None = None) -> Image.Image:
+    """The figure for an AttackResult, its float adversarial and what the model says of it.
+
+    ``robust``: (the robust 8-bit image, its class, that class's probability) shows the robust
+    export's image instead, with its own perturbation and answer.
+    """
     original = result.original if result.original is not None else result.adversarial - result.perturbation
-    adversarial = result.adversarial if adversarial8 is None else adversarial8.astype(np.float32) / 255.0
-    scale = float(np.abs(result.perturbation).max()) or 1.0
+    p0, p1 = np.asarray(result.original_probs), np.asarray(result.adversarial_probs)
+    adversarial, answer, confidence = result.adversarial, result.adversarial_class, float(p1[result.adversarial_class])
+    if robust is not None:
+        adversarial, answer, confidence = robust[0].astype(np.float32) / 255.0, robust[1], robust[2]
+    perturbation = adversarial - original
+    l2, linf = float(np.linalg.norm(perturbation)), float(np.abs(perturbation).max())
+    scale = linf or 1.0
     font, small = _font(TEXT_SIZE), _font(TEXT_SIZE - 4)
     width = 3 * CELL + 2 * GAP + BAR + 70 + 2 * GAP
     height = CELL + 2 * GAP + 3 * TEXT_SIZE + 20
     figure = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(figure)
     left = [GAP, 2 * GAP + CELL, 3 * GAP + 2 * CELL + BAR + 70]
-    p0, p1 = np.asarray(result.original_probs), np.asarray(result.adversarial_probs)
     figure.paste(_gray(original), (left[0], GAP))
-    r_image = Image.fromarray(diverging_rgb(result.perturbation, scale)).resize((CELL, CELL), Image.Resampling.NEAREST)
+    r_image = Image.fromarray(diverging_rgb(perturbation, scale)).resize((CELL, CELL), Image.Resampling.NEAREST)
     figure.paste(r_image, (left[1], GAP))
     figure.paste(_gray(adversarial), (left[2], GAP))
     ramp = diverging_rgb(np.linspace(scale, -scale, CELL)[:, None].repeat(BAR, 1), scale)
@@ -51,8 +59,8 @@ def figure_image(result, adversarial8: np.ndarray | None = None) -> Image.Image:
     below = GAP + CELL + 10
     captions = (
         ("original", f"model: {result.original_class} ({p0[result.original_class]:.1%})"),
-        (f"perturbation r (x1), |r|max {result.linf:.3f}", f"L2 {result.l2:.3f}, distortion {result.distortion:.4f}"),
-        ("adversarial = original + r", f"model: {result.adversarial_class} ({p1[result.adversarial_class]:.1%})"),
+        (f"perturbation r, largest ±{linf:.3f}", f"L2 {l2:.3f}, distortion {l2 / 28:.4f}"),
+        ("adversarial = original + r", f"model: {answer} ({confidence:.1%})"),
     )
     for x, (title, line) in zip(left, captions):
         draw.text((x + CELL // 2, below), title, fill="black", font=font, anchor="ma")

@@ -111,6 +111,6 @@ def run_attack_command(args: argparse.Namespace) -> int:
 def _summary(path: Path, res, record: dict) -> str:
     if not res.success:
         return f"{shown(path)}: {res.message}"
-    fools = "yes" if record["png_fools_model"] else f"no (the 8-bit PNG is classified {record['png_class']})"
+    fools = "yes" if record["png_fools_model"] else f"no (the 8-bit PNG is classified {record['png_class']}; --robust-png writes one that does)"
     return (f"{shown(path)}: {res.original_class} -> {res.target}  L2 {res.l2:.4f}  distortion {res.distortion:.4f}  "
             f"c={res.c:.4g}  8-bit PNG still fools the model: {fools}  [{record['files'][0]}, ...]")
