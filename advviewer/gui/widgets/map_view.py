@@ -76,6 +76,7 @@ class MapView(pg.GraphicsLayoutWidget):
         self.placeholder = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))  # what will appear here
         self.placeholder.setPos(14, 14)
         self.placeholder.setZValue(10)
+        self._placeholder_shown = False
         self.view.addItem(self.placeholder)
         self.bar: pg.ColorBarItem | None = None
         if signed:
@@ -96,13 +97,13 @@ class MapView(pg.GraphicsLayoutWidget):
 
     def set_gray(self, image: np.ndarray) -> None:
         """A picture in [0, 1]: black 0, white 1, levels fixed."""
-        self.placeholder.setHtml("")
+        self._hide_placeholder()
         self.image.setImage(np.asarray(image, dtype=np.float32), autoLevels=False, levels=(0.0, 1.0))
 
     def set_signed(self, values: np.ndarray, limit: float | None = None) -> float:
         """A signed map with levels (-limit, limit); default: max|values| rounded up to a nice number."""
         values = np.asarray(values, dtype=np.float32)
-        self.placeholder.setHtml("")
+        self._hide_placeholder()
         if limit is None:
             limit = nice_limit(float(np.abs(values).max()))
         limit = limit if np.isfinite(limit) and limit > 0 else 1.0
@@ -114,6 +115,11 @@ class MapView(pg.GraphicsLayoutWidget):
         else:
             self.image.setLevels((-limit, limit))
         return limit
+
+    def _hide_placeholder(self) -> None:
+        if self._placeholder_shown:  # an attack's iterates arrive many times a second: no text layout for each
+            self._placeholder_shown = False
+            self.placeholder.setHtml("")
 
     def _bar_ticks(self, limit: float) -> None:
         """Ticks at -limit, -limit/2, 0, limit/2, limit, labelled however small the range (no SI prefix)."""
@@ -130,6 +136,7 @@ class MapView(pg.GraphicsLayoutWidget):
         empty = np.zeros((28, 28), np.float32) if self.bar is not None else np.full((28, 28), 0.93, np.float32)
         self.image.setImage(empty, autoLevels=False)
         self.placeholder.setHtml(f"<div style='text-align:center'>{placeholder}</div>")
+        self._placeholder_shown = bool(placeholder)
 
     @property
     def placeholder_text(self) -> str:

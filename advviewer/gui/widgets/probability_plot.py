@@ -47,6 +47,7 @@ class ProbabilityPlot(StaticPlot):
             self._labels.append(text)
         self._shown: list[str] = [""] * 10
         self._target: int | None = None
+        self._title: str | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(360, 230)
@@ -74,16 +75,23 @@ class ProbabilityPlot(StaticPlot):
     def set_adversarial(self, probs: np.ndarray | None, adversarial_class: int | None = None) -> None:
         """The adversarial image's ten probabilities as red bars beside the original's (None: hide them)."""
         shown = probs is not None
+        if not shown and not self._adversarial.isVisible():
+            return  # nothing to take away (the common case while drawing)
         self._adversarial.setVisible(shown)
         self._bars.setOpts(x=np.arange(10) - (0.2 if shown else 0.0), width=0.36 if shown else 0.72)
         if shown:
             self._adversarial.setOpts(height=np.asarray(probs, dtype=float))
-            self.getPlotItem().setTitle("<span style='font-size:8pt'>left: your image &nbsp;"
-                                        f"<span style='color:#b42318'>right: the adversarial (says {adversarial_class})</span></span>")
+            self._set_title("<span style='font-size:8pt'>left: your image &nbsp;"
+                            f"<span style='color:#b42318'>right: the adversarial (says {adversarial_class})</span></span>")
         else:
-            self.getPlotItem().setTitle(None)
+            self._set_title(None)
         self.set_probabilities(None if not self._bars.opts["height"].any() else self._bars.opts["height"],
                                self._target)
+
+    def _set_title(self, title: str | None) -> None:
+        if title != self._title:  # a new title re-lays out the plot: only when it changes
+            self._title = title
+            self.getPlotItem().setTitle(title)
 
     @property
     def adversarial_probabilities(self) -> np.ndarray | None:
