@@ -227,9 +227,10 @@ def _results(model, images, probs0, img_of, tgt, found, untargeted, minimal, sec
 def _message(res: AttackResult, f: dict, minimal: bool) -> str:
     to = "the nearest other class" if res.untargeted else f"class {res.target}"
     if res.success:
-        how = "smallest perturbation found" if minimal else "fixed c"
-        return (f"reached {to} ({res.target}, p={res.adversarial_probs[res.target]:.3f}) at c={res.c:.4g}: "
-                f"L2 {res.l2:.4f}, distortion {res.distortion:.4f} ({how})")
+        how = "the smallest c that fools it" if minimal else "the chosen c"
+        reached = f"class {res.target} (the nearest other class)" if res.untargeted else f"class {res.target}"
+        return (f"the model now answers {reached} with probability {res.adversarial_probs[res.target]:.3f}, "
+                f"at c = {res.c:.4g} ({how}); L2 {res.l2:.4f}, distortion {res.distortion:.4f}")
     if minimal:
         return (f"failed: could not reach {to} within the budget (c up to {res.c:.3g}); the model still answers "
                 f"{res.adversarial_class}, target probability {res.adversarial_probs[res.target]:.3f}")
