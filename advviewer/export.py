@@ -3,7 +3,9 @@
 ``export_result(result, out_dir, model=..., model_name=..., stem=...)`` writes
 
 - ``<stem>_adversarial.png``: the adversarial image, 8-bit grayscale 28x28 (what others can load);
-- ``<stem>_adversarial_x10.png``: the same enlarged (nearest neighbour) for viewing;
+- ``<stem>_adversarial_x10_viewing-copy.png``: the same enlarged (nearest neighbour), only for viewing;
+- ``<stem>_figure.png``: original | perturbation with its colour bar | adversarial, classes and
+  confidences under each (advviewer.figure), for a slide;
 - ``<stem>_perturbation.png``: the perturbation in a diverging colour map (blue: darker, red:
   brighter), enlarged, on a symmetric scale ``+-linf`` stored in the PNG's text metadata
   (``scale``, ``Description``) and in the JSON record;
@@ -35,7 +37,7 @@ from advviewer.atomic_files import write_all_or_nothing
 from advviewer.errors import ExportError
 from advviewer.files import shown
 
-MAX_STEM_BYTES = 200  # + "_adversarial_x10.png" and the temporary name's 14 bytes stays under 255
+MAX_STEM_BYTES = 200  # + "_adversarial_x10_viewing-copy.png" and the temporary name's 14 bytes stays under 255
 
 # RdBu-like diverging map: -1 blue, 0 near white, +1 red (sRGB anchors, linearly interpolated)
 DIVERGING_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64)
@@ -129,15 +131,34 @@ def _eight_bit_check(model, png: bytes, target: int) -> dict:
             "png_target_prob": round(float(probs[target]), 6)}
 
 
+def _robust_8bit(model, result):
+    """The smallest scaling of r whose 8-bit image still fools the model (advviewer.eight_bit.RobustPng)."""
+    from advviewer.eight_bit import robust_8bit
+
+    original = result.original if result.original is not None else result.adversarial - result.perturbation
+    return robust_8bit(model, original, result.adversarial, result.target)
+
+
 def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge: int = 10,
-                  source: str | None = None) -> dict[str, Path]:
-    """Write the files described in the module docstring; returns {kind: path} of what was written."""
+                  source: str | None = None, robust: bool = False) -> dict[str, Path]:
+    """Write the files described in the module docstring; returns {kind: path} of what was written.
+
+    ``robust``: the 8-bit PNGs hold the adversarial with its perturbation scaled up just enough
+    that rounding to 1/255 keeps the target (advviewer.eight_bit); the .npy stays the exact
+    float adversarial, and the record gives the factor (``png_robust_scale``).
+    """
     out_dir = Path(out_dir)
     check_stem(stem)
     record = {"model": model_name, "weights_sha256": _weights_sha256(model_name), "image": source, **result.to_record()}
     payload: dict[str, tuple[str, bytes]] = {}
     if result.success:
-        adv8 = np.round(np.clip(result.adversarial, 0.0, 1.0) * 255.0).astype(np.uint8)
+        shown_robust = None
+        if robust:
+            made = _robust_8bit(model, result)
+            adv8, shown_robust = made.pixels, (made.pixels, made.png_class, made.png_class_prob)
+            record.update({"png_robust": True, "png_robust_scale": round(made.scale, 6), "png_l2": round(made.l2, 6)})
+        else:
+            adv8 = np.round(np.clip(result.adversarial, 0.0, 1.0) * 255.0).astype(np.uint8)
         png = _png_bytes(Image.fromarray(adv8))
         record.update(_eight_bit_check(model, png, result.target))
         scale = float(np.abs(result.perturbation).max())
@@ -147,8 +168,11 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
         text = {"scale": f"{scale:.6g}", "Description": f"perturbation, blue -{scale:.6g} .. white 0 .. red +{scale:.6g}"}
         record["perturbation_scale"] = scale
         payload["adversarial_png"] = (f"{stem}_adversarial.png", png)
-        payload["adversarial_x10_png"] = (f"{stem}_adversarial_x{enlarge}.png", _png_bytes(big))
+        payload["adversarial_x10_png"] = (f"{stem}_adversarial_x{enlarge}_viewing-copy.png", _png_bytes(big))
         payload["perturbation_png"] = (f"{stem}_perturbation.png", _png_bytes(colours, text))
+        from advviewer.figure import figure_image
+
+        payload["figure_png"] = (f"{stem}_figure.png", _png_bytes(figure_image(result, shown_robust)))
         payload["npy"] = (f"{stem}.npy", _npy_bytes(np.asarray(result.adversarial, dtype=np.float32)))
     record["files"] = [name for name, _ in payload.values()] + [f"{stem}.json"]
     payload["json"] = (f"{stem}.json", (json.dumps(record, indent=2) + "\n").encode())

@@ -28,8 +28,10 @@ def failure(cnn, test_digits):
 
 def test_files_of_a_successful_attack(cnn, success, tmp_path):
     files = export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1", source="digit.png")
-    assert {p.name for p in files.values()} == {"d1_adversarial.png", "d1_adversarial_x10.png", "d1_perturbation.png",
-                                                 "d1.npy", "d1.json"}
+    assert {p.name for p in files.values()} == {"d1_adversarial.png", "d1_adversarial_x10_viewing-copy.png",
+                                                 "d1_perturbation.png", "d1_figure.png", "d1.npy", "d1.json"}
+    with Image.open(files["figure_png"]) as figure:
+        assert figure.width > 3 * 280 and figure.height > 280  # three enlarged pictures and their captions
     assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in files.values())  # no temporary files left
     with Image.open(files["adversarial_png"]) as png:
         assert png.mode == "L" and png.size == (28, 28)

@@ -49,9 +49,10 @@ def image_results(model, device, images: np.ndarray, probs0: np.ndarray, img_of:
 def message(res: AttackResult, minimal: bool) -> str:
     to = "the nearest other class" if res.untargeted else f"class {res.target}"
     if res.success:
-        how = "smallest perturbation found" if minimal else "fixed c"
-        return (f"reached {to} ({res.target}, p={res.adversarial_probs[res.target]:.3f}) at c={res.c:.4g}: "
-                f"L2 {res.l2:.4f}, distortion {res.distortion:.4f} ({how})")
+        how = "the smallest c that fools it" if minimal else "the chosen c"
+        reached = f"class {res.target} (the nearest other class)" if res.untargeted else f"class {res.target}"
+        return (f"the model now answers {reached} with probability {res.adversarial_probs[res.target]:.3f}, "
+                f"at c = {res.c:.4g} ({how}); L2 {res.l2:.4f}, distortion {res.distortion:.4f}")
     if minimal:
         return (f"failed: could not reach {to} within the budget (c up to {res.c:.3g}); the model still answers "
                 f"{res.adversarial_class}, target probability {res.adversarial_probs[res.target]:.3f}")

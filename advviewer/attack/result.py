@@ -10,6 +10,10 @@ import numpy as np
 
 from advviewer.errors import Cancelled
 
+TAU_MEANS = ("the temperature of the rival loss the minimal-c search refines with: the target's logit is "
+             "compared with a soft maximum of the other classes' logits, this soft; small tau: nearly the largest "
+             "rival alone (advviewer.attack.c_bracket)")
+
 
 class AttackCancelled(Cancelled):
     """Raised inside a running attack when its ``cancel`` event is set (checked every iteration)."""
@@ -56,7 +60,7 @@ class AttackResult:
     mode: str = "minimal"  # "minimal" (c searched) or "fixed-c"
     untargeted: bool = False
     loss: str = "cross-entropy"  # or "rival cross-entropy" (minimal mode's refinement, see c_bracket.py)
-    tau: float | None = None  # the rival loss's temperature
+    tau: float | None = None  # the rival loss's temperature (TAU_MEANS)
     original: np.ndarray | None = field(default=None, repr=False)  # (28, 28) float32
     # where the solver ended (runs.SolverState), so that a warm start from this result continues it
     # exactly; kept for calls on a few images only
@@ -82,6 +86,7 @@ class AttackResult:
             "seconds": round(self.seconds, 4),
             "loss": self.loss,
             "tau": self.tau,
+            **({"tau_means": TAU_MEANS} if self.tau is not None else {}),
             "message": self.message,
         }
 

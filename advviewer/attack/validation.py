@@ -149,7 +149,7 @@ def prepare_model(model: nn.Module, device: str) -> tuple[nn.Module, torch.devic
     except (RuntimeError, TypeError):
         raise AttackInputError(f"unknown device {device!r}; use 'cpu' or 'cuda'") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise AttackInputError("device 'cuda' was asked for but no CUDA GPU is available; use device='cpu'")
+        raise AttackInputError("device 'cuda' was asked for but no CUDA GPU is available; use the CPU (--device cpu, the default)")
     if dev.type not in ("cpu", "cuda"):
         raise AttackInputError(f"unsupported device {device!r}; use 'cpu' or 'cuda'")
     params = list(model.parameters()) if isinstance(model, nn.Module) else []

@@ -22,11 +22,13 @@ BATCH = 32  # attacks solved together (one progress-bar step; the solver's itera
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from advviewer.models import available_models  # the names belong in --help
+
     p = sub.add_parser("attack", help="fool a model: box-constrained L-BFGS attack (Szegedy et al.)",
                        description="Find the smallest perturbation that makes the model answer a chosen class "
                                    "(or any other class), and write it as PNG, .npy and JSON.")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image file (PNG, JPEG, ...) or .npy array")
-    p.add_argument("--model", default="cnn", help="zoo model name or a model file (default: cnn)")
+    p.add_argument("--model", default="cnn", help=f"a zoo model ({', '.join(available_models())}) or a model file (default: cnn)")
     goal = p.add_mutually_exclusive_group(required=True)
     goal.add_argument("--target", type=int, metavar="T", help="class 0..9 the model should answer")
     goal.add_argument("--untargeted", action="store_true", help="the smallest change to any other class")
@@ -38,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="minimal mode with the paper's cross-entropy over all classes (no exact rival refinement)")
     p.add_argument("--max-iter", type=int, default=500, metavar="N", help="solver iterations per c (default: 500)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--robust-png", action="store_true",
+                   help="scale the perturbation up by the smallest factor that keeps the 8-bit PNG fooling the model "
+                        "(the .npy stays exact; the JSON gives the factor)")
     p.set_defaults(func=run_attack_command)
 
 
@@ -87,10 +92,11 @@ def run_attack_command(args: argparse.Namespace) -> int:
             images = np.stack([image for _, image, _ in chunk])
             results = lbfgs_attack_batch(model, images, [t for _, _, t in chunk], args.c, untargeted=args.untargeted,
                                          max_iter=args.max_iter, device=args.device, refine=not args.paper_loss,
-                                         callback=lambda p: bar.set_postfix_str(f"iteration {p.iteration}", refresh=False))
+                                         callback=lambda p: bar.set_postfix_str(f"solving together, iteration {p.iteration}"))
             for (path, _, _), res in zip(chunk, results):
                 stem = export_stem(res, model_name, str(path), taken=stems)
-                files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path))
+                files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path),
+                                      robust=args.robust_png)
                 record = json.loads(files["json"].read_text())
                 if args.json:
                     print(json.dumps(record), flush=True)
@@ -105,6 +111,6 @@ def run_attack_command(args: argparse.Namespace) -> int:
 def _summary(path: Path, res, record: dict) -> str:
     if not res.success:
         return f"{shown(path)}: {res.message}"
-    fools = "yes" if record["png_fools_model"] else f"no (the 8-bit PNG is classified {record['png_class']})"
+    fools = "yes" if record["png_fools_model"] else f"no (the 8-bit PNG is classified {record['png_class']}; --robust-png writes one that does)"
     return (f"{shown(path)}: {res.original_class} -> {res.target}  L2 {res.l2:.4f}  distortion {res.distortion:.4f}  "
             f"c={res.c:.4g}  8-bit PNG still fools the model: {fools}  [{record['files'][0]}, ...]")

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv_given = argv
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -60,10 +61,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"advviewer: the window cannot start ({exc}); the sub-commands still work, see --help", file=sys.stderr)
             return EXIT_FAILURE
         try:
-            return int(gui_main(args) or 0)
+            status = int(gui_main(args) or 0)
         except AdvViewerError as exc:
             print(f"advviewer: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if argv_given is None:  # the program itself, not a test calling main(): leave at once (see exit_now)
+            from advviewer.gui.app import exit_now
+
+            exit_now(status)
+        return status
     try:
         return int(args.func(args) or 0)
     except AdvViewerError as exc:

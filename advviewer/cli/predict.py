@@ -12,9 +12,11 @@ from advviewer.files import shown
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from advviewer.models import available_models  # the names belong in --help
+
     p = sub.add_parser("predict", help="classify digit images", description="Print the predicted class and all ten probabilities for each image.")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image file (PNG, JPEG, BMP, TIFF, WebP, ...) or .npy array")
-    p.add_argument("--model", default="cnn", help="zoo model name or a model file (default: cnn)")
+    p.add_argument("--model", default="cnn", help=f"a zoo model ({', '.join(available_models())}) or a model file (default: cnn)")
     p.add_argument("--json", action="store_true", help="one JSON record per image on stdout")
     p.set_defaults(func=_cmd_predict)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
+
+from advviewer.session.rules import MODEL_SWITCH_RULE
 
 # menu -> [(key, text, shortcut(s), tooltip, on toolbar)]; None separates groups
 MENUS = {
@@ -14,7 +17,11 @@ MENUS = {
         None,
         ("export", "&Export…", "Ctrl+E",
          "Write the adversarial image (28x28 and enlarged PNG), perturbation PNG, .npy and JSON record into a folder", True),
-        ("export_all", "Export &all results…", "Ctrl+Shift+E", "Write every result of this session into a folder, numbered in order", False),
+        ("export_robust", "Export, PNG still &fools it…", "Ctrl+Alt+E",
+         "Export with r scaled up just enough that the 8-bit PNG still fools the model after rounding to 1/255", False),
+        ("export_all", "Export &all results…", "Ctrl+Shift+E",
+         "Write every result of this session into a folder, numbered in order, with an index.csv", False),
+        ("export_fooled", "Export all that f&ooled it…", "", "Write only the results that fooled the model, with an index.csv", False),
         None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
     ],
@@ -35,7 +42,9 @@ MENUS = {
         ("c_larger", "Larger c", "Ctrl+Up", "", False),
     ],
     "&Help": [
-        ("about", "&About advviewer and the model…", "F1", "The model card of the selected model", True),
+        ("help", "&Help: what am I looking at?", "F1", "What an adversarial example is, what each panel shows, what c does", True),
+        ("guide", "Show the &first-run guide", "", "", False),
+        ("about", "&About advviewer and the model…", "Shift+F1", "The model card of the selected model", True),
     ],
 }
 
@@ -52,9 +61,9 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
             action = QAction(text, window)
             action.setObjectName(f"action_{key}")
             shortcuts = shortcut if isinstance(shortcut, tuple) else (shortcut,)
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcuts([QKeySequence(s) for s in shortcuts if s])
             if tip:
-                action.setToolTip(f"{tip} ({shortcuts[0]})")
+                action.setToolTip(f"{tip} ({shortcuts[0]})" if shortcuts[0] else tip)
                 action.setStatusTip(tip)
             if key == "eraser":
                 action.setCheckable(True)
@@ -63,8 +72,8 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     return actions
 
 
-def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list[str]) -> QComboBox:
-    """The main toolbar: the model picker (``models``) first, then the common file actions. Returns the picker."""
+def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list[tuple[str, str]]) -> QComboBox:
+    """The main toolbar: the model picker (``models``: name and plain description) first, then the common file actions. Returns the picker."""
     bar = QToolBar("Main", window)
     bar.setObjectName("main_toolbar")
     bar.setMovable(False)
@@ -72,11 +81,14 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list
     bar.addWidget(QLabel(" Model: "))
     picker = QComboBox(objectName="model")
     picker.setAccessibleName("Model")
-    picker.setToolTip("The classifier to inspect and attack (F1 shows its model card).\n"
+    picker.setToolTip("The classifier to inspect and attack (Shift+F1 shows its model card).\n" + MODEL_SWITCH_RULE + "\n"
                       "FC10: softmax regression; FC100/200: sigmoid MLPs; AE400: autoencoder features; cnn: a small convnet.")
-    picker.setMinimumContentsLength(14)
-    for name in models:
-        picker.addItem(name, name)
+    picker.setMinimumContentsLength(22)
+    picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    for name, blurb in models:
+        picker.addItem(f"{name}: {blurb}", name)
+        picker.setItemData(picker.count() - 1, blurb, Qt.ItemDataRole.ToolTipRole)
+    picker.view().setMinimumWidth(picker.view().sizeHintForColumn(0) + 24)  # the list shows the whole description
     bar.addWidget(picker)
     bar.addSeparator()
     for entries in MENUS.values():

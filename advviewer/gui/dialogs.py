@@ -6,9 +6,10 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import advviewer
+from advviewer.session.model_cards import readable_card
 from advviewer.session.values import ModelChoice
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm", ".npy")
@@ -31,22 +32,43 @@ def choose_model(parent: QWidget, folder: str) -> Path | None:
     return Path(name) if name else None
 
 
+class FolderDialog(QFileDialog):
+    """Choose a folder; a typed folder that does not exist yet is created (Qt's own dialog refuses it)."""
+
+    def __init__(self, parent: QWidget | None, title: str, folder: str) -> None:
+        super().__init__(parent, title, folder)
+        self.setObjectName("folder_dialog")
+        self.setFileMode(QFileDialog.FileMode.Directory)
+        self.setOption(QFileDialog.Option.ShowDirsOnly)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog)  # a native dialog would refuse before we could create it
+        self.setLabelText(QFileDialog.DialogLabel.Accept, "Export here")
+        self.problem = ""
+
+    def accept(self) -> None:
+        chosen = self.selectedFiles()
+        if chosen and not Path(chosen[0]).exists():
+            try:
+                Path(chosen[0]).mkdir(parents=True)
+            except OSError as exc:
+                self.problem = f"could not create the folder {chosen[0]}: {exc.strerror or exc}"
+                QMessageBox.warning(self, "Export", self.problem)
+                return
+        super().accept()
+
+
 def choose_folder(parent: QWidget, folder: str) -> Path | None:
-    name = QFileDialog.getExistingDirectory(parent, "Export into folder", folder)
-    return Path(name) if name else None
+    dialog = FolderDialog(parent, "Export into folder (type a new name to create it)", folder)
+    if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
+        return None
+    return Path(dialog.selectedFiles()[0])
 
 
 def model_card_html(model: ModelChoice) -> str:
     """The model card as a small table (zoo models), or the file and its hash (a user's model)."""
     if model.card is not None:
-        rows = []
-        for key, value in model.card.items():
-            if isinstance(value, float):
-                value = f"{value:.4g}"
-            elif isinstance(value, (dict, list)):
-                value = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else ", ".join(map(str, value))
-            rows.append(f"<tr><td><b>{html.escape(str(key))}</b></td><td>{html.escape(str(value))[:300]}</td></tr>")
-        return f"<p>Model card of <b>{html.escape(model.name)}</b>:</p><table cellspacing='3'>{''.join(rows)}</table>"
+        rows = [f"<tr><td valign='top'><b>{html.escape(label)}</b></td><td>{html.escape(text)}</td></tr>"
+                for label, text in readable_card(model.card)]
+        return f"<p>The model <b>{html.escape(model.name)}</b>:</p><table cellspacing='4'>{''.join(rows)}</table>"
     return f"<p>Your model file <b>{html.escape(model.name)}</b><br>sha256 {model.sha256 or '(not read)'}</p>"
 
 
@@ -63,3 +85,22 @@ def show_about(parent: QWidget, model: ModelChoice | None) -> QMessageBox:
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+def show_help(parent: QWidget) -> QDialog:
+    """The Help page for a student (advviewer.gui.help_text), non-modal so the window stays usable beside it."""
+    from advviewer.gui.help_text import HELP
+
+    dialog = parent.findChild(QDialog, "help")
+    if dialog is None:
+        dialog = QDialog(parent, objectName="help")
+        dialog.setWindowTitle("advviewer: what am I looking at?")
+        browser = QTextBrowser(dialog, objectName="help_text")
+        browser.setHtml(HELP)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(browser)
+        screen = parent.screen().availableGeometry() if parent.screen() else None
+        dialog.resize(min(640, screen.width() - 40) if screen else 640, min(620, screen.height() - 80) if screen else 620)
+    dialog.show()
+    dialog.raise_()
+    return dialog

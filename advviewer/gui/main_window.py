@@ -26,17 +26,20 @@ from advviewer.gui.bindings.live_panels import bind_live_panels
 from advviewer.gui.bindings.model_picker import bind_model_picker
 from advviewer.gui.bindings.results import bind_results_panel
 from advviewer.gui.file_opening import FileOpener
+from advviewer.gui.help_text import GUIDE
 from advviewer.gui.icon import app_icon
 from advviewer.gui.menu_actions import connect_menu_actions
 from advviewer.gui.settings import Settings
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.gui.widgets.gradient_view import GradientView
+from advviewer.gui.widgets.guide_bar import GuideBar
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.map_view import configure_pyqtgraph
 from advviewer.gui.widgets.message_bar import MessageBar
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.session import SessionState, catalog
+from advviewer.session.model_cards import one_line
 from advviewer.session.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -48,8 +51,7 @@ TITLES = (
     "4 · Fool it: the L-BFGS attack",
     "5 · Result: original + perturbation = adversarial",
 )
-ATTACK_EXPLAINED = ("The attack looks for the smallest change <i>r</i> that makes the model see another class "
-                    "(Szegedy et al. 2014). <b>c</b> weighs fooling the model against keeping <i>r</i> small.")
+ATTACK_EXPLAINED = "The smallest change <i>r</i> to fool the model; <b>c</b>: fool it vs keep <i>r</i> small (F1)"
 START_HINT = "A sample digit to start with: press Delete and draw your own, or open an image (Ctrl+O)."
 
 
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.message = MessageBar()
+        self.guide = GuideBar(GUIDE)
         self.inputs = InputPanel()
         self.canvas = self.inputs.canvas
         self.probabilities = ProbabilityPlot()
@@ -96,6 +99,7 @@ class MainWindow(QMainWindow):
         grid = QGridLayout(central)
         grid.setContentsMargins(6, 4, 6, 4)
         grid.addWidget(self.message, 0, 0, 1, 3)
+        grid.addWidget(self.guide, 3, 0, 1, 3)  # below the panels: it never pushes them off a small screen
         grid.addWidget(_group(TITLES[0], self.inputs), 1, 0)
         grid.addWidget(_group(TITLES[1], self.probabilities), 1, 1)
         grid.addWidget(_group(TITLES[2], self.gradient), 1, 2)
@@ -103,11 +107,11 @@ class MainWindow(QMainWindow):
         grid.addWidget(_group(TITLES[4], self.results), 2, 1, 1, 2)
         for column, stretch in enumerate((4, 3, 3)):
             grid.setColumnStretch(column, stretch)
-        grid.setRowStretch(1, 5)
-        grid.setRowStretch(2, 4)
+        grid.setRowStretch(1, 1)
+        grid.setRowStretch(2, 1)  # the c plot needs height as much as the canvas
         self.setCentralWidget(central)
         self.actions = build_actions(self)
-        self.model_picker = build_toolbar(self, self.actions, catalog.zoo_models())
+        self.model_picker = build_toolbar(self, self.actions, [(name, one_line(name)) for name in catalog.zoo_models()])
         self.live_time = QLabel(objectName="live_time")
         self.attack_time = QLabel(objectName="attack_time")
         for label, sample in ((self.attack_time, "attack 00.00 s, 0000 iterations"),

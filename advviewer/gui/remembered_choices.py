@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from advviewer.gui.window_size import place_on_screen
 from advviewer.session import catalog
 
 
@@ -9,13 +10,14 @@ def restore(w, model: str | None) -> None:
     """Bring back the last session's choices, load the model (``model`` first) and show the first digit."""
     s, state = w.settings, w.state
     geometry, window_state = s.geometry()
-    if geometry is None or not w.restoreGeometry(geometry):
-        w.resize(1360, 860)
+    place_on_screen(w, restored=geometry is not None and w.restoreGeometry(geometry))
     if window_state is not None:
         w.restoreState(window_state)
     w.inputs.brush.setValue(s.get("brush_size"))
     w.gradient.overlay.setChecked(s.get("gradient_overlay"))
     w.results.magnify.setChecked(s.get("magnify"))
+    w.guide.setVisible(not s.get("guide_dismissed"))
+    w.guide.dismissed.connect(lambda: s.set("guide_dismissed", True))
     state.set_c(s.get("c"))
     state.set_target(s.get("target"))
     state.set_gradient_class(s.get("gradient_class"))

@@ -1,7 +1,9 @@
 """``advviewer --screenshot FILE``: build the window offscreen, open, attack, save a PNG of it, exit.
 
 Opens ``--image``, uses ``--model``, runs the attack when ``--target`` is given (at ``--c``, else
-the minimal c, then the c sweep), waits for all of it, then saves the whole window. Exit status 2
+the minimal c, then the c sweep), waits for all of it, then saves the whole window at 1360x860.
+The user's remembered choices are not read (app.run points the settings at an empty folder), so
+the same command gives the same picture. Exit status 2
 for bad input (as on the command line), 1 when the attack or the file fails.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+from advviewer.gui.window_size import PREFERRED
 
 WAIT_SECONDS = 180.0
 
@@ -45,6 +49,8 @@ def take_screenshot(window, args, shown) -> int:
             return _fail("the attack did not finish in time", 1)
         if state.current_result() is None:
             return _fail(stopped[-1] if stopped else "the attack gave no result", 1)
+    window.guide.hide()  # a figure, not a first run
+    window.resize(PREFERRED)  # the same picture on every machine: not the offscreen screen's size, not remembered
     window.show()
     for _ in range(3):
         QApplication.processEvents()

@@ -64,6 +64,7 @@ _KEYS: dict[str, tuple[Callable[[object], object], object]] = {
     "gradient_method": (_gradient_method, DEFAULT_GRADIENT_METHOD),
     "gradient_overlay": (_bool, True),
     "magnify": (_bool, True),
+    "guide_dismissed": (_bool, False),
     "open_folder": (str, ""),
     "export_folder": (str, ""),
     "model_folder": (str, ""),

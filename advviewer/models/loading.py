@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -102,6 +103,17 @@ def _model_from_bytes(data: bytes) -> nn.Module:
     return _weights_model(archive)
 
 
+def _unpickling_reason(exc: Exception) -> str:
+    """torch's refusal in one plain line, without its advice to load the file unsafely (weights_only=False)."""
+    text = str(exc)
+    if "weights only" not in text.lower() and "weights_only" not in text:
+        lines = text.strip().splitlines()
+        return f"{type(exc).__name__}: {lines[0][:160] if lines else ''}"
+    found = re.search(r"(?:Unsupported global|GLOBAL)[: ]+\s*(?:GLOBAL\s+)?([\w.]+)", text)
+    what = f" ({found.group(1)[:80]})" if found else ""
+    return f"it holds Python objects{what}, not just tensors; refused, because loading those could run code"
+
+
 def _weights_model(archive: Archive) -> nn.Module:
     """A zoo architecture with the weights of a file written by ``advviewer train``."""
     repacked = io.BytesIO()
@@ -111,8 +123,7 @@ def _weights_model(archive: Archive) -> nn.Module:
     try:
         payload = torch.load(io.BytesIO(repacked.getvalue()), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 -- torch's unpickler refuses code and corrupt data in many ways
-        lines = str(exc).strip().splitlines()
-        raise ModelLoadError(f"not an advviewer weights file ({type(exc).__name__}: {lines[0][:160] if lines else ''})") from None
+        raise ModelLoadError(f"not an advviewer weights file ({_unpickling_reason(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
         raise ModelLoadError(f"not an advviewer weights file (no '{WEIGHTS_FORMAT}' header)")
     arch = payload.get("arch")

@@ -12,7 +12,16 @@ from advviewer.gradients import PREDICTED_CLASS, RUNNER_UP, ClassRule
 from advviewer.session.choices import PREDICTED, TARGET
 from advviewer.session.values import AttackRequest, FinishedAttack, ResultKey
 
+BLANK_INK = 1e-3  # an input whose brightest pixel is below this has nothing drawn on it
+
+
+def is_blank(pixels) -> bool:
+    """Nothing drawn: the model still answers (it has no "nothing" class), which the window says."""
+    return float(pixels.max()) < BLANK_INK
+
 RUN_AGAIN = "run the attack again (Ctrl+R)"
+MODEL_SWITCH_RULE = ("Switching the model re-runs your last attack on this digit (same c, or the minimal c) "
+                     "on the new model; if you have not attacked this digit yet, nothing runs.")
 
 
 def result_key(input_version: int, model_name: str, target: int | None) -> ResultKey:
@@ -36,27 +45,32 @@ def stale_reason(made_for: ResultKey, now: ResultKey) -> str | None:
     return "The target changed"
 
 
-def stale_message(made_for: ResultKey, now: ResultKey, rerun: AttackRequest | None = None) -> str | None:
-    """What the result panel says about a stale result: what changed, and what happens (or to do) next."""
+def stale_message(made_for: ResultKey, now: ResultKey, rerun: AttackRequest | None = None,
+                  stopped: str | None = None) -> str | None:
+    """What the result panel says about a stale result: what changed, and what happens (or to do) next.
+
+    ``rerun``: an attack for ``now`` is running; ``stopped``: the attack started for ``now`` ended
+    without a result (why, in the attack panel's words), so the panel never waits for it.
+    """
     reason = stale_reason(made_for, now)
     if reason is None:
         return None
+    if stopped is not None:
+        return f"{reason}; the attack on it stopped: {stopped}"
     return f"{reason}: attacking again…" if rerun is not None else f"{reason}: {RUN_AGAIN}."
 
 
-def rerun_after_model_switch(last_request: AttackRequest | None, shown: FinishedAttack | None, input_version: int,
-                             target: int | None, attack_running: bool) -> AttackRequest | None:
-    """The attack a model switch re-runs: the last one asked for, when its answer is what the user is looking at.
+def rerun_after_model_switch(last_request: AttackRequest | None, asked_on_input: int | None,
+                             input_version: int, target: int | None) -> AttackRequest | None:
+    """The attack a model switch re-runs (MODEL_SWITCH_RULE): the last one asked for on this input.
 
-    That is when an attack is running, or when the shown result is for the current input and
-    target (only the model differs). The re-run keeps the request's c (None: minimal c) and uses
-    the current target. Otherwise (nothing asked yet, or the result is stale anyway) nothing runs.
+    One rule the user can predict: whenever an attack was asked for on the current input
+    (``asked_on_input`` is its version), the switch runs it again with the same c (None: minimal
+    c) and the current target; otherwise nothing runs and the result panel says to run it.
     """
-    if last_request is None:
+    if last_request is None or asked_on_input != input_version:
         return None
-    if attack_running or (shown is not None and shown.key[0] == input_version and shown.key[2] == target):
-        return AttackRequest(last_request.c, target)
-    return None
+    return AttackRequest(last_request.c, target)
 
 
 def gradient_class_rule(choice: int | str, target: int | None) -> ClassRule:

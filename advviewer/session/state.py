@@ -53,6 +53,7 @@ class SessionState:
         self.results = ResultLog()
         self._model_time_limit = model_time_limit
         self._last_request: AttackRequest | None = None
+        self._asked_on_input: int | None = None  # the input version the last request was made on
         self._attack_task: Task | None = None
         self._shown = ResultView(None)  # the last result view emitted (so an unchanged one is not re-sent)
         self._runs_shown: tuple = ()  # the c plot points last emitted
@@ -94,8 +95,7 @@ class SessionState:
 
     def use_model(self, choice: ModelChoice) -> None:
         """Switch to a loaded model: re-evaluate, and re-run the attack as rules.rerun_after_model_switch says."""
-        rerun = rules.rerun_after_model_switch(self._last_request, self.results.latest, self.input.version, self.target,
-                                               self.attack_running())
+        rerun = rules.rerun_after_model_switch(self._last_request, self._asked_on_input, self.input.version, self.target)
         self._cancel_attack_work("")
         self.model = choice
         self.events.model.emit(choice)
@@ -175,7 +175,8 @@ class SessionState:
             self.events.message.emit(f"The model failed on this input: {exc}", "error")
             return
         self.evaluation = LiveEvaluation(self.input, e.probs, e.predicted, e.gradient, e.gradient_class, self.gradient.method,
-                                         self.target, preprocess_ms, 1e3 * (time.perf_counter() - t0))
+                                         self.target, preprocess_ms, 1e3 * (time.perf_counter() - t0),
+                                         blank=rules.is_blank(self.input.pixels))
         self.events.evaluated.emit(self.evaluation)
         lane = self._lanes["finite differences"]
         if self.gradient.method == FINITE_DIFFERENCES:
@@ -205,7 +206,7 @@ class SessionState:
     def _start_attack(self, request: AttackRequest, warm_start=None) -> None:
         if self.model is None:
             return
-        self._last_request = request
+        self._last_request, self._asked_on_input = request, self.input.version
         model, image, key = self.model, self.input, self.key()
         job = jobs.attack_job(model.module, image.pixels.copy(), request.target, request.c, warm_start)
         self._attack_task = self._lanes["attack"].submit(
@@ -231,6 +232,8 @@ class SessionState:
     def _attack_ended(self, text: str, error: bool = False) -> None:
         self._attack_task = None
         self.events.attack_stopped.emit(text, error)
+        if error:  # the panel no longer waits for a result that will not come
+            self._show_result(stopped=text)
 
     def _cancel_attack_work(self, text: str) -> None:
         """Cancel the attack (and any c sweep); say ``text`` if an attack was running."""
@@ -248,9 +251,9 @@ class SessionState:
         if runs.points != self._runs_shown:
             self._emit_runs(runs)
 
-    def _show_result(self, rerun: AttackRequest | None = None) -> None:
+    def _show_result(self, rerun: AttackRequest | None = None, stopped: str | None = None) -> None:
         latest = self.results.latest
-        stale = rules.stale_message(latest.key, self.key(), rerun) if latest is not None else None
+        stale = rules.stale_message(latest.key, self.key(), rerun, stopped) if latest is not None else None
         view = ResultView(latest, stale)
         if view != self._shown:
             self._shown = view

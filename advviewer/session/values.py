@@ -57,6 +57,7 @@ class LiveEvaluation:
     target: int | None  # the attack target, outlined on the probabilities
     preprocess_ms: float
     model_ms: float
+    blank: bool = False  # nothing drawn (rules.is_blank): the model answers anyway
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,7 +18,8 @@ def attack(window, qtbot, target):
 def test_export_and_read_back(window, qtbot, tmp_path):
     result = attack(window, qtbot, 3)
     written = export_actions.export_current(window, tmp_path)
-    assert set(written) == {"adversarial_png", "adversarial_x10_png", "perturbation_png", "npy", "json"}
+    written = written.files
+    assert set(written) == {"adversarial_png", "adversarial_x10_png", "figure_png", "perturbation_png", "npy", "json"}
     assert all(path.parent == tmp_path and path.exists() for path in written.values())
     with Image.open(written["adversarial_png"]) as png:
         assert png.size == (28, 28)
@@ -31,7 +32,8 @@ def test_export_and_read_back(window, qtbot, tmp_path):
     assert record["target"] == 3 and record["c"] == pytest.approx(result.c) and record["l2"] == pytest.approx(result.l2)
     assert "png_fools_model" in record and len(record["adversarial_probs"]) == 10
     assert "bundled MNIST" in record["image"]
-    assert window.message.kind == "info" and "Exported 5 files" in window.message.text
+    assert "Exported 6 files" in window.message.text
+    assert window.message.kind == ("info" if record["png_fools_model"] else "error")
     assert window.settings.get("export_folder") == str(tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 

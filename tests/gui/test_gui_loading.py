@@ -81,7 +81,8 @@ def test_gallery_browse_by_class_and_pick(window, qtbot):
     assert "class 4" in gallery.count.text()
     index = gallery.model.index(0)
     assert gallery.model.data(index, Qt.ItemDataRole.DecorationRole) is not None
-    gallery.view.doubleClicked.emit(index)
+    assert gallery.focusWidget() is gallery.view and gallery.view.currentIndex().row() == 0  # keyboard at once
+    qtbot.keyClick(gallery.view, Qt.Key.Key_Return)  # Enter opens the current digit
     assert not gallery.isVisible()
     images, labels = load_bundled()
     k = gallery.model.dataset_index(0)

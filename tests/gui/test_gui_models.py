@@ -61,8 +61,9 @@ def test_about_box_shows_the_model_card(window, qtbot):
     assert box is not None
     qtbot.waitExposed(box)
     text = box.text()
-    assert "Model card of <b>cnn</b>" in text and "<table" in text
-    assert f"{window.state.model.card['test_error']:.4g}" in text  # the card's own figures
+    assert "The model <b>cnn</b>" in text and "<table" in text
+    assert f"{window.state.model.card['test_error']:.1%}" in text  # the card's own figures, as a student reads them
+    assert "Sequential(" not in text  # no torch repr
     box.close()
 
 

@@ -23,15 +23,27 @@ def test_stale_message_says_what_happens_next():
     assert rules.stale_message((1, "cnn", 3), (1, "fc10-1", 3), AttackRequest(None, 3)) == "The model changed to fc10-1: attacking again…"
 
 
-def test_a_model_switch_re_runs_the_last_request_only_while_its_answer_is_on_screen():
+def test_a_model_switch_re_runs_the_last_request_on_this_input_whatever_else_changed():
     minimal = AttackRequest(None, 3)
     at_c = AttackRequest(2.5, 3)
-    assert rules.rerun_after_model_switch(None, None, 1, 3, False) is None  # nothing asked yet
-    assert rules.rerun_after_model_switch(minimal, shown(1, "cnn", 3), 1, 3, False) == AttackRequest(None, 3)
-    assert rules.rerun_after_model_switch(at_c, shown(1, "cnn", 3), 1, 3, False) == AttackRequest(2.5, 3)  # same c
-    assert rules.rerun_after_model_switch(minimal, shown(1, "cnn", 3), 2, 3, False) is None  # input changed since
-    assert rules.rerun_after_model_switch(minimal, shown(1, "cnn", 3), 1, 5, False) is None  # target changed since
-    assert rules.rerun_after_model_switch(minimal, None, 2, 3, True) == AttackRequest(None, 3)  # still running
+    assert rules.rerun_after_model_switch(None, None, 1, 3) is None  # nothing asked yet
+    assert rules.rerun_after_model_switch(minimal, 1, 1, 3) == AttackRequest(None, 3)
+    assert rules.rerun_after_model_switch(at_c, 1, 1, 3) == AttackRequest(2.5, 3)  # same c
+    assert rules.rerun_after_model_switch(minimal, 1, 2, 3) is None  # asked on another input: the rule says nothing runs
+    assert rules.rerun_after_model_switch(minimal, 1, 1, 5) == AttackRequest(None, 5)  # one rule: the target now chosen
+    assert "re-runs your last attack on this digit" in rules.MODEL_SWITCH_RULE
+
+
+def test_a_stale_result_whose_new_attack_stopped_says_so_instead_of_waiting():
+    text = rules.stale_message((1, "cnn", 3), (1, "cnn", 7), AttackRequest(None, 7), stopped="the model already answers 7")
+    assert "attacking again" not in text and "stopped: the model already answers 7" in text
+
+
+def test_blank_input():
+    import numpy as np
+
+    assert rules.is_blank(np.zeros((28, 28), np.float32))
+    assert not rules.is_blank(np.eye(28, dtype=np.float32))
 
 
 def test_gradient_class_rule():

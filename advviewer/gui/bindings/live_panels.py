@@ -1,4 +1,4 @@
-"""The live evaluation to the panels that show it: the 28x28 preview, the probabilities, the timing."""
+"""The live evaluation to the panels that show it: the 28x28 preview, the probabilities (and the adversarial's), the timing."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from PySide6.QtWidgets import QLabel
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.session import SessionState
-from advviewer.session.values import LiveEvaluation
+from advviewer.session.values import LiveEvaluation, ResultView
 
 
 def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: ProbabilityPlot, timing: QLabel) -> None:
     def show_input(e: LiveEvaluation) -> None:
-        inputs.show_input(e.input.pixels, e.predicted, float(e.probs[e.predicted]))
+        inputs.show_input(e.input.pixels, e.predicted, float(e.probs[e.predicted]), e.blank)
 
     def show_probabilities(e: LiveEvaluation) -> None:
         probabilities.set_probabilities(e.probs, e.target)
@@ -20,8 +20,15 @@ def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: Pro
     def show_timing(e: LiveEvaluation) -> None:
         timing.setText(f"live update {e.preprocess_ms + e.model_ms:.1f} ms (framing {e.preprocess_ms:.1f} + model {e.model_ms:.1f})")
 
+    def show_adversarial(view: ResultView) -> None:
+        """The adversarial's probabilities beside the original's, only while its result is current."""
+        result = view.shown.result if view.shown is not None and view.stale is None else None
+        probabilities.set_adversarial(result.adversarial_probs if result is not None else None,
+                                      result.adversarial_class if result is not None else None)
+
     for show in (show_input, show_probabilities, show_timing):
         state.events.evaluated.connect(show)
+    state.events.result.connect(show_adversarial)
     if state.evaluation is not None:
         for show in (show_input, show_probabilities, show_timing):
             show(state.evaluation)

@@ -88,7 +88,8 @@ class AttackPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("p(target) %p%")
         self.progress.setMaximumHeight(16)
-        self.status = fixed_height(QLabel("Ready.", objectName="attack_status"))
+        self.status = fixed_height(QLabel("Ready.", objectName="attack_status"), lines=2)
+        self.status.setWordWrap(True)  # a refusal ("... choose another target") is read in full
         self.status.setAccessibleName("Attack status")
 
         layout = QGridLayout(self)

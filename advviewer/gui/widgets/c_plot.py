@@ -24,21 +24,32 @@ class CPlot(StaticPlot):
                          "Larger c pushes harder: the perturbation grows until the model gives in.", parent)
         item = self.getPlotItem()
         item.setLogMode(x=True, y=False)
-        item.setLabel("bottom", "c (log scale)")
+        # the legend shares the axis label's line: a title line would take height a short plot lacks
+        item.setLabel("bottom", "c (log scale) &nbsp; each run on this digit: <span style='color:#1a7f37'>● fooled</span> "
+                                "<span style='color:#b42318'>● not fooled</span>")
         item.setLabel("left", "‖r‖₂")
         for side in ("bottom", "left"):
             item.getAxis(side).enableAutoSIPrefix(False)
         item.showGrid(x=True, y=True, alpha=0.2)
-        item.setTitle("<span style='font-size:9pt'>each run on this digit: "
-                      "<span style='color:#1a7f37'>● fooled</span> &nbsp;<span style='color:#b42318'>● not fooled</span></span>")
         self._dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(40, 40, 40, width=0.5))
         item.addItem(self._dots)
         self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
         item.addItem(self._cursor)
         self._points: tuple = ()
+        self.setMinimumHeight(84)
+        self._decades(-3, 3)  # the slider's range, before any run
 
     def sizeHint(self) -> QSize:
         return QSize(360, 150)
+
+    def _decades(self, lo: int, hi: int) -> None:
+        """x from 10^lo to 10^hi, labelled only at whole decades (pyqtgraph's own log ticks run together)."""
+        self.getPlotItem().setXRange(lo - 0.2, hi + 0.2, padding=0)  # room for the end decades' labels
+        step = 1 if hi - lo <= 5 else 2  # a narrow plot keeps its labels apart
+        decades = [(k, f"{10.0 ** k:g}") for k in range(lo, hi + 1) if (k - lo) % step == 0]
+        unlabelled = [(k, "") for k in range(lo, hi + 1) if (k - lo) % step] + [
+            (k + np.log10(m), "") for k in range(lo, hi) for m in range(2, 10)]
+        self.getPlotItem().getAxis("bottom").setTicks([decades, unlabelled])
 
     def show_runs(self, points) -> None:
         """Show these runs, each with ``c``, ``l2`` and ``fooled`` (the state's c sweep points)."""
@@ -60,7 +71,8 @@ class CPlot(StaticPlot):
         c, l2, fooled = (np.array(v) for v in zip(*self._points))
         self._dots.setData(x=np.log10(c), y=l2, brush=[FOOLED if f else NOT_FOOLED for f in fooled])
         lo, hi = int(np.floor(np.log10(c.min()) - 0.3)), int(np.ceil(np.log10(c.max()) + 0.3))  # whole decades
-        self.getPlotItem().setRange(xRange=(lo, hi), yRange=(0.0, max(float(l2.max()) * 1.15, 1e-3)), padding=0)
-        decades = [(k, f"{10.0 ** k:g}") for k in range(lo, hi + 1)]
-        minor = [(k + np.log10(m), "") for k in range(lo, hi) for m in range(2, 10)]
-        self.getPlotItem().getAxis("bottom").setTicks([decades, minor])
+        top = max(float(l2.max()) * 1.15, 1e-3)
+        self.getPlotItem().setYRange(0.0, top, padding=0)
+        nice = float(f"{top / 1.15:.2g}")  # three labels: they stay apart however short the plot is
+        self.getPlotItem().getAxis("left").setTicks([[(0.0, "0"), (nice / 2, f"{nice / 2:g}"), (nice, f"{nice:g}")]])
+        self._decades(lo, hi)

@@ -31,7 +31,7 @@ class DrawingCanvas(QWidget):
         self.setObjectName("canvas")
         self.setAccessibleName("Drawing canvas")
         self.setToolTip("Draw a digit with the mouse (or a pen). Right button erases.")
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(180, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.CrossCursor)

@@ -68,7 +68,7 @@ class GalleryDialog(QDialog):
         self.view.setMovement(QListView.Movement.Static)
         self.view.setUniformItemSizes(True)
         self.view.setModel(self.model)
-        self.view.doubleClicked.connect(lambda index: self._pick(index.row()))
+        self.view.activated.connect(lambda index: self._pick(index.row()))  # Enter, or a double click
 
         classes = QHBoxLayout()
         classes.addWidget(QLabel("class:"))
@@ -99,7 +99,18 @@ class GalleryDialog(QDialog):
         self._class_buttons.button(cls + 1).setChecked(True)
         self.model.set_class(cls)
         shown = "all classes" if cls == ALL else f"class {cls}"
-        self.count.setText(f"{self.model.rowCount()} digits ({shown}); double-click one to open it")
+        self.count.setText(f"{self.model.rowCount()} digits ({shown}); arrow keys and Enter, or double-click one to open it")
+        self._focus_first()
+
+    def _focus_first(self) -> None:
+        """The list has the keyboard at once, on its first digit: arrows move, Enter opens."""
+        if self.model.rowCount() and not self.view.currentIndex().isValid():
+            self.view.setCurrentIndex(self.model.index(0, 0))
+        self.view.setFocus()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._focus_first()
 
     def _pick_selected(self) -> None:
         rows = self.view.selectionModel().selectedIndexes()

@@ -9,6 +9,8 @@ from advviewer.gui.widgets.canvas import DrawingCanvas
 from advviewer.gui.widgets.fixed_height import fixed_height
 from advviewer.gui.widgets.map_view import MapView
 
+BLANK_TIP = ("A classifier always picks one of its ten classes: trained only on digits, it has never seen\n"
+             "an empty image and cannot say 'none'. Its confidence here means nothing.")
 PREVIEW_TIP = ("The model's input: your drawing cropped, scaled to fit 20x20 and centred by mass in\n"
                "28x28 pixels, the way the MNIST digits were made.")
 
@@ -29,7 +31,7 @@ class InputPanel(QWidget):
         self.canvas = DrawingCanvas()
         self.preview = MapView("input_preview", "What the model sees (28 by 28 pixels)")
         self.preview.setToolTip(PREVIEW_TIP)
-        self.preview.setFixedSize(130, 130)
+        self.preview.setFixedSize(104, 104)
         self.eraser = _tool("Eraser", "eraser", "Eraser", "Erase instead of drawing (E); the right mouse button always erases", True)
         self.undo = _tool("Undo", "undo", "Undo", "Undo the last stroke (Ctrl+Z)")
         self.redo = _tool("Redo", "redo", "Redo", "Redo (Ctrl+Shift+Z)")
@@ -47,10 +49,10 @@ class InputPanel(QWidget):
         self.canvas.history_changed.connect(self._history)
         self._history(False, False)
 
-        caption = QLabel("<b>The model sees</b><br>(28x28)")
+        caption = QLabel("<b>The model sees</b>")
         caption.setToolTip(PREVIEW_TIP)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=3)
+        self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=4)
         self.prediction.setAccessibleName("Predicted class")
         self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction.setWordWrap(True)
@@ -62,12 +64,12 @@ class InputPanel(QWidget):
         layout.addWidget(self.prediction, 2, 1, alignment=Qt.AlignmentFlag.AlignTop)
         tools = QGridLayout()
         tools.addWidget(QLabel("brush"), 0, 0)
-        tools.addWidget(self.brush, 0, 1, 1, 3)
-        tools.addWidget(self.eraser, 0, 4)
-        tools.addWidget(self.undo, 1, 1)
-        tools.addWidget(self.redo, 1, 2)
-        tools.addWidget(self.clear, 1, 3)
-        layout.addLayout(tools, 4, 0, 1, 2)
+        tools.addWidget(self.brush, 0, 1)
+        for column, button in enumerate((self.eraser, self.undo, self.redo, self.clear), 2):
+            tools.addWidget(button, 0, column)
+        tools.setColumnStretch(1, 1)
+        layout.setRowMinimumHeight(4, 4)  # the brush slider never touches the canvas
+        layout.addLayout(tools, 5, 0, 1, 2)
         layout.setRowStretch(3, 1)
         layout.setColumnStretch(0, 1)
 
@@ -75,7 +77,13 @@ class InputPanel(QWidget):
         self.undo.setEnabled(can_undo)
         self.redo.setEnabled(can_redo)
 
-    def show_input(self, image, predicted: int, confidence: float) -> None:
-        """The model's 28x28 input and its answer."""
+    def show_input(self, image, predicted: int, confidence: float, blank: bool = False) -> None:
+        """The model's 28x28 input and its answer; ``blank``: nothing is drawn, and the answer is the lesson."""
         self.preview.set_gray(image)
-        self.prediction.setText(f"model says <b style='font-size:16pt'>{predicted}</b><br>{confidence:.1%} sure")
+        if blank:
+            self.prediction.setText(f"<b>Empty canvas.</b> The model still says {predicted} ({confidence:.0%}): "
+                                    "it has no “nothing” answer.")
+            self.prediction.setToolTip(BLANK_TIP)
+        else:
+            self.prediction.setText(f"model says <b style='font-size:16pt'>{predicted}</b><br>{confidence:.1%} sure")
+            self.prediction.setToolTip("")

@@ -12,6 +12,7 @@ BAR = pg.mkBrush(120, 150, 190)
 PREDICTED_BRUSH = pg.mkBrush(235, 120, 30)
 TARGET_PEN = pg.mkPen(200, 0, 0, width=2.5)
 NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
+ADVERSARIAL = pg.mkBrush(180, 35, 24, 200)
 INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
 
 
@@ -32,6 +33,12 @@ class ProbabilityPlot(StaticPlot):
         item.showGrid(y=True, alpha=0.25)
         self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.72, brushes=[BAR] * 10, pens=[NO_PEN] * 10)
         item.addItem(self._bars)
+        # the adversarial's probabilities, beside the original's, while a current result is on screen
+        self._adversarial = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10), width=0.36, brush=ADVERSARIAL,
+                                            pen=NO_PEN)
+        self._adversarial.setVisible(False)
+        item.addItem(self._adversarial)
+
         self._labels = []
         for i in range(10):
             text = pg.TextItem("", color=(30, 30, 30), anchor=(0.5, 1.0))
@@ -39,17 +46,21 @@ class ProbabilityPlot(StaticPlot):
             item.addItem(text)
             self._labels.append(text)
         self._shown: list[str] = [""] * 10
+        self._target: int | None = None
+        self._title: str | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(360, 230)
 
     def set_probabilities(self, probs: np.ndarray | None, target: int | None = None) -> None:
         """Show ``probs`` (10,); None clears the chart. ``target`` gets a red outline."""
+        self._target = target
         heights = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
         predicted = int(heights.argmax()) if probs is not None else -1
         brushes = [PREDICTED_BRUSH if i == predicted else BAR for i in range(10)]
         pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]
         self._bars.setOpts(height=heights, brushes=brushes, pens=pens)
+        offset = -0.2 if self._adversarial.isVisible() else 0.0
         for i, p in enumerate(heights):
             text = "" if probs is None or p < 0.005 else ("1" if p >= 0.995 else f"{p:.2f}"[1:])  # .07, .50, 1; tiny ones clutter
             inside = p > INSIDE
@@ -59,7 +70,32 @@ class ProbabilityPlot(StaticPlot):
                 self._labels[i].setText(text, color=(255, 255, 255) if inside else (30, 30, 30))
                 self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
             if text:
-                self._labels[i].setPos(i, float(p) - 0.015 if inside else float(p) + 0.01)
+                self._labels[i].setPos(i + offset, float(p) - 0.015 if inside else float(p) + 0.01)
+
+    def set_adversarial(self, probs: np.ndarray | None, adversarial_class: int | None = None) -> None:
+        """The adversarial image's ten probabilities as red bars beside the original's (None: hide them)."""
+        shown = probs is not None
+        if not shown and not self._adversarial.isVisible():
+            return  # nothing to take away (the common case while drawing)
+        self._adversarial.setVisible(shown)
+        self._bars.setOpts(x=np.arange(10) - (0.2 if shown else 0.0), width=0.36 if shown else 0.72)
+        if shown:
+            self._adversarial.setOpts(height=np.asarray(probs, dtype=float))
+            self._set_title("<span style='font-size:8pt'>left: your image &nbsp;"
+                            f"<span style='color:#b42318'>right: the adversarial (says {adversarial_class})</span></span>")
+        else:
+            self._set_title(None)
+        self.set_probabilities(None if not self._bars.opts["height"].any() else self._bars.opts["height"],
+                               self._target)
+
+    def _set_title(self, title: str | None) -> None:
+        if title != self._title:  # a new title re-lays out the plot: only when it changes
+            self._title = title
+            self.getPlotItem().setTitle(title)
+
+    @property
+    def adversarial_probabilities(self) -> np.ndarray | None:
+        return np.asarray(self._adversarial.opts["height"], dtype=float) if self._adversarial.isVisible() else None
 
     @property
     def probabilities(self) -> np.ndarray:

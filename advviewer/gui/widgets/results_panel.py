@@ -16,7 +16,10 @@ CAPTIONS = (
     ("adversarial", "Adversarial = original + r", "The image that fools the model. To a person it still looks\n"
                                                   "like the original; the model sees another class."),
 )
-PLACEHOLDER = "Run an attack (Ctrl+R) to see the smallest change that makes the model see another class."
+PLACEHOLDER = ("<b>No attack yet.</b> Pick a target in panel 4 and press <b>Find minimal c</b> (Ctrl+M) or "
+               "<b>Run</b> (Ctrl+R): the smallest change that makes the model see another class appears here.")
+EMPTY = {"original": "your digit<br>goes here", "perturbation": "the change r<br>the attack adds",
+         "adversarial": "the image that<br>fools the model"}
 
 
 class ResultsPanel(QWidget):
@@ -40,7 +43,7 @@ class ResultsPanel(QWidget):
             layout.addWidget(view, 1, col)
             layout.addWidget(label, 2, col)
             self.views[name], self.class_labels[name] = view, label
-            layout.setColumnStretch(col, 1)
+            layout.setColumnStretch(col, 6 if name == "perturbation" else 5)  # room for the colour bar: images of one size
         self.magnify = QCheckBox("magnify r (scale to its largest pixel)", objectName="magnify")
         self.magnify.setAccessibleName("Magnify the perturbation")
         self.magnify.setToolTip("On: colours span ±max|r|, so even a faint perturbation is visible.\n"
@@ -49,7 +52,7 @@ class ResultsPanel(QWidget):
         self.magnify.toggled.connect(self._rescale)
         self.summary = QLabel(PLACEHOLDER, objectName="result_summary")
         self.summary.setWordWrap(True)
-        fixed_height(self.summary, lines=4)
+        fixed_height(self.summary, lines=3)
         self.summary.setAccessibleName("Attack result summary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.export_button = QPushButton("Export…", objectName="export")
@@ -62,6 +65,7 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.export_button, 3, 2, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.summary, 4, 0, 1, 3)
         layout.setRowStretch(1, 1)
+        self.clear()
 
     def _limit(self) -> float | None:
         return None if self.magnify.isChecked() else 1.0
@@ -71,7 +75,7 @@ class ResultsPanel(QWidget):
 
     def clear(self, message: str = PLACEHOLDER) -> None:
         for name, view in self.views.items():
-            view.clear_image()
+            view.clear_image(EMPTY[name])
             self.class_labels[name].setText("")
         self.summary.setText(message)
         self.export_button.setEnabled(False)
@@ -94,7 +98,7 @@ class ResultsPanel(QWidget):
         self.views["perturbation"].set_signed(result.perturbation, self._limit())
         p0, p1 = np.asarray(result.original_probs), np.asarray(result.adversarial_probs)
         self.class_labels["original"].setText(f"model sees <b>{result.original_class}</b> ({p0[result.original_class]:.1%})")
-        self.class_labels["perturbation"].setText(f"largest pixel change ±{result.linf:.3f}")
+        self.class_labels["perturbation"].setText(f"largest change ±{result.linf:.3f}")
         colour = "#1a7f37" if result.success else "#b42318"
         self.class_labels["adversarial"].setText(
             f"model sees <b><span style='color:{colour}'>{result.adversarial_class}</span></b> ({p1[result.adversarial_class]:.1%})")

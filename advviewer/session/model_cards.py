@@ -1,0 +1,41 @@
+"""The zoo's model cards in words a student reads: one line for the picker, a few rows for the About box."""
+
+from __future__ import annotations
+
+
+def _card(name: str) -> dict | None:
+    from advviewer.models.zoo import ZOO, model_card
+
+    return model_card(name) if name in ZOO else None
+
+
+def _percent(value: object) -> str:
+    return f"{float(value):.1%}" if isinstance(value, (int, float)) else "not recorded"
+
+
+def one_line(name: str) -> str:
+    """'softmax regression (FC10), weight decay 1e-4; 8.9% test error' (a file: its name)."""
+    card = _card(name)
+    if card is None:
+        return name
+    return f"{card.get('description', name)}; {_percent(card.get('test_error'))} test error"
+
+
+def readable_card(card: dict) -> list[tuple[str, str]]:
+    """(label, text) rows of a card: what it is, how big, what it learnt from, how often it is wrong."""
+    decay = card.get("weight_decay") or {}
+    lambdas = ", ".join(f"{v:g}" for v in decay.get("lambdas", [])) if isinstance(decay, dict) else str(decay)
+    rows = [
+        ("What it is", str(card.get("description", card.get("name", "")))),
+        ("Size", f"{card['parameters']:,} weights" if isinstance(card.get("parameters"), int) else "not recorded"),
+        ("Wrong on", f"{_percent(card.get('test_error'))} of the 1,000 test digits it never saw "
+                     f"({_percent(card.get('train_error'))} of its training digits)"),
+        ("Learnt from", str(card.get("data", "not recorded"))),
+        ("Training", f"{card.get('optimizer', '?')}, {card.get('epochs', '?')} epochs, seed {card.get('seed', '?')}"
+                     + (f", weight decay λ = {lambdas}" if lambdas else "")
+                     + (f", augmentation: {card['augmentation']}" if card.get("augmentation") else "")),
+        ("Trained in", f"{card['train_seconds']:g} s with torch {card.get('torch', '?')}"
+         if isinstance(card.get("train_seconds"), (int, float)) else "not recorded"),
+        ("Weights", f"{card.get('weights_file', '?')}, sha256 {str(card.get('weights_sha256', ''))[:16]}…"),
+    ]
+    return rows

@@ -1,0 +1,130 @@
+"""Issue 9: a window that fits the screen and says what it means (empty states, refusals, export verdicts)."""
+
+import csv
+import json
+
+import helpers
+from helpers import run_minimal
+from PySide6.QtCore import QRect
+
+from advviewer.gui import export_actions
+from advviewer.gui.window_size import FRAME_ALLOWANCE, SMALLEST, fitted
+
+
+def test_the_window_fits_a_1280x720_screen(window):
+    hint = window.minimumSizeHint()
+    assert hint.width() <= SMALLEST.width() - FRAME_ALLOWANCE.width()
+    assert hint.height() <= SMALLEST.height() - FRAME_ALLOWANCE.height()
+
+
+def test_a_fresh_or_remembered_window_opens_within_the_available_screen():
+    for available in (QRect(0, 0, 1366, 768), QRect(0, 0, 1280, 720), QRect(1920, 0, 1366, 740)):
+        for wanted in (QRect(0, 0, 1360, 860), QRect(3000, 900, 1360, 860), QRect(-200, -50, 2400, 1400)):
+            placed = fitted(wanted, available)
+            assert available.contains(placed), (wanted, available, placed)
+    assert fitted(QRect(100, 100, 1000, 700), QRect(0, 0, 1920, 1080)) == QRect(100, 100, 1000, 700)  # fits: kept
+
+
+def test_an_empty_canvas_says_so_and_why_the_model_still_answers(window, gui):
+    window.canvas.clear()
+    gui.wait_live(window)
+    text = window.inputs.prediction.text()
+    assert "Empty canvas" in text and "nothing" in text
+    assert "model says" not in text
+
+
+def test_the_result_panel_says_what_will_appear_before_any_attack(window, qtbot):
+    assert "No attack yet" in window.results.summary.text()
+    assert "fools the model" in window.results.views["adversarial"].placeholder_text
+    run_minimal(window, qtbot, 3)
+    assert window.results.views["adversarial"].placeholder_text == ""
+
+
+def test_target_equal_to_the_answer_is_refused_in_full_and_never_waits(window, qtbot):
+    run_minimal(window, qtbot, 3)
+    answer = window.state.evaluation.predicted
+    helpers.choose_target(window, answer)
+    window.attack.minimal_button.click()
+    helpers.wait_idle(qtbot, window)
+    status = window.attack.status
+    assert "choose another target" in status.text()
+    assert status.wordWrap() and status.height() >= 2 * status.fontMetrics().lineSpacing()  # read in full
+    assert "attacking again" not in window.results.summary.text()
+    assert "stopped" in window.results.summary.text()
+
+
+def test_export_banner_says_whether_the_png_still_fools_the_model(window, qtbot, tmp_path):
+    run_minimal(window, qtbot, 3, settle=True)
+    plain = export_actions.export_current(window, tmp_path / "plain")
+    record = json.loads(plain.files["json"].read_text())
+    banner = window.message.text
+    if record["png_fools_model"]:
+        assert "still fools the model" in banner and window.message.kind == "info"
+    else:
+        assert "no longer fools the model" in banner and "PNG still fools it" in banner and window.message.kind == "error"
+    assert plain.files["figure_png"].exists() and "viewing-copy" in plain.files["adversarial_x10_png"].name
+    robust = export_actions.export_current(window, tmp_path / "robust", robust=True)
+    record = json.loads(robust.files["json"].read_text())
+    assert record["png_fools_model"] and record["png_robust_scale"] >= 1.0
+    assert "still fools the model" in window.message.text
+
+
+def test_export_all_writes_an_index_and_can_keep_only_fooled_results(window, qtbot, tmp_path):
+    run_minimal(window, qtbot, 3, settle=True)
+    window.state.set_c(1e-3)
+    window.attack.run_button.click()  # too weak: not fooled
+    helpers.wait_idle(qtbot, window)
+    results = window.state.results.items
+    assert any(not i.result.success for i in results) and any(i.result.success for i in results)
+    export_actions.export_everything(window, tmp_path / "all")
+    with open(tmp_path / "all" / "index.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(results)
+    export_actions.export_everything(window, tmp_path / "fooled", fooled_only=True)
+    with open(tmp_path / "fooled" / "index.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and all(row["fooled"] == "True" for row in rows) and len(rows) < len(results)
+
+
+def test_the_first_run_guide_is_remembered_once_dismissed(make_window):
+    first = make_window()
+    assert first.guide.isVisible()
+    from PySide6.QtWidgets import QPushButton
+
+    first.guide.findChild(QPushButton, "guide_dismiss").click()
+    assert not first.guide.isVisible()
+    first.close()
+    assert not make_window().guide.isVisible()
+
+
+def test_the_model_picker_describes_each_model_in_plain_words(window):
+    texts = [window.model_picker.itemText(i) for i in range(window.model_picker.count())]
+    assert any("softmax regression" in t and "test error" in t for t in texts)
+
+
+def test_help_page_explains_c_and_the_png(window):
+    window.actions["help"].trigger()
+    from PySide6.QtWidgets import QDialog, QTextBrowser
+
+    dialog = window.findChild(QDialog, "help")
+    text = dialog.findChild(QTextBrowser).toPlainText()
+    assert "adversarial example" in text and "c weighs" in text and "256 levels" in text
+
+
+def test_the_adversarials_probabilities_stand_beside_the_originals(window, qtbot):
+    assert window.probabilities.adversarial_probabilities is None
+    result = run_minimal(window, qtbot, 3)
+    shown = window.probabilities.adversarial_probabilities
+    assert shown is not None and shown.argmax() == result.adversarial_class == 3
+    helpers.choose_target(window, 5)  # the result no longer matches: its bars go
+    assert window.probabilities.adversarial_probabilities is None
+
+
+def test_the_folder_dialog_creates_a_typed_folder(window, tmp_path):
+    from advviewer.gui.dialogs import FolderDialog
+
+    dialog = FolderDialog(window, "Export into folder", str(tmp_path))
+    typed = tmp_path / "lecture" / "figures"
+    dialog.selectFile(str(typed))
+    dialog.accept()
+    assert typed.is_dir() and dialog.result() == FolderDialog.DialogCode.Accepted
+    assert dialog.selectedFiles()[0] == str(typed)
