@@ -6,11 +6,11 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from advviewer.gui.widgets.map_view import MapView, nice_limit
+from advviewer.gui.widgets.map_view import MapView, diverging_colormap, nice_limit
 
 HINT = ("The same digit and target, three attacks: FGSM (one signed gradient step, Goodfellow et al. 2015), "
         "DDN (a modern minimal-L2 attack, Rony et al. 2019) and L-BFGS.")
-ROWS = ("fooled", "‖r‖₂", "‖r‖∞", "model evaluations", "time")
+ROWS = ("fooled", "‖r‖₂", "‖r‖∞", "evaluations", "time")
 
 
 class CompareView(QWidget):
@@ -26,8 +26,11 @@ class CompareView(QWidget):
         self.cells: list[list[QLabel]] = []
         for col in range(3):
             title = QLabel("", alignment=Qt.AlignmentFlag.AlignCenter)
-            view = MapView(f"compare_perturbation_{col}", "perturbation", signed=True)
-            view.setMinimumSize(110, 90)
+            # one scale for all three, stated above them: three colour bars would take the width the maps need
+            view = MapView(f"compare_perturbation_{col}", "perturbation")
+            view.image.setLookupTable(diverging_colormap().getLookupTable(nPts=256))
+            view.setMinimumSize(90, 90)
+            view.setMaximumHeight(180)
             grid.addWidget(title, 0, col + 1)
             grid.addWidget(view, 1, col + 1)
             self.titles.append(title)
@@ -38,8 +41,8 @@ class CompareView(QWidget):
             for col, label in enumerate(labels):
                 grid.addWidget(label, row + 2, col + 1)
             self.cells.append(labels)
-        grid.setRowStretch(1, 1)
-        layout.addLayout(grid, 1)
+        layout.addLayout(grid)
+        layout.addStretch(1)
 
     def show_status(self, text: str) -> None:
         self.status.setText(text or HINT)
@@ -55,4 +58,5 @@ class CompareView(QWidget):
                       f"{evals:,}", f"{seconds * 1e3:.0f} ms")
             for row, text in enumerate(values):
                 self.cells[row][col].setText(text)
-        self.status.setText(f"Towards <b>{target}</b>, the same colour scale (±{limit:g}) for all three perturbations.")
+        self.status.setText(f"Towards <b>{target}</b>. Perturbations on one scale: blue −{limit:g} (darker), white 0, "
+                            f"red +{limit:g} (brighter). Evaluations: forward passes of one image.")

@@ -40,11 +40,11 @@ class NoiseCheckView(QWidget):
     def show_draws(self, images, classes, confidences, original_class: int, l2: float, adversarial_class: int) -> None:
         kept = 0
         for (image, answer), x, cls, p in zip(self.tiles, images, classes, confidences):
-            image.setPixmap(digit_pixmap(x, 64))
+            image.setPixmap(digit_pixmap(x, 56))
             same = int(cls) == original_class
             kept += same
             colour = "#1a7f37" if same else "#b42318"
-            answer.setText(f"<span style='color:{colour}'>sees <b>{int(cls)}</b></span> ({float(p):.0%})")
+            answer.setText(f"<span style='color:{colour}'><b>{int(cls)}</b></span> {float(p):.0%}")
         self.summary.setText(f"Noise with ‖r‖₂ = {l2:.3f}, the attack's size: the model still sees <b>{original_class}</b> "
                              f"in <b>{kept} of {len(classes)}</b> draws. The attack's change of the same size: "
                              f"<b>{adversarial_class}</b>.")

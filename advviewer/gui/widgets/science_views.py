@@ -11,8 +11,8 @@ from advviewer.gui.widgets.noise_check_view import NoiseCheckView
 from advviewer.gui.widgets.playback_view import PlaybackView
 from advviewer.gui.widgets.transfer_view import TransferView
 
-TABS = (("all_targets", "All targets"), ("transfer", "Transfer"), ("playback", "Playback"), ("compare", "Compare"),
-        ("noise_check", "Noise check"))
+TABS = (("all_targets", "Targets"), ("transfer", "Transfer"), ("playback", "Playback"), ("compare", "Compare"),
+        ("noise_check", "Noise"))
 
 
 class ScienceViews(QDockWidget):
