@@ -29,7 +29,7 @@ class ScienceViews(QDockWidget):
         self.tabs = QTabWidget(objectName="science_tabs")
         for name, title in TABS:
             self.tabs.addTab(getattr(self, name), title)
-        self.tabs.setMinimumWidth(340)
+        self.tabs.setMinimumWidth(280)  # with the five panels at their minimum, the window still fits 1280 px
         self.setWidget(self.tabs)
         self.tabs.currentChanged.connect(self._emit)
         self.visibilityChanged.connect(self._emit)
