@@ -2,7 +2,9 @@
 
 It follows ``SessionState.events.result`` and computes only the view the user looks at
 (``set_active``; None when the views are hidden): one background lane, newest first, so a slider
-drag or a new stroke never queues work for views nobody sees. A view's data is kept with the
+drag or a new stroke never queues work for views nobody sees. The attack the user is waiting for
+comes first: the views' work waits while an attack runs (an attack starting cancels it; it
+starts again with the next result) and its thread runs at a lower priority than the attack's. A view's data is kept with the
 result (or, for all targets, the input and model) it was made for and not computed twice.
 Clicking an all-targets cell makes that attack the session's shown result (``choose_target``).
 """
@@ -16,10 +18,11 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from advviewer.session import explore_jobs
-from advviewer.session.lanes import Lanes
+from advviewer.session.lanes import BACKGROUND_NICENESS, Lane
 from advviewer.session.tasks import Post
 from advviewer.session.values import FinishedAttack, ResultView
 
+EXPLORE_NICENESS = BACKGROUND_NICENESS + 5 if BACKGROUND_NICENESS > 0 else 0  # below the attack's thread
 VIEWS = ("all_targets", "transfer", "playback", "compare", "noise_check")
 
 
@@ -59,8 +62,10 @@ class ExploreState:
         self._trajectory = None
         self._zoo: dict = {}  # zoo models loaded for the transfer view (filled on the lane's thread)
         self._noise_seed = 0
-        self._lanes = Lanes(post, ("explore",))
+        self._lane = Lane("explore", post, niceness=EXPLORE_NICENESS)
         session.events.result.connect(self._on_result)
+        session.events.attack_started.connect(lambda _request: self._lane.cancel())
+        session.events.attack_stopped.connect(lambda _text, _error: self._refresh())
 
     @property
     def shown(self) -> FinishedAttack | None:
@@ -102,6 +107,7 @@ class ExploreState:
     def _on_result(self, view: ResultView) -> None:
         if view.shown is not self._shown:
             self._shown = view.shown
+            self._trajectory = None  # the scrubber must not mix the last attack's iterates with this one
             self._refresh()
 
     def _for(self, view: str, shown: FinishedAttack) -> Any:
@@ -111,8 +117,8 @@ class ExploreState:
 
     def _refresh(self) -> None:
         view, shown = self.active, self._shown
-        lane = self._lanes["explore"]
-        if view is None:
+        lane = self._lane
+        if view is None or self._session.attack_running():  # nothing to show, or the attack first
             lane.cancel()
             return
         if shown is None:
@@ -167,7 +173,7 @@ class ExploreState:
     # --- waiting and closing -------------------------------------------------------------------------
 
     def is_idle(self) -> bool:
-        return self._lanes.is_idle()
+        return not self._lane.is_busy()
 
     def shutdown(self) -> None:
-        self._lanes.shutdown()
+        self._lane.shutdown()
