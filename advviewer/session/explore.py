@@ -4,7 +4,8 @@ It follows ``SessionState.events.result`` and computes only the view the user lo
 (``set_active``; None when the views are hidden): one background lane, newest first, so a slider
 drag or a new stroke never queues work for views nobody sees. The attack the user is waiting for
 comes first: the views' work waits while an attack runs (an attack starting cancels it; it
-starts again with the next result) and its thread runs at a lower priority than the attack's. A view's data is kept with the
+starts again with the next result, after SETTLE_SECONDS without another) and its thread runs at a
+lower priority than the attack's. A view's data is kept with the
 result (or, for all targets, the input and model) it was made for and not computed twice.
 Clicking an all-targets cell makes that attack the session's shown result (``choose_target``).
 """
@@ -17,13 +18,25 @@ from typing import Any
 import numpy as np
 from psygnal import Signal, SignalGroup
 
+from advviewer.errors import Cancelled
 from advviewer.session import explore_jobs
 from advviewer.session.lanes import BACKGROUND_NICENESS, Lane
 from advviewer.session.tasks import Post
 from advviewer.session.values import FinishedAttack, ResultView
 
+SETTLE_SECONDS = 0.25  # the views start only once the session is this long without a new result (a slider drag)
 EXPLORE_NICENESS = BACKGROUND_NICENESS + 5 if BACKGROUND_NICENESS > 0 else 0  # below the attack's thread
 VIEWS = ("all_targets", "transfer", "playback", "compare", "noise_check")
+
+
+def _after_settling(job):
+    """Wait SETTLE_SECONDS first: a new result in the meantime supersedes the job before it costs anything."""
+    def settled(state):
+        if state.cancel.wait(SETTLE_SECONDS):
+            raise Cancelled("superseded")
+        return job(state)
+
+    return settled
 
 
 class ExploreEvents(SignalGroup):
@@ -147,7 +160,7 @@ class ExploreState:
         else:
             job, text = explore_jobs.noise_check_job(module, result, self._noise_seed), "Drawing noise…"
         self.events.status.emit(view, text)
-        lane.submit(job, lambda value: self._arrived(view, made_for, value),
+        lane.submit(_after_settling(job), lambda value: self._arrived(view, made_for, value),
                     lambda message: self.events.status.emit(view, f"Failed: {message}"),
                     lambda it: self.events.status.emit(view, f"{text} (iteration {it})"))
 
