@@ -39,5 +39,6 @@ def add_science_views(window: QMainWindow, state: SessionState, results: Results
     if toolbar is not None:
         toolbar.addSeparator()
         toolbar.addAction(toggle)
+        toolbar.widgetForAction(toggle).setObjectName("tool_science_views")
     bind_science_views(state, dock, results)
     return dock

@@ -29,6 +29,7 @@ class AllTargetsView(QWidget):
             cell.setCheckable(True)
             cell.setAutoRaise(True)
             cell.setEnabled(False)
+            cell.setAccessibleName(f"Other class {k + 1} of 9")
             cell.clicked.connect(lambda _=False, c=cell: self.target_clicked.emit(int(c.property("target"))))
             grid.addWidget(cell, k // 3, k % 3)
             self.cells.append(cell)
@@ -43,6 +44,7 @@ class AllTargetsView(QWidget):
         nearest = min((t for t in tiles if t[3]), key=lambda t: t[2], default=None)
         for cell, (cls, image, l2, ok) in zip(self.cells, tiles):
             cell.setProperty("target", cls)
+            cell.setAccessibleName(f"Smallest change towards {cls}")
             cell.setIcon(QIcon(digit_pixmap(image)))
             star = " ★" if nearest is not None and cls == nearest[0] else ""
             cell.setText(f"→ {cls}{star}\nL2 {l2:.2f}" if ok else f"→ {cls}\nnot reached")
