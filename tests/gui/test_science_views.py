@@ -116,3 +116,17 @@ def test_hidden_views_compute_nothing(explored, qapp):
     state.find_minimal_c()
     assert state.wait_until_idle(60, qapp.processEvents)
     assert dock.transfer.table.rowCount() == 0 and not dock.playback.slider.isEnabled()
+
+
+def test_every_control_in_the_views_is_named(qtbot):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView, QWidget
+
+    from advviewer.gui.widgets.science_views import ScienceViews
+
+    dock = ScienceViews()
+    qtbot.addWidget(dock)
+    dock.show()
+    controls = [w for w in dock.findChildren(QWidget) if isinstance(w, (QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView))
+                and not w.objectName().startswith("qt_") and type(w).__name__ not in ("QToolBarExtension", "QScrollBar")]
+    unnamed = [w.objectName() for w in controls if not w.objectName() or not (w.accessibleName() or getattr(w, "text", lambda: "")())]
+    assert len(controls) >= 9 and not unnamed
