@@ -212,6 +212,8 @@ def main() -> int:
     parser.add_argument("--model", default="cnn")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--skip", nargs="*", default=[], choices=["stroke", "attack", "startup"])
+    parser.add_argument("--explore", choices=["all_targets", "transfer", "playback", "compare", "noise_check"],
+                        help="measure with this 'Explore this result' view open (it computes for every new result)")
     args = parser.parse_args()
     from advviewer.gui.app import LIVE_TORCH_THREADS
 
@@ -223,10 +225,15 @@ def main() -> int:
 
     window = MainWindow(model=args.model, remember=False)
     window.show()
+    if args.explore:
+        from advviewer.gui.widgets.science_views import TABS
+
+        window.science_views.show()
+        window.science_views.tabs.setCurrentIndex([name for name, _ in TABS].index(args.explore))
     window.wait_until_idle()  # the model is loaded (in the background) and the first digit evaluated
     print(f"advviewer GUI benchmark: model {args.model}, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f} (other work on this machine shows in the spreads)")
-    report: dict = {"model": args.model, "cores": os.cpu_count(), "load_average": os.getloadavg()[0]}
+    report: dict = {"explore": args.explore, "model": args.model, "cores": os.cpu_count(), "load_average": os.getloadavg()[0]}
     if "stroke" not in args.skip:
         r = report["stroke"] = bench_strokes(app, window, args.repeats)
         show("stroke -> data updated", r["data"], "")

@@ -29,6 +29,7 @@ from advviewer.gui.file_opening import FileOpener
 from advviewer.gui.help_text import GUIDE
 from advviewer.gui.icon import app_icon
 from advviewer.gui.menu_actions import connect_menu_actions
+from advviewer.gui.science_dock import add_science_views
 from advviewer.gui.settings import Settings
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.gui.widgets.gradient_view import GradientView
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         state.events.message.connect(self.message.show_message)
         state.events.attack_stopped.connect(lambda text, error: error and self.message.show_message(text))
         connect_menu_actions(self)
+        self.science_views = add_science_views(self, state, self.results)
 
     # --- opening files, waiting, closing -------------------------------------------------------
 

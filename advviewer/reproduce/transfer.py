@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
+from advviewer.explore.noise import noise_of_norm
 from advviewer.reproduce.attacks import AttackSet
 from advviewer.reproduce.digits import DigitSample, classify
 
@@ -78,28 +79,6 @@ def gaussian_noise_rows(sample: DigitSample, models: dict[str, nn.Module], rng: 
     return out
 
 
-def _noise_of_norm(originals: np.ndarray, l2: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random direction per image, scaled so that after clipping to the box the change has exactly ``l2``.
-
-    Clipping removes the outward half of the noise on black and white pixels, so the scale is
-    found by bisection (the clipped norm grows monotonically with it).
-    """
-    n = len(originals)
-    direction = rng.normal(size=originals.shape)
-    direction /= np.sqrt((direction**2).reshape(n, -1).sum(1)).reshape(-1, 1, 1)
-
-    def clipped_norm(scale: np.ndarray) -> np.ndarray:
-        moved = np.clip(originals + scale.reshape(-1, 1, 1) * direction, 0.0, 1.0) - originals
-        return np.sqrt((moved**2).reshape(n, -1).sum(1))
-
-    lo, hi = l2.copy(), 8.0 * l2
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        short = clipped_norm(mid) < l2
-        lo, hi = np.where(short, mid, lo), np.where(short, hi, mid)
-    return np.clip(originals + hi.reshape(-1, 1, 1) * direction, 0.0, 1.0).astype(np.float32)
-
-
 def same_size_noise(attacks: dict[str, AttackSet], sample: DigitSample, models: dict[str, nn.Module],
                     rng: np.random.Generator) -> dict:
     """The paper's control per example: a random change in the box with the adversarial perturbation's L2.
@@ -113,7 +92,7 @@ def same_size_noise(attacks: dict[str, AttackSet], sample: DigitSample, models: 
             out[made_for] = {"error_on_own_model": None, "mean_distortion": None}
             continue
         l2 = np.sqrt(((images.astype(np.float64) - originals) ** 2).reshape(len(images), -1).sum(1))
-        noisy = _noise_of_norm(originals.astype(np.float64), l2, rng)
+        noisy = noise_of_norm(originals.astype(np.float64), l2, rng)
         err = float((classify(models[made_for], noisy) != labels).mean())
         out[made_for] = {"error_on_own_model": err, "mean_distortion": _distortion(noisy, originals)}
     return out

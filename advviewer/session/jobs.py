@@ -57,7 +57,10 @@ def finite_difference_job(model, image: InputImage, cls: int, autograd: np.ndarr
 
 
 def attack_job(model, x: np.ndarray, target: int | None, c: float | None, warm_start=None) -> Job:
-    """One attack (c None: the minimal c); progress reports carry the iterate and its perturbation."""
+    """One attack (c None: the minimal c); progress reports carry the iterate and its perturbation.
+
+    Its iterates are kept for the playback view (a copy of each, microseconds per iteration;
+    ResultLog keeps them only for the newest results)."""
     def job(state: TaskState):
         import advviewer.attack
 
@@ -66,7 +69,7 @@ def attack_job(model, x: np.ndarray, target: int | None, c: float | None, warm_s
             state.report(AttackIterate(p, x, r))
 
         return advviewer.attack.lbfgs_attack(model, x, target=target, c=c, untargeted=target is None, warm_start=warm_start,
-                                             callback=progress, cancel=state.cancel)
+                                             callback=progress, cancel=state.cancel, record_history=True)
 
     return job
 

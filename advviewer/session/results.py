@@ -8,6 +8,7 @@ from advviewer.attack.c_sweep import SweepPoint, sweep_point
 from advviewer.session.values import FinishedAttack, ResultKey, Runs
 
 FINISHED_KEPT = 500  # results remembered for "Export all results"
+HISTORY_KEPT = 5  # results that keep their iterates for playback (a few hundred 28x28 frames each)
 
 
 class ResultLog:
@@ -30,6 +31,8 @@ class ResultLog:
         """Remember a finished attack and add it to the runs of its key; returns the runs."""
         self._items.append(item)
         del self._items[:-FINISHED_KEPT]
+        if len(self._items) > HISTORY_KEPT:
+            self._items[-HISTORY_KEPT - 1].result.history = None
         return self.add_runs(item.key, [sweep_point(item.result)])
 
     def add_runs(self, key: ResultKey, points: Iterable[SweepPoint]) -> Runs:

@@ -20,6 +20,7 @@ import numpy as np
 from advviewer.session import jobs, rules
 from advviewer.session.choices import DEFAULT_C, DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD, FINITE_DIFFERENCES
 from advviewer.session.events import SessionEvents
+from advviewer.session.explore import ExploreState
 from advviewer.session.lanes import Lanes
 from advviewer.session.results import ResultLog
 from advviewer.session.tasks import Post, Task
@@ -58,6 +59,7 @@ class SessionState:
         self._shown = ResultView(None)  # the last result view emitted (so an unchanged one is not re-sent)
         self._runs_shown: tuple = ()  # the c plot points last emitted
         self._lanes = Lanes(post, ("attack", "finite differences", "model"))
+        self.explore = ExploreState(self, post)  # the "Explore this result" views' data
 
     # --- what is current --------------------------------------------------------------------------
 
@@ -74,15 +76,23 @@ class SessionState:
         return task is not None and task.attached and not task.finished
 
     def is_idle(self) -> bool:
-        return self._lanes.is_idle()
+        return self._lanes.is_idle() and self.explore.is_idle()
 
     def wait_until_idle(self, timeout: float, pump=None) -> bool:
         """Block until no job runs or waits and every outcome was delivered (``pump`` delivers them)."""
-        return self._lanes.wait_until_idle(timeout, pump)
+        end = time.perf_counter() + timeout
+        while not self.is_idle():
+            if not self._lanes.wait_until_idle(max(0.0, end - time.perf_counter()), pump) or time.perf_counter() > end:
+                return False
+            if pump is not None:
+                pump()
+            time.sleep(0.001)
+        return True
 
     def shutdown(self) -> None:
         """Stop every lane at once; jobs still inside a model call are left to finish on their own."""
         self._lanes.shutdown()
+        self.explore.shutdown()
 
     # --- the model --------------------------------------------------------------------------------
 
@@ -225,6 +235,20 @@ class SessionState:
         self.events.attack_finished.emit(item)
         if result.mode == "minimal" and result.success:  # how ||r|| and success change with c around it
             self._lanes["attack"].submit(jobs.sweep_job(model.module, result), lambda points: self._swept(key, points))
+
+    def show_found(self, result, model: ModelChoice, input_version: int) -> None:
+        """A result found elsewhere (the all-targets view) becomes the shown one; its class becomes the target."""
+        if input_version != self.input.version or model is not self.model:
+            self.events.message.emit("That attack was made for another input or model: it is not shown.", "info")
+            return
+        self.set_target(result.target)
+        self._last_request = AttackRequest(None, result.target)
+        item = FinishedAttack(result, model, self.input.source, self.key())
+        runs = self.results.add(item)
+        self.set_c(result.c)
+        self._show_result()
+        self._emit_runs(runs)
+        self.events.attack_finished.emit(item)
 
     def _swept(self, key: ResultKey, points) -> None:
         self._emit_runs(self.results.add_runs(key, points))

@@ -1,0 +1,78 @@
+"""The "Explore this result" views' background jobs: plain functions of a TaskState over advviewer.explore."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from advviewer.attack import AttackResult
+from advviewer.session.tasks import TaskState
+
+Job = Callable[[TaskState], object]
+NOISE_DRAWS = 8
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """L-BFGS's result beside FGSM's and DDN's on the same digit and target."""
+
+    lbfgs: AttackResult
+    others: tuple = field(default=())  # BaselineResult, in the order shown
+
+
+def all_targets_job(model, x: np.ndarray) -> Job:
+    def job(state: TaskState) -> list[AttackResult]:
+        from advviewer.explore.targets import all_targets
+
+        return all_targets(model, x, callback=lambda p: state.report(p.iteration), cancel=state.cancel)
+
+    return job
+
+
+def transfer_job(models: dict, own_name: str, own_model, original: np.ndarray, adversarial: np.ndarray) -> Job:
+    """Every zoo model (loaded once into ``models``, on this lane's thread) and the result's own model."""
+    def job(state: TaskState):
+        from advviewer.explore.transfer import model_answers
+        from advviewer.models import available_models, load_model
+
+        for name in available_models():
+            if state.cancel.is_set():
+                return None
+            if name not in models:
+                models[name] = load_model(name)
+        chosen = dict(models)
+        chosen[own_name] = own_model  # the model it was made for answers with the very object that was attacked
+        return model_answers(chosen, original, adversarial)
+
+    return job
+
+
+def trajectory_job(model, result: AttackResult) -> Job:
+    def job(state: TaskState):
+        from advviewer.explore.trajectory import trajectory
+
+        return trajectory(model, np.asarray(result.original), result.history or [], result.target, cancel=state.cancel)
+
+    return job
+
+
+def compare_job(model, result: AttackResult) -> Job:
+    def job(state: TaskState) -> Comparison:
+        from advviewer.explore.baselines import ddn, fgsm
+
+        x = np.asarray(result.original)
+        return Comparison(result, (fgsm(model, x, result.target, cancel=state.cancel),
+                                   ddn(model, x, result.target, cancel=state.cancel)))
+
+    return job
+
+
+def noise_check_job(model, result: AttackResult, seed: int) -> Job:
+    def job(state: TaskState):
+        from advviewer.explore.noise import noise_check
+
+        return noise_check(model, np.asarray(result.original), result.l2, draws=NOISE_DRAWS, seed=seed)
+
+    return job

@@ -1,0 +1,132 @@
+"""The "Explore this result" views bound to a bare SessionState: what a user sees and what a click does."""
+
+import numpy as np
+import pytest
+
+from advviewer.gui.background import GuiThreadDelivery
+from advviewer.session.state import SessionState
+
+
+@pytest.fixture
+def explored(qapp, qtbot, cnn, test_digits):
+    """A state on cnn with a minimal attack 7 -> 3 shown, and the five views bound to it."""
+    from advviewer.gui.bindings.science_views import bind_science_views
+    from advviewer.gui.widgets.results_panel import ResultsPanel
+    from advviewer.gui.widgets.science_views import ScienceViews
+    from advviewer.session.values import ModelChoice
+
+    delivery = GuiThreadDelivery()
+    state = SessionState(delivery.post)
+    state._delivery = delivery
+    state.use_model(ModelChoice(cnn, "cnn"))
+    images, labels = test_digits
+    state.set_picture(None, images[int(np.flatnonzero(labels == 7)[0])], "a 7")
+    state.set_target(3)
+    state.find_minimal_c()
+    dock, results = ScienceViews(), ResultsPanel()
+    qtbot.addWidget(dock)
+    qtbot.addWidget(results)
+    from PySide6.QtWidgets import QLabel
+
+    from advviewer.gui.bindings.results import bind_results_panel
+
+    timing = QLabel()
+    qtbot.addWidget(timing)
+    bind_results_panel(state, results, timing)
+    bind_science_views(state, dock, results)
+    assert state.wait_until_idle(60, qapp.processEvents)
+    dock.show()
+    yield state, dock, results
+    state.shutdown()
+
+
+def _open(state, dock, name, qapp):
+    from advviewer.gui.widgets.science_views import TABS
+
+    dock.tabs.setCurrentIndex([n for n, _ in TABS].index(name))
+    dock.view_shown.emit(name)
+    assert state.wait_until_idle(120, qapp.processEvents)
+
+
+def test_clicking_an_all_targets_cell_shows_that_result(explored, qapp):
+    state, dock, results = explored
+    _open(state, dock, "all_targets", qapp)
+    cells = dock.all_targets.cells
+    assert [c.property("target") for c in cells] == [0, 1, 2, 3, 4, 5, 6, 8, 9]
+    assert all("L2" in c.text() for c in cells) and cells[3].isChecked()  # the 3 on screen is marked
+    cells[5].click()  # -> 5
+    assert state.target == 5 and state.current_result().result.target == 5
+    assert "→ 5" in results.summary.text() and "Fooled" in results.summary.text()
+    assert results.class_labels["adversarial"].text().count(">5<") == 1
+    assert cells[5].isChecked() and not cells[3].isChecked()
+
+
+def test_transfer_lists_every_zoo_model(explored, qapp):
+    from advviewer.models import available_models
+
+    state, dock, _ = explored
+    _open(state, dock, "transfer", qapp)
+    table = dock.transfer.table
+    names = [table.item(i, 0).text().split()[0] for i in range(table.rowCount())]
+    assert names == available_models()
+    row = names.index("cnn")
+    assert "attacked" in table.item(row, 0).text() and table.item(row, 2).text().startswith("3")
+
+
+def test_the_scrubber_moves_the_result_panels(explored, qapp):
+    state, dock, results = explored
+    _open(state, dock, "playback", qapp)
+    slider = dock.playback.slider
+    assert slider.isEnabled() and slider.value() == slider.maximum() > 2
+    final = results.views["adversarial"].image.image.copy()
+    slider.setValue(0)  # the start: the original itself (or the warm start)
+    np.testing.assert_array_equal(results.views["adversarial"].image.image, state.current_result().result.history[0])
+    assert not np.array_equal(results.views["adversarial"].image.image, final)
+    assert "iterate 1 of" in dock.playback.frame_label.text()
+    slider.setValue(slider.maximum())
+    np.testing.assert_array_equal(results.views["adversarial"].image.image, final)
+
+
+def test_compare_shows_three_attacks(explored, qapp):
+    state, dock, _ = explored
+    _open(state, dock, "compare", qapp)
+    assert [t.text() for t in dock.compare.titles] == ["<b>FGSM</b>", "<b>DDN</b>", "<b>L-BFGS</b>"]
+    l2 = [float(c.text()) for c in dock.compare.cells[1]]
+    assert l2[2] == pytest.approx(state.current_result().result.l2, abs=1e-3)
+    assert l2[0] > l2[2]  # one signed step is far from the minimal change
+    assert all("yes" in c.text() for c in dock.compare.cells[0])
+    assert not np.allclose(dock.compare.maps[0].image.image, 0)
+
+
+def test_noise_of_the_attacks_size_keeps_the_original_class(explored, qapp):
+    state, dock, _ = explored
+    _open(state, dock, "noise_check", qapp)
+    summary = dock.noise_check.summary.text()
+    kept = int(summary.split("in <b>")[1].split(" of")[0])
+    assert kept >= 6 and "of 8</b>" in summary  # noise of the same size rarely fools it; the attack did
+    first = dock.noise_check.tiles[0][0].pixmap().toImage()
+    dock.noise_check.redraw.click()
+    assert state.wait_until_idle(60, qapp.processEvents)
+    assert dock.noise_check.tiles[0][0].pixmap().toImage() != first  # new draws
+
+
+def test_hidden_views_compute_nothing(explored, qapp):
+    state, dock, _ = explored
+    dock.view_shown.emit(None)
+    state.find_minimal_c()
+    assert state.wait_until_idle(60, qapp.processEvents)
+    assert dock.transfer.table.rowCount() == 0 and not dock.playback.slider.isEnabled()
+
+
+def test_every_control_in_the_views_is_named(qtbot):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView, QWidget
+
+    from advviewer.gui.widgets.science_views import ScienceViews
+
+    dock = ScienceViews()
+    qtbot.addWidget(dock)
+    dock.show()
+    controls = [w for w in dock.findChildren(QWidget) if isinstance(w, (QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView))
+                and not w.objectName().startswith("qt_") and type(w).__name__ not in ("QToolBarExtension", "QScrollBar")]
+    unnamed = [w.objectName() for w in controls if not w.objectName() or not (w.accessibleName() or getattr(w, "text", lambda: "")())]
+    assert len(controls) >= 9 and not unnamed
