@@ -20,5 +20,5 @@ def all_targets(model: nn.Module, image: np.ndarray, *, callback=None, cancel=No
     with torch.no_grad():
         answer = int(model(torch.as_tensor(x).view(1, 1, 28, 28)).argmax(1))
     targets = [k for k in range(10) if k != answer]
-    return lbfgs_attack_batch(model, np.repeat(x[None], len(targets), 0), targets, callback=callback, cancel=cancel,
-                              record_history=record_history)
+    return list(lbfgs_attack_batch(model, np.repeat(x[None], len(targets), 0), targets, callback=callback, cancel=cancel,
+                                   record_history=record_history))
