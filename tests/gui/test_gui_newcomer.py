@@ -4,6 +4,7 @@ import csv
 import json
 
 import helpers
+import pytest
 from helpers import run_minimal
 from PySide6.QtCore import QRect
 
@@ -128,3 +129,25 @@ def test_the_folder_dialog_creates_a_typed_folder(window, tmp_path):
     dialog.accept()
     assert typed.is_dir() and dialog.result() == FolderDialog.DialogCode.Accepted
     assert dialog.selectedFiles()[0] == str(typed)
+
+
+@pytest.mark.parametrize("screen_width", [1280, 1920])
+def test_opening_the_explore_dock_never_squeezes_the_panels(window, qtbot, monkeypatch, screen_width):
+    """Docked into a full window the panels went below their minimum: the probability plot showed
+    classes 0-3 only. Now the window widens where the screen has room, else the dock floats."""
+    from PySide6.QtGui import QAction
+
+    screen = window.screen()
+    monkeypatch.setattr(type(screen), "availableGeometry", lambda self: QRect(0, 0, screen_width, 1000))
+    window.setGeometry(QRect(0, 30, 1278, 900))
+    window.show()
+    qtbot.waitExposed(window)
+    toggle = next(a for a in window.findChildren(QAction) if a.objectName() == "toggle_science_views")
+    toggle.trigger()
+    qtbot.waitUntil(window.science_views.isVisible)
+    qtbot.wait(50)
+    central = window.centralWidget()
+    assert central.width() >= central.minimumSizeHint().width()
+    assert window.science_views.isFloating() == (screen_width == 1280)
+    if screen_width == 1920:
+        assert window.width() > 1278 and window.geometry().right() <= 1920
