@@ -10,13 +10,18 @@ def _explore_log(explore):
     return log
 
 
-def test_only_the_view_on_screen_is_computed_for_the_shown_result(headless, seven):
-    h, explore = headless, headless.state.explore
-    log = _explore_log(explore)
+def _attack_seven(h, seven) -> None:
+    """The shown result: a minimal attack turning the 7 into a 3, settled."""
     h.state.set_picture(None, seven, "a 7")
     h.state.set_target(3)
     h.state.find_minimal_c()
     h.settle()
+
+
+def test_only_the_view_on_screen_is_computed_for_the_shown_result(headless, seven):
+    h, explore = headless, headless.state.explore
+    log = _explore_log(explore)
+    _attack_seven(h, seven)
     assert not [n for n, _ in log if n != "status"]  # nothing open: nothing computed
     explore.set_active("noise_check")
     h.settle()
@@ -30,10 +35,7 @@ def test_only_the_view_on_screen_is_computed_for_the_shown_result(headless, seve
 def test_a_new_result_supersedes_the_views_work(headless, seven):
     h, explore = headless, headless.state.explore
     log = _explore_log(explore)
-    h.state.set_picture(None, seven, "a 7")
-    h.state.set_target(3)
-    h.state.find_minimal_c()
-    h.settle()
+    _attack_seven(h, seven)
     explore.set_active("all_targets")  # several seconds of work...
     h.state.set_target(5)
     h.state.find_minimal_c()  # ...the input and model did not change: the same nine attacks serve
@@ -46,10 +48,7 @@ def test_a_new_result_supersedes_the_views_work(headless, seven):
 def test_choosing_a_target_tile_makes_it_the_current_result(headless, seven):
     h, explore = headless, headless.state.explore
     log = _explore_log(explore)
-    h.state.set_picture(None, seven, "a 7")
-    h.state.set_target(3)
-    h.state.find_minimal_c()
-    h.settle()
+    _attack_seven(h, seven)
     explore.set_active("all_targets")
     h.settle()
     explore.choose_target(2)
