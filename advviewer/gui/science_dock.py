@@ -62,8 +62,9 @@ def make_room(window: QMainWindow, dock: ScienceViews) -> None:
         wider = QRect(window.geometry())
         wider.setWidth(wider.width() + DOCK_WIDTH - max(spare, 0))
         wider = fitted(wider, available)
-        spare += wider.width() - window.width()
-        window.setGeometry(wider)
+        if spare + wider.width() - window.width() >= DOCK_WIDTH:  # widen only if that is enough to dock
+            spare += wider.width() - window.width()
+            window.setGeometry(wider)
     if spare >= DOCK_WIDTH or available is None:
         window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         return
