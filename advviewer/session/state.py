@@ -177,9 +177,8 @@ class SessionState:
             return
         t0 = time.perf_counter()
         try:
+            # evaluate_input checks the logits (models.checked.check_logits): NaN or inf raise ModelOutputError
             e = evaluate_input(self.model.module, self.input.pixels, rules.gradient_class_rule(self.gradient.cls, self.target))
-            if not np.isfinite(e.probs).all():
-                raise ValueError("its output is not a number")
         except Exception as exc:  # a user's model can fail on some inputs: say so, keep the window
             log.warning("evaluation failed", exc_info=True)
             self.events.message.emit(f"The model failed on this input: {exc}", "error")
@@ -227,12 +226,7 @@ class SessionState:
 
     def _attack_done(self, result, model: ModelChoice, source: str, key: ResultKey) -> None:
         self._attack_task = None
-        item = FinishedAttack(result, model, source, key)
-        runs = self.results.add(item)
-        self.set_c(result.c)
-        self._show_result()
-        self._emit_runs(runs)
-        self.events.attack_finished.emit(item)
+        self._add_result(FinishedAttack(result, model, source, key))
         if result.mode == "minimal" and result.success:  # how ||r|| and success change with c around it
             self._lanes["attack"].submit(jobs.sweep_job(model.module, result), lambda points: self._swept(key, points))
 
@@ -243,9 +237,12 @@ class SessionState:
             return
         self.set_target(result.target)
         self._last_request = AttackRequest(None, result.target)
-        item = FinishedAttack(result, model, self.input.source, self.key())
+        self._add_result(FinishedAttack(result, model, self.input.source, self.key()))
+
+    def _add_result(self, item: FinishedAttack) -> None:
+        """A finished attack joins the session's results and becomes the one shown, its c the slider's."""
         runs = self.results.add(item)
-        self.set_c(result.c)
+        self.set_c(item.result.c)
         self._show_result()
         self._emit_runs(runs)
         self.events.attack_finished.emit(item)
