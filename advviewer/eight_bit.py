@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from advviewer.export import to_8bit
+
 LADDER = 1.0 + np.concatenate([[0.0], 2.0 ** np.arange(-8, 3)])  # 1, 1.004, 1.008, ... 5: up to 5 r
 FINE_STEPS = 64  # the bracket's resolution: the factor is found to 1/64 of [last failing, first fooling]
 
@@ -30,11 +32,6 @@ class RobustPng:
     png_target_prob: float
     png_class_prob: float  # how sure the model is of png_class
     l2: float  # ||8-bit image - original||_2, in pixel units (0..1)
-
-
-def to_8bit(image: np.ndarray) -> np.ndarray:
-    """(28, 28) float in [0, 1] -> uint8, as a PNG stores it (round half to even, like numpy)."""
-    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def _probs(model, images: np.ndarray) -> np.ndarray:

@@ -43,6 +43,11 @@ MAX_STEM_BYTES = 200  # + "_adversarial_x10_viewing-copy.png" and the temporary 
 DIVERGING_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64)
 
 
+def to_8bit(image: np.ndarray) -> np.ndarray:
+    """Floats in [0, 1] -> uint8, as a PNG stores them (round half to even, like numpy)."""
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) signed values -> (H, W, 3) uint8, with -scale and +scale at the ends of the map."""
     t = np.clip(np.asarray(values, dtype=np.float64) / (scale if scale > 0 else 1.0), -1.0, 1.0)
@@ -158,7 +163,7 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
             adv8, shown_robust = made.pixels, (made.pixels, made.png_class, made.png_class_prob)
             record.update({"png_robust": True, "png_robust_scale": round(made.scale, 6), "png_l2": round(made.l2, 6)})
         else:
-            adv8 = np.round(np.clip(result.adversarial, 0.0, 1.0) * 255.0).astype(np.uint8)
+            adv8 = to_8bit(result.adversarial)
         png = _png_bytes(Image.fromarray(adv8))
         record.update(_eight_bit_check(model, png, result.target))
         scale = float(np.abs(result.perturbation).max())

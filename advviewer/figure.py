@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from advviewer.export import diverging_rgb
+from advviewer.export import diverging_rgb, to_8bit
 
 CELL = 280  # each picture's side, in pixels (28 x 10)
 GAP = 24
@@ -23,7 +23,7 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def _gray(image: np.ndarray) -> Image.Image:
-    pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    pixels = to_8bit(image)
     return Image.fromarray(pixels).convert("RGB").resize((CELL, CELL), Image.Resampling.NEAREST)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from advviewer.export import diverging_rgb
+from advviewer.export import diverging_rgb, to_8bit
 from advviewer.reproduce import paper
 from advviewer.reproduce.attacks import AttackSet
 from advviewer.reproduce.digits import DigitSample
@@ -76,7 +76,7 @@ def transfer_figure(results: dict, cell: int = 44) -> Image.Image:
 
 
 def _tile(array: np.ndarray, zoom: int) -> Image.Image:
-    return Image.fromarray(np.round(np.clip(array, 0, 1) * 255).astype(np.uint8)).resize((28 * zoom, 28 * zoom), Image.Resampling.NEAREST)
+    return Image.fromarray(to_8bit(array)).resize((28 * zoom, 28 * zoom), Image.Resampling.NEAREST)
 
 
 def _one_per_class(attack: AttackSet, sample: DigitSample, count: int) -> np.ndarray:
