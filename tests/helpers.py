@@ -40,6 +40,22 @@ def wait_idle(qtbot, window, timeout: int = IDLE_TIMEOUT) -> None:
     qtbot.waitUntil(window.is_idle, timeout=timeout)
 
 
+def export_and_wait(qtbot, window, start, *args, **kwargs):
+    """Start a window export (``export_actions.export_current`` or ``export_everything``) and wait for it to end.
+
+    Returns its ExportOutcome, or None if it did not start (nothing to export, or refused).
+    """
+    outcomes: list = []
+    window.state.exports.events.finished.connect(outcomes.append)
+    try:
+        started = start(window, *args, **kwargs)
+        wait_idle(qtbot, window)
+    finally:
+        window.state.exports.events.finished.disconnect(outcomes.append)
+    assert started == bool(outcomes)
+    return outcomes[-1] if outcomes else None
+
+
 def open_and_wait(qtbot, window, path) -> bool:
     """Open a picture or model file as a drop would, wait for it; True if it was opened."""
     task = window.open_path(Path(path))

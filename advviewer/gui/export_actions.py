@@ -1,7 +1,8 @@
 """Export from the window: the shown result, or every result of this session, into a folder.
 
 The files, their names and their atomic writing are the core's (advviewer.export, through
-advviewer.session.exporting); this module picks the folder and reports the outcome, saying
+advviewer.session.exporting), written off the GUI thread by the session's ExportQueue
+(advviewer.session.exports); this module picks the folder and reports progress and outcome, saying
 plainly when the 8-bit PNG no longer fools the model and offering the robust export that does.
 """
 
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advviewer.errors import AdvViewerError
 from advviewer.gui import dialogs
-from advviewer.session.exporting import Exported, export_finished, write_index
+from advviewer.session.exporting import Exported
+from advviewer.session.exports import ExportOutcome, ExportRequest
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
 ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding pixels to 1/255 "
@@ -36,59 +37,66 @@ def png_verdict(exported: Exported) -> str:
     return "The 8-bit PNG still fools the model."
 
 
-def export_current(w, folder: Path | None = None, robust: bool = False) -> Exported | None:
-    """The result on screen: adversarial PNGs, figure, perturbation PNG, .npy and JSON record."""
+def export_current(w, folder: Path | None = None, robust: bool = False) -> bool:
+    """Start exporting the result on screen (PNGs, figure, perturbation PNG, .npy, JSON); True if it started."""
     item = w.state.current_result()
     if item is None:
         w.message.show_message(NOTHING, "info")
-        return None
+        return False
     folder = _folder(w, folder)
-    if folder is None:
-        return None
-    try:
-        exported = export_finished(item, folder, robust=robust)
-    except AdvViewerError as exc:
-        w.message.show_message(f"Export failed, nothing was written: {exc}")
-        return None
-    w.settings.set("export_folder", str(folder))
-    kind = "error" if exported.png_fools is False else "info"
-    figure = " with a figure for slides" if "figure_png" in exported.files else ""
-    w.message.show_message(f"Exported {len(exported.files)} files{figure} to {folder}. " + png_verdict(exported), kind)
-    return exported
+    return folder is not None and w.state.exports.start(ExportRequest((item,), folder, robust=robust))
 
 
-def export_everything(w, folder: Path | None = None, fooled_only: bool = False, robust: bool = False) -> list[Exported] | None:
-    """Every result of this session (each explicit run and slider step; ``fooled_only``: those that fooled it), numbered."""
-    items = [item for item in w.state.results.items if item.result.success or not fooled_only]
+def export_everything(w, folder: Path | None = None, fooled_only: bool = False, robust: bool = False) -> bool:
+    """Start exporting every result of this session (``fooled_only``: those that fooled it), numbered, with an index."""
+    items = tuple(item for item in w.state.results.items if item.result.success or not fooled_only)
     if not items:
         w.message.show_message(NOTHING if not fooled_only else "No result of this session fooled the model yet.", "info")
-        return None
+        return False
     folder = _folder(w, folder)
-    if folder is None:
-        return None
-    done: list[Exported] = []
-    for n, item in enumerate(items, 1):
-        try:
-            done.append(export_finished(item, folder, number=n, robust=robust))
-        except AdvViewerError as exc:
-            w.message.show_message(f"Export stopped after {len(done)} of {len(items)} results "
-                                   f"(those are complete; nothing partial was written): {exc}")
-            _index(w, folder, done)
-            return done
-    index = _index(w, folder, done)
-    w.settings.set("export_folder", str(folder))
+    return folder is not None and w.state.exports.start(ExportRequest(items, folder, robust=robust, numbered=True))
+
+
+def bind_exports(w) -> None:
+    """Show an export's progress and outcome in the message bar (the export itself runs off the GUI thread)."""
+    events = w.state.exports.events
+
+    def progress(written: int, total: int) -> None:
+        request = w.state.exports.running()
+        if request is not None and request.numbered:
+            w.message.show_message(f"Exporting to {request.folder}: {written} of {total} results written…", "info")
+
+    events.progress.connect(progress)
+    events.refused.connect(lambda text: w.message.show_message(text, "info"))
+    events.finished.connect(lambda outcome: _report(w, outcome))
+
+
+def _report(w, outcome: ExportOutcome) -> None:
+    request = outcome.request
+    if outcome.done:
+        w.settings.set("export_folder", str(request.folder))
+    if not request.numbered:
+        if outcome.error is not None or not outcome.done:
+            w.message.show_message(f"Export failed, nothing was written: {outcome.error}")
+            return
+        exported = outcome.done[0]
+        kind = "error" if exported.png_fools is False else "info"
+        figure = " with a figure for slides" if "figure_png" in exported.files else ""
+        w.message.show_message(f"Exported {len(exported.files)} files{figure} to {request.folder}. " + png_verdict(exported),
+                               kind)
+        return
+    done, total = outcome.done, len(request.items)
+    if outcome.error is not None:
+        w.message.show_message(f"Export stopped after {len(done)} of {total} results "
+                               f"(those are complete; nothing partial was written): {outcome.error}")
+        return
+    if outcome.index_error is not None:
+        w.message.show_message(f"The results were written, but not their index: {outcome.index_error}")
+        return
     files = sum(len(d.files) for d in done)
     undone = sum(d.png_fools is False for d in done)
-    note = (f" In {undone} of them the 8-bit PNG no longer fools the model (see {index.name if index else 'the JSON'}; "
+    index = outcome.index.name if outcome.index else "(no index)"
+    note = (f" In {undone} of them the 8-bit PNG no longer fools the model (see {index}; "
             "Export all, PNG still fools it, fixes that)." if undone else "")
-    w.message.show_message(f"Exported {len(done)} results ({files} files) to {folder}, listed in "
-                           f"{index.name if index else '(no index)'}.{note}", "error" if undone else "info")
-    return done
-
-
-def _index(w, folder: Path, done: list[Exported]) -> Path | None:
-    try:
-        return write_index(folder, done) if done else None
-    except AdvViewerError as exc:
-        w.message.show_message(f"The results were written, but not their index: {exc}")
-        return None
+    w.message.show_message(f"Exported {len(done)} results ({files} files) to {request.folder}, listed in {index}.{note}",
+                           "error" if undone else "info")

@@ -21,6 +21,7 @@ from advviewer.session import jobs, rules
 from advviewer.session.choices import DEFAULT_C, DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD, FINITE_DIFFERENCES
 from advviewer.session.events import SessionEvents
 from advviewer.session.explore import ExploreState
+from advviewer.session.exports import ExportQueue
 from advviewer.session.lanes import Lanes
 from advviewer.session.results import ResultLog
 from advviewer.session.tasks import Post, Task
@@ -60,6 +61,7 @@ class SessionState:
         self._runs_shown: tuple = ()  # the c plot points last emitted
         self._lanes = Lanes(post, ("attack", "finite differences", "model"))
         self.explore = ExploreState(self, post)  # the "Explore this result" views' data
+        self.exports = ExportQueue(post)  # writing results to files, one export at a time
 
     # --- what is current --------------------------------------------------------------------------
 
@@ -76,7 +78,7 @@ class SessionState:
         return task is not None and task.attached and not task.finished
 
     def is_idle(self) -> bool:
-        return self._lanes.is_idle() and self.explore.is_idle()
+        return self._lanes.is_idle() and self.explore.is_idle() and self.exports.is_idle()
 
     def wait_until_idle(self, timeout: float, pump=None) -> bool:
         """Block until no job runs or waits and every outcome was delivered (``pump`` delivers them)."""
@@ -90,7 +92,13 @@ class SessionState:
         return True
 
     def shutdown(self) -> None:
-        """Stop every lane at once; jobs still inside a model call are left to finish on their own."""
+        """Stop every lane at once; jobs still inside a model call are left to finish on their own.
+
+        The one wait: an export finishes the result it is writing (ExportQueue.stop), so no
+        temporary file is left in the user's folder when the process then ends at once.
+        """
+        self.exports.stop()
+        self.exports.shutdown()
         self._lanes.shutdown()
         self.explore.shutdown()
 

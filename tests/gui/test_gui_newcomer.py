@@ -56,7 +56,7 @@ def test_target_equal_to_the_answer_is_refused_in_full_and_never_waits(window, q
 
 def test_export_banner_says_whether_the_png_still_fools_the_model(window, qtbot, tmp_path):
     run_minimal(window, qtbot, 3, settle=True)
-    plain = export_actions.export_current(window, tmp_path / "plain")
+    plain = helpers.export_and_wait(qtbot, window, export_actions.export_current, tmp_path / "plain").done[0]
     record = json.loads(plain.files["json"].read_text())
     banner = window.message.text
     if record["png_fools_model"]:
@@ -64,7 +64,7 @@ def test_export_banner_says_whether_the_png_still_fools_the_model(window, qtbot,
     else:
         assert "no longer fools the model" in banner and "PNG still fools it" in banner and window.message.kind == "error"
     assert plain.files["figure_png"].exists() and "viewing-copy" in plain.files["adversarial_x10_png"].name
-    robust = export_actions.export_current(window, tmp_path / "robust", robust=True)
+    robust = helpers.export_and_wait(qtbot, window, export_actions.export_current, tmp_path / "robust", robust=True).done[0]
     record = json.loads(robust.files["json"].read_text())
     assert record["png_fools_model"] and record["png_robust_scale"] >= 1.0
     assert "still fools the model" in window.message.text
@@ -77,10 +77,10 @@ def test_export_all_writes_an_index_and_can_keep_only_fooled_results(window, qtb
     helpers.wait_idle(qtbot, window)
     results = window.state.results.items
     assert any(not i.result.success for i in results) and any(i.result.success for i in results)
-    export_actions.export_everything(window, tmp_path / "all")
+    helpers.export_and_wait(qtbot, window, export_actions.export_everything, tmp_path / "all")
     with open(tmp_path / "all" / "index.csv") as f:
         assert len(list(csv.DictReader(f))) == len(results)
-    export_actions.export_everything(window, tmp_path / "fooled", fooled_only=True)
+    helpers.export_and_wait(qtbot, window, export_actions.export_everything, tmp_path / "fooled", fooled_only=True)
     with open(tmp_path / "fooled" / "index.csv") as f:
         rows = list(csv.DictReader(f))
     assert rows and all(row["fooled"] == "True" for row in rows) and len(rows) < len(results)

@@ -1,0 +1,146 @@
+"""Exports run off the GUI thread, one at a time, with progress; closing the window stops them cleanly.
+
+One result takes 20-30 ms to write (PNGs, figure, .npy, JSON and the 8-bit check, which runs the
+model), and a session keeps up to 500 results: "Export all" done on the GUI thread froze the
+window for up to 15 s, longer with a slow user model. Here the export is a plain job of a
+TaskState on its own lane. A second export while one runs is refused (superseding it, as the
+other lanes do, would leave half a folder). Between results the job looks at its cancel flag;
+each result is all-or-nothing on disk (advviewer.atomic_files), so stopping between results leaves
+only whole files, listed in ``index.csv``. :meth:`ExportQueue.stop` is what the window calls when
+it closes: it stops after the result being written and waits for that one, so no temporary file
+is left behind when the process ends at once (advviewer.gui.app.exit_now).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psygnal import Signal, SignalGroup
+
+from advviewer.errors import AdvViewerError
+from advviewer.session.exporting import Exported, export_finished, write_index
+from advviewer.session.lanes import Lane
+from advviewer.session.tasks import Post, TaskState
+from advviewer.session.values import FinishedAttack
+
+STOP_WAIT_SECONDS = 5.0  # at close: how long to wait for the result being written (a slow user model's 8-bit check)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    items: tuple[FinishedAttack, ...]
+    folder: Path
+    robust: bool = False  # the 8-bit PNGs still fool the model (advviewer.eight_bit)
+    numbered: bool = False  # "Export all": stems numbered 001_..., and an index.csv
+
+
+@dataclass
+class ExportOutcome:
+    """What an export wrote. ``error``: why it stopped early (what it wrote is complete)."""
+
+    request: ExportRequest
+    done: list[Exported] = field(default_factory=list)
+    error: str | None = None
+    stopped: bool = False  # cancelled between results
+    index: Path | None = None
+    index_error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and not self.stopped and len(self.done) == len(self.request.items)
+
+
+def export_job(request: ExportRequest):
+    """The job: write each result in turn (progress: (written, total)), then the index for what was written."""
+    def run(state: TaskState) -> ExportOutcome:
+        outcome = ExportOutcome(request)
+        total = len(request.items)
+        for n, item in enumerate(request.items, 1):
+            if state.cancel.is_set():
+                outcome.stopped = True
+                break
+            try:
+                outcome.done.append(export_finished(item, request.folder, number=n if request.numbered else None,
+                                                    robust=request.robust))
+            except AdvViewerError as exc:
+                outcome.error = str(exc)
+                break
+            state.report((n, total))
+        if request.numbered and outcome.done:
+            try:
+                outcome.index = write_index(request.folder, outcome.done)
+            except AdvViewerError as exc:
+                outcome.index_error = str(exc)
+        return outcome
+
+    return run
+
+
+class ExportEvents(SignalGroup):
+    started = Signal(object)  # ExportRequest
+    progress = Signal(int, int)  # results written, of how many
+    finished = Signal(object)  # ExportOutcome
+    refused = Signal(str)  # why an export was not started
+
+
+class ExportQueue:
+    """Runs one export at a time on its own lane; see the module docstring."""
+
+    def __init__(self, post: Post) -> None:
+        self.events = ExportEvents()
+        self._lane = Lane("export", post)
+        self._request: ExportRequest | None = None
+        self._progress = (0, 0)
+        self._left_job = threading.Event()  # set while no export job is inside its loop
+        self._left_job.set()
+
+    def running(self) -> ExportRequest | None:
+        return self._request
+
+    def start(self, request: ExportRequest) -> bool:
+        """Begin ``request`` unless an export runs (then ``refused`` says so); True if it began."""
+        if self._request is not None:
+            written, total = self._progress
+            self.events.refused.emit(f"An export is still running ({written} of {total} results written to "
+                                     f"{self._request.folder}); wait for it to finish.")
+            return False
+        self._request, self._progress = request, (0, len(request.items))
+        self._left_job.clear()
+        job = export_job(request)
+
+        def tracked(state: TaskState) -> ExportOutcome:
+            try:
+                return job(state)
+            finally:
+                self._left_job.set()
+
+        self.events.started.emit(request)
+        self._lane.submit(tracked, self._finished, self._failed, self._progressed)
+        return True
+
+    def _progressed(self, progress: tuple[int, int]) -> None:
+        self._progress = progress
+        self.events.progress.emit(*progress)
+
+    def _finished(self, outcome: ExportOutcome) -> None:
+        self._request = None
+        self.events.finished.emit(outcome)
+
+    def _failed(self, message: str) -> None:  # not an AdvViewerError of one result: a bug, reported as such
+        request, self._request = self._request, None
+        if request is not None:
+            self.events.finished.emit(ExportOutcome(request, error=message))
+
+    def is_idle(self) -> bool:
+        return not self._lane.is_busy()
+
+    def stop(self, timeout: float = STOP_WAIT_SECONDS) -> bool:
+        """Stop after the result being written and wait for it (at most ``timeout`` s); True if none is left half-written."""
+        self._lane.cancel()
+        self._request = None
+        return self._left_job.wait(timeout)
+
+    def shutdown(self) -> None:
+        self._lane.shutdown()
