@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
+from advviewer.gui.widgets.elided_combo import ElidedComboBox
 from advviewer.session.rules import MODEL_SWITCH_RULE
 
 # menu -> [(key, text, shortcut(s), tooltip, on toolbar)]; None separates groups
@@ -79,7 +80,7 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list
     bar.setMovable(False)
     window.addToolBar(bar)
     bar.addWidget(QLabel(" Model: "))
-    picker = QComboBox(objectName="model")
+    picker = ElidedComboBox(objectName="model")
     picker.setAccessibleName("Model")
     picker.setToolTip("The classifier to inspect and attack (Shift+F1 shows its model card).\n" + MODEL_SWITCH_RULE + "\n"
                       "FC10: softmax regression; FC100/200: sigmoid MLPs; AE400: autoencoder features; cnn: a small convnet.")
