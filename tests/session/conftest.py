@@ -34,3 +34,14 @@ def headless():
 def seven(test_digits):
     images, labels = test_digits
     return images[list(labels).index(7)]
+
+
+
+@pytest.fixture
+def seven_to_three(headless, seven):
+    """The headless session with a finished minimal attack 7 -> 3 on screen; returns that FinishedAttack."""
+    headless.state.set_picture(None, seven, "a seven")
+    headless.state.set_target(3)
+    headless.state.find_minimal_c()
+    headless.settle()
+    return headless.state.current_result()

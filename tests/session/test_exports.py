@@ -5,23 +5,10 @@ import os
 import threading
 import time
 
-import pytest
-
 import advviewer.atomic_files as atomic
 from advviewer.session import exports
 from advviewer.session.exports import ExportQueue, ExportRequest, export_job
 from advviewer.session.tasks import DeliveryQueue, TaskState
-
-
-@pytest.fixture
-def finished(headless, seven):
-    """One finished attack (a 7 made a 3 on cnn)."""
-    s = headless.state
-    s.set_picture(None, seven, "a seven")
-    s.set_target(3)
-    s.find_minimal_c()
-    headless.settle()
-    return s.current_result()
 
 
 def written(folder):
@@ -37,16 +24,16 @@ def reporting(on_progress):
     return TaskState(lambda progress: on_progress(*progress), interval=0.0)
 
 
-def test_an_export_stopped_between_results_keeps_whole_results_and_lists_them(finished, tmp_path):
+def test_an_export_stopped_between_results_keeps_whole_results_and_lists_them(seven_to_three, tmp_path):
     state = reporting(lambda n, total: n == 2 and state.cancel.set())
-    outcome = export_job(ExportRequest((finished,) * 5, tmp_path, numbered=True))(state)
+    outcome = export_job(ExportRequest((seven_to_three,) * 5, tmp_path, numbered=True))(state)
     assert outcome.stopped and not outcome.complete and len(outcome.done) == 2
     records, rows, temporary = written(tmp_path)
     assert records == ["001_" + records[0][4:], "002_" + records[0][4:]] and len(rows) == 2 and not temporary
     assert [row["stem"] for row in rows] == [r.removesuffix(".json") for r in records]
 
 
-def test_a_disk_that_fills_up_midway_stops_the_export_with_whole_results(finished, tmp_path, monkeypatch):
+def test_a_disk_that_fills_up_midway_stops_the_export_with_whole_results(seven_to_three, tmp_path, monkeypatch):
     real_open = os.open
 
     def full_disk_open(path, flags, *args, **kwargs):
@@ -57,14 +44,14 @@ def test_a_disk_that_fills_up_midway_stops_the_export_with_whole_results(finishe
         return fd
 
     state = reporting(lambda n, total: n == 1 and monkeypatch.setattr(atomic.os, "open", full_disk_open))
-    outcome = export_job(ExportRequest((finished,) * 3, tmp_path, numbered=True))(state)
+    outcome = export_job(ExportRequest((seven_to_three,) * 3, tmp_path, numbered=True))(state)
     assert len(outcome.done) == 1 and "disk full" in outcome.error
     assert "disk full" in outcome.index_error  # the index could not be written either, and says why
     records, rows, temporary = written(tmp_path)
     assert len(records) == 1 and not rows and not temporary
 
 
-def test_one_export_at_a_time_and_closing_waits_only_for_the_result_being_written(finished, tmp_path, monkeypatch):
+def test_one_export_at_a_time_and_closing_waits_only_for_the_result_being_written(seven_to_three, tmp_path, monkeypatch):
     real = exports.export_finished
     entered = threading.Event()
 
@@ -79,8 +66,8 @@ def test_one_export_at_a_time_and_closing_waits_only_for_the_result_being_writte
     refused, finished_events = [], []
     queue.events.refused.connect(refused.append)
     queue.events.finished.connect(finished_events.append)
-    assert queue.start(ExportRequest((finished,) * 20, tmp_path / "first", numbered=True))
-    assert not queue.start(ExportRequest((finished,), tmp_path / "second"))
+    assert queue.start(ExportRequest((seven_to_three,) * 20, tmp_path / "first", numbered=True))
+    assert not queue.start(ExportRequest((seven_to_three,), tmp_path / "second"))
     assert "still running" in refused[0] and not (tmp_path / "second").exists()
     assert entered.wait(10)
     assert queue.stop()  # as the window closes: the result being written is finished, the rest never started

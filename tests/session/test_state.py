@@ -66,15 +66,11 @@ def test_any_other_class_is_none(headless, seven):
         s.set_target(-1)
 
 
-def test_a_model_switch_re_runs_the_attack_on_screen_and_says_so(headless, seven):
+def test_a_model_switch_re_runs_the_attack_on_screen_and_says_so(headless, seven_to_three):
     from advviewer.models import load_model
     from advviewer.session.values import AttackRequest, ModelChoice
 
     s = headless.state
-    s.set_picture(None, seven, "a seven")
-    s.set_target(3)
-    s.find_minimal_c()
-    headless.settle()
     s.use_model(ModelChoice(load_model("fc10-1e-2"), "fc10-1e-2"))
     assert headless.named("attack_started")[-1] == (AttackRequest(None, 3),)
     assert headless.named("result")[-1][0].stale == "The model changed to fc10-1e-2: attacking again…"
