@@ -7,6 +7,7 @@ and a test can run one directly with a bare :class:`~advviewer.session.tasks.Tas
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,11 +18,22 @@ from advviewer.session.tasks import TaskState
 from advviewer.session.values import AttackIterate, FiniteDifferences, InputImage, ModelChoice
 
 Job = Callable[[TaskState], object]
+START_WAIT_SECONDS = 5.0  # a window never painted (minimised at start) still gets its model
 
 
-def load_model_job(name_or_path: str) -> Job:
-    """Load and validate a zoo model or a model file; a file's hash is read here too, off the GUI thread."""
+def load_model_job(name_or_path: str, start: threading.Event | None = None) -> Job:
+    """Load and validate a zoo model or a model file; a file's hash is read here too, off the GUI thread.
+
+    The first load also imports torch (2-3 s on a cold start). ``start``, when given, is waited
+    for first (at most START_WAIT_SECONDS): the window sets it once it has painted itself, so the
+    import does not compete with building the window.
+    """
     def job(state: TaskState) -> ModelChoice:
+        if start is not None:
+            start.wait(START_WAIT_SECONDS)
+        from advviewer.torch_import import import_torch
+
+        import_torch()
         from advviewer.models import ZOO, load_model, model_card
         from advviewer.models.zoo import sha256_file
 
