@@ -12,6 +12,7 @@ the libraries loaded that way are found already loaded when torch's own import a
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib.util
 import logging
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # in the order they depend on each other (each loaded RTLD_GLOBAL, so the next finds its symbols)
-TORCH_LIBRARIES = ("libgomp.so.1", "libc10.so", "libtorch_cpu.so", "libtorch.so")
+TORCH_LIBRARIES = ("libgomp.so.1", "libc10.so", "libtorch_cpu.so", "libtorch.so", "libtorch_python.so")
 _RTLD_NOW_GLOBAL = 0x2 | 0x100
 
 
@@ -63,6 +64,15 @@ def import_torch(threads: int = 1) -> None:
     """Import torch (its libraries first, without the GIL) and set its thread count (advviewer.threads)."""
     if "torch" not in sys.modules:
         preload_torch_libraries()
+        # importing torch makes hundreds of thousands of objects, and each full garbage collection
+        # this triggers walks every object of the process (the window's too) holding the GIL
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            import torch  # noqa: F401
+        finally:
+            if gc_was_enabled:
+                gc.enable()
     from advviewer import threads as thread_counts
 
     thread_counts.configure(threads)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from advviewer.gui.xcb_check import xcb_problem
 
 log = logging.getLogger(__name__)
 
+PROBE_SECONDS = 0.005
 LIVE_TORCH_THREADS = 1  # one image at a time: one thread is fastest and leaves a core for the attack (advviewer.torch_import)
 
 
@@ -54,13 +56,36 @@ def _log_since_launch(what: str) -> None:
 
 
 def _log_start_up(window) -> None:
-    """'window shown' once it has painted itself; 'first probabilities shown' once the panel got the model's first answer."""
-    window.painted.append(lambda: _log_since_launch("window shown (painted)"))
+    """'window shown' once it has painted itself; 'first probabilities shown' once the panel got the model's first answer.
+
+    In between (torch and the model load in the background), a 5 ms timer on the GUI thread logs
+    the longest it waited: how long a stroke would have waited for the window meanwhile.
+    """
+    from PySide6.QtCore import QTimer
+
+    probe, gaps = QTimer(window), {"last": 0.0, "longest": 0.0}
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps["longest"] = max(gaps["longest"], now - gaps["last"] - PROBE_SECONDS)
+        gaps["last"] = now
+
+    def painted() -> None:
+        _log_since_launch("window shown")
+        if log.isEnabledFor(logging.INFO):
+            gaps["last"] = time.perf_counter()
+            probe.start(int(PROBE_SECONDS * 1e3))
+
+    probe.timeout.connect(tick)
+    window.painted.append(painted)
     evaluated = window.state.events.evaluated
 
     def first(_evaluation) -> None:
         evaluated.disconnect(first)
         _log_since_launch("first probabilities shown")
+        if probe.isActive():
+            probe.stop()
+            log.info("longest wait of the GUI thread while the model loaded: %.0f ms", 1e3 * gaps["longest"])
 
     evaluated.connect(first)  # after the panels' own handlers: they have the values when this runs
 

@@ -38,6 +38,15 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
         from advviewer.models.zoo import sha256_file
 
         module = load_model(name_or_path)
+        # One evaluation here, off the GUI thread: the first forward and backward pass of a process
+        # sets up torch's kernels and autograd engine (measured: up to 0.6 s on a busy machine),
+        # which the GUI thread's first live evaluation would otherwise wait for.
+        from advviewer.gradients import evaluate_input
+
+        try:
+            evaluate_input(module, np.zeros((28, 28), np.float32))
+        except Exception:  # noqa: BLE001 -- only a warm-up: a user's model failing on a blank image says so when it is evaluated
+            pass
         if name_or_path in ZOO:
             return ModelChoice(module, name_or_path, card=model_card(name_or_path))
         return ModelChoice(module, str(name_or_path), sha256=sha256_file(Path(name_or_path)))
