@@ -19,19 +19,26 @@ Errors caused by input are subclasses of :class:`advviewer.errors.AdvViewerError
 
 from typing import TYPE_CHECKING
 
-from advviewer.data import load_digits
 from advviewer.errors import AdvViewerError, AttackInputError, DataFormatError, ExportError, ImageLoadError, ModelLoadError
-from advviewer.gradients import input_gradient, predict
-from advviewer.image_io import load_image
-from advviewer.models import available_models, load_model
-from advviewer.preprocess import preprocess
+from advviewer.preprocess import preprocess  # eager: the function shares its name with its module (numpy and Pillow only)
 
-if TYPE_CHECKING:  # imported on first use at run time (below): `advviewer predict` does not pay for the attack
+if TYPE_CHECKING:
     from advviewer.attack import AttackResult, AttackResults, lbfgs_attack
+    from advviewer.data import load_digits
+    from advviewer.gradients import input_gradient, predict
+    from advviewer.image_io import load_image
+    from advviewer.models import available_models, load_model
 
 __version__ = "0.1.0"
 
-_LAZY = {"lbfgs_attack", "AttackResult", "AttackResults"}
+# Imported on first use (below), not with the package: importing any advviewer module runs this
+# file, and `import torch` alone takes 2-3 s on a cold start. `advviewer predict` on a zoo model
+# and the window's first paint never wait for it.
+_LAZY = {
+    "lbfgs_attack": "advviewer.attack", "AttackResult": "advviewer.attack", "AttackResults": "advviewer.attack",
+    "load_digits": "advviewer.data", "input_gradient": "advviewer.gradients", "predict": "advviewer.gradients",
+    "load_image": "advviewer.image_io", "available_models": "advviewer.models", "load_model": "advviewer.models",
+}
 
 __all__ = [
     "available_models",
@@ -55,12 +62,12 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import advviewer.attack
+        import importlib
 
-        return getattr(advviewer.attack, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'advviewer' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     # the lazy names are part of the API: list them for dir() and tab completion
-    return sorted(set(globals()) | _LAZY)
+    return sorted(set(globals()) | set(_LAZY))

@@ -271,3 +271,26 @@ def test_install_refuses_to_overwrite_someone_elses_launcher(bundle, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert result.returncode != 0 and len(lines) == 1 and ".local/bin/advviewer already exists" in lines[0], result.describe()
     assert snapshot(home) == before
+
+
+def test_licence_texts_of_everything_bundled_with_an_index(bundle):
+    """Needed before the archive is handed on: every distribution, Python and every system library, with its text."""
+    licenses = bundle.appdir / "licenses"
+    index = (licenses / "INDEX.txt").read_text()
+    listed = [licenses / line.strip() for line in index.splitlines() if line.startswith("    ")]
+    empty = [p for p in listed if not p.is_file() or p.stat().st_size == 0]
+    assert listed and not empty, empty
+    shipped = {p for p in licenses.rglob("*") if p.is_file() and p.name != "INDEX.txt"}
+    assert shipped == set(listed), "files in licenses/ that the index does not list, or the other way round"
+    components = [line for line in index.splitlines() if line and not line.startswith(" ")]
+    for name in ("torch", "PySide6_Essentials", "shiboken6", "numpy", "pillow", "pyqtgraph", "psygnal", "Python"):
+        assert any(line.startswith(f"{name} ") for line in components), f"{name} is not in licenses/INDEX.txt"
+    lgpl = (licenses / "PySide6_Essentials" / "LGPL-3").read_text()
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in lgpl and "Version 3" in lgpl
+    internal = bundle.appdir / "_internal"
+    for info in internal.glob("*.dist-info"):  # the distributions PyInstaller copied metadata of
+        name = info.name.split("-")[0].lower().replace("_", "-")
+        assert any(line.lower().replace("_", "-").startswith(name + " ") for line in components), f"{info.name} not in the index"
+    system = [p.name for p in internal.glob("lib*.so*") if not p.is_symlink() and not p.name.startswith("libpython")]
+    assert system and all(f" {name}" in index or f"{name}," in index or f"{name})" in index for name in system), \
+        [name for name in system if name not in index]

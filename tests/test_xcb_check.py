@@ -40,6 +40,19 @@ def test_the_window_says_in_one_line_what_is_missing(stranded_plugin, monkeypatc
     assert xcb_check.xcb_problem({"QT_QPA_PLATFORM": "offscreen", "DISPLAY": ":0"}) is None  # only for X11
 
 
+def test_a_plugin_that_loads_needs_no_ldd(monkeypatch):
+    """Every window start checks the plugin: loading it is enough; ldd (a process, ~20 ms) only names what is missing."""
+    plugin = xcb_check.xcb_plugin()
+    if plugin is None:
+        pytest.skip("needs PySide6's xcb plugin")
+
+    def no_ldd(*args, **kwargs):
+        raise AssertionError("ldd was run for a plugin that loads")
+
+    monkeypatch.setattr(xcb_check.subprocess, "run", no_ldd)
+    assert xcb_check.xcb_problem({"DISPLAY": ":0"}) is None
+
+
 @pytest.mark.parametrize("soname, package", [
     ("libxcb-icccm.so.4", "libxcb-icccm4"),
     ("libxcb-keysyms.so.1", "libxcb-keysyms1"),

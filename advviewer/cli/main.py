@@ -51,9 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     # should read: they go to the log, shown with -v.
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").setLevel(logging.INFO if args.verbose else logging.ERROR)
-    from advviewer import threads
+    if args.command is not None and not getattr(args, "torch_on_demand", False):
+        from advviewer import threads
 
-    threads.configure()
+        threads.configure()  # the window sets its own count once torch is imported
     if args.command is None:
         try:
             from advviewer.gui.app import run as gui_main

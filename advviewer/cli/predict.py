@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from advviewer.cli.common import EXIT_BAD_INPUT
 from advviewer.errors import AdvViewerError
 from advviewer.files import shown
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,15 +23,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image file (PNG, JPEG, BMP, TIFF, WebP, ...) or .npy array")
     p.add_argument("--model", default="cnn", help=f"a zoo model ({', '.join(available_models())}) or a model file (default: cnn)")
     p.add_argument("--json", action="store_true", help="one JSON record per image on stdout")
-    p.set_defaults(func=_cmd_predict)
+    p.set_defaults(func=_cmd_predict, torch_on_demand=True)
+
+
+def _classifier(name_or_path: str) -> Callable[[np.ndarray], np.ndarray]:
+    """image -> probabilities. A zoo model answers without torch (numpy forward pass; importing torch
+    alone takes longer than the cold-start budget); a model file goes through torch's safe loading."""
+    from advviewer.models import ZOO
+
+    if name_or_path in ZOO:
+        from advviewer.models.numpy_zoo import load_numpy_zoo_model
+
+        return load_numpy_zoo_model(name_or_path).predict
+    from advviewer import threads
+    from advviewer.gradients import predict
+    from advviewer.models import load_model
+
+    threads.configure()
+    model = load_model(name_or_path)
+    return lambda image: predict(model, image)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from advviewer.gradients import predict
     from advviewer.image_io import load_image
-    from advviewer.models import load_model
 
-    model = load_model(args.model)
+    predict = _classifier(args.model)
     status = 0
     for path in args.images:
         try:
@@ -36,7 +57,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             status = EXIT_BAD_INPUT
             continue
         try:
-            probs = predict(model, image)
+            probs = predict(image)
         except AdvViewerError as exc:  # a user's model that fails on this image (ModelOutputError)
             print(f"advviewer: {shown(path)}: {exc}", file=sys.stderr)
             status = EXIT_BAD_INPUT

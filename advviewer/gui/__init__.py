@@ -2,11 +2,9 @@
 
 ``MainWindow()`` builds the whole window once a QApplication exists; ``app.run(args)`` is the
 entry point the ``advviewer`` command calls with no sub-command. Qt is imported lazily (on first
-use of ``MainWindow``); torch is imported here, first, so it is always loaded before any
-QApplication exists (pytorch issue 11326).
+use of ``MainWindow``). torch is not imported with the window: the model lane imports it in the
+background once the window is painted (``import torch`` alone takes 2-3 s on a cold start).
 """
-
-import torch  # noqa: F401
 
 __all__ = ["MainWindow"]
 

@@ -1,6 +1,10 @@
 """Entry point of the window: ``run(args)`` creates the QApplication and the MainWindow.
 
 With ``--screenshot FILE`` it renders the window offscreen instead (advviewer.gui.screenshot).
+
+Start-up order: Qt and the window first, painted and taking strokes; torch (2-3 s to import on a
+cold start) and the model are loaded in the background after the first paint. With ``-v`` the log
+says when the window was shown (painted) and when the first probabilities were shown.
 """
 
 from __future__ import annotations
@@ -8,16 +12,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
-import torch  # noqa: F401  (before Qt: pytorch issue 11326)
-
-from advviewer import threads
 from advviewer.gui.xcb_check import xcb_problem
 
 log = logging.getLogger(__name__)
 
-LIVE_TORCH_THREADS = 1  # one image at a time: one thread is fastest and leaves a core for the attack
+PROBE_SECONDS = 0.005
+LIVE_TORCH_THREADS = 1  # one image at a time: one thread is fastest and leaves a core for the attack (advviewer.torch_import)
 
 
 def seconds_since_launch() -> float | None:
@@ -46,10 +49,45 @@ def _route_qt_messages() -> None:
     qInstallMessageHandler(handler)
 
 
-def _log_shown() -> None:
-    shown = seconds_since_launch()
-    if shown is not None:
-        log.info("window shown %.2f s after launch", shown)
+def _log_since_launch(what: str) -> None:
+    seconds = seconds_since_launch()
+    if seconds is not None:
+        log.info("%s %.2f s after launch", what, seconds)
+
+
+def _log_start_up(window) -> None:
+    """'window shown' once it has painted itself; 'first probabilities shown' once the panel got the model's first answer.
+
+    In between (torch and the model load in the background), a 5 ms timer on the GUI thread logs
+    the longest it waited: how long a stroke would have waited for the window meanwhile.
+    """
+    from PySide6.QtCore import QTimer
+
+    probe, gaps = QTimer(window), {"last": 0.0, "longest": 0.0}
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps["longest"] = max(gaps["longest"], now - gaps["last"] - PROBE_SECONDS)
+        gaps["last"] = now
+
+    def painted() -> None:
+        _log_since_launch("window shown")
+        if log.isEnabledFor(logging.INFO):
+            gaps["last"] = time.perf_counter()
+            probe.start(int(PROBE_SECONDS * 1e3))
+
+    probe.timeout.connect(tick)
+    window.painted.append(painted)
+    evaluated = window.state.events.evaluated
+
+    def first(_evaluation) -> None:
+        evaluated.disconnect(first)
+        _log_since_launch("first probabilities shown")
+        if probe.isActive():
+            probe.stop()
+            log.info("longest wait of the GUI thread while the model loaded: %.0f ms", 1e3 * gaps["longest"])
+
+    evaluated.connect(first)  # after the panels' own handlers: they have the values when this runs
 
 
 def qt_binding_problem() -> str | None:
@@ -88,7 +126,6 @@ def run(args) -> int:
     screenshot = getattr(args, "screenshot", None) is not None
     if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    threads.configure(LIVE_TORCH_THREADS)
     from PySide6.QtWidgets import QApplication
 
     from advviewer.errors import AdvViewerError
@@ -121,17 +158,19 @@ def run(args) -> int:
         empty = tempfile.mkdtemp(prefix="advviewer-shot-")
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, empty)
     try:
-        window = MainWindow(model=model, remember=not screenshot)
+        window = MainWindow(model=model, remember=not screenshot, paint_first=True)
     except AdvViewerError as exc:
         print(f"advviewer: {exc}", file=sys.stderr)
         return 2
     finally:
         if screenshot:  # read (nothing) at start; the screenshot never writes settings
             os.rmdir(empty)
+    _log_start_up(window)
     if screenshot:
         from advviewer.gui.screenshot import take_screenshot
 
-        status = take_screenshot(window, args, _log_shown)
+        window.show()
+        status = take_screenshot(window, args)
         window.close()
         return status
     if model is not None:
@@ -139,7 +178,6 @@ def run(args) -> int:
     if args.gui_image is not None:
         window.open_path(Path(args.gui_image))
     window.show()
-    _log_shown()
     _quit_on_ctrl_c(app)
     return app.exec()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
@@ -26,6 +27,7 @@ from advviewer.gui.bindings.live_panels import bind_live_panels
 from advviewer.gui.bindings.model_picker import bind_model_picker
 from advviewer.gui.bindings.results import bind_results_panel
 from advviewer.gui.file_opening import FileOpener
+from advviewer.gui.first_paint import FirstPaint
 from advviewer.gui.help_text import GUIDE
 from advviewer.gui.icon import app_icon
 from advviewer.gui.menu_actions import connect_menu_actions
@@ -66,9 +68,15 @@ def _group(title: str, widget: QWidget, *extra: QWidget) -> QGroupBox:
 
 
 class MainWindow(QMainWindow):
-    """The whole app. ``remember=False`` leaves the user's saved choices untouched."""
+    """The whole app. ``remember=False`` leaves the user's saved choices untouched.
 
-    def __init__(self, model: str | None = None, settings: Settings | None = None, remember: bool = True) -> None:
+    ``paint_first=True`` (the program; tests load at once): the model, and with it torch, is loaded
+    only once the window has painted itself; ``painted`` callbacks run then. Until the model is
+    in use the panels say it is loading, and what is drawn meanwhile is evaluated when it is.
+    """
+
+    def __init__(self, model: str | None = None, settings: Settings | None = None, remember: bool = True,
+                 paint_first: bool = False) -> None:
         configure_pyqtgraph()
         super().__init__()
         self.setObjectName("main_window")
@@ -79,8 +87,12 @@ class MainWindow(QMainWindow):
         self.remember = remember
         self._delivery = GuiThreadDelivery()
         self.state = SessionState(self._delivery.post)
+        self.painted: list[Callable[[], None]] = [self.state.release_model_loading]
+        if paint_first:
+            self.state.hold_model_loading()
         self._build_widgets()
         self._bind()
+        self._first_paint = FirstPaint(self.centralWidget(), lambda: [done() for done in self.painted])
         remembered_choices.restore(self, model)
         self.statusBar().showMessage(START_HINT, 15000)
         app = QCoreApplication.instance()

@@ -22,8 +22,8 @@ def _fail(text: str, status: int) -> int:
     return status
 
 
-def take_screenshot(window, args, shown) -> int:
-    """``shown()`` is called once the window is on screen (it logs the start-up time)."""
+def take_screenshot(window, args) -> int:
+    """The window is shown (offscreen) already; waits for the model, then does what the docstring above says."""
     from PySide6.QtWidgets import QApplication
 
     state = window.state
@@ -54,7 +54,6 @@ def take_screenshot(window, args, shown) -> int:
     window.show()
     for _ in range(3):
         QApplication.processEvents()
-    shown()
     path = Path(args.screenshot)
     if not window.grab().save(str(path)):
         return _fail(f"could not write the screenshot {path}", 1)

@@ -1,4 +1,4 @@
-"""Architectures of the zoo, their model cards, and how weights are written.
+"""Architectures of the zoo and how weights are written (names and cards: :mod:`advviewer.models.zoo_cards`).
 
 Every model takes (N, 1, 28, 28) float32 images in [0, 1] (white digit on black) and returns
 logits (N, 10). Weights are stored as a plain dict of tensors and strings (read back by
@@ -7,49 +7,23 @@ logits (N, 10). Weights are stored as a plain dict of tensors and strings (read 
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from advviewer.errors import ModelLoadError
-from advviewer.resources_access import resource_path
-
-DEFAULT_MODEL = "cnn"
-WEIGHTS_FORMAT = "advviewer-weights/1"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    description: str
-    # weight decay per layer with weights, in the order the layers appear: the penalty added to
-    # the mean cross-entropy is sum_l lambda_l * ||W_l||^2 (biases are not decayed)
-    lambdas: tuple[float, ...] = field(default=())
-    default_epochs: int = 30
-
-
-ZOO: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec("fc10-1e-4", "softmax regression (FC10), weight decay 1e-4", (1e-4,), 60),
-        ModelSpec("fc10-1e-2", "softmax regression (FC10), weight decay 1e-2", (1e-2,), 60),
-        ModelSpec("fc10-1", "softmax regression (FC10), weight decay 1", (1.0,), 60),
-        ModelSpec("fc100-100-10", "sigmoid MLP 784-100-100-10", (1e-5, 1e-5, 1e-6), 100),
-        ModelSpec("fc200-200-10", "sigmoid MLP 784-200-200-10", (1e-5, 1e-5, 1e-6), 100),
-        ModelSpec("ae400-10", "sigmoid autoencoder (400 hidden) + softmax", (1e-6, 1e-6), 60),
-        ModelSpec("cnn", "small smooth convnet: 2x (conv 5x5, SiLU, avg-pool) + 2 dense layers", (0.0, 0.0, 0.0, 0.0), 100),
-    )
-}
-
-
-def available_models() -> list[str]:
-    """Names of the shipped models, the default (``cnn``) first."""
-    return [DEFAULT_MODEL] + [name for name in ZOO if name != DEFAULT_MODEL]
+from advviewer.models.zoo_cards import (  # noqa: F401  (re-exported: the zoo's names, cards and weights files)
+    DEFAULT_MODEL,
+    WEIGHTS_FORMAT,
+    ZOO,
+    ModelSpec,
+    available_models,
+    model_card,
+    sha256_file,
+    shipped_weights_path,
+)
 
 
 def _mlp(*sizes: int) -> nn.Sequential:
@@ -121,25 +95,6 @@ def build_model(name: str) -> nn.Module:
 def decayed_parameters(model: nn.Module) -> list[torch.Tensor]:
     """The weight matrices/kernels (not biases) in layer order, matching ModelSpec.lambdas."""
     return [p for n, p in model.named_parameters() if n.endswith("weight") and not n.startswith("decoder")]
-
-
-def shipped_weights_path(name: str) -> Path:
-    return resource_path("weights", f"{name}.pt")
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def model_card(name: str) -> dict:
-    """The JSON model card shipped with a zoo model (architecture, data, errors, seed, sha256)."""
-    if name not in ZOO:
-        raise ModelLoadError(f"unknown model {name!r}; available: {', '.join(available_models())}")
-    path = resource_path("weights", f"{name}.json")
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelLoadError(f"model {name!r} has no shipped card; run `advviewer train {name}`") from None
 
 
 def save_weights(model: nn.Module, arch: str, path: Path) -> None:

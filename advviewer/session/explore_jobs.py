@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advviewer.attack import AttackResult
 from advviewer.session.tasks import TaskState
+
+if TYPE_CHECKING:  # annotations only: the window is painted before torch is imported
+    from advviewer.attack import AttackResult
 
 Job = Callable[[TaskState], object]
 NOISE_DRAWS = 8

@@ -7,6 +7,7 @@ and a test can run one directly with a bare :class:`~advviewer.session.tasks.Tas
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,15 +18,35 @@ from advviewer.session.tasks import TaskState
 from advviewer.session.values import AttackIterate, FiniteDifferences, InputImage, ModelChoice
 
 Job = Callable[[TaskState], object]
+START_WAIT_SECONDS = 5.0  # a window never painted (minimised at start) still gets its model
 
 
-def load_model_job(name_or_path: str) -> Job:
-    """Load and validate a zoo model or a model file; a file's hash is read here too, off the GUI thread."""
+def load_model_job(name_or_path: str, start: threading.Event | None = None) -> Job:
+    """Load and validate a zoo model or a model file; a file's hash is read here too, off the GUI thread.
+
+    The first load also imports torch (2-3 s on a cold start). ``start``, when given, is waited
+    for first (at most START_WAIT_SECONDS): the window sets it once it has painted itself, so the
+    import does not compete with building the window.
+    """
     def job(state: TaskState) -> ModelChoice:
+        if start is not None:
+            start.wait(START_WAIT_SECONDS)
+        from advviewer.torch_import import import_torch
+
+        import_torch()
         from advviewer.models import ZOO, load_model, model_card
         from advviewer.models.zoo import sha256_file
 
         module = load_model(name_or_path)
+        # One evaluation here, off the GUI thread: the first forward and backward pass of a process
+        # sets up torch's kernels and autograd engine (measured: up to 0.6 s on a busy machine),
+        # which the GUI thread's first live evaluation would otherwise wait for.
+        from advviewer.gradients import evaluate_input
+
+        try:
+            evaluate_input(module, np.zeros((28, 28), np.float32))
+        except Exception:  # noqa: BLE001 -- only a warm-up: a user's model failing on a blank image says so when it is evaluated
+            pass
         if name_or_path in ZOO:
             return ModelChoice(module, name_or_path, card=model_card(name_or_path))
         return ModelChoice(module, str(name_or_path), sha256=sha256_file(Path(name_or_path)))

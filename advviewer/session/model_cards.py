@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def _card(name: str) -> dict | None:
-    from advviewer.models.zoo import ZOO, model_card
+    from advviewer.models.zoo_cards import ZOO, model_card
 
     return model_card(name) if name in ZOO else None
 

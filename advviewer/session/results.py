@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from advviewer.attack.c_sweep import SweepPoint, sweep_point
 from advviewer.session.values import FinishedAttack, ResultKey, Runs
+
+if TYPE_CHECKING:  # imported where used: the window is painted before torch is imported
+    from advviewer.attack.c_sweep import SweepPoint
 
 FINISHED_KEPT = 500  # results remembered for "Export all results"
 HISTORY_KEPT = 5  # results that keep their iterates for playback (a few hundred 28x28 frames each)
@@ -33,6 +36,8 @@ class ResultLog:
         del self._items[:-FINISHED_KEPT]
         if len(self._items) > HISTORY_KEPT:
             self._items[-HISTORY_KEPT - 1].result.history = None
+        from advviewer.attack.c_sweep import sweep_point
+
         return self.add_runs(item.key, [sweep_point(item.result)])
 
     def add_runs(self, key: ResultKey, points: Iterable[SweepPoint]) -> Runs:

@@ -7,10 +7,13 @@ state calls them and the window shows what they say.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from advviewer.gradients import PREDICTED_CLASS, RUNNER_UP, ClassRule
 from advviewer.session.choices import PREDICTED, TARGET
 from advviewer.session.values import AttackRequest, FinishedAttack, ResultKey
+
+if TYPE_CHECKING:  # the window is painted before torch (which advviewer.gradients imports) is imported
+    from advviewer.gradients import ClassRule
 
 BLANK_INK = 1e-3  # an input whose brightest pixel is below this has nothing drawn on it
 
@@ -79,6 +82,8 @@ def gradient_class_rule(choice: int | str, target: int | None) -> ClassRule:
     The predicted class and "the attack target while it is any other class" (the runner-up,
     where an untargeted attack usually lands) are resolved inside the one forward pass.
     """
+    from advviewer.gradients import PREDICTED_CLASS, RUNNER_UP  # a model is loaded, so torch is too
+
     if choice == PREDICTED:
         return PREDICTED_CLASS
     if choice == TARGET:

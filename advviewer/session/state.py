@@ -13,6 +13,7 @@ class) are in rules.py. Long work runs on :class:`Lane` threads; outcomes come b
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import numpy as np
@@ -47,6 +48,9 @@ class SessionState:
     def __init__(self, post: Post, *, model_time_limit: float = MODEL_LOAD_SECONDS) -> None:
         self.events = SessionEvents()
         self.model: ModelChoice | None = None
+        self.loading: str | None = None  # the model being loaded (the panels say so while there is none yet)
+        self._model_start = threading.Event()  # cleared by hold_model_loading: loads wait until it is set
+        self._model_start.set()
         self.input = InputImage(np.zeros((28, 28), np.float32), DRAWN, 0)
         self.target: int | None = None
         self.c = DEFAULT_C
@@ -104,17 +108,35 @@ class SessionState:
 
     # --- the model --------------------------------------------------------------------------------
 
+    def hold_model_loading(self) -> None:
+        """Loads submitted from now on wait for :meth:`release_model_loading` (the window: until it has painted itself).
+
+        The first load imports torch, 2-3 s of mostly Python code that would otherwise share the
+        GIL with building and painting the window.
+        """
+        self._model_start.clear()
+
+    def release_model_loading(self) -> None:
+        self._model_start.set()
+
     def load_model(self, name: str, fallback: str | None = None) -> Task:
-        """Load a zoo model or file in the background; on failure use ``fallback`` or keep the current one."""
+        """Load a zoo model or file in the background; on failure use ``fallback`` or keep the current one.
+
+        Drawing goes on meanwhile: the input is kept, and evaluated as soon as the model is in use.
+        """
+        self.loading = name
         self.events.model_loading.emit(name)
         return self._lanes["model"].submit(
-            jobs.load_model_job(name), self.use_model, lambda message: self._model_refused(name, message, fallback),
-            time_limit=self._model_time_limit, timeout_message=f"it did not load within {self._model_time_limit:g} s")
+            jobs.load_model_job(name, self._model_start), self.use_model,
+            lambda message: self._model_refused(name, message, fallback),
+            time_limit=self._model_time_limit,
+            timeout_message=f"it did not load within {self._model_time_limit:g} s")
 
     def use_model(self, choice: ModelChoice) -> None:
         """Switch to a loaded model: re-evaluate, and re-run the attack as rules.rerun_after_model_switch says."""
         rerun = rules.rerun_after_model_switch(self._last_request, self._asked_on_input, self.input.version, self.target)
         self._cancel_attack_work("")
+        self.loading = None
         self.model = choice
         self.events.model.emit(choice)
         self._evaluate()
@@ -123,6 +145,7 @@ class SessionState:
         self._show_views(rerun)
 
     def _model_refused(self, name: str, message: str, fallback: str | None) -> None:
+        self.loading = None
         if fallback is not None and fallback != name:
             self.events.message.emit(f"Could not load the model {name!r} ({message}); using {fallback} instead.", "error")
             self.load_model(fallback)
@@ -179,10 +202,10 @@ class SessionState:
             self._evaluate()
 
     def _evaluate(self, preprocess_ms: float = 0.0) -> None:
+        if self.model is None:  # still loading: use_model evaluates the input then
+            return
         from advviewer.gradients import evaluate_input
 
-        if self.model is None:
-            return
         t0 = time.perf_counter()
         try:
             # evaluate_input checks the logits (models.checked.check_logits): NaN or inf raise ModelOutputError

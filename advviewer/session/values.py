@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from torch import nn
 
-from advviewer.attack import AttackProgress, AttackResult
-from advviewer.attack.c_sweep import SweepPoint
 from advviewer.session.choices import describe_target
+
+if TYPE_CHECKING:  # annotations only: the window is built and painted before torch is imported
+    from torch import nn
+
+    from advviewer.attack import AttackProgress, AttackResult
+    from advviewer.attack.c_sweep import SweepPoint
 
 DRAWN = "drawn on the canvas"  # the source of an input the user drew
 

@@ -134,3 +134,46 @@ def test_the_state_runs_without_qt():
               "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'advviewer.gui'))]\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def test_what_is_drawn_while_the_model_loads_is_evaluated_once_it_is_in_use(seven):
+    """The window paints before torch is imported: loads wait for release_model_loading, the input waits for the model."""
+    import time
+
+    from advviewer.session.state import SessionState
+    from advviewer.session.tasks import DeliveryQueue
+
+    queue = DeliveryQueue()
+    state = SessionState(queue.post)
+    evaluated = []
+    state.events.evaluated.connect(evaluated.append)
+    try:
+        state.hold_model_loading()
+        state.load_model("cnn")
+        assert state.loading == "cnn" and state.model is None
+        state.set_picture(None, exact=seven, source="a seven")
+        time.sleep(0.3)
+        queue.run_pending()
+        assert state.model is None and not evaluated  # held: nothing loaded, nothing evaluated, nothing lost
+        assert state.input.source == "a seven"
+        state.release_model_loading()
+        assert state.wait_until_idle(60, queue.run_pending)
+        assert state.model is not None and state.model.name == "cnn" and state.loading is None
+        assert len(evaluated) == 1 and evaluated[0].input is state.input and evaluated[0].predicted == 7
+    finally:
+        state.shutdown()
+
+
+def test_building_the_window_state_imports_no_torch():
+    """`import torch` takes 2-3 s on a cold start: the state, its rules and values must not need it until a model loads."""
+    script = ("import sys, numpy as np\n"
+              "from advviewer.session.state import SessionState\n"
+              "from advviewer.session import catalog, exporting, explore, model_cards\n"
+              "from advviewer.session.tasks import DeliveryQueue\n"
+              "q = DeliveryQueue(); s = SessionState(q.post); s.hold_model_loading(); s.load_model('cnn')\n"
+              "s.set_picture(np.zeros((280, 280), np.uint8)); s.set_target(3); s.set_gradient_class(5)\n"
+              "model_cards.one_line('cnn'); catalog.zoo_models()\n"
+              "print('torch' in sys.modules); s.shutdown()\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

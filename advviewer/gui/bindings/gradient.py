@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from advviewer.gui.bindings.live_panels import LOADING_MODEL
 from advviewer.gui.widgets.gradient_view import GradientView
 from advviewer.session import SessionState
 from advviewer.session.choices import AUTOGRAD
@@ -28,10 +31,18 @@ def bind_gradient_view(state: SessionState, view: GradientView) -> None:
                 f"correlation {fd.correlation:.5f} ({1e3 * fd.seconds:.0f} ms)")
         view.show_gradient(fd.gradient, fd.input.pixels, fd.gradient_class, note)
 
+    def show_loading(name: str) -> None:
+        if state.model is None:
+            view.show_pending(f"{LOADING_MODEL} {Path(name).name}… The gradient appears as soon as it is ready; "
+                              "you can draw meanwhile.")
+
+    state.events.model_loading.connect(show_loading)
     state.events.gradient.connect(show_choice)
     state.events.evaluated.connect(show_evaluation)
     state.events.finite_differences.connect(show_finite_differences)
     state.events.finite_differences_failed.connect(lambda message: view.show_pending(f"Finite differences failed: {message}"))
     show_choice(state.gradient)
+    if state.model is None and state.loading is not None:
+        show_loading(state.loading)
     if state.evaluation is not None:
         show_evaluation(state.evaluation)

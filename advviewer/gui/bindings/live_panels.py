@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QLabel
 
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.session import SessionState
 from advviewer.session.values import LiveEvaluation, ResultView
+
+LOADING_MODEL = "Loading the model"  # shown until the first model is in use (what is drawn meanwhile is evaluated then)
+NO_MODEL = "No model loaded: pick one above or open a model file (Ctrl+Shift+O)"
 
 
 def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: ProbabilityPlot, timing: QLabel) -> None:
@@ -26,9 +31,22 @@ def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: Pro
         probabilities.set_adversarial(result.adversarial_probs if result is not None else None,
                                       result.adversarial_class if result is not None else None)
 
+    def show_loading(name: str) -> None:
+        """Before the first model is in use (torch loads with it, a few seconds on a cold start)."""
+        if state.model is None:
+            probabilities.show_note(f"{LOADING_MODEL} {Path(name).name}…")
+
+    def show_refused(message: str, kept: object) -> None:
+        if kept is None and state.loading is None:
+            probabilities.show_note(NO_MODEL)
+
     for show in (show_input, show_probabilities, show_timing):
         state.events.evaluated.connect(show)
     state.events.result.connect(show_adversarial)
+    state.events.model_loading.connect(show_loading)
+    state.events.model_refused.connect(show_refused)
+    if state.model is None and state.loading is not None:
+        show_loading(state.loading)
     if state.evaluation is not None:
         for show in (show_input, show_probabilities, show_timing):
             show(state.evaluation)

@@ -33,8 +33,15 @@ def bind_model_picker(state: SessionState, picker: QComboBox, status: QStatusBar
         show(model)
         done_loading()
 
+    def loading(name: str) -> None:
+        status.showMessage(f"{LOADING} {name}…")
+        if state.model is None and (index := picker.findData(name)) >= 0:  # the first model: name it while it loads
+            picker.blockSignals(True)
+            picker.setCurrentIndex(index)
+            picker.blockSignals(False)
+
     picker.currentIndexChanged.connect(pick)
-    state.events.model_loading.connect(lambda name: status.showMessage(f"{LOADING} {name}…"))
+    state.events.model_loading.connect(loading)
     state.events.model.connect(loaded)
     state.events.model_refused.connect(lambda message, kept: (show(kept), done_loading()))
     show(state.model)

@@ -48,12 +48,27 @@ class ProbabilityPlot(StaticPlot):
         self._shown: list[str] = [""] * 10
         self._target: int | None = None
         self._title: str | None = None
+        # a line across the empty chart while there is nothing to show yet ("Loading the model cnn…")
+        self.note = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))
+        self.note.setPos(4.5, 0.55)
+        item.addItem(self.note)
 
     def sizeHint(self) -> QSize:
         return QSize(360, 230)
 
+    def show_note(self, text: str) -> None:
+        """A line across the chart instead of bars (the next probabilities take it away)."""
+        self.set_probabilities(None, self._target)
+        self.note.setText(text)
+
+    @property
+    def note_text(self) -> str:
+        return self.note.toPlainText()
+
     def set_probabilities(self, probs: np.ndarray | None, target: int | None = None) -> None:
         """Show ``probs`` (10,); None clears the chart. ``target`` gets a red outline."""
+        if probs is not None and self.note.toPlainText():
+            self.note.setText("")
         self._target = target
         heights = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
         predicted = int(heights.argmax()) if probs is not None else -1

@@ -1,0 +1,192 @@
+"""The zoo's networks as numpy forward passes, read from the same sha256-checked weights files, without torch.
+
+``advviewer predict`` on a zoo model answers from here: ``import torch`` alone takes 2-3 s on a
+cold start, longer than the whole answer may (issue 12: frozen ``predict`` within 2 s). Only the
+forward pass, in float32 like torch; anything needing gradients, training or a user's model goes
+through torch (:mod:`advviewer.models.loading`). The test suite checks that every zoo model gives
+torch's answer here on the bundled digits (same class, probabilities within a small tolerance).
+
+The weights file is a ``torch.save`` zip. Its pickle is read by an unpickler that knows three
+names (an ordered dict, a float storage and the tensor-rebuild function) and refuses every other,
+so nothing in the file can run code; the tensors' bytes are read from the zip, bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from advviewer.errors import ModelLoadError, ModelOutputError
+from advviewer.files import read_regular_file
+from advviewer.models.zoo_cards import WEIGHTS_FORMAT, ZOO, model_card, shipped_weights_path
+
+MAX_WEIGHTS_BYTES = 64_000_000  # the largest zoo file (fc200-200-10) is under 1 MB
+_STORAGE_DTYPES = {"FloatStorage": np.dtype("<f4")}
+
+Weights = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Storage:
+    dtype: np.dtype
+    key: str
+    numel: int
+
+
+def _rebuild_tensor(storage: _Storage, offset: int, size: tuple, stride: tuple, *_ignored) -> tuple:
+    return ("tensor", storage, offset, tuple(size), tuple(stride))
+
+
+class _WeightsUnpickler(pickle.Unpickler):
+    """Only what ``torch.save`` of a dict of float tensors writes; any other global is refused."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) == ("collections", "OrderedDict"):
+            return OrderedDict
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return _rebuild_tensor
+        if module == "torch" and name in _STORAGE_DTYPES:
+            return name
+        raise ModelLoadError(f"the weights file names {module}.{name}, which a zoo weights file never holds")
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and pid[1] in _STORAGE_DTYPES):
+            raise ModelLoadError("the weights file holds a storage of a kind a zoo weights file never holds")
+        return _Storage(_STORAGE_DTYPES[pid[1]], str(pid[2]), int(pid[4]))
+
+
+def read_weights(data: bytes) -> tuple[str, Weights]:
+    """The architecture name and the state dict (name -> float32 array) of an ``advviewer train`` weights file."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = archive.namelist()
+        (pickled,) = [n for n in names if n.endswith("/data.pkl")]
+        prefix = pickled[: -len("data.pkl")]
+        if prefix + "byteorder" in names and archive.read(prefix + "byteorder").strip() != b"little":
+            raise ModelLoadError("the weights file is not little-endian")
+        payload = _WeightsUnpickler(io.BytesIO(archive.read(pickled))).load()
+        if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT or payload.get("arch") not in ZOO:
+            raise ModelLoadError(f"not an advviewer weights file (no '{WEIGHTS_FORMAT}' header or an unknown architecture)")
+        state = {}
+        for key, value in payload["state_dict"].items():
+            _, storage, offset, size, stride = value
+            raw = archive.read(prefix + "data/" + storage.key)
+            if len(raw) != storage.numel * storage.dtype.itemsize:
+                raise ModelLoadError(f"the weights file's tensor {key} is not the size it says")
+            flat = np.frombuffer(raw, storage.dtype)
+            view = np.lib.stride_tricks.as_strided(flat[offset:], size, [s * storage.dtype.itemsize for s in stride], writeable=False)
+            state[str(key)] = np.array(view, dtype=np.float32)  # a copy, native byte order
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- a zip or pickle damaged in any of many ways
+        raise ModelLoadError(f"not a readable advviewer weights file ({type(exc).__name__})") from None
+    return str(payload["arch"]), state
+
+
+# --- the architectures (as in advviewer.models.zoo; the tests hold the two to the same answers) --------
+
+
+def _linear(x: np.ndarray, w: Weights, name: str) -> np.ndarray:
+    return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp(-x) overflows to inf for very negative x: sigmoid is then 0, as in torch
+        return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+
+
+def _silu(x: np.ndarray) -> np.ndarray:
+    return x * _sigmoid(x)
+
+
+def _conv5x5_same(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) * (K, C, 5, 5), padding 2, stride 1 -> (N, K, H, W) (cross-correlation, as torch)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    patches = np.lib.stride_tricks.sliding_window_view(padded, (5, 5), axis=(2, 3))  # (N, C, H, W, 5, 5)
+    n, c, h, wd = patches.shape[:4]
+    columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * 25)
+    out = columns @ weight.reshape(len(weight), c * 25).T + bias
+    return out.reshape(n, h, wd, len(weight)).transpose(0, 3, 1, 2)
+
+
+def _avg_pool2(x: np.ndarray) -> np.ndarray:
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5), dtype=np.float32)
+
+
+def _mlp_forward(w: Weights, x: np.ndarray) -> np.ndarray:
+    h = x.reshape(len(x), -1)
+    layers = sorted({int(k.split(".")[0]) for k in w})
+    for index in layers:
+        h = _linear(h, w, str(index))
+        if index != layers[-1]:
+            h = _sigmoid(h)
+    return h
+
+
+def _ae_forward(w: Weights, x: np.ndarray) -> np.ndarray:
+    return _linear(_sigmoid(_linear(x.reshape(len(x), -1), w, "encoder.1")), w, "classifier")
+
+
+def _cnn_forward(w: Weights, x: np.ndarray) -> np.ndarray:
+    h = _avg_pool2(_silu(_conv5x5_same(x, w["0.weight"], w["0.bias"])))
+    h = _avg_pool2(_silu(_conv5x5_same(h, w["3.weight"], w["3.bias"])))
+    return _linear(_silu(_linear(h.reshape(len(h), -1), w, "7")), w, "9")
+
+
+def _forward_of(arch: str) -> Callable[[Weights, np.ndarray], np.ndarray]:
+    if arch == "cnn":
+        return _cnn_forward
+    if arch == "ae400-10":
+        return _ae_forward
+    return _mlp_forward  # fc10-*, fc100-100-10, fc200-200-10: Flatten, Linear (+ Sigmoid between)
+
+
+@dataclass(frozen=True)
+class NumpyClassifier:
+    """A zoo network's forward pass: (N, 1, 28, 28) float32 images in [0, 1] -> logits (N, 10)."""
+
+    name: str
+    weights: Weights
+
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        x = np.asarray(images, dtype=np.float32)
+        if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
+            raise ValueError(f"expected (N, 1, 28, 28) images, got {x.shape}")
+        return _forward_of(self.name)(self.weights, x)
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        """Softmax probabilities in float64 (as :func:`advviewer.gradients.predict`): (10,) for one 28x28 image, (N, 10) for a batch."""
+        x = np.asarray(image, dtype=np.float32)
+        batch = x[None, None] if x.ndim == 2 else x[:, None] if x.ndim == 3 else x
+        if batch.ndim != 4 or batch.shape[1:] != (1, 28, 28):
+            raise ValueError(f"expected a 28x28 image (or a batch of them), got shape {x.shape}")
+        logits = self.logits(batch).astype(np.float64)
+        if not np.isfinite(logits).all():
+            raise ModelOutputError("the model returned NaN or infinite logits for this input")
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = shifted / shifted.sum(axis=1, keepdims=True)
+        return probs[0] if x.ndim == 2 else probs
+
+
+def load_numpy_zoo_model(name: str) -> NumpyClassifier:
+    """A zoo model's forward pass from its shipped weights, checked against the sha256 in its card (as load_model)."""
+    path = shipped_weights_path(name)
+    if not path.is_file():
+        raise ModelLoadError(f"model {name!r} has no shipped weights; run `advviewer train {name}`")
+    data = read_regular_file(path, MAX_WEIGHTS_BYTES, ModelLoadError, "a weights file")
+    if hashlib.sha256(data).hexdigest() != model_card(name).get("weights_sha256"):
+        raise ModelLoadError(f"the shipped weights of {name!r} do not match the sha256 in its model card; "
+                             f"reinstall advviewer or retrain them with `advviewer train {name}`")
+    arch, weights = read_weights(data)
+    if arch != name:
+        raise ModelLoadError(f"the shipped weights of {name!r} are of the {arch} architecture")
+    return NumpyClassifier(name, weights)
