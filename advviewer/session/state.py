@@ -244,7 +244,11 @@ class SessionState:
         self._cancel_attack_work("Cancelled.")
 
     def _start_attack(self, request: AttackRequest, warm_start=None) -> None:
-        if self.model is None:
+        if self.model is None:  # still loading: use_model runs the request (rules.rerun_after_model_switch)
+            if self.loading is not None:
+                self._last_request, self._asked_on_input = request, self.input.version
+                self.events.message.emit(f"The model {self.loading} is still loading; the attack starts as soon as "
+                                         "it is in use.", "info")
             return
         self._last_request, self._asked_on_input = request, self.input.version
         model, image, key = self.model, self.input, self.key()

@@ -177,3 +177,29 @@ def test_building_the_window_state_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_an_attack_asked_for_while_the_model_loads_starts_once_it_is_in_use(seven):
+    """Find minimal c pressed in the second before the first model is in use is not lost (nor silently dropped)."""
+    from advviewer.session.state import SessionState
+    from advviewer.session.tasks import DeliveryQueue
+
+    queue = DeliveryQueue()
+    state = SessionState(queue.post)
+    messages, finished = [], []
+    state.events.message.connect(lambda text, kind: messages.append(text))
+    state.events.attack_finished.connect(finished.append)
+    try:
+        state.hold_model_loading()
+        state.load_model("cnn")
+        state.set_picture(None, exact=seven, source="a seven")
+        state.set_target(3)
+        state.find_minimal_c()
+        assert not state.attack_running() and "still loading" in messages[-1] and "starts as soon" in messages[-1]
+        state.release_model_loading()
+        assert state.wait_until_idle(120, queue.run_pending)
+        (item,) = finished
+        assert item.result.success and item.result.target == 3 and item.result.mode == "minimal"
+        assert state.current_result() is item
+    finally:
+        state.shutdown()
