@@ -100,3 +100,56 @@ def test_rows_dropped_unfinished_leave_the_others_untouched():
     assert sorted(done) == [0, 3]
     for i, x in done.items():
         assert np.allclose(x, np.clip(centres[i], 0, 1), atol=1e-6)
+
+
+def test_kept_gram_matrices_equal_recomputed_ones():
+    """Incremental Gram upkeep (new pair, pixels entering and leaving the free set) matches a recomputation."""
+    from advviewer.attack import gram
+
+    rng = np.random.default_rng(5)
+    k, m, n = 4, 3, 200
+    W = np.zeros((k, 2 * m, n), dtype=np.float32)
+    free = np.ones((k, n), dtype=bool)
+    G, GF = gram.recomputed(W, free)
+    known = np.zeros(k, dtype=bool)
+    for it in range(12):
+        slot = it % m
+        W[:, slot] = rng.standard_normal((k, n))  # a new pair: y in row slot, s in row m + slot
+        W[:, m + slot] = rng.standard_normal((k, n))
+        new_free = free.copy()
+        for row, flips in enumerate((3, 0, gram.MAX_CHANGED + 5, 17)):  # few, none, many (recomputed), some
+            new_free[row, rng.choice(n, flips, replace=False)] ^= True
+        g = rng.standard_normal((k, n))
+        Wg = gram.refresh(W, new_free, free, G, GF, known, slot, g * new_free)
+        free, known = new_free, np.ones(k, dtype=bool)
+        G_ref, GF_ref = gram.recomputed(W, free)
+        tol = 1e-5 * np.abs(G_ref).max()
+        assert np.abs(G - G_ref).max() < tol and np.abs(GF - GF_ref).max() < tol
+        assert np.allclose(Wg, np.einsum("kan,kn->ka", W.astype(np.float64), g * free), atol=tol)
+
+
+def test_solver_keeping_gram_matrices_matches_recomputing_them(monkeypatch):
+    """The pool's answers with kept Gram matrices equal those with the matrices recomputed every step."""
+    from advviewer.attack import box_lbfgs, gram
+
+    rng = np.random.default_rng(6)
+    M = rng.standard_normal((3, 8, 60))
+    x0 = rng.random((3, 60))
+
+    def objective(ids, x):
+        z = 3 * np.einsum("bkn,bn->bk", M[ids], x)
+        top = z.max(1, keepdims=True)
+        e = np.exp(z - top)
+        f = np.log(e.sum(1)) + top[:, 0] + ((x - x0[ids]) ** 2).sum(1)
+        return f, 3 * np.einsum("bk,bkn->bn", e / e.sum(1, keepdims=True), M[ids]) + 2 * (x - x0[ids]), z
+
+    kept = minimize_box(objective, x0.copy(), TIGHT)
+
+    def refresh_from_scratch(W, free, free_before, G, GF, known, slot, gF):
+        G[:], GF[:] = gram.recomputed(W, free)
+        return np.einsum("kan,kn->ka", W, gF.astype(W.dtype)).astype(np.float64)
+
+    monkeypatch.setattr(box_lbfgs.gram, "refresh", refresh_from_scratch)
+    fresh = minimize_box(objective, x0.copy(), TIGHT)
+    assert np.allclose(kept.f, fresh.f, rtol=1e-9)
+    assert np.abs(kept.x - fresh.x).max() < 1e-4

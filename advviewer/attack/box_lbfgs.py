@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from advviewer.attack import gram
 from advviewer.attack.lbfgs_steps import Objective, SolverOptions, binding_free, line_search, project, subspace_step
 
 # on_iteration(iteration, ids, x, f, aux): called once per iteration with every active row
 IterationHook = Callable[[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
-_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals", "dtol")
+_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals", "dtol", "G", "GF", "free", "known")
 MEMORY_DTYPE = np.float32  # the curvature pairs: they only shape the step (see subspace_step)
 
 
@@ -87,6 +88,7 @@ class BoxLBFGS:
         t["fails"][sl] = 0
         t["evals"][sl] = 0 if start is not None else 1
         t["dtol"][sl] = self.opt.dtol if dtol is None else dtol
+        t["known"][sl] = False  # their Gram matrices are computed at their first step
         self.n = n_new
 
     def _grow(self, cap: int, x: np.ndarray, aux: np.ndarray) -> None:
@@ -103,6 +105,11 @@ class BoxLBFGS:
             "fails": np.zeros(cap, dtype=np.int64),
             "evals": np.zeros(cap, dtype=np.int64),
             "dtol": np.zeros(cap),
+            # W's Gram matrices, whole and over the free set, for the free set of the last step (gram.py)
+            "G": np.zeros((cap, 2 * m, 2 * m)),
+            "GF": np.zeros((cap, 2 * m, 2 * m)),
+            "free": np.zeros((cap, n), dtype=bool),
+            "known": np.zeros(cap, dtype=bool),
         }
         for name in _FIELDS if self.t else ():
             new[name][: self.n] = self._view(name)
@@ -141,13 +148,20 @@ class BoxLBFGS:
         opt, m = self.opt, self.opt.memory
         ids, x, f, g, aux, W, theta = (self._view(k) for k in ("ids", "x", "f", "g", "aux", "W", "theta"))
         free, pg_norm = binding_free(x, g)
-        d = subspace_step(g, free, W, self._order(), theta)
-        gd = np.einsum("ij,ij->i", g, project(x + d) - x)  # predicted decrease of the full step
+        G, GF, known = self._view("G"), self._view("GF"), self._view("known")
+        # W_F^T g = W (g on F): no masked copy of W
+        Wg = gram.refresh(W, free, self._view("free"), G, GF, known, self.slot, g * free)
+        self._view("free")[:] = free
+        known[:] = True
+        d = subspace_step(g, free, W, self._order(), theta, G, GF, Wg)
+        x_full = project(x + d)  # the full step, which is also the line search's first trial
+        gd = np.einsum("ij,ij->i", g, x_full - x)  # its predicted decrease
         bad = ~(gd < 0)  # NaN too
         if bad.any():  # not a descent direction: forget the curvature, take a gradient step
             self._forget(bad)
             d[bad] = -g[bad] / opt.theta0
-            gd[bad] = np.einsum("ij,ij->i", g[bad], project(x[bad] + d[bad]) - x[bad])
+            x_full[bad] = project(x[bad] + d[bad])
+            gd[bad] = np.einsum("ij,ij->i", g[bad], x_full[bad] - x[bad])
         absf = np.abs(f)
         converged = (pg_norm <= opt.pgtol) | (-gd <= self._view("dtol") * np.maximum(absf, 1e-6))
         done = converged | (self._view("iters") >= opt.max_iter)
@@ -156,11 +170,12 @@ class BoxLBFGS:
         if done.any():
             fin, old = self._remove(done, converged)
             finished.append(fin)
-            d, scale = d[old], scale[old]
+            d, scale, x_full = d[old], scale[old], x_full[old]
             ids, x, f, g, aux, W, theta = (self._view(k) for k in ("ids", "x", "f", "g", "aux", "W", "theta"))
         if self.n:
             self.iteration += 1
-            x_new, f_new, g_new, aux_new, n_evals, ok = line_search(self.objective, ids, x, f, g, aux, d, opt.noise * scale)
+            x_new, f_new, g_new, aux_new, n_evals, ok = line_search(self.objective, ids, x, f, g, aux, d, opt.noise * scale,
+                                                                   x_full)
             self._view("evals")[:] += n_evals
             s, y = x_new - x, g_new - g
             sy, yy = np.einsum("ij,ij->i", s, y), np.einsum("ij,ij->i", y, y)
@@ -198,6 +213,7 @@ class BoxLBFGS:
         if mask.any():
             self._view("W")[mask] = 0
             self._view("theta")[mask] = self.opt.theta0
+            self._view("known")[mask] = False
 
 
 def _concat(parts: list[Finished]) -> Finished:
