@@ -38,6 +38,12 @@ class Finished:
     iterations: np.ndarray
     evaluations: np.ndarray
     converged: np.ndarray  # stopped by pgtol/dtol, not by max_iter or a line search that failed twice
+    # the memory's Gram matrices and the free set they were kept for (gram.py), and whether they
+    # are right for S and Y (not for a row that left after its last pair was written)
+    G: np.ndarray
+    GF: np.ndarray
+    free: np.ndarray
+    gram_known: np.ndarray
 
 
 class BoxLBFGS:
@@ -59,12 +65,13 @@ class BoxLBFGS:
     def _view(self, name: str) -> np.ndarray:
         return self.t[name][: self.n]
 
-    def add(self, ids: np.ndarray, x_start: np.ndarray, start=None, memory=None, dtol=None) -> None:
+    def add(self, ids: np.ndarray, x_start: np.ndarray, start=None, memory=None, dtol=None, gram_kept=None) -> None:
         """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box.
 
         ``start``: their (f, g, aux) at ``x_start`` if known (else evaluated here); ``memory``:
         (S, Y, theta) to begin with instead of an empty curvature memory; ``dtol``: their stopping
-        tolerance (default: the options').
+        tolerance (default: the options'); ``gram_kept``: the memory's (G, GF, free, known) as in
+        :class:`Finished` (else the Gram matrices are computed at their first step).
         """
         k = len(ids)
         if not k:
@@ -88,7 +95,10 @@ class BoxLBFGS:
         t["fails"][sl] = 0
         t["evals"][sl] = 0 if start is not None else 1
         t["dtol"][sl] = self.opt.dtol if dtol is None else dtol
-        t["known"][sl] = False  # their Gram matrices are computed at their first step
+        if gram_kept is None:
+            t["known"][sl] = False
+        else:
+            t["G"][sl], t["GF"][sl], t["free"][sl], t["known"][sl] = gram_kept
         self.n = n_new
 
     def _grow(self, cap: int, x: np.ndarray, aux: np.ndarray) -> None:
@@ -120,10 +130,12 @@ class BoxLBFGS:
         mask = np.isin(self._view("ids"), ids)
         if not mask.any():
             return None
-        return self._remove(mask, np.zeros_like(mask))[0]
+        return self._remove(mask, np.zeros_like(mask), gram_current=False)[0]
 
-    def _remove(self, mask: np.ndarray, converged: np.ndarray) -> tuple[Finished, np.ndarray]:
+    def _remove(self, mask: np.ndarray, converged: np.ndarray, gram_current: bool) -> tuple[Finished, np.ndarray]:
         """Take the rows in ``mask`` (over the active rows) out of the pool.
+
+        ``gram_current``: their Gram matrices were refreshed after their last pair was written.
 
         Returns them, and for every remaining row its old position (to reorder per-row arrays).
         """
@@ -132,7 +144,8 @@ class BoxLBFGS:
         W = t["W"][idx]
         out = Finished(ids=t["ids"][idx], x=t["x"][idx], f=t["f"][idx], g=t["g"][idx], aux=t["aux"][idx], S=W[:, m:],
                        Y=W[:, :m], theta=t["theta"][idx], iterations=t["iters"][idx], evaluations=t["evals"][idx],
-                       converged=converged[idx])
+                       converged=converged[idx], G=t["G"][idx], GF=t["GF"][idx], free=t["free"][idx],
+                       gram_known=t["known"][idx] & gram_current)
         keep_n = self.n - idx.size
         holes = idx[idx < keep_n]
         movers = np.arange(keep_n, self.n)[~mask[keep_n:]]
@@ -168,7 +181,7 @@ class BoxLBFGS:
         scale = np.maximum(absf, 1.0)  # f's float32 rounding noise is relative to its loss part
         finished = []
         if done.any():
-            fin, old = self._remove(done, converged)
+            fin, old = self._remove(done, converged, gram_current=True)
             finished.append(fin)
             d, scale, x_full = d[old], scale[old], x_full[old]
             ids, x, f, g, aux, W, theta = (self._view(k) for k in ("ids", "x", "f", "g", "aux", "W", "theta"))
@@ -196,7 +209,7 @@ class BoxLBFGS:
                 self._forget(fails == 1)
                 stuck = fails >= 2
                 if stuck.any():
-                    finished.append(self._remove(stuck, np.zeros_like(stuck))[0])
+                    finished.append(self._remove(stuck, np.zeros_like(stuck), gram_current=False)[0])
                 self._any_fails = bool((self._view("fails") > 0).any())
         if not finished:
             return None

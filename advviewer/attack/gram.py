@@ -84,3 +84,21 @@ def _move_pixels(W, free, changed, n_changed, GF, rows: np.ndarray) -> None:
     Vs = np.zeros_like(V)
     Vs[r, pos] = V[r, pos] * sign[:, None]
     GF[idx] += np.matmul(Vs.transpose(0, 2, 1), V)
+
+
+def rescaled(G: np.ndarray, GF: np.ndarray, q: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """G and GF after the memory is carried to another c (c_search.rescaled): ``y <- 2 (1 - q) s + q y``.
+
+    Every y is then a fixed combination of the old y and s, so the new Gram matrices are
+    ``T G T^T`` (2m x 2m, no pass over the pixels); pairs not ``valid`` (k, m) are emptied.
+    """
+    k, m2, _ = G.shape
+    m = m2 // 2
+    i = np.arange(m)
+    T = np.zeros((k, m2, m2))
+    T[:, i, i] = q[:, None]
+    T[:, i, m + i] = 2.0 * (1.0 - q)[:, None]
+    T[:, m + i, m + i] = 1.0
+    T *= np.concatenate([valid, valid], 1)[:, :, None]
+    TT = T.transpose(0, 2, 1)
+    return T @ G @ TT, T @ GF @ TT
