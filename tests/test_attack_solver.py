@@ -153,3 +153,25 @@ def test_solver_keeping_gram_matrices_matches_recomputing_them(monkeypatch):
     fresh = minimize_box(objective, x0.copy(), TIGHT)
     assert np.allclose(kept.f, fresh.f, rtol=1e-9)
     assert np.abs(kept.x - fresh.x).max() < 1e-4
+
+
+def test_gram_matrices_carried_to_another_c_equal_recomputed_ones():
+    """A warm start at another c rescales every y; the carried G and GF match those of the rescaled memory."""
+    from advviewer.attack import gram
+    from advviewer.attack.c_search import rescaled_rows
+
+    rng = np.random.default_rng(7)
+    k, m, n = 3, 4, 150
+    S = rng.standard_normal((k, m, n)).astype(np.float32)
+    Y = (2 * S + 0.3 * rng.standard_normal((k, m, n))).astype(np.float32)
+    Y[1, 2] = -S[1, 2]  # negative curvature: this pair is dropped when carried
+    free = rng.random((k, n)) > 0.3
+    G, GF = gram.recomputed(np.concatenate([Y, S], 1), free)
+    x0 = rng.random((k, n))
+    q = np.array([1.5, 0.8, 3.0])
+    _, _, S2, Y2, _, valid = rescaled_rows(np.ones(k), rng.standard_normal((k, n)), S, Y, np.full(k, 2.0), x0 + 0.01, x0, q)
+    assert not valid[1, 2] and valid.sum() == k * m - 1
+    G2, GF2 = gram.rescaled(G, GF, q, valid)
+    G_ref, GF_ref = gram.recomputed(np.concatenate([Y2, S2], 1), free)
+    tol = 1e-5 * np.abs(G_ref).max()
+    assert np.abs(G2 - G_ref).max() < tol and np.abs(GF2 - GF_ref).max() < tol
