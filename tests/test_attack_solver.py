@@ -109,9 +109,9 @@ def test_kept_gram_matrices_equal_recomputed_ones():
     rng = np.random.default_rng(5)
     k, m, n = 4, 3, 200
     W = np.zeros((k, 2 * m, n), dtype=np.float32)
-    free = np.ones((k, n), dtype=bool)
-    G, GF = gram.recomputed(W, free)
-    known = np.zeros(k, dtype=bool)
+    free = rng.random((k, n)) > 0.5  # an empty memory's Grams are zero whatever the free set was
+    G, GF = np.zeros((k, 2 * m, 2 * m)), np.zeros((k, 2 * m, 2 * m))
+    known, empty = np.zeros(k, dtype=bool), np.ones(k, dtype=bool)
     for it in range(12):
         slot = it % m
         W[:, slot] = rng.standard_normal((k, n))  # a new pair: y in row slot, s in row m + slot
@@ -120,8 +120,8 @@ def test_kept_gram_matrices_equal_recomputed_ones():
         for row, flips in enumerate((3, 0, gram.MAX_CHANGED + 5, 17)):  # few, none, many (recomputed), some
             new_free[row, rng.choice(n, flips, replace=False)] ^= True
         g = rng.standard_normal((k, n))
-        Wg = gram.refresh(W, new_free, free, G, GF, known, slot, g * new_free)
-        free, known = new_free, np.ones(k, dtype=bool)
+        Wg = gram.refresh(W, new_free, free, G, GF, known, slot, g * new_free, empty)
+        free, known, empty = new_free, np.ones(k, dtype=bool), np.zeros(k, dtype=bool)
         G_ref, GF_ref = gram.recomputed(W, free)
         tol = 1e-5 * np.abs(G_ref).max()
         assert np.abs(G - G_ref).max() < tol and np.abs(GF - GF_ref).max() < tol
@@ -145,7 +145,7 @@ def test_solver_keeping_gram_matrices_matches_recomputing_them(monkeypatch):
 
     kept = minimize_box(objective, x0.copy(), TIGHT)
 
-    def refresh_from_scratch(W, free, free_before, G, GF, known, slot, gF):
+    def refresh_from_scratch(W, free, free_before, G, GF, known, slot, gF, empty=None):
         G[:], GF[:] = gram.recomputed(W, free)
         return np.einsum("kan,kn->ka", W, gF.astype(W.dtype)).astype(np.float64)
 

@@ -19,7 +19,7 @@ from advviewer.attack.lbfgs_steps import Objective, SolverOptions, binding_free,
 # on_iteration(iteration, ids, x, f, aux): called once per iteration with every active row
 IterationHook = Callable[[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
-_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals", "dtol", "G", "GF", "free", "known")
+_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals", "dtol", "G", "GF", "free", "known", "empty")
 MEMORY_DTYPE = np.float32  # the curvature pairs: they only shape the step (see subspace_step)
 
 
@@ -89,8 +89,10 @@ class BoxLBFGS:
         if memory is None:
             t["W"][sl] = 0
             t["theta"][sl] = self.opt.theta0
+            t["G"][sl], t["GF"][sl] = 0.0, 0.0
         else:
             t["W"][sl, m:], t["W"][sl, :m], t["theta"][sl] = memory
+        t["empty"][sl] = memory is None
         t["iters"][sl] = 0
         t["fails"][sl] = 0
         t["evals"][sl] = 0 if start is not None else 1
@@ -120,6 +122,7 @@ class BoxLBFGS:
             "GF": np.zeros((cap, 2 * m, 2 * m)),
             "free": np.zeros((cap, n), dtype=bool),
             "known": np.zeros(cap, dtype=bool),
+            "empty": np.zeros(cap, dtype=bool),  # W is all zero (so are G and GF, whatever the free set)
         }
         for name in _FIELDS if self.t else ():
             new[name][: self.n] = self._view(name)
@@ -163,9 +166,10 @@ class BoxLBFGS:
         free, pg_norm = binding_free(x, g)
         G, GF, known = self._view("G"), self._view("GF"), self._view("known")
         # W_F^T g = W (g on F): no masked copy of W
-        Wg = gram.refresh(W, free, self._view("free"), G, GF, known, self.slot, g * free)
+        Wg = gram.refresh(W, free, self._view("free"), G, GF, known, self.slot, g * free, self._view("empty"))
         self._view("free")[:] = free
         known[:] = True
+        self._view("empty")[:] = False
         d = subspace_step(g, free, W, self._order(), theta, G, GF, Wg)
         x_full = project(x + d)  # the full step, which is also the line search's first trial
         gd = np.einsum("ij,ij->i", g, x_full - x)  # its predicted decrease
@@ -226,7 +230,9 @@ class BoxLBFGS:
         if mask.any():
             self._view("W")[mask] = 0
             self._view("theta")[mask] = self.opt.theta0
-            self._view("known")[mask] = False
+            self._view("G")[mask] = 0.0
+            self._view("GF")[mask] = 0.0
+            self._view("empty")[mask] = True
 
 
 def _concat(parts: list[Finished]) -> Finished:

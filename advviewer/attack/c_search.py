@@ -167,18 +167,22 @@ class _Search:
         """Fold finished solves into their problems; a problem whose round is over gets its next one."""
         b, obj = self.b, self.obj
         touched = []
+        problems = obj.problem[fin.ids]
+        # every solve's margin and L2 (as the network sees it, in float32) at once
+        margins = margin(fin.aux, self.target[problems])
+        l2s = np.linalg.norm(fin.x.astype(np.float32) - self.x0[problems].astype(np.float32), axis=1)
         for i, row in enumerate(fin.ids.tolist()):
-            p = int(obj.problem[row])
+            p = int(problems[i])
             b.evaluations[p] += int(fin.evaluations[i])
             b.iterations[p] += int(fin.iterations[i])
-            self.results[p].append((row, float(obj.c[row]), fin.x[i], fin.aux[i]))
+            self.results[p].append((row, float(obj.c[row]), fin.x[i], fin.aux[i], float(margins[i]), float(l2s[i])))
             self.states[row] = (fin.f[i], fin.g[i], fin.S[i], fin.Y[i], fin.theta[i], fin.aux[i], fin.G[i], fin.GF[i],
                                 fin.free[i], fin.gram_known[i])
             del self.flying[p][row]
             self.in_flight[p] -= 1
             touched.append((p, row, i))
         for p, row, i in touched:
-            self.drop_dominated(p, float(obj.c[row]), bool(margin(fin.aux[i][None], self.target[p:p + 1])[0] >= b.min_margin[p]))
+            self.drop_dominated(p, float(obj.c[row]), bool(margins[i] >= b.min_margin[p]))
         ready = list(dict.fromkeys(p for p, _, _ in touched if not self.flying[p]))
         for p in ready:
             update(b, p, self.results[p], self.opts)

@@ -38,18 +38,23 @@ def recomputed(W: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def refresh(W: np.ndarray, free: np.ndarray, free_before: np.ndarray, G: np.ndarray, GF: np.ndarray,
-            known: np.ndarray, slot: int, gF: np.ndarray) -> np.ndarray:
+            known: np.ndarray, slot: int, gF: np.ndarray, empty: np.ndarray | None = None) -> np.ndarray:
     """Bring ``G`` and ``GF`` (in place) up to date with W and the free set ``free``; returns ``W gF`` (k, 2m).
 
     ``known``: the problems whose G and GF were right for W as it was before memory slot
     ``slot`` (its y in row ``slot``, its s in row ``m + slot``) was written, and for the free set
-    ``free_before``; the others are recomputed. Afterwards every row is right for (W, free).
+    ``free_before``; the others are recomputed. ``empty``: problems whose memory was all zero
+    before the slot was written (G and GF zero, whatever the free set: nothing to recompute).
+    Afterwards every row is right for (W, free).
     ``W gF`` (the subspace step's ``W_F^T g``) comes from the same product as the new pair's
     rows: reading W (63 kB per problem) is what these products cost.
     """
     m = W.shape[1] // 2
     changed = free != free_before
     n_changed = changed.sum(1)
+    if empty is not None and empty.any():
+        n_changed[empty] = 0
+        known = known | empty
     full = ~known | (n_changed > MAX_CHANGED)
     pair = np.array([slot, m + slot])
     A = np.empty((W.shape[0], 5, W.shape[2]), dtype=W.dtype)
@@ -76,14 +81,12 @@ def _move_pixels(W, free, changed, n_changed, GF, rows: np.ndarray) -> None:
         return
     r, j = np.nonzero(changed[idx])  # row-major: each problem's pixels together, in order
     counts = n_changed[idx]
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    pos = np.arange(r.size) - first[r]
-    V = np.zeros((idx.size, int(counts.max()), W.shape[1]))
+    pos = np.arange(r.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    V = np.zeros((idx.size, int(counts.max()), W.shape[1]))  # each problem's changed pixels, zero-padded
+    sign = np.zeros(V.shape[:2])
     V[r, pos] = W[idx[r], :, j]
-    sign = np.where(free[idx[r], j], 1.0, -1.0)
-    Vs = np.zeros_like(V)
-    Vs[r, pos] = V[r, pos] * sign[:, None]
-    GF[idx] += np.matmul(Vs.transpose(0, 2, 1), V)
+    sign[r, pos] = np.where(free[idx[r], j], 1.0, -1.0)
+    GF[idx] += np.matmul((V * sign[:, :, None]).transpose(0, 2, 1), V)
 
 
 def rescaled(G: np.ndarray, GF: np.ndarray, q: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
