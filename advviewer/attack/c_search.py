@@ -240,10 +240,12 @@ def rescaled_rows(f, g, S, Y, theta, x, x0, q: np.ndarray) -> tuple:
     """:func:`rescaled` for k solves at once, c multiplied by ``q`` (k,); also returns which pairs stay (k, m)."""
     r = x - x0
     rr = np.einsum("ij,ij->i", r, r)
-    qm = q[:, None, None].astype(S.dtype)
-    Y = 2 * S + qm * (Y - 2 * S)
+    S2 = 2 * S
+    Y = Y - S2  # y = 2 s + c * dloss: only the loss part scales
+    Y *= q[:, None, None].astype(S.dtype)
+    Y += S2
     sy, yy = np.einsum("kij,kij->ki", S, Y), np.einsum("kij,kij->ki", Y, Y)
     valid = (sy > 1e-10 * yy) & (yy > 0)  # a pair with negative loss curvature may turn
-    keep = valid[:, :, None]
-    return (rr + q * (f - rr), 2 * r + q[:, None] * (g - 2 * r), S * keep, Y * keep, np.maximum(2 + q * (theta - 2), 1e-3),
-            valid)
+    if not valid.all():
+        S, Y = S * valid[:, :, None], Y * valid[:, :, None]
+    return (rr + q * (f - rr), 2 * r + q[:, None] * (g - 2 * r), S, Y, np.maximum(2 + q * (theta - 2), 1e-3), valid)
