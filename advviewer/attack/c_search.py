@@ -157,10 +157,10 @@ class _Search:
         """The parents' (f, g, S, Y, theta) carried to each entry's c and point, and their Gram matrices (for BoxLBFGS.add)."""
         states = [self.states[e[3]] for e in entries]
         f, g, S, Y, theta, _, G, GF, free, known = (np.stack(v) for v in zip(*states))
-        c_old = self.obj.c[[e[3] for e in entries]]
+        q = np.array([e[1] for e in entries]) / self.obj.c[[e[3] for e in entries]]
         x, x0 = np.stack([e[2] for e in entries]), self.x0[[e[0] for e in entries]]
-        f, g, S, Y, theta, valid = rescaled_rows(f, g, S, Y, theta, x, x0, np.array([e[1] for e in entries]) / c_old)
-        G, GF = gram.rescaled(G, GF, np.array([e[1] for e in entries]) / c_old, valid)
+        f, g, S, Y, theta, valid = rescaled_rows(f, g, S, Y, theta, x, x0, q)
+        G, GF = gram.rescaled(G, GF, q, valid)
         return f, g, S, Y, theta, (G, GF, free, known)
 
     def finish(self, fin: Finished) -> None:

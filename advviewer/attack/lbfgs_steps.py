@@ -22,7 +22,8 @@ point at which the objective is evaluated (and on float32's grid, so the network
 the iterate). The algebra runs in numpy on the CPU, in float64 except the curvature pairs (see
 :func:`subspace_step`): for the few rows of one image a numpy operation costs a third of a torch
 one, and a solver iteration is some hundred of them (measured: the subspace step for 3 rows,
-0.25 ms against 0.74 ms in torch; for 200 rows 18 against 25 ms). Only the network runs in torch.
+0.25 ms against 0.74 ms in torch; for 200 rows 18 against 25 ms). Only the network, and the one
+batched product per iteration that reads the whole curvature memory (gram.refresh), run in torch.
 """
 
 from __future__ import annotations
