@@ -139,7 +139,9 @@ def child_batch(name: str, pairs: int) -> dict:
     """The large batch in a fresh process, so that its peak memory is its own."""
     here = str(Path(__file__).resolve().parent)
     code = f"import sys, json; sys.path.insert(0, {here!r}); import bench_attack_targets as b; print(json.dumps(b.large_batch({name!r}, {pairs})))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # run from the benchmarks folder: ``python -c`` puts the working directory first on sys.path, and
+    # started from a checkout it would import that checkout's advviewer instead of PYTHONPATH's
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=here)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
