@@ -26,6 +26,8 @@ def table(r: dict) -> str:
                        m["slider"]["time"], "median <= 15u")]
         b = m["batch"]
         ddn = f"; DDN-100 {_t(b['ddn100_per_pair'], 'median')}, ratio {b['over_ddn100']:.2f}" if "over_ddn100" in b else ""
+        if "cpu_over_ddn100" in b:
+            ddn += f" (CPU time ratio {b['cpu_over_ddn100']:.2f})"
         lines.append(f"| all {m['pairs']} pairs in one batch, per pair | {_t(b['per_pair'], 'median')}{ddn} | | | <= 1.0x DDN-100 |")
         bl = m["batch_large"]
         lines.append(f"| batch of {bl['pairs']} pairs (child process), per pair | {_t(bl['per_pair'], 'median')}; peak RSS "

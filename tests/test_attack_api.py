@@ -103,6 +103,19 @@ def test_batch_equals_single_calls(digits):
         assert b.l2 == pytest.approx(single.l2, rel=1e-3)
 
 
+def test_a_convnet_batch_of_every_target_equals_one_call_per_target(cnn, test_digits):
+    """The batch (one c candidate per problem, solves joining and leaving one pool, memories and their
+    Gram matrices carried from solve to solve) lands where single calls (three candidates) do."""
+    images, labels = test_digits
+    x = images[16]
+    targets = [t for t in range(10) if t != labels[16]]
+    batch = lbfgs_attack_batch(cnn, np.repeat(x[None], 9, 0), targets)
+    for t in (targets[0], targets[4], targets[8]):
+        single = lbfgs_attack(cnn, x, t)
+        assert single.success and batch[targets.index(t)].success
+        assert batch[targets.index(t)].l2 == pytest.approx(single.l2, rel=1e-3)
+
+
 def test_progress_and_history(cnn, digits):
     x = digits[4]
     t = second_class(cnn, x)

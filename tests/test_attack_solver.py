@@ -100,3 +100,78 @@ def test_rows_dropped_unfinished_leave_the_others_untouched():
     assert sorted(done) == [0, 3]
     for i, x in done.items():
         assert np.allclose(x, np.clip(centres[i], 0, 1), atol=1e-6)
+
+
+def test_kept_gram_matrices_equal_recomputed_ones():
+    """Incremental Gram upkeep (new pair, pixels entering and leaving the free set) matches a recomputation."""
+    from advviewer.attack import gram
+
+    rng = np.random.default_rng(5)
+    k, m, n = 4, 3, 200
+    W = np.zeros((k, 2 * m, n), dtype=np.float32)
+    free = rng.random((k, n)) > 0.5  # an empty memory's Grams are zero whatever the free set was
+    G, GF = np.zeros((k, 2 * m, 2 * m)), np.zeros((k, 2 * m, 2 * m))
+    known, empty = np.zeros(k, dtype=bool), np.ones(k, dtype=bool)
+    for it in range(12):
+        slot = it % m
+        W[:, slot] = rng.standard_normal((k, n))  # a new pair: y in row slot, s in row m + slot
+        W[:, m + slot] = rng.standard_normal((k, n))
+        new_free = free.copy()
+        for row, flips in enumerate((3, 0, gram.MAX_CHANGED + 5, 17)):  # few, none, many (recomputed), some
+            new_free[row, rng.choice(n, flips, replace=False)] ^= True
+        g = rng.standard_normal((k, n))
+        Wg = gram.refresh(W, new_free, free, G, GF, known, slot, g * new_free, empty)
+        free, known, empty = new_free, np.ones(k, dtype=bool), np.zeros(k, dtype=bool)
+        G_ref, GF_ref = gram.recomputed(W, free)
+        tol = 1e-5 * np.abs(G_ref).max()
+        assert np.abs(G - G_ref).max() < tol and np.abs(GF - GF_ref).max() < tol
+        assert np.allclose(Wg, np.einsum("kan,kn->ka", W.astype(np.float64), g * free), atol=tol)
+
+
+def test_solver_keeping_gram_matrices_matches_recomputing_them(monkeypatch):
+    """The pool's answers with kept Gram matrices equal those with the matrices recomputed every step."""
+    from advviewer.attack import box_lbfgs, gram
+
+    rng = np.random.default_rng(6)
+    M = rng.standard_normal((3, 8, 60))
+    x0 = rng.random((3, 60))
+
+    def objective(ids, x):
+        z = 3 * np.einsum("bkn,bn->bk", M[ids], x)
+        top = z.max(1, keepdims=True)
+        e = np.exp(z - top)
+        f = np.log(e.sum(1)) + top[:, 0] + ((x - x0[ids]) ** 2).sum(1)
+        return f, 3 * np.einsum("bk,bkn->bn", e / e.sum(1, keepdims=True), M[ids]) + 2 * (x - x0[ids]), z
+
+    kept = minimize_box(objective, x0.copy(), TIGHT)
+
+    def refresh_from_scratch(W, free, free_before, G, GF, known, slot, gF, empty=None):
+        G[:], GF[:] = gram.recomputed(W, free)
+        return np.einsum("kan,kn->ka", W, gF.astype(W.dtype)).astype(np.float64)
+
+    monkeypatch.setattr(box_lbfgs.gram, "refresh", refresh_from_scratch)
+    fresh = minimize_box(objective, x0.copy(), TIGHT)
+    assert np.allclose(kept.f, fresh.f, rtol=1e-9)
+    assert np.abs(kept.x - fresh.x).max() < 1e-4
+
+
+def test_gram_matrices_carried_to_another_c_equal_recomputed_ones():
+    """A warm start at another c rescales every y; the carried G and GF match those of the rescaled memory."""
+    from advviewer.attack import gram
+    from advviewer.attack.c_search import rescaled_rows
+
+    rng = np.random.default_rng(7)
+    k, m, n = 3, 4, 150
+    S = rng.standard_normal((k, m, n)).astype(np.float32)
+    Y = (2 * S + 0.3 * rng.standard_normal((k, m, n))).astype(np.float32)
+    Y[1, 2] = -S[1, 2]  # negative curvature: this pair is dropped when carried
+    free = rng.random((k, n)) > 0.3
+    G, GF = gram.recomputed(np.concatenate([Y, S], 1), free)
+    x0 = rng.random((k, n))
+    q = np.array([1.5, 0.8, 3.0])
+    _, _, S2, Y2, _, valid = rescaled_rows(np.ones(k), rng.standard_normal((k, n)), S, Y, np.full(k, 2.0), x0 + 0.01, x0, q)
+    assert not valid[1, 2] and valid.sum() == k * m - 1
+    G2, GF2 = gram.rescaled(G, GF, q, valid)
+    G_ref, GF_ref = gram.recomputed(np.concatenate([Y2, S2], 1), free)
+    tol = 1e-5 * np.abs(G_ref).max()
+    assert np.abs(G2 - G_ref).max() < tol and np.abs(GF2 - GF_ref).max() < tol

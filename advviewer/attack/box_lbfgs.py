@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from advviewer.attack import gram
 from advviewer.attack.lbfgs_steps import Objective, SolverOptions, binding_free, line_search, project, subspace_step
 
 # on_iteration(iteration, ids, x, f, aux): called once per iteration with every active row
 IterationHook = Callable[[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
-_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals", "dtol")
+_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals", "dtol", "G", "GF", "free", "known", "empty")
 MEMORY_DTYPE = np.float32  # the curvature pairs: they only shape the step (see subspace_step)
 
 
@@ -37,6 +38,12 @@ class Finished:
     iterations: np.ndarray
     evaluations: np.ndarray
     converged: np.ndarray  # stopped by pgtol/dtol, not by max_iter or a line search that failed twice
+    # the memory's Gram matrices and the free set they were kept for (gram.py), and whether they
+    # are right for S and Y (not for a row that left after its last pair was written)
+    G: np.ndarray
+    GF: np.ndarray
+    free: np.ndarray
+    gram_known: np.ndarray
 
 
 class BoxLBFGS:
@@ -58,12 +65,13 @@ class BoxLBFGS:
     def _view(self, name: str) -> np.ndarray:
         return self.t[name][: self.n]
 
-    def add(self, ids: np.ndarray, x_start: np.ndarray, start=None, memory=None, dtol=None) -> None:
+    def add(self, ids: np.ndarray, x_start: np.ndarray, start=None, memory=None, dtol=None, gram_kept=None) -> None:
         """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box.
 
         ``start``: their (f, g, aux) at ``x_start`` if known (else evaluated here); ``memory``:
         (S, Y, theta) to begin with instead of an empty curvature memory; ``dtol``: their stopping
-        tolerance (default: the options').
+        tolerance (default: the options'); ``gram_kept``: the memory's (G, GF, free, known) as in
+        :class:`Finished` (else the Gram matrices are computed at their first step).
         """
         k = len(ids)
         if not k:
@@ -81,12 +89,18 @@ class BoxLBFGS:
         if memory is None:
             t["W"][sl] = 0
             t["theta"][sl] = self.opt.theta0
+            t["G"][sl], t["GF"][sl] = 0.0, 0.0
         else:
             t["W"][sl, m:], t["W"][sl, :m], t["theta"][sl] = memory
+        t["empty"][sl] = memory is None
         t["iters"][sl] = 0
         t["fails"][sl] = 0
         t["evals"][sl] = 0 if start is not None else 1
         t["dtol"][sl] = self.opt.dtol if dtol is None else dtol
+        if gram_kept is None:
+            t["known"][sl] = False
+        else:
+            t["G"][sl], t["GF"][sl], t["free"][sl], t["known"][sl] = gram_kept
         self.n = n_new
 
     def _grow(self, cap: int, x: np.ndarray, aux: np.ndarray) -> None:
@@ -103,6 +117,12 @@ class BoxLBFGS:
             "fails": np.zeros(cap, dtype=np.int64),
             "evals": np.zeros(cap, dtype=np.int64),
             "dtol": np.zeros(cap),
+            # W's Gram matrices, whole and over the free set, for the free set of the last step (gram.py)
+            "G": np.zeros((cap, 2 * m, 2 * m)),
+            "GF": np.zeros((cap, 2 * m, 2 * m)),
+            "free": np.zeros((cap, n), dtype=bool),
+            "known": np.zeros(cap, dtype=bool),
+            "empty": np.zeros(cap, dtype=bool),  # W is all zero (so are G and GF, whatever the free set)
         }
         for name in _FIELDS if self.t else ():
             new[name][: self.n] = self._view(name)
@@ -113,10 +133,12 @@ class BoxLBFGS:
         mask = np.isin(self._view("ids"), ids)
         if not mask.any():
             return None
-        return self._remove(mask, np.zeros_like(mask))[0]
+        return self._remove(mask, np.zeros_like(mask), gram_current=False)[0]
 
-    def _remove(self, mask: np.ndarray, converged: np.ndarray) -> tuple[Finished, np.ndarray]:
+    def _remove(self, mask: np.ndarray, converged: np.ndarray, gram_current: bool) -> tuple[Finished, np.ndarray]:
         """Take the rows in ``mask`` (over the active rows) out of the pool.
+
+        ``gram_current``: their Gram matrices were refreshed after their last pair was written.
 
         Returns them, and for every remaining row its old position (to reorder per-row arrays).
         """
@@ -125,7 +147,8 @@ class BoxLBFGS:
         W = t["W"][idx]
         out = Finished(ids=t["ids"][idx], x=t["x"][idx], f=t["f"][idx], g=t["g"][idx], aux=t["aux"][idx], S=W[:, m:],
                        Y=W[:, :m], theta=t["theta"][idx], iterations=t["iters"][idx], evaluations=t["evals"][idx],
-                       converged=converged[idx])
+                       converged=converged[idx], G=t["G"][idx], GF=t["GF"][idx], free=t["free"][idx],
+                       gram_known=t["known"][idx] & gram_current)
         keep_n = self.n - idx.size
         holes = idx[idx < keep_n]
         movers = np.arange(keep_n, self.n)[~mask[keep_n:]]
@@ -141,26 +164,35 @@ class BoxLBFGS:
         opt, m = self.opt, self.opt.memory
         ids, x, f, g, aux, W, theta = (self._view(k) for k in ("ids", "x", "f", "g", "aux", "W", "theta"))
         free, pg_norm = binding_free(x, g)
-        d = subspace_step(g, free, W, self._order(), theta)
-        gd = np.einsum("ij,ij->i", g, project(x + d) - x)  # predicted decrease of the full step
+        G, GF, known = self._view("G"), self._view("GF"), self._view("known")
+        # W_F^T g = W (g on F): no masked copy of W
+        Wg = gram.refresh(W, free, self._view("free"), G, GF, known, self.slot, g * free, self._view("empty"))
+        self._view("free")[:] = free
+        known[:] = True
+        self._view("empty")[:] = False
+        d = subspace_step(g, free, W, self._order(), theta, G, GF, Wg)
+        x_full = project(x + d)  # the full step, which is also the line search's first trial
+        gd = np.einsum("ij,ij->i", g, x_full - x)  # its predicted decrease
         bad = ~(gd < 0)  # NaN too
         if bad.any():  # not a descent direction: forget the curvature, take a gradient step
             self._forget(bad)
             d[bad] = -g[bad] / opt.theta0
-            gd[bad] = np.einsum("ij,ij->i", g[bad], project(x[bad] + d[bad]) - x[bad])
+            x_full[bad] = project(x[bad] + d[bad])
+            gd[bad] = np.einsum("ij,ij->i", g[bad], x_full[bad] - x[bad])
         absf = np.abs(f)
         converged = (pg_norm <= opt.pgtol) | (-gd <= self._view("dtol") * np.maximum(absf, 1e-6))
         done = converged | (self._view("iters") >= opt.max_iter)
         scale = np.maximum(absf, 1.0)  # f's float32 rounding noise is relative to its loss part
         finished = []
         if done.any():
-            fin, old = self._remove(done, converged)
+            fin, old = self._remove(done, converged, gram_current=True)
             finished.append(fin)
-            d, scale = d[old], scale[old]
+            d, scale, x_full = d[old], scale[old], x_full[old]
             ids, x, f, g, aux, W, theta = (self._view(k) for k in ("ids", "x", "f", "g", "aux", "W", "theta"))
         if self.n:
             self.iteration += 1
-            x_new, f_new, g_new, aux_new, n_evals, ok = line_search(self.objective, ids, x, f, g, aux, d, opt.noise * scale)
+            x_new, f_new, g_new, aux_new, n_evals, ok = line_search(self.objective, ids, x, f, g, aux, d, opt.noise * scale,
+                                                                   x_full)
             self._view("evals")[:] += n_evals
             s, y = x_new - x, g_new - g
             sy, yy = np.einsum("ij,ij->i", s, y), np.einsum("ij,ij->i", y, y)
@@ -181,7 +213,7 @@ class BoxLBFGS:
                 self._forget(fails == 1)
                 stuck = fails >= 2
                 if stuck.any():
-                    finished.append(self._remove(stuck, np.zeros_like(stuck))[0])
+                    finished.append(self._remove(stuck, np.zeros_like(stuck), gram_current=False)[0])
                 self._any_fails = bool((self._view("fails") > 0).any())
         if not finished:
             return None
@@ -198,6 +230,9 @@ class BoxLBFGS:
         if mask.any():
             self._view("W")[mask] = 0
             self._view("theta")[mask] = self.opt.theta0
+            self._view("G")[mask] = 0.0
+            self._view("GF")[mask] = 0.0
+            self._view("empty")[mask] = True
 
 
 def _concat(parts: list[Finished]) -> Finished:

@@ -186,14 +186,12 @@ def _distinct(cs: list[float]) -> list[float]:
     return sorted(set(cs))
 
 
-def update(b: Bracket, p: int, rows: list[tuple[int, float, np.ndarray, np.ndarray]], opts: SearchOptions) -> None:
-    """Fold the finished solves ``(row, c, x, z)`` of one round of problem ``p`` into its bracket."""
+def update(b: Bracket, p: int, rows: list[tuple[int, float, np.ndarray, np.ndarray, float, float]], opts: SearchOptions) -> None:
+    """Fold the finished solves ``(row, c, x, z, margin, L2)`` of one round of problem ``p`` into its bracket."""
     had_found = b.found[p]
     b.new_path[p] = False
     had_bracket, old_lo_m, old_hi_m = had_found and b.lo_c[p] > 0, b.lo_m[p], b.hi_m[p]
-    for row, c, x, z in sorted(rows, key=lambda r: r[1]):
-        m = float(margin(z[None], b.target[p:p + 1])[0])
-        l2 = float(np.linalg.norm(x.astype(np.float32) - b.x0[p].astype(np.float32)))
+    for row, c, x, z, m, l2 in sorted(rows, key=lambda r: r[1]):
         if m >= b.min_margin[p]:
             if c < b.hi_c[p]:
                 if np.isfinite(b.hi_c[p]):

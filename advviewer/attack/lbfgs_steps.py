@@ -22,7 +22,8 @@ point at which the objective is evaluated (and on float32's grid, so the network
 the iterate). The algebra runs in numpy on the CPU, in float64 except the curvature pairs (see
 :func:`subspace_step`): for the few rows of one image a numpy operation costs a third of a torch
 one, and a solver iteration is some hundred of them (measured: the subspace step for 3 rows,
-0.25 ms against 0.74 ms in torch; for 200 rows 18 against 25 ms). Only the network runs in torch.
+0.25 ms against 0.74 ms in torch; for 200 rows 18 against 25 ms). Only the network, and the one
+batched product per iteration that reads the whole curvature memory (gram.refresh), run in torch.
 """
 
 from __future__ import annotations
@@ -66,13 +67,15 @@ def binding_free(x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ~bind, pg_norm
 
 
-def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndarray, theta: np.ndarray) -> np.ndarray:
+def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndarray, theta: np.ndarray,
+                  G: np.ndarray, GF: np.ndarray, Wg: np.ndarray) -> np.ndarray:
     """d = -(Z^T B Z)^{-1} Z^T g on the free variables, -g / theta on the bound ones.
 
     ``W`` is (k, 2m, n): the curvature pairs' ``y`` in rows 0..m-1 and ``s`` in rows m..2m-1, in
     storage order; ``order`` lists the slots oldest first. Empty slots are all-zero and drop out of
-    the formula. With ``W = [Y, theta S]`` and ``K = [[-D, L^T], [L, theta S^T S]]`` (Byrd et
-    al.), Sherman-Morrison-Woodbury gives
+    the formula. ``G = W W^T``, ``GF = W_F W_F^T`` (float64, (k, 2m, 2m)) and ``Wg = W_F^T g``
+    (k, 2m) come from the caller (see gram.py). With ``W = [Y, theta S]`` and ``K = [[-D, L^T], [L, theta S^T S]]``
+    (Byrd et al.), Sherman-Morrison-Woodbury gives
     ``(Z^T B Z)^{-1} = I / theta + W_F (K - W_F^T W_F / theta)^{-1} W_F^T / theta^2``.
     The long (n-sized) products run in W's dtype (float32: they only shape the step, which the
     line search checks); the small 2m x 2m system is solved in float64.
@@ -82,14 +85,7 @@ def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndar
     rank = np.empty_like(order)
     rank[order] = np.arange(m)
     later = rank[:, None] > rank[None, :]  # slot i was written after slot j
-    WT = W.transpose(0, 2, 1)
-    # W_F^T W_F needs the free mask inside the product; S^T Y and S^T S (for K) do not, and
-    # W_F^T g = W^T (g on F): no masked copy of W beyond the one product that needs it
-    GF = np.matmul(W * free[:, None, :], WT).astype(np.float64)
-    SYS = np.matmul(W[:, m:], WT).astype(np.float64)
-    SY, SS = SYS[:, :, :m], SYS[:, :, m:]
-    gF = g * free
-    Wg = np.matmul(W, gF.astype(W.dtype)[:, :, None]).astype(np.float64)  # (k, 2m, 1): W_F^T g
+    SY, SS = G[:, m:, :m], G[:, m:, m:]
     diag = np.diagonal(SY, axis1=1, axis2=2)
     empty = diag <= 0
     K = np.zeros((k, m2, m2))
@@ -102,10 +98,10 @@ def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndar
     scale[:, m:] = theta[:, None]
     A = GF * scale[:, :, None] * scale[:, None, :]
     try:
-        v = np.linalg.solve(K - A / th, Wg * scale[:, :, None])
+        v = np.linalg.solve(K - A / th, (Wg * scale)[:, :, None])
     except np.linalg.LinAlgError:  # singular for some problem: fall back to scaled steepest descent
         return -g / theta[:, None]
-    WFv = np.matmul(WT, (v * scale[:, :, None]).astype(W.dtype))[:, :, 0] * free
+    WFv = np.matmul(W.transpose(0, 2, 1), (v * scale[:, :, None]).astype(W.dtype))[:, :, 0] * free
     # free: -(g_F / theta + W_F v / theta^2); bound: -g / theta (the projection turns it into "go to the bound")
     return -(g / theta[:, None] + WFv / theta[:, None] ** 2)
 
@@ -122,15 +118,16 @@ def project(x: np.ndarray) -> np.ndarray:
 
 
 def line_search(objective: Objective, ids: np.ndarray, x: np.ndarray, f: np.ndarray, g: np.ndarray,
-                aux: np.ndarray, d: np.ndarray, noise: np.ndarray):
+                aux: np.ndarray, d: np.ndarray, noise: np.ndarray, x_full: np.ndarray | None = None):
     """Projected Armijo backtracking for every active problem; evaluates only those still searching.
 
     Where the predicted decrease is below the float32 rounding ``noise`` of f, comparing values
     of f would compare rounding errors; there the decrease is estimated from the gradients.
+    ``x_full``: ``project(x + d)`` if the caller has it already.
     """
     k = x.shape[0]
     # first trial, a = 1, for every row at once (usually accepted by all: then nothing is indexed)
-    xt = project(x + d)
+    xt = project(x + d) if x_full is None else x_full
     ft, gt, auxt = objective(ids, xt)
     step = xt - x
     decrease = np.einsum("ij,ij->i", g, step)

@@ -73,7 +73,7 @@ def run_minimal(model, x0, target, z0, start, opts: SearchOptions, hook, history
         tau = float(b.tau[p]) if opts.refine else None
         state = None
         if keep_state and row in b.states:
-            f, g, S, Y, theta, z = b.states[row]
+            f, g, S, Y, theta, z = b.states[row][:6]
             x = b.best_x[p] if ok else b.lo_x[p]
             state = SolverState(x, float(f), g, z, S, Y, float(theta), float(b.best_c[p] if ok else b.lo_c[p]), loss, tau,
                                 int(target[p]))
