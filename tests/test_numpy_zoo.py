@@ -104,9 +104,9 @@ def test_reader_refuses_a_tensor_shorter_than_it_says():
 
 
 def test_weights_not_matching_the_card_are_refused(monkeypatch):
-    import advviewer.models.numpy_zoo as numpy_zoo
+    import advviewer.models.zoo_cards as zoo_cards
 
-    monkeypatch.setattr(numpy_zoo, "model_card", lambda name: {"weights_sha256": "0" * 64})
+    monkeypatch.setattr(zoo_cards, "model_card", lambda name: {"weights_sha256": "0" * 64})
     with pytest.raises(ModelLoadError, match="sha256"):
         load_numpy_zoo_model("cnn")
 

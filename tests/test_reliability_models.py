@@ -238,12 +238,12 @@ def test_fifo_and_device_as_model_files(tmp_path):
 
 
 def test_shipped_weights_that_do_not_match_their_card_are_refused(tmp_path, monkeypatch):
-    import advviewer.models.loading as loading
+    import advviewer.models.zoo_cards as zoo_cards
 
     tampered = tmp_path / "cnn.pt"
     data = bytearray(shipped_weights_path("cnn").read_bytes())
     data[-100] ^= 1
     tampered.write_bytes(bytes(data))
-    monkeypatch.setattr(loading, "shipped_weights_path", lambda name: tampered)
+    monkeypatch.setattr(zoo_cards, "shipped_weights_path", lambda name: tampered)
     with pytest.raises(ModelLoadError, match="do not match the sha256 in its model card"):
         load_model("cnn")

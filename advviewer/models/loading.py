@@ -20,7 +20,6 @@ card (and validated by the test suite), so ``load_model("cnn")`` stays fast.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -35,7 +34,8 @@ from advviewer.files import read_regular_file, shown
 from advviewer.models.checked import CheckedClassifier, validate_on_digits
 from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
 from advviewer.models.pt2_cost import graph_cost
-from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model, model_card, shipped_weights_path
+from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model
+from advviewer.models.zoo_cards import shipped_weights_bytes
 
 MAX_MODEL_BYTES = 256_000_000
 MAX_UNPACKED = 256_000_000
@@ -70,13 +70,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
 
 
 def _load_zoo_model(name: str) -> nn.Module:
-    path = shipped_weights_path(name)
-    if not path.is_file():
-        raise ModelLoadError(f"model {name!r} has no shipped weights; run `advviewer train {name}`")
-    data = read_regular_file(path, MAX_MODEL_BYTES, ModelLoadError, "a weights file")
-    if hashlib.sha256(data).hexdigest() != model_card(name).get("weights_sha256"):
-        raise ModelLoadError(f"the shipped weights of {name!r} do not match the sha256 in its model card; "
-                             f"reinstall advviewer or retrain them with `advviewer train {name}`")
+    data = shipped_weights_bytes(name, MAX_MODEL_BYTES)
     try:
         return _weights_model(Archive(data, MAX_UNPACKED)).eval()
     except ModelLoadError as exc:

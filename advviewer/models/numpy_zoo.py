@@ -13,7 +13,6 @@ so nothing in the file can run code; the tensors' bytes are read from the zip, b
 
 from __future__ import annotations
 
-import hashlib
 import io
 import pickle
 from collections import OrderedDict
@@ -23,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from advviewer.errors import ModelLoadError, ModelOutputError
-from advviewer.files import read_regular_file
-from advviewer.models.zoo_cards import WEIGHTS_FORMAT, ZOO, model_card, shipped_weights_path
+from advviewer.models.zoo_cards import WEIGHTS_FORMAT, ZOO, shipped_weights_bytes
 
 MAX_WEIGHTS_BYTES = 64_000_000  # the largest zoo file (fc200-200-10) is under 1 MB
 _STORAGE_DTYPES = {"FloatStorage": np.dtype("<f4")}
@@ -179,13 +177,7 @@ class NumpyClassifier:
 
 def load_numpy_zoo_model(name: str) -> NumpyClassifier:
     """A zoo model's forward pass from its shipped weights, checked against the sha256 in its card (as load_model)."""
-    path = shipped_weights_path(name)
-    if not path.is_file():
-        raise ModelLoadError(f"model {name!r} has no shipped weights; run `advviewer train {name}`")
-    data = read_regular_file(path, MAX_WEIGHTS_BYTES, ModelLoadError, "a weights file")
-    if hashlib.sha256(data).hexdigest() != model_card(name).get("weights_sha256"):
-        raise ModelLoadError(f"the shipped weights of {name!r} do not match the sha256 in its model card; "
-                             f"reinstall advviewer or retrain them with `advviewer train {name}`")
+    data = shipped_weights_bytes(name, MAX_WEIGHTS_BYTES)
     arch, weights = read_weights(data)
     if arch != name:
         raise ModelLoadError(f"the shipped weights of {name!r} are of the {arch} architecture")

@@ -65,3 +65,21 @@ def model_card(name: str) -> dict:
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise ModelLoadError(f"model {name!r} has no shipped card; run `advviewer train {name}`") from None
+
+
+def shipped_weights_bytes(name: str, max_bytes: int) -> bytes:
+    """The shipped weights file of zoo model ``name``, read bounded and checked against the sha256 in its card.
+
+    Both ways of running a zoo model read it so: torch's (advviewer.models.loading) and the
+    numpy forward pass of ``predict`` (advviewer.models.numpy_zoo).
+    """
+    from advviewer.files import read_regular_file
+
+    path = shipped_weights_path(name)
+    if not path.is_file():
+        raise ModelLoadError(f"model {name!r} has no shipped weights; run `advviewer train {name}`")
+    data = read_regular_file(path, max_bytes, ModelLoadError, "a weights file")
+    if hashlib.sha256(data).hexdigest() != model_card(name).get("weights_sha256"):
+        raise ModelLoadError(f"the shipped weights of {name!r} do not match the sha256 in its model card; "
+                             f"reinstall advviewer or retrain them with `advviewer train {name}`")
+    return data
