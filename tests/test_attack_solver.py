@@ -37,19 +37,25 @@ def test_every_iterate_stays_in_the_box():
     assert xs.min() >= 0.0 and xs.max() <= 1.0
 
 
-def test_coupled_problem_matches_scipy_lbfgsb():
-    """A non-separable convex function: a log-sum-exp plus a quadratic, against scipy's L-BFGS-B."""
-    rng = np.random.default_rng(2)
-    M = rng.standard_normal((3, 8, 40))
-    x0 = rng.random((3, 40))
+def coupled_problem(seed: int, n: int):
+    """Three non-separable convex problems in n variables: a log-sum-exp of 8 linear forms plus a quadratic."""
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((3, 8, n))
+    x0 = rng.random((3, n))
 
     def objective(ids, x):
         z = 3 * np.einsum("bkn,bn->bk", M[ids], x)
         top = z.max(1, keepdims=True)
         e = np.exp(z - top)
         f = np.log(e.sum(1)) + top[:, 0] + ((x - x0[ids]) ** 2).sum(1)
-        grad = 3 * np.einsum("bk,bkn->bn", e / e.sum(1, keepdims=True), M[ids]) + 2 * (x - x0[ids])
-        return f, grad, z
+        return f, 3 * np.einsum("bk,bkn->bn", e / e.sum(1, keepdims=True), M[ids]) + 2 * (x - x0[ids]), z
+
+    return M, x0, objective
+
+
+def test_coupled_problem_matches_scipy_lbfgsb():
+    """A non-separable convex function: a log-sum-exp plus a quadratic, against scipy's L-BFGS-B."""
+    M, x0, objective = coupled_problem(seed=2, n=40)
 
     fin = minimize_box(objective, x0.copy(), TIGHT)
     for b in range(3):
@@ -132,16 +138,7 @@ def test_solver_keeping_gram_matrices_matches_recomputing_them(monkeypatch):
     """The pool's answers with kept Gram matrices equal those with the matrices recomputed every step."""
     from advviewer.attack import box_lbfgs, gram
 
-    rng = np.random.default_rng(6)
-    M = rng.standard_normal((3, 8, 60))
-    x0 = rng.random((3, 60))
-
-    def objective(ids, x):
-        z = 3 * np.einsum("bkn,bn->bk", M[ids], x)
-        top = z.max(1, keepdims=True)
-        e = np.exp(z - top)
-        f = np.log(e.sum(1)) + top[:, 0] + ((x - x0[ids]) ** 2).sum(1)
-        return f, 3 * np.einsum("bk,bkn->bn", e / e.sum(1, keepdims=True), M[ids]) + 2 * (x - x0[ids]), z
+    M, x0, objective = coupled_problem(seed=6, n=60)
 
     kept = minimize_box(objective, x0.copy(), TIGHT)
 
