@@ -228,3 +228,16 @@ def test_untargeted_answer_is_the_nearest_class_on_a_convnet(cnn, test_digits):
     r = lbfgs_attack(cnn, x, untargeted=True)
     per_target = lbfgs_attack(cnn, np.repeat(x[None], 9, 0), [t for t in range(10) if t != labels[806]])
     assert r.success and r.l2 <= per_target.l2.min() * (1 + 1e-3)
+
+
+def test_a_batch_reports_its_attacks_settling_one_by_one(cnn, test_digits):
+    """--all-targets' progress bar counts attacks as their answers become final, not 0 then all at the end."""
+    from advviewer.attack import lbfgs_attack_batch
+
+    images, labels = test_digits
+    image, label = images[0], int(labels[0])
+    targets = [t for t in range(10) if t != label]
+    seen = []
+    lbfgs_attack_batch(cnn, np.stack([image] * 9), targets, callback=lambda p: seen.append(p.settled))
+    assert all(s is not None for s in seen) and seen == sorted(seen)  # known in minimal mode, never going back
+    assert seen[0] < 9 and any(0 < s < 9 for s in seen)  # some settle before others

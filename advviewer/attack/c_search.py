@@ -82,7 +82,7 @@ class _Search:
             if history is not None:
                 history.add(rows, x)
             if hook is not None:
-                hook(it, rows, obj.problem[rows], obj.c[rows], x, z)
+                hook(it, rows, obj.problem[rows], obj.c[rows], x, z, settled=~np.isnan(b.settled_at))
 
         self.pool = BoxLBFGS(obj, opts.solver, on_iteration)
         P = x0.shape[0]
@@ -219,7 +219,8 @@ def minimal_search(model, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, op
                    device: torch.device | None = None) -> Bracket:
     """Run the c search for every problem (rows of ``x0`` (P, 784) float64, ``target``, logits ``z0``).
 
-    ``hook(iteration, rows, problems, c, x, z)`` is called after every solver iteration.
+    ``hook(iteration, rows, problems, c, x, z, settled=...)`` is called after every solver iteration
+    (``settled``: per problem, whether its answer is final).
     ``groups``: problems of the same group compete (an untargeted attack: one group per image,
     one problem per candidate class); a problem stops once a failed solve of it already needs a
     perturbation as large as the group's best success, since its own success would need more.

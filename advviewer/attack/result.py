@@ -29,6 +29,7 @@ class AttackProgress:
     target_prob: float  # the model's probability of the target class there
     index: int = 0  # which image of a batch
     adversarial: np.ndarray | None = field(default=None, repr=False)  # the current iterate, (28, 28) float32
+    settled: int | None = None  # images of the call whose answer is final (minimal mode; None: not known)
 
 
 @dataclass

@@ -44,7 +44,9 @@ def progress_hook(callback, cancel, x0: np.ndarray, target: np.ndarray, img_of: 
     if callback is None and cancel is None:
         return None
 
-    def hook(iteration, rows, problems, cs, x, z):
+    n_images = int(img_of.max()) + 1 if img_of.size else 0
+
+    def hook(iteration, rows, problems, cs, x, z, settled=None):
         if cancel is not None and cancel.is_set():
             raise AttackCancelled("attack cancelled")
         if callback is None:
@@ -57,7 +59,9 @@ def progress_hook(callback, cancel, x0: np.ndarray, target: np.ndarray, img_of: 
         # report the smallest successful iterate, else the one closest to its target
         i = int(np.where(ok, l2, np.inf).argmin()) if ok.any() else int(prob.argmax())
         adv = x[i].astype(np.float32).reshape(28, 28)
-        callback(AttackProgress(int(iteration), float(cs[i]), float(l2[i]), float(prob[i]), int(img_of[problems[i]]), adv))
+        done = None if settled is None else n_images - np.unique(img_of[~settled]).size  # images with every problem final
+        callback(AttackProgress(int(iteration), float(cs[i]), float(l2[i]), float(prob[i]), int(img_of[problems[i]]), adv,
+                                done))
 
     return hook
 

@@ -92,7 +92,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
             images = np.stack([image for _, image, _ in chunk])
             results = lbfgs_attack_batch(model, images, [t for _, _, t in chunk], args.c, untargeted=args.untargeted,
                                          max_iter=args.max_iter, device=args.device, refine=not args.paper_loss,
-                                         callback=lambda p: bar.set_postfix_str(f"solving together, iteration {p.iteration}"))
+                                         callback=lambda p, start=start: _show_progress(bar, start, p))
             for (path, _, _), res in zip(chunk, results):
                 stem = export_stem(res, model_name, str(path), taken=stems)
                 files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path),
@@ -104,8 +104,15 @@ def run_attack_command(args: argparse.Namespace) -> int:
                     bar.write(_summary(path, res, record), file=sys.stdout)
                 if not res.success:
                     status = max(status, 1)
-            bar.update(len(chunk))
+            bar.update(start + len(chunk) - bar.n)
     return status
+
+
+def _show_progress(bar, start: int, progress) -> None:
+    """The bar counts attacks whose answer is final as they settle (a batch's attacks solve together)."""
+    bar.set_postfix_str(f"solving together, iteration {progress.iteration}")
+    if progress.settled is not None and start + progress.settled > bar.n:
+        bar.update(start + progress.settled - bar.n)
 
 
 def _summary(path: Path, res, record: dict) -> str:
