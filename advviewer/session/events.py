@@ -10,6 +10,7 @@ class SessionEvents(SignalGroup):
     target = Signal(object)  # int | None
     c = Signal(float)
     gradient = Signal(object)  # GradientChoice
+    input = Signal(object)  # InputImage: the model's new 28x28 input, as soon as it is framed
     evaluated = Signal(object)  # LiveEvaluation
     finite_differences = Signal(object)  # FiniteDifferences
     finite_differences_failed = Signal(str)

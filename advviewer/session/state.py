@@ -167,6 +167,7 @@ class SessionState:
         self.input = InputImage(x, source if exact is not None and source else DRAWN, self.input.version + int(changed))
         if changed:
             self._cancel_attack_work("Cancelled: the input changed.")
+            self.events.input.emit(self.input)
         self._evaluate(preprocess_ms)
         if changed:
             self._show_views()

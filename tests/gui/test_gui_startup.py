@@ -38,6 +38,8 @@ def painted():
         mouse(QEvent.Type.MouseMove, side * 0.5, side * (0.15 + 0.7 * i / 29), Qt.MouseButton.LeftButton)
     mouse(QEvent.Type.MouseButtonRelease, side * 0.5, side * 0.85, Qt.MouseButton.NoButton)
     seen["model after stroke"] = w.state.model
+    seen["preview after stroke"] = float(w.inputs.preview.image.image.mean())  # what the model will see, already
+    seen["answer after stroke"] = w.inputs.prediction.text()
 
 w.painted.append(painted)
 w.show()
@@ -46,6 +48,8 @@ print("torch at paint:", seen["torch at paint"])
 print("note:", seen["note"])
 print("gradient note:", seen["gradient note"])
 print("model after stroke:", seen["model after stroke"])
+print("preview after stroke:", seen["preview after stroke"])
+print("answer after stroke:", seen["answer after stroke"])
 e = w.state.evaluation
 print("evaluated the stroke:", e is not None and e.input is w.state.input and w.state.input.source == "drawn on the canvas")
 print("predicted:", e.predicted)
@@ -63,6 +67,7 @@ def test_the_window_paints_before_torch_and_evaluates_a_stroke_made_while_it_loa
     assert lines["note"] == "Loading the model cnn…"
     assert lines["gradient note"].startswith("Loading the model cnn…")
     assert lines["model after stroke"] == "None"  # the stroke really was made before the model was there
+    assert float(lines["preview after stroke"]) > 0.01 and "waiting for the model" in lines["answer after stroke"]
     assert lines["evaluated the stroke"] == "True" and lines["predicted"] == "1"
     assert lines["note now"] == "''" and lines["bars"] == "1.0"
 

@@ -9,13 +9,18 @@ from PySide6.QtWidgets import QLabel
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.session import SessionState
-from advviewer.session.values import LiveEvaluation, ResultView
+from advviewer.session.values import InputImage, LiveEvaluation, ResultView
 
 LOADING_MODEL = "Loading the model"  # shown until the first model is in use (what is drawn meanwhile is evaluated then)
 NO_MODEL = "No model loaded: pick one above or open a model file (Ctrl+Shift+O)"
 
 
 def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: ProbabilityPlot, timing: QLabel) -> None:
+    def show_framed(image: InputImage) -> None:
+        """While the first model loads, the preview still shows what it will see (its answer comes with it)."""
+        if state.model is None:
+            inputs.show_framed(image.pixels, "waiting for the model…")
+
     def show_input(e: LiveEvaluation) -> None:
         inputs.show_input(e.input.pixels, e.predicted, float(e.probs[e.predicted]), e.blank)
 
@@ -42,6 +47,7 @@ def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: Pro
 
     for show in (show_input, show_probabilities, show_timing):
         state.events.evaluated.connect(show)
+    state.events.input.connect(show_framed)
     state.events.result.connect(show_adversarial)
     state.events.model_loading.connect(show_loading)
     state.events.model_refused.connect(show_refused)

@@ -77,6 +77,12 @@ class InputPanel(QWidget):
         self.undo.setEnabled(can_undo)
         self.redo.setEnabled(can_redo)
 
+    def show_framed(self, image, note: str) -> None:
+        """The model's 28x28 input before any model has answered for it (the first model still loading)."""
+        self.preview.set_gray(image)
+        self.prediction.setText(note)
+        self.prediction.setToolTip("")
+
     def show_input(self, image, predicted: int, confidence: float, blank: bool = False) -> None:
         """The model's 28x28 input and its answer; ``blank``: nothing is drawn, and the answer is the lesson."""
         self.preview.set_gray(image)
