@@ -79,7 +79,6 @@ def export_job(request: ExportRequest):
 
 
 class ExportEvents(SignalGroup):
-    started = Signal(object)  # ExportRequest
     progress = Signal(int, int)  # results written, of how many
     finished = Signal(object)  # ExportOutcome
     refused = Signal(str)  # why an export was not started
@@ -116,7 +115,6 @@ class ExportQueue:
             finally:
                 self._left_job.set()
 
-        self.events.started.emit(request)
         self._lane.submit(tracked, self._finished, self._failed, self._progressed)
         return True
 
@@ -143,4 +141,6 @@ class ExportQueue:
         return self._left_job.wait(timeout)
 
     def shutdown(self) -> None:
+        """Stop (waiting only for the result being written, see :meth:`stop`) and let the lane's thread go."""
+        self.stop()
         self._lane.shutdown()

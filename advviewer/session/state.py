@@ -98,10 +98,9 @@ class SessionState:
     def shutdown(self) -> None:
         """Stop every lane at once; jobs still inside a model call are left to finish on their own.
 
-        The one wait: an export finishes the result it is writing (ExportQueue.stop), so no
+        The one wait: an export finishes the result it is writing (ExportQueue.shutdown), so no
         temporary file is left in the user's folder when the process then ends at once.
         """
-        self.exports.stop()
         self.exports.shutdown()
         self._lanes.shutdown()
         self.explore.shutdown()
