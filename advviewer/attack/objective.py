@@ -95,15 +95,27 @@ def rival_loss(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> tuple[np.n
     classes, which is within ``tau * log 9`` of the maximum and smooth where rivals swap.
     """
     rows = np.arange(len(z))
-    others = z.copy()
-    others[rows, target] = -np.inf
-    lse, w = _logsumexp(others / tau[:, None])
-    u = tau * lse - z[rows, target]
+    u, w = rival_gap(z, target, tau)
     loss = np.logaddexp(0.0, u)  # softplus
-    sig = 0.5 * (1.0 + np.tanh(0.5 * u))  # its derivative, without overflow
+    sig = sigmoid(u)  # its derivative
     dz = sig[:, None] * w
     dz[rows, target] = -sig
     return loss, dz
+
+
+def rival_gap(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rival loss's argument ``u``: the soft maximum of the other classes' logits minus the target's
+    (about minus the margin), and the soft maximum's weights (a row's target weight is 0)."""
+    rows = np.arange(len(z))
+    others = z.copy()
+    others[rows, target] = -np.inf
+    lse, w = _logsumexp(others / tau[:, None])
+    return tau * lse - z[rows, target], w
+
+
+def sigmoid(u: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-u)), without overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * u))
 
 
 def margin(z: np.ndarray, target: np.ndarray) -> np.ndarray:
