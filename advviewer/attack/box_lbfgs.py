@@ -69,7 +69,8 @@ class BoxLBFGS:
         """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box.
 
         ``start``: their (f, g, aux) at ``x_start`` if known (else evaluated here); ``memory``:
-        (S, Y, theta) to begin with instead of an empty curvature memory; ``dtol``: their stopping
+        (S, Y, theta) to begin with instead of an empty curvature memory, or a function that
+        writes it into the rows' W (k, 2m, n) and returns (theta, gram_kept); ``dtol``: their stopping
         tolerance (default: the options'); ``gram_kept``: the memory's (G, GF, free, known) as in
         :class:`Finished` (else the Gram matrices are computed at their first step).
         """
@@ -90,6 +91,8 @@ class BoxLBFGS:
             t["W"][sl] = 0
             t["theta"][sl] = self.opt.theta0
             t["G"][sl], t["GF"][sl] = 0.0, 0.0
+        elif callable(memory):  # it writes W straight into the pool's rows (warm_states: no copy in between)
+            t["theta"][sl], gram_kept = memory(t["W"][sl])
         else:
             t["W"][sl, m:], t["W"][sl, :m], t["theta"][sl] = memory
         t["empty"][sl] = memory is None

@@ -32,6 +32,7 @@ that would refine c on the blurred path (median 43 against 51 passes).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,7 @@ import torch
 
 from advviewer.attack.lbfgs_steps import SolverOptions
 from advviewer.attack.objective import backward, margin, rival_gap
+from advviewer.attack.warm_states import EndStates
 
 # the linearised first c (initial_c) lies beyond the answer's: the margin's gradient grows along the
 # path. Final c over it, 900 pairs each, median (p5-p95): cnn 0.58 (0.24-1.2), fc100-100-10 0.24
@@ -108,7 +110,7 @@ class Bracket:
         # the smallest successful perturbation found (usually hi's; not always for a non-convex model)
         self.best_c, self.best_l2, self.best_parent = np.full(P, np.nan), np.full(P, np.inf), np.full(P, -1)
         self.best_x, self.best_z = x0.copy(), z0.copy()
-        self.states: dict[int, tuple] = {}  # the end states of the solves that are lo, hi or best (set by the search)
+        self.states = EndStates()  # the end states of the solves that are lo, hi or best (set by the search)
         self.refine = opts.refine  # the rival loss (boundary_c models its gradient)
 
     def reseed(self, p: int, c_guess: float) -> None:
@@ -127,6 +129,10 @@ class Bracket:
     def found(self) -> np.ndarray:
         """Problems with a successful c in the current bracket."""
         return np.isfinite(self.hi_c)
+
+    def found_at(self, p: int) -> bool:
+        """``found[p]`` without building the whole array (called per problem and round)."""
+        return math.isfinite(self.hi_c[p])
 
     @property
     def success(self) -> np.ndarray:
@@ -159,7 +165,7 @@ def initial_c(model, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, device:
 
 def next_candidates(b: Bracket, p: int, k: int) -> list[float]:
     """The c values to try next for problem ``p`` (distinct, ascending)."""
-    if not b.found[p]:
+    if not b.found_at(p):
         if b.lo_c[p] == 0 or b.new_path[p]:  # nothing solved on this path yet: around the estimate
             spread = SHARPEN_SPREAD if b.sharpened[p] else FIRST_SPREAD
             return _distinct([b.c_guess[p] * spread ** (i - (k - 1) // 2) for i in range(k)])
@@ -233,7 +239,7 @@ def _distinct(cs: list[float]) -> list[float]:
 
 def update(b: Bracket, p: int, rows: list[tuple[int, float, np.ndarray, np.ndarray, float, float]], opts: SearchOptions) -> None:
     """Fold the finished solves ``(row, c, x, z, margin, L2)`` of one round of problem ``p`` into its bracket."""
-    had_found = b.found[p]
+    had_found = b.found_at(p)
     b.new_path[p] = False
     had_bracket, old_lo_m, old_hi_m = had_found and b.lo_c[p] > 0, b.lo_m[p], b.hi_m[p]
     for row, c, x, z, m, l2 in sorted(rows, key=lambda r: r[1]):
@@ -250,7 +256,7 @@ def update(b: Bracket, p: int, rows: list[tuple[int, float, np.ndarray, np.ndarr
     if had_bracket:  # regula falsi closes in on a continuous crossing: some end's margin at least halves
         b.jumped[p] = not (abs(b.hi_m[p]) < 0.5 * abs(old_hi_m) or abs(b.lo_m[p]) < 0.5 * abs(old_lo_m))
     b.done[p] = finished(b, p, opts)
-    if opts.refine and b.found[p] and b.sharpened[p] < MAX_SHARPEN and (b.done[p] or not had_found):
+    if opts.refine and b.found_at(p) and b.sharpened[p] < MAX_SHARPEN and (b.done[p] or not had_found):
         # two rivals close: the soft maximum blurs them, so sharpen it and search on (the path
         # moves by about the old temperature). Checked at the first success (the rivals close in
         # there already: no point refining c on the blurred path) and at the answer.
@@ -288,7 +294,7 @@ def sharpen(b: Bracket, p: int) -> None:
 
 
 def finished(b: Bracket, p: int, opts: SearchOptions) -> bool:
-    if not b.found[p]:
+    if not b.found_at(p):
         return b.lo_c[p] >= opts.c_max
     w = np.log(b.hi_c[p] / b.lo_c[p]) if b.lo_c[p] > 0 else np.inf
     gain = b.hi_m[p] / (b.hi_m[p] - b.lo_m[p]) * (b.hi_l2[p] - b.lo_l2[p])
