@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from advviewer.attack.box_lbfgs import BoxLBFGS, Finished
-from advviewer.attack.c_bracket import Bracket, SearchOptions, initial_c, next_candidates, update
+from advviewer.attack.c_bracket import Bracket, SearchOptions, clip, initial_c, next_candidates, update
 from advviewer.attack.objective import PenaltyObjective, margin
 from advviewer.attack.warm_states import EndStates
 
@@ -117,7 +117,7 @@ class _Search:
         for p in problems:
             for c in next_candidates(b, p, self.opts.candidates):
                 if found[p] and b.lo_c[p] > 0 and not b.jumped[p]:
-                    w = float(np.clip(np.log(c / b.lo_c[p]) / np.log(b.hi_c[p] / b.lo_c[p]), 0.0, 1.0))
+                    w = float(clip(np.log(c / b.lo_c[p]) / np.log(b.hi_c[p] / b.lo_c[p]), 0.0, 1.0))
                     parent = int(b.hi_parent[p] if w >= 0.5 else b.lo_parent[p])
                     plan.append((p, c, b.lo_x[p] + w * (b.hi_x[p] - b.lo_x[p]), parent, True))
                 else:
