@@ -32,7 +32,7 @@ class Finished:
     f: np.ndarray
     g: np.ndarray
     aux: np.ndarray
-    S: np.ndarray
+    S: np.ndarray  # (k, m, n); (k, 0, n) where the pool's memory_sink took the memory instead
     Y: np.ndarray
     theta: np.ndarray
     iterations: np.ndarray
@@ -58,6 +58,9 @@ class BoxLBFGS:
         self.t: dict[str, np.ndarray] = {}
         self._orders: dict[int, np.ndarray] = {}
         self._any_fails = False
+        # memory_sink(ids, W, idx): takes finishing rows' memory W[idx] straight from the pool (the
+        # c search keeps it for warm starts), so that Finished need not carry a gathered copy
+        self.memory_sink: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None
 
     def __len__(self) -> int:
         return self.n
@@ -136,18 +139,23 @@ class BoxLBFGS:
         mask = np.isin(self._view("ids"), ids)
         if not mask.any():
             return None
-        return self._remove(mask, np.zeros_like(mask), gram_current=False)[0]
+        return self._remove(mask, np.zeros_like(mask), gram_current=False, sink=False)[0]
 
-    def _remove(self, mask: np.ndarray, converged: np.ndarray, gram_current: bool) -> tuple[Finished, np.ndarray]:
+    def _remove(self, mask: np.ndarray, converged: np.ndarray, gram_current: bool, sink: bool = True) -> tuple[Finished, np.ndarray]:
         """Take the rows in ``mask`` (over the active rows) out of the pool.
 
-        ``gram_current``: their Gram matrices were refreshed after their last pair was written.
+        ``gram_current``: their Gram matrices were refreshed after their last pair was written;
+        ``sink``: their memory goes to ``memory_sink`` if there is one.
 
         Returns them, and for every remaining row its old position (to reorder per-row arrays).
         """
         idx = np.flatnonzero(mask)
         t, m = self.t, self.opt.memory
-        W = t["W"][idx]
+        if sink and self.memory_sink is not None:
+            self.memory_sink(t["ids"][idx], t["W"], idx)
+            W = np.empty((idx.size, 0, t["W"].shape[2]), dtype=MEMORY_DTYPE)
+        else:
+            W = t["W"][idx]
         out = Finished(ids=t["ids"][idx], x=t["x"][idx], f=t["f"][idx], g=t["g"][idx], aux=t["aux"][idx], S=W[:, m:],
                        Y=W[:, :m], theta=t["theta"][idx], iterations=t["iters"][idx], evaluations=t["evals"][idx],
                        converged=converged[idx], G=t["G"][idx], GF=t["GF"][idx], free=t["free"][idx],

@@ -97,6 +97,7 @@ class _Search:
         self.in_flight = np.zeros(P, dtype=np.int64)  # len(flying[p]), for vectorised tests
         # finished solves that are a bracket end (lo, hi, best: at most 3 per problem) or finished this round
         self.states = EndStates(capacity=4 * P)
+        self.pool.memory_sink = self.states.keep_memory
 
     def run(self) -> Bracket:
         b, pool = self.b, self.pool

@@ -4,10 +4,10 @@ The c search warm-starts every solve from a finished one (its parent, a bracket 
 states used to be per-row tuples in a dict, stacked again for every launch, rescaled through
 several temporaries and then copied into the pool: per problem and round, four full copies of
 the curvature memory (2m x 784 float32) and a dozen small ``np.stack`` calls. Here they live in
-preallocated arrays indexed by slot (a finished row's state is written once, a whole batch at a
-time), and a warm start gathers its parents' memory directly into the pool's rows and rescales
-it there (box_lbfgs.BoxLBFGS.add with a ``memory`` callable). The arithmetic is the same as
-before, operation for operation, so the results are bit-identical.
+preallocated arrays indexed by slot: a finishing row's memory is copied once, from the pool into
+its slot (BoxLBFGS.memory_sink), and a warm start gathers its parents' memory directly into the
+pool's rows and rescales it there (BoxLBFGS.add with a ``memory`` callable). The arithmetic is
+the same as before, operation for operation, so the results are bit-identical.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import numpy as np
 
 from advviewer.attack import gram
 from advviewer.attack.box_lbfgs import Finished
-
-_MEMORY_FIELDS = ("f", "g", "W", "theta", "aux", "G", "GF", "free", "known")
 
 
 class EndStates:
@@ -43,25 +41,31 @@ class EndStates:
     def slots(self, rows: np.ndarray) -> np.ndarray:
         return self.slot_of[rows]
 
-    def put(self, fin: Finished) -> None:
-        """Keep the end states of every row of ``fin`` (their rows are objective row numbers)."""
-        k = fin.ids.size
-        if not k:
-            return
+    def keep_memory(self, ids: np.ndarray, W: np.ndarray, idx: np.ndarray) -> None:
+        """BoxLBFGS's memory sink: keep the curvature memory ``W[idx]`` of the finishing rows ``ids``.
+
+        Row by row: one copy, and no gathered temporary (a fresh array that size faults its pages
+        in every time; a slot's pages stay mapped once written).
+        """
         free = np.flatnonzero(self.row_in < 0)
-        if free.size < k:
-            self._grow(max(2 * self.row_in.size, self.row_in.size + k, self.capacity), fin)
+        if free.size < ids.size:
+            self._grow(max(2 * self.row_in.size, self.row_in.size + ids.size, self.capacity))
             free = np.flatnonzero(self.row_in < 0)
-        slots = free[:k]
-        top = int(fin.ids.max()) + 1
+        slots = free[: ids.size]
+        top = int(ids.max()) + 1
         if top > self.slot_of.size:
             self.slot_of = np.concatenate([self.slot_of, np.full(max(top, 2 * self.slot_of.size) - self.slot_of.size, -1)])
-        self.slot_of[fin.ids], self.row_in[slots] = slots, fin.ids
-        t, m = self.t, fin.S.shape[1]
-        t["W"][slots, :m], t["W"][slots, m:] = fin.Y, fin.S
+        self.slot_of[ids], self.row_in[slots] = slots, ids
+        dst = self._field("W", W)
+        for s, i in zip(slots.tolist(), idx.tolist()):
+            dst[s] = W[i]
+
+    def put(self, fin: Finished) -> None:
+        """Keep the rest of the end states of the rows of ``fin``, whose memory :meth:`keep_memory` took."""
+        slots = self.slot_of[fin.ids]
         for name, value in (("f", fin.f), ("g", fin.g), ("theta", fin.theta), ("aux", fin.aux), ("G", fin.G),
                             ("GF", fin.GF), ("free", fin.free), ("known", fin.gram_known)):
-            t[name][slots] = value
+            self._field(name, value)[slots] = value
 
     def keep_only(self, rows: np.ndarray) -> None:
         """Forget every state but those of ``rows`` (their slots are reused)."""
@@ -70,15 +74,17 @@ class EndStates:
         self.slot_of[self.row_in[gone]] = -1
         self.row_in[gone] = -1
 
-    def _grow(self, cap: int, fin: Finished) -> None:
-        k, m2, n = fin.ids.size, 2 * fin.S.shape[1], fin.g.shape[1]
-        like = {"f": fin.f, "g": fin.g, "W": np.empty((k, m2, n), dtype=fin.S.dtype), "theta": fin.theta, "aux": fin.aux,
-                "G": fin.G, "GF": fin.GF, "free": fin.free, "known": fin.gram_known}
-        new = {name: np.zeros((cap,) + v.shape[1:], dtype=v.dtype) for name, v in like.items()}
+    def _field(self, name: str, like: np.ndarray) -> np.ndarray:
+        """The array of field ``name`` (one entry per slot), made at first use with the shape of ``like``'s rows."""
+        if name not in self.t:
+            self.t[name] = np.zeros((self.row_in.size,) + like.shape[1:], dtype=like.dtype)
+        return self.t[name]
+
+    def _grow(self, cap: int) -> None:
         old = self.row_in.size
-        for name in _MEMORY_FIELDS if self.t else ():
-            new[name][:old] = self.t[name]
-        self.t = new
+        for name, v in self.t.items():
+            self.t[name] = np.zeros((cap,) + v.shape[1:], dtype=v.dtype)
+            self.t[name][:old] = v
         self.row_in = np.concatenate([self.row_in, np.full(cap - old, -1)])
 
     def carried(self, parents: np.ndarray, q: np.ndarray, x: np.ndarray, x0: np.ndarray) -> tuple:
