@@ -155,7 +155,7 @@ def test_solver_keeping_gram_matrices_matches_recomputing_them(monkeypatch):
 def test_gram_matrices_carried_to_another_c_equal_recomputed_ones():
     """A warm start at another c rescales every y; the carried G and GF match those of the rescaled memory."""
     from advviewer.attack import gram
-    from advviewer.attack.c_search import rescaled_rows
+    from advviewer.attack.warm_states import rescaled_rows
 
     rng = np.random.default_rng(7)
     k, m, n = 3, 4, 150

@@ -32,7 +32,7 @@ class Finished:
     f: np.ndarray
     g: np.ndarray
     aux: np.ndarray
-    S: np.ndarray
+    S: np.ndarray  # (k, m, n); (k, 0, n) where the pool's memory_sink took the memory instead
     Y: np.ndarray
     theta: np.ndarray
     iterations: np.ndarray
@@ -58,6 +58,9 @@ class BoxLBFGS:
         self.t: dict[str, np.ndarray] = {}
         self._orders: dict[int, np.ndarray] = {}
         self._any_fails = False
+        # memory_sink(ids, W, idx): takes finishing rows' memory W[idx] straight from the pool (the
+        # c search keeps it for warm starts), so that Finished need not carry a gathered copy
+        self.memory_sink: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None
 
     def __len__(self) -> int:
         return self.n
@@ -69,7 +72,8 @@ class BoxLBFGS:
         """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box.
 
         ``start``: their (f, g, aux) at ``x_start`` if known (else evaluated here); ``memory``:
-        (S, Y, theta) to begin with instead of an empty curvature memory; ``dtol``: their stopping
+        (S, Y, theta) to begin with instead of an empty curvature memory, or a function that
+        writes it into the rows' W (k, 2m, n) and returns (theta, gram_kept); ``dtol``: their stopping
         tolerance (default: the options'); ``gram_kept``: the memory's (G, GF, free, known) as in
         :class:`Finished` (else the Gram matrices are computed at their first step).
         """
@@ -90,6 +94,8 @@ class BoxLBFGS:
             t["W"][sl] = 0
             t["theta"][sl] = self.opt.theta0
             t["G"][sl], t["GF"][sl] = 0.0, 0.0
+        elif callable(memory):  # it writes W straight into the pool's rows (warm_states: no copy in between)
+            t["theta"][sl], gram_kept = memory(t["W"][sl])
         else:
             t["W"][sl, m:], t["W"][sl, :m], t["theta"][sl] = memory
         t["empty"][sl] = memory is None
@@ -133,18 +139,23 @@ class BoxLBFGS:
         mask = np.isin(self._view("ids"), ids)
         if not mask.any():
             return None
-        return self._remove(mask, np.zeros_like(mask), gram_current=False)[0]
+        return self._remove(mask, np.zeros_like(mask), gram_current=False, sink=False)[0]
 
-    def _remove(self, mask: np.ndarray, converged: np.ndarray, gram_current: bool) -> tuple[Finished, np.ndarray]:
+    def _remove(self, mask: np.ndarray, converged: np.ndarray, gram_current: bool, sink: bool = True) -> tuple[Finished, np.ndarray]:
         """Take the rows in ``mask`` (over the active rows) out of the pool.
 
-        ``gram_current``: their Gram matrices were refreshed after their last pair was written.
+        ``gram_current``: their Gram matrices were refreshed after their last pair was written;
+        ``sink``: their memory goes to ``memory_sink`` if there is one.
 
         Returns them, and for every remaining row its old position (to reorder per-row arrays).
         """
         idx = np.flatnonzero(mask)
         t, m = self.t, self.opt.memory
-        W = t["W"][idx]
+        if sink and self.memory_sink is not None:
+            self.memory_sink(t["ids"][idx], t["W"], idx)
+            W = np.empty((idx.size, 0, t["W"].shape[2]), dtype=MEMORY_DTYPE)
+        else:
+            W = t["W"][idx]
         out = Finished(ids=t["ids"][idx], x=t["x"][idx], f=t["f"][idx], g=t["g"][idx], aux=t["aux"][idx], S=W[:, m:],
                        Y=W[:, :m], theta=t["theta"][idx], iterations=t["iters"][idx], evaluations=t["evals"][idx],
                        converged=converged[idx], G=t["G"][idx], GF=t["GF"][idx], free=t["free"][idx],

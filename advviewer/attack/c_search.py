@@ -22,10 +22,10 @@ import time
 import numpy as np
 import torch
 
-from advviewer.attack import gram
 from advviewer.attack.box_lbfgs import BoxLBFGS, Finished
-from advviewer.attack.c_bracket import Bracket, SearchOptions, initial_c, next_candidates, update
+from advviewer.attack.c_bracket import Bracket, SearchOptions, clip, initial_c, next_candidates, update
 from advviewer.attack.objective import PenaltyObjective, margin
+from advviewer.attack.warm_states import EndStates
 
 # a solve that only looks for the boundary (no success yet on its path) stops at a looser
 # tolerance: its answer is a start point and a margin for the extrapolation, not a result.
@@ -85,12 +85,19 @@ class _Search:
                 hook(it, rows, obj.problem[rows], obj.c[rows], x, z, settled=~np.isnan(b.settled_at))
 
         self.pool = BoxLBFGS(obj, opts.solver, on_iteration)
+        self.members: dict[int, np.ndarray] = {}  # each group's problems
+        if groups is not None:
+            order = np.argsort(groups, kind="stable")
+            keys, starts = np.unique(groups[order], return_index=True)
+            self.members = dict(zip(keys.tolist(), np.split(order, starts[1:])))
         P = x0.shape[0]
         self.rounds = np.zeros(P, dtype=np.int64)
         self.results: dict[int, list] = {p: [] for p in range(P)}  # this round's finished solves
         self.flying: dict[int, dict[int, float]] = {p: {} for p in range(P)}  # row -> c, still solving
         self.in_flight = np.zeros(P, dtype=np.int64)  # len(flying[p]), for vectorised tests
-        self.states: dict[int, tuple] = {}  # finished solves that are a bracket end: (f, g, S, Y, theta, z)
+        # finished solves that are a bracket end (lo, hi, best: at most 3 per problem) or finished this round
+        self.states = EndStates(capacity=4 * P)
+        self.pool.memory_sink = self.states.keep_memory
 
     def run(self) -> Bracket:
         b, pool = self.b, self.pool
@@ -106,15 +113,16 @@ class _Search:
     def launch(self, problems) -> None:
         """Start the next round of every problem in ``problems``."""
         b, obj = self.b, self.obj
+        found = b.found  # once: next_candidates does not change the bracket
         plan = []  # (problem, c, start x, parent row, interpolated)
         for p in problems:
             for c in next_candidates(b, p, self.opts.candidates):
-                if b.found[p] and b.lo_c[p] > 0 and not b.jumped[p]:
-                    w = float(np.clip(np.log(c / b.lo_c[p]) / np.log(b.hi_c[p] / b.lo_c[p]), 0.0, 1.0))
+                if found[p] and b.lo_c[p] > 0 and not b.jumped[p]:
+                    w = float(clip(np.log(c / b.lo_c[p]) / np.log(b.hi_c[p] / b.lo_c[p]), 0.0, 1.0))
                     parent = int(b.hi_parent[p] if w >= 0.5 else b.lo_parent[p])
                     plan.append((p, c, b.lo_x[p] + w * (b.hi_x[p] - b.lo_x[p]), parent, True))
                 else:
-                    near_hi = b.found[p] and (b.lo_c[p] == 0 or abs(np.log(c / b.hi_c[p])) < abs(np.log(c / b.lo_c[p])))
+                    near_hi = found[p] and (b.lo_c[p] == 0 or abs(np.log(c / b.hi_c[p])) < abs(np.log(c / b.lo_c[p])))
                     plan.append((p, c, b.hi_x[p] if near_hi else b.lo_x[p], int(b.hi_parent[p] if near_hi else b.lo_parent[p]),
                                  False))
         if not plan:
@@ -129,7 +137,7 @@ class _Search:
             moved = [i for i, e in enumerate(plan) if e[4]]  # an interpolated start is a point of its own
             if moved:
                 self.history.add(rows[moved], np.stack([plan[i][2] for i in moved]))
-        loose = [LOOSE_DTOL if not b.found[e[0]] else None for e in plan]
+        loose = [LOOSE_DTOL if not found[e[0]] else None for e in plan]
         exact, memory_only, fresh = [], [], []
         for i, (p, _c, _x, parent, interpolated) in enumerate(plan):
             if parent not in self.states:
@@ -139,14 +147,11 @@ class _Search:
             else:
                 exact.append(i)
         if exact:
-            f, g, S, Y, theta, kept = self.carried([plan[i] for i in exact])
-            aux = np.stack([self.states[plan[i][3]][5] for i in exact])
-            self.pool.add(rows[exact], np.stack([plan[i][2] for i in exact]), start=(f, g, aux), memory=(S, Y, theta),
-                          dtol=self._dtol(loose, exact), gram_kept=kept)
+            x, (f, g, aux, memory) = self.carried([plan[i] for i in exact])
+            self.pool.add(rows[exact], x, start=(f, g, aux), memory=memory, dtol=self._dtol(loose, exact))
         if memory_only:
-            _, _, S, Y, theta, kept = self.carried([plan[i] for i in memory_only])
-            self.pool.add(rows[memory_only], np.stack([plan[i][2] for i in memory_only]), memory=(S, Y, theta),
-                          dtol=self._dtol(loose, memory_only), gram_kept=kept)
+            x, (_, _, _, memory) = self.carried([plan[i] for i in memory_only])
+            self.pool.add(rows[memory_only], x, memory=memory, dtol=self._dtol(loose, memory_only))
         if fresh:
             self.pool.add(rows[fresh], np.stack([plan[i][2] for i in fresh]), dtol=self._dtol(loose, fresh))
 
@@ -154,30 +159,25 @@ class _Search:
         return np.array([max(SEARCH_DTOL, self.opts.solver.dtol) if loose[i] is None else loose[i] for i in which])
 
     def carried(self, entries: list) -> tuple:
-        """The parents' (f, g, S, Y, theta) carried to each entry's c and point, and their Gram matrices (for BoxLBFGS.add)."""
-        states = [self.states[e[3]] for e in entries]
-        f, g, S, Y, theta, _, G, GF, free, known = (np.stack(v) for v in zip(*states))
-        q = np.array([e[1] for e in entries]) / self.obj.c[[e[3] for e in entries]]
+        """The entries' start points, and their parents' states carried to each entry's c and point (EndStates.carried)."""
+        parents = np.array([e[3] for e in entries])
+        q = np.array([e[1] for e in entries]) / self.obj.c[parents]
         x, x0 = np.stack([e[2] for e in entries]), self.x0[[e[0] for e in entries]]
-        f, g, S, Y, theta, valid = rescaled_rows(f, g, S, Y, theta, x, x0, q)
-        G, GF = gram.rescaled(G, GF, q, valid)
-        return f, g, S, Y, theta, (G, GF, free, known)
+        return x, self.states.carried(parents, q, x, x0)
 
     def finish(self, fin: Finished) -> None:
         """Fold finished solves into their problems; a problem whose round is over gets its next one."""
         b, obj = self.b, self.obj
         touched = []
         problems = obj.problem[fin.ids]
+        self.states.put(fin)
         # every solve's margin and L2 (as the network sees it, in float32) at once
         margins = margin(fin.aux, self.target[problems])
         l2s = np.linalg.norm(fin.x.astype(np.float32) - self.x0[problems].astype(np.float32), axis=1)
-        for i, row in enumerate(fin.ids.tolist()):
-            p = int(problems[i])
-            b.evaluations[p] += int(fin.evaluations[i])
-            b.iterations[p] += int(fin.iterations[i])
+        np.add.at(b.evaluations, problems, fin.evaluations)
+        np.add.at(b.iterations, problems, fin.iterations)
+        for i, (row, p) in enumerate(zip(fin.ids.tolist(), problems.tolist())):
             self.results[p].append((row, float(obj.c[row]), fin.x[i], fin.aux[i], float(margins[i]), float(l2s[i])))
-            self.states[row] = (fin.f[i], fin.g[i], fin.S[i], fin.Y[i], fin.theta[i], fin.aux[i], fin.G[i], fin.GF[i],
-                                fin.free[i], fin.gram_known[i])
             del self.flying[p][row]
             self.in_flight[p] -= 1
             touched.append((p, row, i))
@@ -190,12 +190,10 @@ class _Search:
             self.rounds[p] += 1
             b.done[p] |= self.rounds[p] >= self.opts.max_rounds
             if self.groups is not None:
-                rivals = self.groups == self.groups[p]
-                b.done |= rivals & (b.lo_l2 >= b.best_l2[rivals].min()) & (self.in_flight == 0)
+                rivals = self.members[int(self.groups[p])]  # (over its members only: a mask over all problems cost 14 us each)
+                b.done[rivals] |= (b.lo_l2[rivals] >= b.best_l2[rivals].min()) & (self.in_flight[rivals] == 0)
         if ready:
-            keep = set(b.lo_parent.tolist()) | set(b.hi_parent.tolist()) | set(b.best_parent.tolist())
-            for row in [r for r in self.states if r not in keep]:
-                del self.states[row]
+            self.states.keep_only(np.concatenate([b.lo_parent, b.hi_parent, b.best_parent]))
         self.launch([p for p in ready if not b.done[p]])
         if ready:
             b.settled_at[b.done & (self.in_flight == 0) & np.isnan(b.settled_at)] = time.perf_counter()
@@ -227,26 +225,3 @@ def minimal_search(model, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, op
     """
     return _Search(model, x0, target, z0, opts, hook, history, start, groups, device or torch.device("cpu")).run()
 
-
-def rescaled(state: tuple, x: np.ndarray, x0: np.ndarray, c_old: float, c_new: float) -> tuple:
-    """A finished solve's (f, g, S, Y, theta) at its point x, for the same loss at ``c_new``."""
-    f, g, S, Y, theta = state[:5]
-    out = rescaled_rows(np.array([f]), g[None], S[None], Y[None], np.array([theta]), x[None], x0[None],
-                        np.array([c_new / c_old]))
-    f, g, S, Y, theta = (v[0] for v in out[:5])
-    return float(f), g, S, Y, float(theta)
-
-
-def rescaled_rows(f, g, S, Y, theta, x, x0, q: np.ndarray) -> tuple:
-    """:func:`rescaled` for k solves at once, c multiplied by ``q`` (k,); also returns which pairs stay (k, m)."""
-    r = x - x0
-    rr = np.einsum("ij,ij->i", r, r)
-    S2 = 2 * S
-    Y = Y - S2  # y = 2 s + c * dloss: only the loss part scales
-    Y *= q[:, None, None].astype(S.dtype)
-    Y += S2
-    sy, yy = np.einsum("kij,kij->ki", S, Y), np.einsum("kij,kij->ki", Y, Y)
-    valid = (sy > 1e-10 * yy) & (yy > 0)  # a pair with negative loss curvature may turn
-    if not valid.all():
-        S, Y = S * valid[:, :, None], Y * valid[:, :, None]
-    return (rr + q * (f - rr), 2 * r + q[:, None] * (g - 2 * r), S, Y, np.maximum(2 + q * (theta - 2), 1e-3), valid)

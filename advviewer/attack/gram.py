@@ -90,7 +90,7 @@ def _move_pixels(W, free, changed, n_changed, GF, rows: np.ndarray) -> None:
 
 
 def rescaled(G: np.ndarray, GF: np.ndarray, q: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """G and GF after the memory is carried to another c (c_search.rescaled): ``y <- 2 (1 - q) s + q y``.
+    """G and GF after the memory is carried to another c (warm_states.rescaled_memory): ``y <- 2 (1 - q) s + q y``.
 
     Every y is then a fixed combination of the old y and s, so the new Gram matrices are
     ``T G T^T`` (2m x 2m, no pass over the pixels); pairs not ``valid`` (k, m) are emptied.

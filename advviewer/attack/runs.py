@@ -16,10 +16,11 @@ import numpy as np
 
 from advviewer.attack.box_lbfgs import BoxLBFGS
 from advviewer.attack.c_bracket import SearchOptions
-from advviewer.attack.c_search import minimal_search, rescaled
+from advviewer.attack.c_search import minimal_search
 from advviewer.attack.lbfgs_steps import SolverOptions
 from advviewer.attack.objective import PAPER_LOSS, RIVAL_LOSS, PenaltyObjective, margin
 from advviewer.attack.result import AttackCancelled, AttackProgress
+from advviewer.attack.warm_states import rescaled
 
 
 @dataclass(frozen=True)
