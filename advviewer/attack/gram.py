@@ -65,10 +65,17 @@ def refresh(W: np.ndarray, free: np.ndarray, free_before: np.ndarray, G: np.ndar
     P = torch.bmm(torch.from_numpy(W), torch.from_numpy(A).transpose(1, 2)).numpy().transpose(0, 2, 1).astype(np.float64)
     if not full.all():
         _move_pixels(W, free, changed, n_changed, GF, ~full & (n_changed > 0))
+    if known.any():  # the new pair's rows and columns (rows recomputed below are overwritten)
         for M, new in ((G, P[:, :2]), (GF, P[:, 2:4])):
             M[:, pair, :] = new
             M[:, :, pair] = new.transpose(0, 2, 1)
-    idx = np.flatnonzero(full)
+    # G does not depend on the free set: a known problem whose free set changed by many pixels keeps
+    # its G (the new pair written above) and only GF is recomputed
+    idx = np.flatnonzero(full & known)
+    if idx.size:
+        Wi = W[idx]
+        GF[idx] = np.matmul(Wi * free[idx, None, :], Wi.transpose(0, 2, 1)).astype(np.float64)
+    idx = np.flatnonzero(~known)
     if idx.size:
         G[idx], GF[idx] = recomputed(W[idx], free[idx])
     return P[:, 4]
