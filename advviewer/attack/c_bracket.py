@@ -8,11 +8,11 @@ the smallest c whose solution succeeded (``hi``: logit margin ``z_target - max_o
 the boundary (``boundary_c``), or extrapolating the margin linearly in log c from the last two
 failures, until the target is reached; a first success with no failure below it steps down to
 the c its own stationarity predicts; then regula falsi on the margin in log c, aiming just inside
-the target's side so that every success shrinks ``hi``; where the margin jumps across the boundary (a non-convex model
-whose path leaves one valley for another) instead of closing in, the bracket is cut in k + 1
-equal parts. It stops when the L2 still to gain, interpolated to the boundary, is below
-``rtol * L2``, or when c is known to 0.1% (on a continuous path the L2 then moves by about
-1e-4 of itself).
+the target's side so that every success shrinks ``hi``; where the margin jumps across the
+boundary (a non-convex model whose path leaves one valley for another) instead of closing in,
+the bracket is cut in k + 1 equal parts. It stops when the L2 still to gain, interpolated to the
+boundary, is below ``rtol * L2``, or when c is known to 0.1% (on a continuous path the L2 then
+moves by about 1e-4 of itself).
 
 The loss (``refine=True``): the cross-entropy of the target against its strongest rival,
 ``log(1 + exp(rival - z_target))``, with the rival's logit a soft maximum of the other classes
@@ -117,7 +117,7 @@ class Bracket:
         """Search again on a new path from the best answer so far (kept as ``best``), first around ``c_guess``."""
         self.c_guess[p] = c_guess
         self.lo_c[p], self.lo_m[p], self.lo_l2[p] = 0.0, self.m0[p], 0.0
-        self.lo_x[p], self.lo_parent[p] = self.best_x[p], self.best_parent[p]
+        self.lo_x[p], self.lo_z[p], self.lo_parent[p] = self.best_x[p], self.best_z[p], self.best_parent[p]
         self.prev_c[p] = self.prev_m[p] = np.nan
         self.hi_c[p], self.hi_m[p], self.hi_l2[p] = np.inf, np.nan, np.inf
         self.prev_hi_c[p] = self.prev_hi_m[p] = np.nan
@@ -222,7 +222,8 @@ def boundary_c(b: Bracket, p: int, c: float, m: float, l2: float, z: np.ndarray,
     margin taken as linear in the perturbation's size, from the original image (``m0``) on.
     Measured from answers at 3x the minimal c (12 test digits, a far target): 0.44-0.99x the
     minimal c on cnn, 0.54-0.91x on fc100-100-10, where the secant in c asked for 1.9-2.8x
-    (``tau``: the temperature the path is solved with). NaN where the answer did not move the margin (nothing to go by).
+    (``tau``: the temperature the path is solved with). NaN where the answer did not move the
+    margin (nothing to go by).
     """
     if not abs(m - b.m0[p]) > 1e-9 * max(abs(b.m0[p]), 1.0):
         return float("nan")
