@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
+# the exact version that exists as a CPU wheel here; any other (or none) pulls several GB of CUDA packages
+TORCH_PIN="torch==2.13.0"
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 setup() {
@@ -16,18 +18,17 @@ setup() {
     # every `run` (the window itself is painted 0.8 s after it starts). A changed pyproject.toml,
     # or a venv missing torch or advviewer, installs again.
     local stamp=.venv/.advviewer-installed wanted
-    wanted="torch==2.13.0 $(sha256sum pyproject.toml | cut -d' ' -f1)"
+    wanted="$TORCH_PIN $(sha256sum pyproject.toml | cut -d' ' -f1)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && .venv/bin/python -c \
         "import importlib.util as u, sys; sys.exit(not (u.find_spec('torch') and u.find_spec('advviewer')))"; then
         return 0
     fi
     rm -f "$stamp"
-    # torch is pinned to the exact version that exists as a CPU wheel here; /opt/wheels holds it
-    # on our machines. Any other version (or none) would pull several GB of CUDA packages.
+    # torch first, at TORCH_PIN; /opt/wheels holds its wheel on our machines
     local find_links=()
     [ -d /opt/wheels ] && find_links=(--find-links /opt/wheels)
     # (the grep drops pip's notes about local index folders that do not exist on this machine)
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" "torch==2.13.0" \
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" "$TORCH_PIN" \
         2> >(grep -v "^WARNING: Location .* is ignored" >&2)
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".[test]" \
         2> >(grep -v "^WARNING: Location .* is ignored" >&2)

@@ -68,14 +68,14 @@ class BoxLBFGS:
     def _view(self, name: str) -> np.ndarray:
         return self.t[name][: self.n]
 
-    def add(self, ids: np.ndarray, x_start: np.ndarray, start=None, memory=None, dtol=None, gram_kept=None) -> None:
+    def add(self, ids: np.ndarray, x_start: np.ndarray, start=None, memory=None, dtol=None) -> None:
         """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box.
 
         ``start``: their (f, g, aux) at ``x_start`` if known (else evaluated here); ``memory``:
         (S, Y, theta) to begin with instead of an empty curvature memory, or a function that
-        writes it into the rows' W (k, 2m, n) and returns (theta, gram_kept); ``dtol``: their stopping
-        tolerance (default: the options'); ``gram_kept``: the memory's (G, GF, free, known) as in
-        :class:`Finished` (else the Gram matrices are computed at their first step).
+        writes it into the rows' W (k, 2m, n) and returns (theta, gram_kept), ``gram_kept`` the
+        memory's (G, GF, free, known) as in :class:`Finished` (with the other forms the Gram matrices
+        are computed at the rows' first step); ``dtol``: their stopping tolerance (default: the options').
         """
         k = len(ids)
         if not k:
@@ -89,6 +89,7 @@ class BoxLBFGS:
         if not self.t or n_new > self.t["x"].shape[0]:
             self._grow(max(n_new, 2 * (self.t["x"].shape[0] if self.t else 0)), x_start, aux)
         t, sl, m = self.t, slice(self.n, n_new), self.opt.memory
+        gram_kept = None
         t["ids"][sl], t["x"][sl], t["f"][sl], t["g"][sl], t["aux"][sl] = ids, x_start, f, g, aux
         if memory is None:
             t["W"][sl] = 0

@@ -12,8 +12,9 @@ Nocedal, Zhu 1995, section 5, "formk"):
 - the new pair's rows and columns are recomputed (2 x 2m x n);
 - the pixels that entered or left the free set are added to or taken from G_F
   (2m x 2m per pixel), exactly, in float64;
-- a problem whose free set changed by more than ``MAX_CHANGED`` pixels, or which is new to the
-  pool or had its memory replaced, gets both recomputed in full.
+- a problem whose free set changed by more than ``MAX_CHANGED`` pixels gets G_F recomputed in
+  full (G does not depend on the free set); one new to the pool or whose memory was replaced,
+  both.
 
 W is float32 (see box_lbfgs.MEMORY_DTYPE); the products over n run in float32, as before, and
 the kept matrices are float64 so that adding and taking pixels does not drift.
@@ -31,10 +32,12 @@ MAX_CHANGED = 64
 
 def recomputed(W: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``W W^T`` and ``W_F W_F^T`` (float64, (k, 2m, 2m)) from scratch, for W (k, 2m, n) and free (k, n)."""
-    WT = W.transpose(0, 2, 1)
-    G = np.matmul(W, WT).astype(np.float64)
-    GF = np.matmul(W * free[:, None, :], WT).astype(np.float64)
-    return G, GF
+    return np.matmul(W, W.transpose(0, 2, 1)).astype(np.float64), free_gram(W, free)
+
+
+def free_gram(W: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """``W_F W_F^T`` (float64) from scratch."""
+    return np.matmul(W * free[:, None, :], W.transpose(0, 2, 1)).astype(np.float64)
 
 
 def refresh(W: np.ndarray, free: np.ndarray, free_before: np.ndarray, G: np.ndarray, GF: np.ndarray,
@@ -73,8 +76,7 @@ def refresh(W: np.ndarray, free: np.ndarray, free_before: np.ndarray, G: np.ndar
     # its G (the new pair written above) and only GF is recomputed
     idx = np.flatnonzero(full & known)
     if idx.size:
-        Wi = W[idx]
-        GF[idx] = np.matmul(Wi * free[idx, None, :], Wi.transpose(0, 2, 1)).astype(np.float64)
+        GF[idx] = free_gram(W[idx], free[idx])
     idx = np.flatnonzero(~known)
     if idx.size:
         G[idx], GF[idx] = recomputed(W[idx], free[idx])
