@@ -31,7 +31,7 @@ from torch import nn
 from advviewer.attack.answers import image_results
 from advviewer.attack.c_bracket import SearchOptions
 from advviewer.attack.c_search import History
-from advviewer.attack.lbfgs_steps import SolverOptions
+from advviewer.attack.lbfgs_steps import BATCH_MEMORY, BATCH_MEMORY_FROM, SolverOptions
 from advviewer.attack.problems import build_problems
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
 from advviewer.attack.runs import progress_hook, run_fixed, run_minimal
@@ -149,6 +149,8 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
     keep_state = n_img <= KEEP_STATE_UP_TO
     if cs is None:
         k = candidates or max(1, min(3, 6 // len(tgt)))
+        if len(tgt) >= BATCH_MEMORY_FROM and not keep_state:  # (kept states all have the default memory)
+            solver = SolverOptions(max_iter=max_iter, memory=BATCH_MEMORY)
         opts = SearchOptions(candidates=k, refine=refine, solver=solver)
         found, settled = run_minimal(model, x0, target, z0, start, opts, hook, history, img_arr, dev, keep_state)
     else:

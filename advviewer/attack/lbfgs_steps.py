@@ -36,6 +36,17 @@ import numpy as np
 # objective(ids, x) -> (f (k,), g (k, n), aux (k, ...)); ids index the objective's rows
 Objective = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
+# A batch of at least BATCH_MEMORY_FROM problems keeps BATCH_MEMORY curvature pairs. There the
+# solver's per-row algebra, which reads the memory (2m x 784) several times an iteration, costs
+# more than the network on the MLPs, and the c search's warm starts carry the memory over, so 5
+# pairs cost only 5-10% more evaluations than 10. 900 pairs, minimal mode, against 10 pairs
+# (alternated, three runs each): fc100-100-10 -15%, ae400-10 -15%, cnn 0%; 3, 4 and 7 pairs were
+# slower than 5 on both MLPs. L2 per pair against 10: median 1.00001x, p95 1.0003x.
+# Below it the per-iteration overhead dominates and fewer iterations win: 100 pairs fc100 -7%,
+# cnn +2%; 30 pairs fc100 0%, cnn +5%; one image 8% slower on both.
+BATCH_MEMORY = 5
+BATCH_MEMORY_FROM = 256
+
 EPS_BIND = 1e-3
 TINY = 1e-30
 ARMIJO = 1e-4
@@ -46,7 +57,8 @@ MAX_BACKTRACKS = 10
 class SolverOptions:
     max_iter: int = 500
     # curvature pairs kept: on cnn 10 took 25% fewer iterations than 5, and 20 another 20% fewer
-    # but cost more per iteration than it saved in batches (the n-sized products grow with m)
+    # but cost more per iteration than it saved in batches (the n-sized products grow with m);
+    # large batches keep BATCH_MEMORY instead
     memory: int = 10
     pgtol: float = 1e-7  # stop when max |x - P(x - g)| <= pgtol (absolute: tiny perturbations need it small)
     # or when the step's predicted decrease -g.d is below dtol * |f|: then the distance to the answer
