@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from advviewer.attack.box_lbfgs import BoxLBFGS, Finished
-from advviewer.attack.c_bracket import Bracket, SearchOptions, clip, initial_c, next_candidates, update
+from advviewer.attack.c_bracket import Bracket, SearchOptions, clip, initial_c, next_candidates
+from advviewer.attack.c_rounds import update
 from advviewer.attack.objective import PenaltyObjective, margin
 from advviewer.attack.warm_states import EndStates
 
@@ -117,7 +118,10 @@ class _Search:
         plan = []  # (problem, c, start x, parent row, interpolated)
         for p in problems:
             for c in next_candidates(b, p, self.opts.candidates):
-                if found[p] and b.lo_c[p] > 0 and not b.jumped[p]:
+                if b.polishing[p]:  # an end's answer, solved on from its own state
+                    hi = c == b.hi_c[p]
+                    plan.append((p, c, b.hi_x[p] if hi else b.lo_x[p], int(b.hi_parent[p] if hi else b.lo_parent[p]), False))
+                elif found[p] and b.lo_c[p] > 0 and not b.jumped[p]:
                     w = float(clip(np.log(c / b.lo_c[p]) / np.log(b.hi_c[p] / b.lo_c[p]), 0.0, 1.0))
                     parent = int(b.hi_parent[p] if w >= 0.5 else b.lo_parent[p])
                     plan.append((p, c, b.lo_x[p] + w * (b.hi_x[p] - b.lo_x[p]), parent, True))
@@ -137,7 +141,8 @@ class _Search:
             moved = [i for i, e in enumerate(plan) if e[4]]  # an interpolated start is a point of its own
             if moved:
                 self.history.add(rows[moved], np.stack([plan[i][2] for i in moved]))
-        loose = [LOOSE_DTOL if not found[e[0]] else None for e in plan]
+        # a solve's own tolerance: looser while no success is known, the fixed-c solves' for a bracket's ends solved on
+        own = [LOOSE_DTOL if not found[e[0]] else self.opts.solver.dtol if b.polishing[e[0]] else None for e in plan]
         exact, memory_only, fresh = [], [], []
         for i, (p, _c, _x, parent, interpolated) in enumerate(plan):
             if parent not in self.states:
@@ -148,15 +153,15 @@ class _Search:
                 exact.append(i)
         if exact:
             x, (f, g, aux, memory) = self.carried([plan[i] for i in exact])
-            self.pool.add(rows[exact], x, start=(f, g, aux), memory=memory, dtol=self._dtol(loose, exact))
+            self.pool.add(rows[exact], x, start=(f, g, aux), memory=memory, dtol=self._dtol(own, exact))
         if memory_only:
             x, (_, _, _, memory) = self.carried([plan[i] for i in memory_only])
-            self.pool.add(rows[memory_only], x, memory=memory, dtol=self._dtol(loose, memory_only))
+            self.pool.add(rows[memory_only], x, memory=memory, dtol=self._dtol(own, memory_only))
         if fresh:
-            self.pool.add(rows[fresh], np.stack([plan[i][2] for i in fresh]), dtol=self._dtol(loose, fresh))
+            self.pool.add(rows[fresh], np.stack([plan[i][2] for i in fresh]), dtol=self._dtol(own, fresh))
 
-    def _dtol(self, loose: list, which: list[int]) -> np.ndarray:
-        return np.array([max(SEARCH_DTOL, self.opts.solver.dtol) if loose[i] is None else loose[i] for i in which])
+    def _dtol(self, own: list, which: list[int]) -> np.ndarray:
+        return np.array([max(SEARCH_DTOL, self.opts.solver.dtol) if own[i] is None else own[i] for i in which])
 
     def carried(self, entries: list) -> tuple:
         """The entries' start points, and their parents' states carried to each entry's c and point (EndStates.carried)."""
