@@ -4,9 +4,14 @@ An untargeted attack asks for the smallest change to any other class: the smalle
 targeted answers. Solving all nine is wasted work when one or two classes are much nearer than
 the rest, so minimal mode attacks only the ``UNTARGETED_CLASSES`` classes nearest by the
 linearised distance at the original image, ``-margin_k / ||grad margin_k||`` (DeepFool's
-estimate; only pixels free to move count). Measured on cnn (20 test digits, every target solved):
-the class with the smallest answer was the nearest or second nearest by this estimate for 19,
-the fourth for one. The paper's loss (``refine=False``) and fixed c still solve all nine.
+estimate; only pixels free to move count). The paper's loss (``refine=False``) and fixed c
+still solve all nine.
+
+How far down that ranking the class with the smallest answer lies, 100 test digits each, every
+target solved (counts for ranks 1, 2, ...): cnn 90 6 3 0 1, ae400-10 84 12 3 0 1,
+fc100-100-10 75 13 7 2 1 2. With the 4 nearest (as before), 3 of fc100's digits got an answer up
+to 11% larger than the nearest class's (cnn one, 1.4%; ae400 one, 3.4%); with 6, none. One image,
+untargeted, median time 4 -> 6 classes: cnn 94 -> 121 ms, ae400 30 -> 36 ms, fc100 41 -> 60 ms.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import torch
 
 from advviewer.attack.objective import RIVAL_LOSS, backward
 
-UNTARGETED_CLASSES = 4
+UNTARGETED_CLASSES = 6
 
 
 def nearest_classes(model, x: np.ndarray, original: np.ndarray, device: torch.device, k: int | None = None) -> list[list[int]]:
