@@ -37,13 +37,14 @@ def update(b: Bracket, p: int, rows: list[tuple[int, float, np.ndarray, np.ndarr
         _fold_polished(b, p, rows, opts)
     else:
         had_bracket, old_lo_m, old_hi_m = had_found and b.lo_c[p] > 0, b.lo_m[p], b.hi_m[p]
-        for row, c, x, z, m, l2 in sorted(rows, key=lambda r: r[1]):
+        for r in sorted(rows, key=lambda r: r[1]):
+            c, m = r[1], r[4]
             if m >= b.min_margin[p]:
                 if c < b.hi_c[p]:
-                    _set_hi(b, p, (row, c, x, z, m, l2))
-                _keep_best(b, p, (row, c, x, z, m, l2))
+                    _set_hi(b, p, r)
+                _keep_best(b, p, r)
             elif b.lo_c[p] < c < b.hi_c[p]:
-                _set_lo(b, p, (row, c, x, z, m, l2))
+                _set_lo(b, p, r)
         if had_bracket:  # regula falsi closes in on a continuous crossing: some end's margin at least halves
             b.jumped[p] = not (abs(b.hi_m[p]) < 0.5 * abs(old_hi_m) or abs(b.lo_m[p]) < 0.5 * abs(old_lo_m))
         b.done[p] = finished(b, p, opts)
@@ -93,7 +94,7 @@ def finished(b: Bracket, p: int, opts: SearchOptions) -> bool:
     if gain <= opts.rtol * b.hi_l2[p]:
         return True
     if w < C_TOL and gain > POLISH_GAP * b.hi_l2[p]:
-        # c is known to 0.1%, yet the two ends' L2 differ by more than rtol: on a continuous path
+        # c is known to 0.1%, yet the two ends' L2 differ by more than POLISH_GAP: on a continuous path
         # they would not, so a solve stopped short at the search's loose tolerance
         # (c_search.SEARCH_DTOL); a failure so found is no proof (a success is). One more round:
         # both ends solved on from their own states at the fixed-c tolerance (update).
