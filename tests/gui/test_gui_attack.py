@@ -189,3 +189,12 @@ def test_close_mid_attack_with_a_slow_model_returns_at_once(make_window, qtbot):
     assert time.perf_counter() - t0 < 2
     qtbot.wait(50)  # the event loop goes on: nothing was destroyed under the running job
     assert window.state.is_idle()
+
+
+def test_the_bar_does_not_keep_an_old_attacks_target_probability_beside_a_new_digit(window, qtbot, draw):
+    run_minimal(window, qtbot, target=3, settle=True)
+    assert window.attack.progress.value() >= 40  # minimal c: the adversarial is just across the boundary
+    draw(window.canvas, [(0.2, 0.5), (0.8, 0.5)])
+    window.drawing.flush()
+    assert "input changed" in window.results.summary.text()
+    assert window.attack.progress.value() == 0

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.session import SessionState
-from advviewer.session.values import AttackIterate, AttackRequest, FinishedAttack, Runs
+from advviewer.session.values import AttackIterate, AttackRequest, FinishedAttack, ResultView, Runs
 
 
 def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Callable[[], None]) -> None:
@@ -37,6 +37,14 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
         panel.set_running(False, f"Done: {verdict} ({r.iterations} iterations, {r.seconds:.2f} s).",
                           target_prob=float(r.adversarial_probs[r.target]))
 
+    def result_changed(view: ResultView) -> None:
+        # the bar reads the shown adversarial's p(target): once the input or the model no longer
+        # matches it (or nothing is shown), it must not keep the old figure beside the new digit
+        if state.attack_running():
+            return
+        r = view.shown.result if view.shown is not None and view.stale is None else None
+        panel.show_target_prob(0.0 if r is None else float(r.adversarial_probs[r.target]))
+
     def show_runs(runs: Runs) -> None:
         panel.c_plot.show_runs(runs.points)
 
@@ -47,6 +55,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     ev.attack_progress.connect(progressed)
     ev.attack_finished.connect(finished)
     ev.attack_stopped.connect(lambda text, error: panel.set_running(False, text))
+    ev.result.connect(result_changed)
     ev.runs.connect(show_runs)
     panel.show_target(state.target)
     panel.show_c(state.c)
