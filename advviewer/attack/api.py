@@ -20,6 +20,7 @@ r), so the window's slider reads naturally.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -150,7 +151,7 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
     if cs is None:
         k = candidates or max(1, min(3, 6 // len(tgt)))
         if len(tgt) >= BATCH_MEMORY_FROM and not keep_state:  # (kept states all have the default memory)
-            solver = SolverOptions(max_iter=max_iter, memory=BATCH_MEMORY)
+            solver = dataclasses.replace(solver, memory=BATCH_MEMORY)
         opts = SearchOptions(candidates=k, refine=refine, solver=solver)
         found, settled = run_minimal(model, x0, target, z0, start, opts, hook, history, img_arr, dev, keep_state)
     else:
