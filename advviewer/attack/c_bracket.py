@@ -110,15 +110,23 @@ class Bracket:
     def reseed(self, p: int, c_guess: float) -> None:
         """Search again on a new path from the best answer so far (kept as ``best``), first around ``c_guess``."""
         self.c_guess[p] = c_guess
-        self.lo_c[p], self.lo_m[p], self.lo_l2[p] = 0.0, self.m0[p], 0.0
+        self.clear_lo(p)
         self.lo_x[p], self.lo_z[p], self.lo_parent[p] = self.best_x[p], self.best_z[p], self.best_parent[p]
-        self.prev_c[p] = self.prev_m[p] = np.nan
-        self.hi_c[p], self.hi_m[p], self.hi_l2[p] = np.inf, np.nan, np.inf
-        self.prev_hi_c[p] = self.prev_hi_m[p] = np.nan
+        self.clear_hi(p)
         self.done[p] = False
         self.jumped[p] = False
         self.polishing[p] = False
         self.new_path[p] = True
+
+    def clear_lo(self, p: int) -> None:
+        """No failure known for problem ``p``: the lower end is c = 0, the original image."""
+        self.lo_c[p], self.lo_m[p], self.lo_l2[p], self.lo_parent[p] = 0.0, self.m0[p], 0.0, -1
+        self.prev_c[p] = self.prev_m[p] = np.nan
+
+    def clear_hi(self, p: int) -> None:
+        """No success known for problem ``p`` on its path (``best`` keeps any found before)."""
+        self.hi_c[p], self.hi_m[p], self.hi_l2[p], self.hi_parent[p] = np.inf, np.nan, np.inf, -1
+        self.prev_hi_c[p] = self.prev_hi_m[p] = np.nan
 
     @property
     def found(self) -> np.ndarray:

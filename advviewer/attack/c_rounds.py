@@ -118,12 +118,10 @@ def _fold_polished(b: Bracket, p: int, rows: list, opts: SearchOptions) -> None:
     lo, hi = ends.get(b.lo_c[p]), ends.get(b.hi_c[p])
     if lo is not None and lo[4] >= b.min_margin[p]:
         _set_hi(b, p, lo)
-        b.lo_c[p], b.lo_m[p], b.lo_l2[p], b.lo_parent[p] = 0.0, b.m0[p], 0.0, -1
-        b.prev_c[p] = b.prev_m[p] = np.nan
+        b.clear_lo(p)
     elif hi is not None and hi[4] < b.min_margin[p]:
         _set_lo(b, p, hi)
-        b.hi_c[p], b.hi_m[p], b.hi_l2[p], b.hi_parent[p] = np.inf, np.nan, np.inf, -1
-        b.prev_hi_c[p] = b.prev_hi_m[p] = np.nan
+        b.clear_hi(p)
     else:  # both confirmed: the answers at the ends, solved tightly
         for end, setter in ((lo, _set_lo), (hi, _set_hi)):
             if end is not None:

@@ -116,6 +116,11 @@ class ResultView:
     shown: FinishedAttack | None
     stale: str | None = None
 
+    @property
+    def current(self) -> AttackResult | None:
+        """The shown result while it still matches the input and model, else None."""
+        return self.shown.result if self.shown is not None and self.stale is None else None
+
 
 @dataclass(frozen=True)
 class Runs:

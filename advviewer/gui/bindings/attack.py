@@ -40,10 +40,9 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     def result_changed(view: ResultView) -> None:
         # the bar reads the shown adversarial's p(target): once the input or the model no longer
         # matches it (or nothing is shown), it must not keep the old figure beside the new digit
-        if state.attack_running():
-            return
-        r = view.shown.result if view.shown is not None and view.stale is None else None
-        panel.show_target_prob(0.0 if r is None else float(r.adversarial_probs[r.target]))
+        if not state.attack_running():
+            r = view.current
+            panel.show_target_prob(0.0 if r is None else float(r.adversarial_probs[r.target]))
 
     def show_runs(runs: Runs) -> None:
         panel.c_plot.show_runs(runs.points)

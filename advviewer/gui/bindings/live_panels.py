@@ -32,7 +32,7 @@ def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: Pro
 
     def show_adversarial(view: ResultView) -> None:
         """The adversarial's probabilities beside the original's, only while its result is current."""
-        result = view.shown.result if view.shown is not None and view.stale is None else None
+        result = view.current
         probabilities.set_adversarial(result.adversarial_probs if result is not None else None,
                                       result.adversarial_class if result is not None else None)
 
