@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.model_picker = build_toolbar(self, self.actions, [(name, one_line(name)) for name in catalog.zoo_models()])
         self.live_time = QLabel(objectName="live_time")
         self.attack_time = QLabel(objectName="attack_time")
-        for label, sample in ((self.attack_time, "attack 00.00 s, 0000 iterations"),
+        for label, sample in ((self.attack_time, "attack: 0000 solver iterations, 0000 model evaluations, 00.00 s"),
                               (self.live_time, "live update 00.0 ms (framing 00.0 + model 00.0)")):
             label.setFixedWidth(label.fontMetrics().horizontalAdvance(sample) + 8)
             self.statusBar().addPermanentWidget(label)

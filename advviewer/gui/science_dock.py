@@ -10,13 +10,13 @@ screen). It can be dragged anywhere afterwards.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QToolBar
 
 from advviewer.gui.bindings.science_views import bind_science_views
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.gui.widgets.science_views import ScienceViews
-from advviewer.gui.window_size import fitted
+from advviewer.gui.window_size import FRAME_ALLOWANCE, fitted
 from advviewer.session import SessionState
 
 DOCK_WIDTH = 420  # the targets grid and the compare view's three perturbations at a readable size
@@ -51,22 +51,36 @@ def add_science_views(window: QMainWindow, state: SessionState, results: Results
 
 
 def make_room(window: QMainWindow, dock: ScienceViews) -> None:
-    """Give the opened dock DOCK_WIDTH without pushing the panels below their minimum width."""
+    """Dock the opened views beside the panels, as wide as DOCK_WIDTH where the panels keep their minimum.
+
+    A floating dock (a position remembered from another screen, or dragged off) is docked again
+    on every opening: on a screen where it fits beside the panels it never covers panel 5, the
+    result it talks about, and the window is widened within the screen as far as that needs.
+    Where even its minimum width does not fit beside the panels (1280 and 1366 px screens), it
+    floats over the drawing and attack panels (1 and 4), never over the result.
+    """
     if dock.isFloating():
-        return
+        dock.setFloating(False)
     central = window.centralWidget()
-    spare = central.width() - central.minimumSizeHint().width() if central is not None else 0
     screen = window.screen()
-    available = screen.availableGeometry() if screen is not None else None
-    if spare < DOCK_WIDTH and available is not None and not window.isMaximized():
-        wider = QRect(window.geometry())
-        wider.setWidth(wider.width() + DOCK_WIDTH - max(spare, 0))
-        wider = fitted(wider, available)
-        if spare + wider.width() - window.width() >= DOCK_WIDTH:  # widen only if that is enough to dock
-            spare += wider.width() - window.width()
-            window.setGeometry(wider)
-    if spare >= DOCK_WIDTH or available is None:
-        window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+    if central is None or screen is None:
         return
-    dock.setFloating(True)  # a small screen: over the window's right side rather than squeezing the panels
-    dock.setGeometry(QRect(available.right() - DOCK_WIDTH, available.top() + 40, DOCK_WIDTH, available.height() - 80))
+    available = screen.availableGeometry()
+    taken = dock.width() if dock.isVisible() else 0
+    chrome = max(window.width() - central.width() - taken, 0)  # the window's own margins beside the panels
+    panels = central.minimumSizeHint().width()
+    whole = window.isMaximized() or window.isFullScreen()  # the window is the screen: no frame to allow for
+    limit = available.width() - (0 if whole else FRAME_ALLOWANCE.width())
+    room = limit - chrome - panels  # the widest dock the panels leave on this screen
+    if room < dock.minimumSizeHint().width():
+        dock.setFloating(True)
+        dock.setGeometry(QRect(available.left(), available.top() + 40, DOCK_WIDTH, available.height() - 80))
+        # Qt grew the window to hold the docked views for a moment: back onto the screen once the dock is out
+        QTimer.singleShot(0, lambda: window.width() > limit and window.setGeometry(
+            QRect(available) if whole else fitted(QRect(window.geometry()), available)))
+        return
+    width = min(DOCK_WIDTH, room)
+    wanted = min(max(min(window.width(), limit), chrome + panels + width), limit)
+    if wanted != window.width():
+        window.setGeometry(fitted(QRect(window.x(), window.y(), wanted, window.height()), available))
+    window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)

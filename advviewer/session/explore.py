@@ -63,11 +63,17 @@ class PlaybackFrame:
     adversarial: np.ndarray
     result: object  # the AttackResult played back (shown in full at the last frame)
 
+    @property
+    def is_result(self) -> bool:
+        """The last step of the path is the result itself."""
+        return self.index == self.count - 1
+
 
 class ExploreState:
     def __init__(self, session, post: Post) -> None:
         self.events = ExploreEvents()
         self.active: str | None = None
+        self.borrowed = False  # the result panel shows a playback step, not the session's result
         self._session = session
         self._shown: FinishedAttack | None = None
         self._made_for: dict[str, object] = {}  # view -> what its data was computed for
@@ -88,10 +94,12 @@ class ExploreState:
     # --- intents -----------------------------------------------------------------------------------
 
     def set_active(self, view: str | None) -> None:
-        """The view on screen (None: none is): only it is computed."""
+        """The view on screen (None: none is): only it is computed. Leaving playback gives the result panel back."""
         if view is not None and view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
         self.active = view
+        if view != "playback":
+            self._give_back_result_panel()
         self._refresh()
 
     def choose_target(self, cls: int) -> None:
@@ -104,11 +112,26 @@ class ExploreState:
             self._session.show_found(found, model, version)
 
     def set_frame(self, index: int) -> None:
+        """Show step ``index`` of the shown result's path in the result panel; the last step is the result itself.
+
+        An earlier step borrows the result panel (its images and captions say so); the last step,
+        leaving the Playback tab, hiding the views or a new result give it back as the session shows it.
+        """
         t, shown = self._trajectory, self._shown
         if t is None or shown is None or not len(t):
             return
         index = int(np.clip(index, 0, len(t) - 1))
-        self.events.frame.emit(PlaybackFrame(index, len(t), shown.result.original, t.frames[index], shown.result))
+        frame = PlaybackFrame(index, len(t), shown.result.original, t.frames[index], shown.result)
+        self.events.frame.emit(frame)
+        if frame.is_result:
+            self._give_back_result_panel()
+        else:
+            self.borrowed = True
+
+    def _give_back_result_panel(self) -> None:
+        if self.borrowed:
+            self.borrowed = False
+            self._session.show_result_again()
 
     def draw_noise_again(self) -> None:
         self._noise_seed += 1
@@ -118,6 +141,7 @@ class ExploreState:
     # --- keeping up with the shown result ----------------------------------------------------------
 
     def _on_result(self, view: ResultView) -> None:
+        self.borrowed = False  # the session has just drawn the result panel
         if view.shown is not self._shown:
             self._shown = view.shown
             self._trajectory = None  # the scrubber must not mix the last attack's iterates with this one

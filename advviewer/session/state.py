@@ -286,10 +286,18 @@ class SessionState:
         self._emit_runs(self.results.add_runs(key, points))
 
     def _attack_ended(self, text: str, error: bool = False) -> None:
+        """An attack stopped without a result (cancelled, or failed): every view stops waiting for it.
+
+        The result panel drew the attack's iterates as they formed and said whether it was
+        attacking again: it shows the shown result again, and says why nothing new came.
+        """
         self._attack_task = None
         self.events.attack_stopped.emit(text, error)
-        if error:  # the panel no longer waits for a result that will not come
-            self._show_result(stopped=text)
+        self._show_result(stopped=text, force=True)
+
+    def show_result_again(self) -> None:
+        """Emit the result view again: a transient view (playback) that borrowed the result panel gives it back."""
+        self._show_result(force=True)
 
     def _cancel_attack_work(self, text: str) -> None:
         """Cancel the attack (and any c sweep); say ``text`` if an attack was running."""
@@ -307,11 +315,11 @@ class SessionState:
         if runs.points != self._runs_shown:
             self._emit_runs(runs)
 
-    def _show_result(self, rerun: AttackRequest | None = None, stopped: str | None = None) -> None:
+    def _show_result(self, rerun: AttackRequest | None = None, stopped: str | None = None, force: bool = False) -> None:
         latest = self.results.latest
         stale = rules.stale_message(latest.key, self.key(), rerun, stopped) if latest is not None else None
-        view = ResultView(latest, stale)
-        if view != self._shown:
+        view = ResultView(latest, stale, stopped=stopped if latest is None or stale is None else None)
+        if force or view != self._shown:
             self._shown = view
             self.events.result.emit(view)
 

@@ -115,6 +115,7 @@ class ResultView:
 
     shown: FinishedAttack | None
     stale: str | None = None
+    stopped: str | None = None  # the last attack ended without a result (why), where ``stale`` does not say so
 
     @property
     def current(self) -> AttackResult | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from advviewer.gui.widgets.attack_panel import AttackPanel
+from advviewer.gui.widgets.words import effort
 from advviewer.session import SessionState
 from advviewer.session.values import AttackIterate, AttackRequest, FinishedAttack, ResultView, Runs
 
@@ -34,7 +35,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     def finished(item: FinishedAttack) -> None:
         r = item.result
         verdict = "fooled the model" if r.success else "did not fool the model"
-        panel.set_running(False, f"Done: {verdict} ({r.iterations} iterations, {r.seconds:.2f} s).",
+        panel.set_running(False, f"Done: {verdict} ({effort(r.iterations, r.evaluations, r.seconds)}).",
                           target_prob=float(r.adversarial_probs[r.target]))
 
     def result_changed(view: ResultView) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
-from advviewer.gui.widgets.results_panel import ResultsPanel
+from advviewer.gui.widgets.results_panel import PLACEHOLDER, ResultsPanel
+from advviewer.gui.widgets.words import effort
 from advviewer.session import SessionState
-from advviewer.session.values import AttackIterate, FinishedAttack, ResultView
+from advviewer.session.values import AttackIterate, ResultView
 
 
 def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel) -> None:
     def show(view: ResultView) -> None:
+        current = view.current
+        # the status bar's figures are the shown result's, in the words panel 4 and 5 use; none while it is stale
+        timing.setText("" if current is None else f"attack: {effort(current.iterations, current.evaluations, current.seconds)}")
         if view.shown is None:
-            panel.clear()
+            panel.clear(PLACEHOLDER if view.stopped is None else f"<i>No result: {view.stopped}</i><br>{PLACEHOLDER}")
             return
         panel.show_result(view.shown.result)
         if view.stale is not None:
@@ -22,9 +26,5 @@ def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel)
         if iterate.perturbation is not None and iterate.progress.adversarial is not None:
             panel.show_iterate(iterate.original, iterate.progress.adversarial, iterate.perturbation)
 
-    def show_timing(item: FinishedAttack) -> None:
-        timing.setText(f"attack {item.result.seconds:.2f} s, {item.result.iterations} iterations")
-
     state.events.result.connect(show)
     state.events.attack_progress.connect(show_iterate)
-    state.events.attack_finished.connect(show_timing)

@@ -34,10 +34,8 @@ def bind_science_views(state: SessionState, dock: ScienceViews, results: Results
 
     def show_frame(frame: PlaybackFrame) -> None:
         dock.playback.show_frame(frame.index)
-        if frame.index == frame.count - 1:
-            results.show_result(frame.result)
-        else:
-            results.show_iterate(frame.original, frame.adversarial, frame.adversarial - frame.original)
+        if not frame.is_result:  # the last step: the session shows its result again (ExploreState.set_frame)
+            results.show_playback_step(frame.original, frame.adversarial, frame.index, frame.count - 1)
 
     def show_status(view: str, text: str) -> None:
         getattr(dock, view).show_status(text)

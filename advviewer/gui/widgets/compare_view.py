@@ -10,7 +10,7 @@ from advviewer.gui.widgets.map_view import MapView, diverging_colormap, nice_lim
 
 HINT = ("The same digit and target, three attacks: FGSM (one signed gradient step, Goodfellow et al. 2015), "
         "DDN (a modern minimal-L2 attack, Rony et al. 2019) and L-BFGS.")
-ROWS = ("fooled", "‖r‖₂", "‖r‖∞", "evaluations", "time")
+ROWS = ("fooled", "‖r‖₂", "‖r‖∞", "model evaluations", "time")
 
 
 class CompareView(QWidget):

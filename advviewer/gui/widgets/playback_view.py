@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QLabel, QSlider, QVBoxLayout, QWidget
 
 from advviewer.gui.widgets.static_plot import StaticPlot
 
-HINT = "Drag the scrubber: the result panels show the attack's image at that iteration."
+HINT = ("Drag the scrubber: the result panel shows the attack's image at that step of its path "
+        "(the final solve, through the solves it was warm-started from; step 0: where it started).")
 
 
 class PlaybackView(QWidget):
@@ -29,7 +30,10 @@ class PlaybackView(QWidget):
                                       "z_target − max other z: above 0 the model sees the target")
         self.norm_plot.setLabel("left", "‖r‖₂")
         self.margin_plot.setLabel("left", "margin")
-        self.margin_plot.setLabel("bottom", "iteration")
+        self.margin_plot.setLabel("bottom", "step along the path (0: where it started)")
+        for plot in (self.norm_plot, self.margin_plot):  # plain numbers, never "(x0.001)" on the axis
+            plot.getAxis("left").enableAutoSIPrefix(False)
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.margin_plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)))
         self.norm_curve = self.norm_plot.plot(pen=pg.mkPen("#1f5fa8", width=2))
         self.margin_curve = self.margin_plot.plot(pen=pg.mkPen("#b42318", width=2))
@@ -69,4 +73,4 @@ class PlaybackView(QWidget):
             cursor.setValue(index)
         if len(l2):
             verdict = "fooled" if margin[index] > 0 else "not yet"
-            self.frame_label.setText(f"iterate {index + 1} of {len(l2)}: ‖r‖₂ = {l2[index]:.3f}, margin {margin[index]:+.2f} ({verdict})")
+            self.frame_label.setText(f"step {index} of {len(l2) - 1}: ‖r‖₂ = {l2[index]:.3f}, margin {margin[index]:+.2f} ({verdict})")

@@ -13,6 +13,7 @@ PREDICTED_BRUSH = pg.mkBrush(235, 120, 30)
 TARGET_PEN = pg.mkPen(200, 0, 0, width=2.5)
 NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
 ADVERSARIAL = pg.mkBrush(180, 35, 24, 200)
+MINIMUM_WIDTH = 340  # the axis, ten bars and the title "left: your image  right: the adversarial (says 2)"
 INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
 
 
@@ -55,6 +56,10 @@ class ProbabilityPlot(StaticPlot):
 
     def sizeHint(self) -> QSize:
         return QSize(360, 230)
+
+    def minimumSizeHint(self) -> QSize:
+        # narrower, pyqtgraph keeps the bars' spacing and cuts classes off the right (0-3 of 0-9 at 175 px)
+        return QSize(MINIMUM_WIDTH, 160)
 
     def show_note(self, text: str) -> None:
         """A line across the chart instead of bars (the next probabilities take it away)."""

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidg
 
 from advviewer.gui.widgets.fixed_height import fixed_height
 from advviewer.gui.widgets.map_view import MapView
+from advviewer.gui.widgets.words import effort
 
 CAPTIONS = (
     ("original", "Original", "The model's input before the attack (what you drew, framed to 28x28)."),
@@ -91,6 +92,18 @@ class ResultsPanel(QWidget):
         self.views["adversarial"].set_gray(adversarial)
         self.views["perturbation"].set_signed(perturbation, self._limit())
 
+    def show_playback_step(self, original: np.ndarray, adversarial: np.ndarray, step: int, last: int) -> None:
+        """Step ``step`` of the attack's path (0: where it started, ``last``: the result), borrowed by playback."""
+        perturbation = adversarial - original
+        self.show_iterate(original, adversarial, perturbation)
+        self.class_labels["perturbation"].setText(f"largest change ±{float(np.abs(perturbation).max()):.3f}")
+        self.class_labels["adversarial"].setText(f"playback: step {step} of {last}")
+        self.summary.setText(
+            f"<i>Playback: the attack's image at step {step} of {last} of its path (step 0: where it started), "
+            f"‖r‖₂ = {float(np.linalg.norm(perturbation)):.3f}. Scrub to the end, or leave the Playback tab, "
+            "to see the result again.</i>")
+        self.export_button.setEnabled(False)
+
     def show_result(self, result) -> None:
         """An AttackResult: its original, perturbation and adversarial image, classes, norms, verdict."""
         self.views["original"].set_gray(result.original)
@@ -112,5 +125,5 @@ class ResultsPanel(QWidget):
         self.summary.setText(
             f"{verdict} &nbsp; ‖r‖₂ = {result.l2:.3f}, ‖r‖∞ = {result.linf:.3f}, "
             f"distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28).<br>"
-            f"{how}; {result.iterations} iterations, {result.seconds:.2f} s.")
+            f"{how}; {effort(result.iterations, result.evaluations, result.seconds)}.")
         self.export_button.setEnabled(True)
