@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advviewer.gui.window_size import place_on_screen
 from advviewer.session import catalog
+from advviewer.session.choices import FINITE_DIFFERENCES
 
 
 def restore(w, model: str | None) -> None:
@@ -21,8 +22,17 @@ def restore(w, model: str | None) -> None:
     state.set_c(s.get("c"))
     state.set_target(s.get("target"))
     state.set_gradient_class(s.get("gradient_class"))
-    state.set_gradient_method(s.get("gradient_method"))
-    state.load_model(model or s.get("model"), fallback=catalog.default_model())
+    # nothing expensive from an earlier session runs before the user asks for it in this one: finite
+    # differences (a model evaluation per pixel on every stroke) and a model file of the user's own
+    # (perhaps slow) are not brought back; the message bar says how to get the model back
+    if s.get("gradient_method") != FINITE_DIFFERENCES:
+        state.set_gradient_method(s.get("gradient_method"))
+    remembered = s.get("model")
+    if model is None and remembered not in catalog.zoo_models():
+        w.message.show_message(f"Last time you used the model file {remembered}; it is not reopened at start "
+                               "(File → Open model file… opens it again).", "info")
+        remembered = catalog.default_model()
+    state.load_model(model or remembered, fallback=catalog.default_model())
     w.drawing.show_picture(*catalog.starting_sample())
 
 

@@ -77,6 +77,11 @@ class SessionState:
         latest = self.results.latest
         return latest if rules.is_current(latest, self.key()) else None
 
+    @property
+    def result_view(self) -> ResultView:
+        """What the result panel was last told to show (the latest result, whether it is stale, why an attack stopped)."""
+        return self._shown
+
     def attack_running(self) -> bool:
         task = self._attack_task
         return task is not None and task.attached and not task.finished

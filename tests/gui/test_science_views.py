@@ -82,9 +82,32 @@ def test_the_scrubber_moves_the_result_panels(explored, qapp):
     slider.setValue(0)  # the start: the original itself (or the warm start)
     np.testing.assert_array_equal(results.views["adversarial"].image.image, state.current_result().result.history[0])
     assert not np.array_equal(results.views["adversarial"].image.image, final)
-    assert "iterate 1 of" in dock.playback.frame_label.text()
+    last = slider.maximum()
+    assert f"step 0 of {last}:" in dock.playback.frame_label.text()
+    assert f"step 0 of {last}" in results.class_labels["adversarial"].text()  # panel 5 says it shows a playback step
+    assert "Playback" in results.summary.text() and not results.export_button.isEnabled()
     slider.setValue(slider.maximum())
     np.testing.assert_array_equal(results.views["adversarial"].image.image, final)
+    assert "Playback" not in results.summary.text() and results.export_button.isEnabled()
+
+
+@pytest.mark.parametrize("leave", ["another tab", "closing the views"])
+def test_leaving_playback_puts_the_result_back(explored, qapp, leave):
+    """A scrubbed step borrows panel 5; leaving the tab or closing the dock gives it back, captions and all."""
+    state, dock, results = explored
+    _open(state, dock, "playback", qapp)
+    shown = state.current_result().result
+    dock.playback.slider.setValue(1)
+    assert not np.array_equal(results.views["adversarial"].image.image, shown.adversarial)
+    if leave == "another tab":
+        _open(state, dock, "transfer", qapp)
+    else:
+        dock.hide()
+        dock.view_shown.emit(None)
+    np.testing.assert_array_equal(results.views["adversarial"].image.image, shown.adversarial)
+    np.testing.assert_array_equal(results.views["perturbation"].image.image, shown.perturbation)
+    assert f"‖r‖₂ = {shown.l2:.3f}" in results.summary.text() and "Playback" not in results.summary.text()
+    assert f"±{shown.linf:.3f}" in results.class_labels["perturbation"].text()
 
 
 def test_compare_shows_three_attacks(explored, qapp):

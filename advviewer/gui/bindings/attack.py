@@ -7,7 +7,18 @@ from collections.abc import Callable
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.gui.widgets.words import effort
 from advviewer.session import SessionState
-from advviewer.session.values import AttackIterate, AttackRequest, FinishedAttack, ResultView, Runs
+from advviewer.session.values import AttackIterate, AttackRequest, ResultView, Runs
+
+
+def status_of(view: ResultView) -> str:
+    """Panel 4's status line when no attack runs: why the shown result is stale, why the last attack stopped, or its verdict."""
+    r = view.current
+    if view.stale is not None or r is None:
+        return view.stale or view.stopped or ""
+    if view.stopped is not None:
+        return f"{view.stopped} The result shown is the earlier one."
+    verdict = "fooled the model" if r.success else "did not fool the model"
+    return f"Done: {verdict} ({effort(r.iterations, r.evaluations, r.seconds)})."
 
 
 def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Callable[[], None]) -> None:
@@ -32,18 +43,12 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
         panel.show_status(f"iteration {p.iteration} · c = {p.c:.3g} · ‖r‖₂ = {p.l2:.3f}")
         panel.show_target_prob(p.target_prob)
 
-    def finished(item: FinishedAttack) -> None:
-        r = item.result
-        verdict = "fooled the model" if r.success else "did not fool the model"
-        panel.set_running(False, f"Done: {verdict} ({effort(r.iterations, r.evaluations, r.seconds)}).",
-                          target_prob=float(r.adversarial_probs[r.target]))
-
     def result_changed(view: ResultView) -> None:
-        # the bar reads the shown adversarial's p(target): once the input or the model no longer
-        # matches it (or nothing is shown), it must not keep the old figure beside the new digit
+        # the status line and the bar speak of the shown result: once the input or the model no
+        # longer matches it (or nothing is shown), they must not keep the old verdict beside the new digit
         if not state.attack_running():
             r = view.current
-            panel.show_target_prob(0.0 if r is None else float(r.adversarial_probs[r.target]))
+            panel.set_running(False, status_of(view), target_prob=0.0 if r is None else float(r.adversarial_probs[r.target]))
 
     def show_runs(runs: Runs) -> None:
         panel.c_plot.show_runs(runs.points)
@@ -53,7 +58,6 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     ev.c.connect(panel.show_c)
     ev.attack_started.connect(started)
     ev.attack_progress.connect(progressed)
-    ev.attack_finished.connect(finished)
     ev.attack_stopped.connect(lambda text, error: panel.set_running(False, text))
     ev.result.connect(result_changed)
     ev.runs.connect(show_runs)

@@ -33,8 +33,10 @@ def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: Pro
     def show_adversarial(view: ResultView) -> None:
         """The adversarial's probabilities beside the original's, only while its result is current."""
         result = view.current
-        probabilities.set_adversarial(result.adversarial_probs if result is not None else None,
-                                      result.adversarial_class if result is not None else None)
+        if result is None:
+            probabilities.set_adversarial(None)
+        else:
+            probabilities.set_adversarial(result.adversarial_probs, result.adversarial_class, fooled=bool(result.success))
 
     def show_loading(name: str) -> None:
         """Before the first model is in use (torch loads with it, a few seconds on a cold start)."""

@@ -131,12 +131,12 @@ class AttackPanel(QWidget):
     def _slider_moved(self, position: int) -> None:
         self.c_dragged.emit(position_to_c(position))
 
-    def set_running(self, running: bool, text: str = "", target_prob: float | None = None) -> None:
-        """Cancel is enabled while an attack runs; the status line says what happens."""
+    def set_running(self, running: bool, text: str | None = None, target_prob: float | None = None) -> None:
+        """Cancel is enabled while an attack runs; the status line says what happens (None: keeps its text)."""
         self.cancel_button.setEnabled(running)
         if target_prob is not None:
             self.show_target_prob(target_prob)
-        if text:
+        if text is not None:
             self.status.setText(text)
 
     def show_target_prob(self, p: float) -> None:

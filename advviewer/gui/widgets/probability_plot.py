@@ -14,6 +14,8 @@ TARGET_PEN = pg.mkPen(200, 0, 0, width=2.5)
 NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
 ADVERSARIAL = pg.mkBrush(180, 35, 24, 200)
 MINIMUM_WIDTH = 340  # the axis, ten bars and the title "left: your image  right: the adversarial (says 2)"
+ADVERSARIAL_LEGEND = "the adversarial"
+ATTEMPT_LEGEND = "the attempt, not fooled"
 INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
 
 
@@ -92,8 +94,11 @@ class ProbabilityPlot(StaticPlot):
             if text:
                 self._labels[i].setPos(i + offset, float(p) - 0.015 if inside else float(p) + 0.01)
 
-    def set_adversarial(self, probs: np.ndarray | None, adversarial_class: int | None = None) -> None:
-        """The adversarial image's ten probabilities as red bars beside the original's (None: hide them)."""
+    def set_adversarial(self, probs: np.ndarray | None, adversarial_class: int | None = None, fooled: bool = True) -> None:
+        """The attack's image's ten probabilities as red bars beside the original's (None: hide them).
+
+        ``fooled`` False: the image is the attack's closest attempt, not an adversarial, and the legend says so.
+        """
         shown = probs is not None
         if not shown and not self._adversarial.isVisible():
             return  # nothing to take away (the common case while drawing)
@@ -102,7 +107,8 @@ class ProbabilityPlot(StaticPlot):
         if shown:
             self._adversarial.setOpts(height=np.asarray(probs, dtype=float))
             self._set_title("<span style='font-size:8pt'>left: your image &nbsp;"
-                            f"<span style='color:#b42318'>right: the adversarial (says {adversarial_class})</span></span>")
+                            f"<span style='color:#b42318'>right: {ADVERSARIAL_LEGEND if fooled else ATTEMPT_LEGEND} "
+                            f"(says {adversarial_class})</span></span>")
         else:
             self._set_title(None)
         self.set_probabilities(None if not self._bars.opts["height"].any() else self._bars.opts["height"],
