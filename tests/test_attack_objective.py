@@ -6,7 +6,6 @@ Issue 20, item 4: a fixed-c run at c = 0.176 gave ||r|| 0.637 and the minimal se
 
 import json
 
-import numpy as np
 import pytest
 
 from advviewer.attack import lbfgs_attack, lbfgs_attack_batch

@@ -66,10 +66,16 @@ def build_problems(model, x_img: np.ndarray, original: np.ndarray, targets: list
             classes = [t]
         elif i in near:
             classes = near[i]
-        elif prev is not None and prev.untargeted and prev.loss == RIVAL_LOSS and not minimal and objective != PAPER:
+        elif _stays_on_path(prev, minimal, objective):
             classes = [prev.target]
         else:
             classes = [k for k in range(10) if k != original[i]]
         img_of += [i] * len(classes)
         tgt += classes
     return img_of, tgt
+
+
+def _stays_on_path(previous, minimal: bool, objective: str | None) -> bool:
+    """A fixed-c solve from an untargeted rival-loss result keeps its class (unless the paper's objective is asked for)."""
+    return (previous is not None and previous.untargeted and previous.loss == RIVAL_LOSS and not minimal
+            and objective != PAPER)

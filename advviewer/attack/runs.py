@@ -10,14 +10,17 @@ path, and a step of 10% in c takes a few iterations instead of a cold start's do
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+from torch import nn
 
 from advviewer.attack.box_lbfgs import BoxLBFGS
 from advviewer.attack.c_bracket import SearchOptions
 from advviewer.attack.c_rounds import MAX_SHARPEN, SHARPEN_FACTOR, SHARPEN_GAP
-from advviewer.attack.c_search import minimal_search
+from advviewer.attack.c_search import History, minimal_search
 from advviewer.attack.lbfgs_steps import SolverOptions
 from advviewer.attack.objective import PAPER_LOSS, RIVAL, RIVAL_LOSS, PenaltyObjective, initial_tau, margin
 from advviewer.attack.result import AttackCancelled, AttackProgress
@@ -158,14 +161,14 @@ def _rivals_close(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> np.ndar
 class _FixedRun:
     """The fixed-c solves of one call: what every group of problems shares, and the answers so far."""
 
-    model: object
+    model: nn.Module
     x0: np.ndarray
     target: np.ndarray
     cs: np.ndarray
     solver: SolverOptions
-    hook: object
-    history: object
-    device: object
+    hook: Callable[..., None] | None  # progress_hook's
+    history: History | None
+    device: torch.device
     keep_state: bool
     out: list[dict]  # per problem: its answer (x, c, row, evaluations, iterations, loss, tau, state, z)
     settled: np.ndarray  # per problem: when its answer was final (perf_counter)

@@ -1,4 +1,4 @@
-"""The attack controls and the state: target, c, run / minimal c / cancel, progress, the c plot."""
+"""The attack controls and the state: target, objective, c, run / minimal c / cancel, progress, the c plot."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.session import SessionState
+from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, AttackRequest, FinishedAttack, ResultView, Runs
 
 
@@ -22,6 +23,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     panel.c_dragged.connect(lambda c: (before_attack(), state.drag_c(c)))
     panel.cancel_requested.connect(state.cancel_attack)
     panel.target_chosen.connect(state.set_target)
+    panel.objective_chosen.connect(state.set_objective)
 
     def started(request: AttackRequest) -> None:
         panel.set_running(True, request.description, target_prob=0.0)
@@ -34,7 +36,8 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     def finished(item: FinishedAttack) -> None:
         r = item.result
         verdict = "fooled the model" if r.success else "did not fool the model"
-        panel.set_running(False, f"Done: {verdict} ({r.iterations} iterations, {r.seconds:.2f} s).",
+        panel.set_running(False, f"Done: {verdict} ({describe_objective(r.objective)}, {r.iterations} iterations, "
+                                 f"{r.seconds:.2f} s).",
                           target_prob=float(r.adversarial_probs[r.target]))
 
     def result_changed(view: ResultView) -> None:
@@ -49,6 +52,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
 
     ev = state.events
     ev.target.connect(panel.show_target)
+    ev.objective.connect(panel.show_objective)
     ev.c.connect(panel.show_c)
     ev.attack_started.connect(started)
     ev.attack_progress.connect(progressed)
@@ -57,4 +61,5 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     ev.result.connect(result_changed)
     ev.runs.connect(show_runs)
     panel.show_target(state.target)
+    panel.show_objective(state.objective)
     panel.show_c(state.c)

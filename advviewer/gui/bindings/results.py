@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QLabel
 
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.session import SessionState
+from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, FinishedAttack, ResultView
 
 
@@ -14,7 +15,10 @@ def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel)
         if view.shown is None:
             panel.clear()
             return
-        panel.show_result(view.shown.result)
+        result = view.shown.result
+        panel.show_result(result)
+        # the caption names the loss the result minimises (the c plot's legend names the same)
+        panel.summary.setText(f"{panel.summary.text()} Objective: {describe_objective(result.objective, long=True)}.")
         if view.stale is not None:
             panel.mark_stale(view.stale)
 
