@@ -8,13 +8,19 @@ solved by a batched projected L-BFGS with L-BFGS-B's subspace step (lbfgs_steps.
 every iterate lies in the box. A larger c pulls harder towards the target (and allows a larger
 r), so the window's slider reads naturally.
 
+The loss is the ``objective``, for either mode: ``"paper"``, the paper's cross-entropy of the
+softmax over all ten classes against the target, or ``"rival"``, the cross-entropy of the target
+against its strongest rival only, whose path crosses the decision boundary at the smallest
+perturbation (exact for the linear models). A fixed-c solve and a minimal search of one objective
+agree: at the c the search found, a fixed-c solve gives the same ||r||. Left out (None), each mode
+keeps its default:
+
 - Fixed c: one solve at the given c (one for all images or one per image), the paper's
   cross-entropy over all ten classes, or the loss of ``warm_start`` when that is a result of
   this function (so a slider dragged from a minimal result stays on its path).
 - Minimal (no c): the c search of c_search.py and c_bracket.py; returns the smallest successful perturbation found
-  and the c that gave it. With ``refine=True`` (default) the loss is the cross-entropy of the
-  target against its strongest rival, whose path crosses the decision boundary at the smallest
-  perturbation (exact for the linear models); ``refine=False`` keeps the paper's loss.
+  and the c that gave it. The rival loss (``refine=True``, the default; ``refine=False`` is the
+  paper's loss, the older spelling of ``objective="paper"``).
 - Untargeted: every other class is attacked (as one batch) and the smallest success is returned.
 """
 
@@ -33,9 +39,10 @@ from advviewer.attack.answers import image_results
 from advviewer.attack.c_bracket import SearchOptions
 from advviewer.attack.c_search import History
 from advviewer.attack.lbfgs_steps import BATCH_MEMORY, BATCH_MEMORY_FROM, SolverOptions
+from advviewer.attack.objective import RIVAL, check_objective
 from advviewer.attack.problems import build_problems
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
-from advviewer.attack.runs import progress_hook, run_fixed, run_minimal
+from advviewer.attack.runs import fixed_losses, progress_hook, run_fixed, run_minimal
 from advviewer.attack.validation import (
     check_c,
     check_images,
@@ -67,15 +74,17 @@ class CancelFlag(Protocol):
 
 def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs = None, *, untargeted: bool = False,
                  warm_start: WarmStarts = None, callback: ProgressCallback | None = None, cancel: CancelFlag | None = None,
-                 record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER, device: str = "cpu", refine: bool = True,
-                 candidates: int | None = None) -> AttackResult | AttackResults:
+                 record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER, device: str = "cpu",
+                 refine: bool | None = None, candidates: int | None = None, objective: str | None = None
+                 ) -> AttackResult | AttackResults:
     """Attack one image (28, 28) -> :class:`AttackResult`; a batch (N, 28, 28) -> :class:`AttackResults`.
 
     ``image``: float values in [0, 1] as a numpy array or torch tensor ((N, 1, 28, 28) too).
     ``target``: a class 0..9 (int, numpy or 0-d torch scalar), for a batch one class for all or
     one per image (a sequence, 1-d array or tensor); None with ``untargeted=True``. ``c``: None
     searches the smallest perturbation (minimal mode); a number (or one per image) solves once
-    at that c. ``warm_start``: a previous result (or perturbation) to start from, per image for a
+    at that c. ``objective``: ``"paper"`` or ``"rival"`` (the module docstring; None: each mode's
+    default; each result's ``objective`` says which it solved). ``warm_start``: a previous result (or perturbation) to start from, per image for a
     batch. ``callback(AttackProgress)`` is called after every solver iteration; ``cancel`` (a
     ``threading.Event`` or anything with ``is_set()``) is checked at the same moments and raises
     :class:`AttackCancelled`. Bad arguments raise AttackInputError. A batch of N = 1 is still an
@@ -83,14 +92,15 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
     """
     images, single = check_images(image)
     results = _attack(model, images, single, target, c, untargeted, warm_start, callback, cancel, record_history,
-                      max_iter, device, refine, candidates)
+                      max_iter, device, refine, candidates, objective)
     return results[0] if single else results
 
 
 def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets, c: Cs = None, *, untargeted: bool = False,
                        warm_start: WarmStarts = None, callback: ProgressCallback | None = None,
                        cancel: CancelFlag | None = None, record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER,
-                       device: str = "cpu", refine: bool = True, candidates: int | None = None) -> AttackResults:
+                       device: str = "cpu", refine: bool | None = None, candidates: int | None = None,
+                       objective: str | None = None) -> AttackResults:
     """Attack image ``i`` towards ``targets[i]`` for every i, all in one batched solve -> :class:`AttackResults`.
 
     As :func:`lbfgs_attack`, with a (28, 28) image taken as a batch of one. ``candidates``: c
@@ -100,11 +110,11 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets, c: Cs
     """
     arr, _ = check_images(images)
     return _attack(model, arr, False, targets, c, untargeted, warm_start, callback, cancel, record_history, max_iter,
-                   device, refine, candidates)
+                   device, refine, candidates, objective)
 
 
 def _attack(model, images: np.ndarray, single: bool, targets, c, untargeted, warm_start, callback, cancel, record_history,
-            max_iter, device, refine, candidates) -> AttackResults:
+            max_iter, device, refine, candidates, objective) -> AttackResults:
     started = time.perf_counter()
     if cancel is not None and cancel.is_set():
         raise AttackCancelled("attack cancelled")
@@ -113,10 +123,11 @@ def _attack(model, images: np.ndarray, single: bool, targets, c, untargeted, war
     cs = check_c(c, n_img, single)
     warm = check_warm_starts(warm_start, n_img, single)
     max_iter = check_max_iter(max_iter)
+    objective = check_objective(objective, refine, cs is None)
     model, dev = prepare_model(model, device)
     with torch_threads(1):
         found, img_of, tgt, probs0, history, start, settled = _solve(
-            model, dev, images, raw_targets, cs, untargeted, warm, callback, cancel, record_history, max_iter, refine,
+            model, dev, images, raw_targets, cs, untargeted, warm, callback, cancel, record_history, max_iter, objective,
             candidates)
         per_image = np.zeros(n_img)
         np.maximum.at(per_image, np.asarray(img_of), settled - started)
@@ -124,9 +135,12 @@ def _attack(model, images: np.ndarray, single: bool, targets, c, untargeted, war
     return AttackResults.stack(results, time.perf_counter() - started)
 
 
-def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, cancel, record_history, max_iter, refine,
+def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, cancel, record_history, max_iter, objective,
            candidates):
-    """Every (image, target) problem solved; returns the solves and when each problem was settled."""
+    """Every (image, target) problem solved; returns the solves and when each problem was settled.
+
+    ``objective``: from check_objective (always set in minimal mode; None at fixed c: follow the warm starts).
+    """
     n_img = len(images)
     x_img = images.reshape(n_img, -1).astype(np.float64)
     with torch.no_grad():
@@ -136,7 +150,7 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
     orig = probs0.argmax(1)
     checked = [check_target(t, int(orig[i]), untargeted) for i, t in enumerate(raw_targets)]
     starts = [check_warm_start(w, images[i]) for i, w in enumerate(warm)]
-    img_of, tgt = build_problems(model, x_img, orig, checked, [s[1] for s in starts], cs is None, refine, dev)
+    img_of, tgt = build_problems(model, x_img, orig, checked, [s[1] for s in starts], cs is None, objective, dev)
     img_arr = np.asarray(img_of)
     x0, z0, target = x_img[img_arr], z_img[img_arr], np.asarray(tgt)
     start = x0.copy()
@@ -152,9 +166,11 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
         k = candidates or max(1, min(3, 6 // len(tgt)))
         if len(tgt) >= BATCH_MEMORY_FROM and not keep_state:  # (kept states all have the default memory)
             solver = dataclasses.replace(solver, memory=BATCH_MEMORY)
-        opts = SearchOptions(candidates=k, refine=refine, solver=solver)
+        opts = SearchOptions(candidates=k, refine=objective == RIVAL, solver=solver)
         found, settled = run_minimal(model, x0, target, z0, start, opts, hook, history, img_arr, dev, keep_state)
     else:
         previous = [starts[i][1] for i in img_of]
-        found, settled = run_fixed(model, x0, target, start, cs[img_arr], previous, solver, hook, history, dev, keep_state)
+        losses = fixed_losses(objective, previous, target, z0)
+        found, settled = run_fixed(model, x0, target, start, cs[img_arr], previous, losses, solver, hook, history, dev,
+                                   keep_state)
     return found, img_of, tgt, probs0, history, start, settled

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from advviewer.attack.lbfgs_steps import SolverOptions
-from advviewer.attack.objective import backward, margin, rival_gap
+from advviewer.attack.objective import TAU_REL, backward, initial_tau, margin, rival_gap
 from advviewer.attack.warm_states import EndStates
 
 # the linearised first c (initial_c) lies beyond the answer's: the margin's gradient grows along the
@@ -66,7 +66,7 @@ class SearchOptions:
     min_margin: float = 1e-4
     c_max: float = 1e6
     refine: bool = True
-    tau_rel: float = 1e-2  # the rival loss's temperature relative to the original logit gap
+    tau_rel: float = TAU_REL  # the rival loss's temperature relative to the original logit gap
     solver: SolverOptions = field(default_factory=SolverOptions)
 
 
@@ -88,7 +88,7 @@ class Bracket:
         self.hi_x, self.hi_z = x0.copy(), z0.copy()
         self.prev_hi_c, self.prev_hi_m = np.full(P, np.nan), np.full(P, np.nan)  # the success before hi
         # the rival loss's temperature: small against the logit gap it has to close
-        self.tau = opts.tau_rel * np.maximum(np.abs(m0), 1e-2)
+        self.tau = initial_tau(z0, target, opts.tau_rel)
         self.sharpened = np.zeros(P, dtype=np.int64)
         self.jumped = np.zeros(P, dtype=bool)  # the last round's margin jumped instead of closing in
         self.new_path = np.zeros(P, dtype=bool)  # sharpened, and nothing solved on the new path yet

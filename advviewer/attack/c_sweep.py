@@ -66,7 +66,8 @@ def c_sweep(model: nn.Module, found: AttackResult, factors: Sequence[float] = SW
     for chain in (below, above):
         start = found
         for factor in chain:
-            r = lbfgs_attack(model, x, target=found.target, c=found.c * factor, warm_start=start, cancel=cancel)
+            r = lbfgs_attack(model, x, target=found.target, c=found.c * factor, warm_start=start, cancel=cancel,
+                             objective=found.objective)  # the points of one objective's curve
             if not isinstance(r, AttackResult):  # a batch of images: the sweep is one image's curve
                 raise ValueError("c_sweep takes one image (28, 28)")
             point = sweep_point(r, untargeted=found.untargeted)

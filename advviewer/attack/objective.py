@@ -15,8 +15,45 @@ import numpy as np
 import torch
 from torch import nn
 
+from advviewer.errors import AttackInputError
+
 RIVAL_LOSS = "rival cross-entropy"
 PAPER_LOSS = "cross-entropy"
+
+# The objective a caller chooses (``lbfgs_attack(..., objective=...)``), and the loss each one minimises.
+# The window's choices (advviewer.session.choices) spell them the same way.
+PAPER = "paper"  # the paper's loss: the cross-entropy of the softmax against the target
+RIVAL = "rival"  # the cross-entropy of the target against its strongest rival only
+OBJECTIVES = (PAPER, RIVAL)
+LOSS_OF_OBJECTIVE = {PAPER: PAPER_LOSS, RIVAL: RIVAL_LOSS}
+TAU_REL = 1e-2  # the rival loss's temperature relative to the original logit gap (see c_bracket.py)
+
+
+def objective_of_loss(loss: str) -> str:
+    """The objective whose loss is ``loss`` (an AttackResult's ``loss``)."""
+    return RIVAL if loss == RIVAL_LOSS else PAPER
+
+
+def check_objective(objective: object, refine: bool | None, minimal: bool) -> str | None:
+    """The objective an attack solves: ``objective`` if given, else each mode's default.
+
+    Minimal mode's default is the rival loss (``refine=False``: the paper's); a fixed-c solve's
+    default (None here) is the loss of its warm start where that is a rival-loss result towards
+    the same target (the slider stays on its path), else the paper's. ``refine`` that contradicts
+    ``objective`` is refused rather than silently overruled.
+    """
+    if objective is None:
+        return (RIVAL if refine is not False else PAPER) if minimal else None
+    if objective not in OBJECTIVES:
+        raise AttackInputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}, not {objective!r}")
+    if refine is not None and refine != (objective == RIVAL):
+        raise AttackInputError(f"refine={refine} contradicts objective={objective!r} (refine=True is the rival objective)")
+    return str(objective)
+
+
+def initial_tau(z0: np.ndarray, target: np.ndarray, tau_rel: float = TAU_REL) -> np.ndarray:
+    """The rival loss's temperature for images with logits ``z0`` (P, 10): small against the logit gap it has to close."""
+    return tau_rel * np.maximum(np.abs(margin(z0, target)), 1e-2)
 
 
 class PenaltyObjective:

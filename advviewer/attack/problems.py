@@ -4,8 +4,8 @@ An untargeted attack asks for the smallest change to any other class: the smalle
 targeted answers. Solving all nine is wasted work when one or two classes are much nearer than
 the rest, so minimal mode attacks only the ``UNTARGETED_CLASSES`` classes nearest by the
 linearised distance at the original image, ``-margin_k / ||grad margin_k||`` (DeepFool's
-estimate; only pixels free to move count). The paper's loss (``refine=False``) and fixed c
-still solve all nine.
+estimate; only pixels free to move count). The paper's objective and fixed c still solve all
+nine.
 
 How far down that ranking the class with the smallest answer lies, 100 test digits each, every
 target solved (counts for ranks 1, 2, ...): cnn 90 6 3 0 1, ae400-10 84 12 3 0 1,
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from advviewer.attack.objective import RIVAL_LOSS, backward
+from advviewer.attack.objective import PAPER, RIVAL, RIVAL_LOSS, backward
 
 UNTARGETED_CLASSES = 6
 
@@ -49,14 +49,15 @@ def nearest_classes(model, x: np.ndarray, original: np.ndarray, device: torch.de
 
 
 def build_problems(model, x_img: np.ndarray, original: np.ndarray, targets: list, previous: list, minimal: bool,
-                   refine: bool, device: torch.device) -> tuple[list[int], list[int]]:
+                   objective: str | None, device: torch.device) -> tuple[list[int], list[int]]:
     """Every problem's image and target class.
 
     ``targets[i]``: image i's class, or None for untargeted; ``previous[i]``: the result it is
-    warm-started from. An untargeted image warm-started at a fixed c from an untargeted result of
-    the rival loss keeps that result's class (the slider stays on its path).
+    warm-started from; ``objective``: api.check_objective's. An untargeted image warm-started at a
+    fixed c from an untargeted result of the rival loss keeps that result's class (the slider stays
+    on its path), unless the paper's objective is asked for.
     """
-    away = [i for i, t in enumerate(targets) if t is None and minimal and refine]
+    away = [i for i, t in enumerate(targets) if t is None and minimal and objective == RIVAL]
     near = dict(zip(away, nearest_classes(model, x_img[away], original[away], device))) if away else {}
     img_of, tgt = [], []
     for i, t in enumerate(targets):
@@ -65,10 +66,16 @@ def build_problems(model, x_img: np.ndarray, original: np.ndarray, targets: list
             classes = [t]
         elif i in near:
             classes = near[i]
-        elif prev is not None and prev.untargeted and prev.loss == RIVAL_LOSS and not minimal:
+        elif _stays_on_path(prev, minimal, objective):
             classes = [prev.target]
         else:
             classes = [k for k in range(10) if k != original[i]]
         img_of += [i] * len(classes)
         tgt += classes
     return img_of, tgt
+
+
+def _stays_on_path(previous, minimal: bool, objective: str | None) -> bool:
+    """A fixed-c solve from an untargeted rival-loss result keeps its class (unless the paper's objective is asked for)."""
+    return (previous is not None and previous.untargeted and previous.loss == RIVAL_LOSS and not minimal
+            and objective != PAPER)

@@ -8,6 +8,7 @@ from typing import overload
 
 import numpy as np
 
+from advviewer.attack.objective import objective_of_loss
 from advviewer.errors import Cancelled
 
 TAU_MEANS = ("the temperature of the rival loss the minimal-c search refines with: the target's logit is "
@@ -67,6 +68,11 @@ class AttackResult:
     # exactly; kept for calls on a few images only
     state: object | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def objective(self) -> str:
+        """The objective this result solved: "paper" or "rival" (its ``loss``; advviewer.attack.objective)."""
+        return objective_of_loss(self.loss)
+
     def to_record(self) -> dict:
         """A JSON-able summary (no images)."""
         return {
@@ -85,6 +91,7 @@ class AttackResult:
             "evaluations": self.evaluations,
             "iterations": self.iterations,
             "seconds": round(self.seconds, 4),
+            "objective": self.objective,
             "loss": self.loss,
             "tau": self.tau,
             **({"tau_means": TAU_MEANS} if self.tau is not None else {}),
@@ -182,6 +189,11 @@ class AttackResults(Sequence[AttackResult]):
 
     def __iter__(self) -> Iterator[AttackResult]:
         return (self[i] for i in range(len(self)))
+
+    @property
+    def objective(self) -> list[str]:
+        """Each image's objective ("paper" or "rival"), as :attr:`AttackResult.objective`."""
+        return [objective_of_loss(loss) for loss in self.loss]
 
     def to_records(self) -> list[dict]:
         """JSON-able summaries, one per image (no images)."""

@@ -10,15 +10,19 @@ path, and a step of 10% in c takes a few iterations instead of a cold start's do
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+from torch import nn
 
 from advviewer.attack.box_lbfgs import BoxLBFGS
 from advviewer.attack.c_bracket import SearchOptions
-from advviewer.attack.c_search import minimal_search
+from advviewer.attack.c_rounds import MAX_SHARPEN, SHARPEN_FACTOR, SHARPEN_GAP
+from advviewer.attack.c_search import History, minimal_search
 from advviewer.attack.lbfgs_steps import SolverOptions
-from advviewer.attack.objective import PAPER_LOSS, RIVAL_LOSS, PenaltyObjective, margin
+from advviewer.attack.objective import PAPER_LOSS, RIVAL, RIVAL_LOSS, PenaltyObjective, initial_tau, margin
 from advviewer.attack.result import AttackCancelled, AttackProgress
 from advviewer.attack.warm_states import rescaled
 
@@ -87,31 +91,112 @@ def run_minimal(model, x0, target, z0, start, opts: SearchOptions, hook, history
     return out, b.settled_at
 
 
-def run_fixed(model, x0, target, start, cs: np.ndarray, previous, solver: SolverOptions, hook, history, device,
-              keep_state: bool):
-    """One solve per problem at its c; the loss of a previous result is kept (same path), and its state if it has one."""
-    rival = [prev is not None and prev.loss == RIVAL_LOSS and prev.target == t for prev, t in zip(previous, target.tolist())]
-    out: list[dict] = [{} for _ in range(x0.shape[0])]
-    settled = np.zeros(x0.shape[0])
-    for use_rival in (False, True):
-        rows = [p for p, r in enumerate(rival) if r == use_rival]
-        if not rows:
-            continue
-        idx = np.asarray(rows)
-        obj = PenaltyObjective(model, x0[idx], target[idx], rival=use_rival, device=device)
-        taus = np.array([previous[p].tau for p in rows]) if use_rival else None
-        ids = obj.add_rows(np.arange(len(rows)), cs[idx], taus)
+@dataclass(frozen=True)
+class FixedLosses:
+    """Each fixed-c problem's loss: whether it is the rival loss, and that loss's temperature (NaN: none)."""
+
+    rival: np.ndarray  # (P,) bool
+    tau: np.ndarray  # (P,) float64
+    first_tau: np.ndarray  # (P,) float64: the temperature a rival-loss solve starts with (objective.initial_tau)
+
+
+def fixed_losses(objective: str | None, previous, target: np.ndarray, z0: np.ndarray) -> FixedLosses:
+    """The loss of every fixed-c problem: the ``objective``'s, or (None) its previous result's where that is the
+    rival loss towards the same target (the slider stays on its path), else the paper's.
+
+    A rival-loss problem continues its previous result's temperature when that result is of the rival loss
+    towards the same target (the same path; a minimal search may have sharpened it), else it starts at the
+    one minimal mode starts with (objective.initial_tau), so a fixed-c solve and a minimal search agree.
+    """
+    same_path = np.array([prev is not None and prev.loss == RIVAL_LOSS and prev.target == t and prev.tau is not None
+                          for prev, t in zip(previous, target.tolist())], dtype=bool)
+    rival = np.full(len(target), objective == RIVAL) if objective is not None else same_path
+    first_tau = initial_tau(z0, target)
+    tau = np.where(rival, first_tau, np.nan)
+    for p in np.flatnonzero(rival & same_path):
+        tau[p] = previous[p].tau
+    return FixedLosses(rival, tau, first_tau)
+
+
+def run_fixed(model, x0, target, start, cs: np.ndarray, previous, losses: FixedLosses, solver: SolverOptions, hook, history,
+              device, keep_state: bool):
+    """One solve per problem at its c with its loss (fixed_losses); a previous result's state of the same loss is continued.
+
+    The rival loss follows minimal mode's rule (c_rounds.sharpen): where the two strongest rivals at
+    the answer are within SHARPEN_GAP temperatures of each other, the soft maximum still blurs them,
+    and the problem is solved on from its answer at a SHARPEN_FACTOR times smaller temperature (once);
+    so a fixed-c solve at the c a minimal search found gives that search's answer.
+    """
+    P = x0.shape[0]
+    fixed = _FixedRun(model, x0, target, cs, solver, hook, history, device, keep_state, [{} for _ in range(P)], np.zeros(P))
+    paper = np.flatnonzero(~losses.rival)
+    if paper.size:
+        fixed.solve(paper, None, start[paper], [previous[p] for p in paper], [-1] * paper.size)
+    rival = np.flatnonzero(losses.rival)
+    if rival.size:
+        tau = losses.tau.copy()
+        fixed.solve(rival, tau[rival], start[rival], [previous[p] for p in rival], [-1] * rival.size)
+        may_sharpen = tau[rival] > 1.5 * losses.first_tau[rival] / SHARPEN_FACTOR ** MAX_SHARPEN  # not yet sharpened
+        blurred = rival[may_sharpen & _rivals_close(fixed.final_z(rival), target[rival], tau[rival])]
+        if blurred.size:
+            tau[blurred] /= SHARPEN_FACTOR
+            first = [fixed.out[p] for p in blurred]
+            fixed.solve(blurred, tau[blurred], np.stack([f["x"] for f in first]), [None] * blurred.size,
+                        [f["row"] for f in first], history_offset=P)
+            for p, f in zip(blurred, first):
+                fixed.out[p]["evaluations"] += f["evaluations"]
+                fixed.out[p]["iterations"] += f["iterations"]
+    return fixed.out, fixed.settled
+
+
+def _rivals_close(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Whether the two strongest classes other than the target are within SHARPEN_GAP temperatures (c_rounds.update)."""
+    others = z.copy()
+    others[np.arange(len(z)), target] = -np.inf
+    top2 = np.sort(others, axis=1)[:, -2:]
+    return (top2[:, 1] - top2[:, 0]) < SHARPEN_GAP * tau
+
+
+@dataclass
+class _FixedRun:
+    """The fixed-c solves of one call: what every group of problems shares, and the answers so far."""
+
+    model: nn.Module
+    x0: np.ndarray
+    target: np.ndarray
+    cs: np.ndarray
+    solver: SolverOptions
+    hook: Callable[..., None] | None  # progress_hook's
+    history: History | None
+    device: torch.device
+    keep_state: bool
+    out: list[dict]  # per problem: its answer (x, c, row, evaluations, iterations, loss, tau, state, z)
+    settled: np.ndarray  # per problem: when its answer was final (perf_counter)
+
+    def final_z(self, problems: np.ndarray) -> np.ndarray:
+        return np.stack([self.out[p]["z"] for p in problems])
+
+    def solve(self, problems: np.ndarray, taus: np.ndarray | None, x_start: np.ndarray, previous: list, parents: list[int],
+              history_offset: int = 0) -> None:
+        """Solve ``problems`` (the rival loss at ``taus``, or the paper's: None) from ``x_start``, into ``out``."""
+        rows = problems.tolist()
+        target, cs, history, hook = self.target, self.cs, self.history, self.hook
+        obj = PenaltyObjective(self.model, self.x0[problems], target[problems], rival=taus is not None, device=self.device)
+        ids = obj.add_rows(np.arange(len(rows)), cs[problems], taus)
         if history is not None:
-            history.begin(rows, [-1] * len(rows))
+            history.begin([p + history_offset for p in rows], parents)
 
-        def on_iteration(it, r, x, f, z, obj=obj, idx=idx):
+        def on_iteration(it, r, x, f, z):
             if history is not None:
-                history.add(idx[r], x)
+                history.add(problems[r] + history_offset, x)
             if hook is not None:
-                hook(it, r, idx[obj.problem[r]], obj.c[r], x, z)
+                hook(it, r, problems[obj.problem[r]], obj.c[r], x, z)
 
-        pool = BoxLBFGS(obj, solver, on_iteration)
-        _start(pool, ids, idx, target, start, x0, cs, [previous[p] for p in rows], use_rival)
+        pool = BoxLBFGS(obj, self.solver, on_iteration)
+        full_start = np.empty_like(self.x0)
+        full_start[problems] = x_start
+        _start(pool, ids, problems, target, full_start, self.x0, cs, previous, taus)
+        loss = PAPER_LOSS if taus is None else RIVAL_LOSS
         while len(pool):
             fin = pool.step()
             if fin is None:
@@ -119,24 +204,27 @@ def run_fixed(model, x0, target, start, cs: np.ndarray, previous, solver: Solver
             now = time.perf_counter()
             for j, row in enumerate(fin.ids.tolist()):
                 p = rows[row]
-                settled[p] = now
-                loss = RIVAL_LOSS if use_rival else PAPER_LOSS
-                tau = previous[p].tau if use_rival else None
+                self.settled[p] = now
+                tau = None if taus is None else float(taus[row])
                 state = SolverState(fin.x[j], float(fin.f[j]), fin.g[j], fin.aux[j], fin.S[j], fin.Y[j], float(fin.theta[j]),
-                                    float(cs[p]), loss, tau, int(target[p])) if keep_state else None
-                out[p] = dict(x=fin.x[j], c=float(cs[p]), row=p if history is not None else -1, evaluations=int(fin.evaluations[j]),
-                              iterations=int(fin.iterations[j]), loss=loss, tau=tau, state=state)
-    return out, settled
+                                    float(cs[p]), loss, tau, int(target[p])) if self.keep_state else None
+                self.out[p] = dict(x=fin.x[j], c=float(cs[p]), row=p + history_offset if history is not None else -1,
+                                   evaluations=int(fin.evaluations[j]), iterations=int(fin.iterations[j]), loss=loss, tau=tau,
+                                   state=state, z=fin.aux[j])
 
 
-def _start(pool: BoxLBFGS, ids, idx, target, start, x0, cs, previous, use_rival: bool) -> None:
-    """Rows whose previous result carries a state of the same loss continue it; the others start from their point."""
+def _start(pool: BoxLBFGS, ids, idx, target, start, x0, cs, previous, taus: np.ndarray | None) -> None:
+    """Rows whose previous result carries a state of the same loss continue it; the others start from their point.
+
+    ``taus``: the rows' rival-loss temperatures, None for the paper's loss.
+    """
     carried: list[int] = []
     fresh: list[int] = []
     for j, (p, prev) in enumerate(zip(idx.tolist(), previous)):
         st = getattr(prev, "state", None)
-        same = (st is not None and (st.loss == RIVAL_LOSS) == use_rival and st.target == int(target[p])
-                and st.tau == (prev.tau if use_rival else None) and prev.original is not None
+        tau = None if taus is None else float(taus[j])
+        same = (st is not None and (st.loss == RIVAL_LOSS) == (taus is not None) and st.target == int(target[p])
+                and st.tau == tau and prev.original is not None
                 and np.array_equal(prev.original.reshape(-1).astype(np.float64), x0[p]))
         (carried if same else fresh).append(j)
     if fresh:

@@ -21,6 +21,7 @@ def restore(w, model: str | None) -> None:
     w.guide.dismissed.connect(lambda: s.set("guide_dismissed", True))
     state.set_c(s.get("c"))
     state.set_target(s.get("target"))
+    state.set_objective(s.get("objective"))
     state.set_gradient_class(s.get("gradient_class"))
     # nothing expensive from an earlier session runs before the user asks for it in this one: finite
     # differences (a model evaluation per pixel on every stroke) and a model file of the user's own
@@ -44,6 +45,7 @@ def save(w) -> None:
     s.set("magnify", w.results.magnify.isChecked())
     s.set("c", state.c)
     s.set("target", state.target)
+    s.set("objective", state.objective)
     s.set("gradient_class", state.gradient.cls)
     s.set("gradient_method", state.gradient.method)
     if state.model is not None:

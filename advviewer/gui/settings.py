@@ -13,7 +13,15 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from advviewer.gui.widgets.canvas import DEFAULT_BRUSH_SIZE
 from advviewer.session.catalog import default_model
-from advviewer.session.choices import DEFAULT_C, DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD, GRADIENT_CLASSES, GRADIENT_METHODS
+from advviewer.session.choices import (
+    DEFAULT_C,
+    DEFAULT_GRADIENT_CLASS,
+    DEFAULT_GRADIENT_METHOD,
+    DEFAULT_OBJECTIVE,
+    GRADIENT_CLASSES,
+    GRADIENT_METHODS,
+    OBJECTIVES,
+)
 
 ORGANISATION = "advviewer"
 APPLICATION = "advviewer"
@@ -47,6 +55,12 @@ def _gradient_method(value: object) -> str:
     return str(value)
 
 
+def _objective(value: object) -> str:
+    if value not in OBJECTIVES:
+        raise ValueError(value)
+    return str(value)
+
+
 def _positive(value: object) -> float:
     c = float(str(value))
     if not c > 0 or c == float("inf"):
@@ -60,6 +74,7 @@ _KEYS: dict[str, tuple[Callable[[object], object], object]] = {
     "brush_size": (int, DEFAULT_BRUSH_SIZE),
     "c": (_positive, DEFAULT_C),
     "target": (_target, None),
+    "objective": (_objective, DEFAULT_OBJECTIVE),
     "gradient_class": (_gradient_class, DEFAULT_GRADIENT_CLASS),
     "gradient_method": (_gradient_method, DEFAULT_GRADIENT_METHOD),
     "gradient_overlay": (_bool, True),

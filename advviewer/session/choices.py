@@ -5,6 +5,9 @@ state or the core.
 
 - The attack target is ``None`` for "any other class" (untargeted) or a class 0..9.
 - The gradient's class is a class 0..9, :data:`PREDICTED` or :data:`TARGET`.
+- The objective the attack minimises (Run, Find minimal c and the slider alike) is
+  :data:`PAPER_OBJECTIVE` or :data:`RIVAL_OBJECTIVE`, spelled as the core spells them
+  (advviewer.attack.objective.PAPER / RIVAL).
 """
 
 PREDICTED = "predicted"  # the gradient of the class the model predicts for the current input
@@ -15,10 +18,23 @@ AUTOGRAD = "autograd"
 FINITE_DIFFERENCES = "finite-difference"  # the core's name for the method (advviewer.gradients.input_gradient)
 GRADIENT_METHODS = (AUTOGRAD, FINITE_DIFFERENCES)
 
+PAPER_OBJECTIVE = "paper"  # the paper's loss: cross-entropy of the softmax against the target
+RIVAL_OBJECTIVE = "rival"  # the target against its strongest rival only: the smaller minimal perturbations
+OBJECTIVES = (RIVAL_OBJECTIVE, PAPER_OBJECTIVE)
+OBJECTIVE_NAMES = {PAPER_OBJECTIVE: "paper's loss", RIVAL_OBJECTIVE: "rival loss"}  # short, for captions and the c plot
+OBJECTIVE_MEANINGS = {PAPER_OBJECTIVE: "cross-entropy", RIVAL_OBJECTIVE: "target against its strongest rival"}
+
 DEFAULT_C = 1.0
 DEFAULT_GRADIENT_CLASS = PREDICTED
 DEFAULT_GRADIENT_METHOD = AUTOGRAD
+DEFAULT_OBJECTIVE = RIVAL_OBJECTIVE  # what Find minimal c has always solved
 
 
 def describe_target(target: int | None) -> str:
     return "any other class" if target is None else f"class {target}"
+
+
+def describe_objective(objective: str, long: bool = False) -> str:
+    """"rival loss", or with ``long`` "rival loss (target against its strongest rival)"."""
+    name = OBJECTIVE_NAMES[objective]
+    return f"{name} ({OBJECTIVE_MEANINGS[objective]})" if long else name

@@ -9,6 +9,7 @@ class SessionEvents(SignalGroup):
     model_refused = Signal(str, object)  # one-line reason, the ModelChoice still in use (or None)
     target = Signal(object)  # int | None
     c = Signal(float)
+    objective = Signal(str)  # choices.PAPER_OBJECTIVE or RIVAL_OBJECTIVE
     gradient = Signal(object)  # GradientChoice
     input = Signal(object)  # InputImage: the model's new 28x28 input, as soon as it is framed
     evaluated = Signal(object)  # LiveEvaluation

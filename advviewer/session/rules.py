@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from advviewer.session.choices import PREDICTED, TARGET
+from advviewer.session.choices import DEFAULT_OBJECTIVE, PREDICTED, TARGET, describe_objective
 from advviewer.session.values import AttackRequest, FinishedAttack, ResultKey
 
 if TYPE_CHECKING:  # the window is painted before torch (which advviewer.gradients imports) is imported
@@ -27,13 +27,17 @@ MODEL_SWITCH_RULE = ("Switching the model re-runs your last attack on this digit
                      "on the new model; if you have not attacked this digit yet, nothing runs.")
 
 
-def result_key(input_version: int, model_name: str, target: int | None) -> ResultKey:
-    """What an attack result depends on: the input, the model and the target."""
-    return (input_version, model_name, target)
+def result_key(input_version: int, model_name: str, target: int | None, objective: str) -> ResultKey:
+    """What an attack result depends on: the input, the model, the target and the objective minimised.
+
+    A result of another objective is not the current one (as for another model): its c and ||r||
+    answer another question, and the c plot keeps only the points of one key.
+    """
+    return (input_version, model_name, target, objective)
 
 
 def is_current(item: FinishedAttack | None, key: ResultKey) -> bool:
-    """A result is current while the input, model and target it was made for are still the ones chosen."""
+    """A result is current while the input, model, target and objective it was made for are still the ones chosen."""
     return item is not None and item.key == key
 
 
@@ -45,7 +49,9 @@ def stale_reason(made_for: ResultKey, now: ResultKey) -> str | None:
         return "The input changed"
     if made_for[1] != now[1]:
         return f"The model changed to {Path(str(now[1])).name}"
-    return "The target changed"
+    if made_for[2] != now[2]:
+        return "The target changed"
+    return f"The objective changed to the {describe_objective(now[3])}"
 
 
 def stale_message(made_for: ResultKey, now: ResultKey, rerun: AttackRequest | None = None,
@@ -64,16 +70,17 @@ def stale_message(made_for: ResultKey, now: ResultKey, rerun: AttackRequest | No
 
 
 def rerun_after_model_switch(last_request: AttackRequest | None, asked_on_input: int | None,
-                             input_version: int, target: int | None) -> AttackRequest | None:
+                             input_version: int, target: int | None,
+                             objective: str = DEFAULT_OBJECTIVE) -> AttackRequest | None:
     """The attack a model switch re-runs (MODEL_SWITCH_RULE): the last one asked for on this input.
 
     One rule the user can predict: whenever an attack was asked for on the current input
     (``asked_on_input`` is its version), the switch runs it again with the same c (None: minimal
-    c) and the current target; otherwise nothing runs and the result panel says to run it.
+    c) and the current target and objective; otherwise nothing runs and the result panel says to run it.
     """
     if last_request is None or asked_on_input != input_version:
         return None
-    return AttackRequest(last_request.c, target)
+    return AttackRequest(last_request.c, target, objective)
 
 
 def gradient_class_rule(choice: int | str, target: int | None) -> ClassRule:

@@ -1,7 +1,7 @@
 """SessionState: the window's state, owned once, with psygnal events (no Qt).
 
 Every piece is an attribute here and nowhere else: ``model``, ``input`` (with its source),
-``target`` (None: any other class), ``c``, ``gradient`` (class and method), ``evaluation`` (the
+``target`` (None: any other class), ``c``, ``objective`` (the loss every attack minimises), ``gradient`` (class and method), ``evaluation`` (the
 live probabilities and gradient), and ``results`` (the session's results; the latest is what the
 result panel shows, :meth:`current_result` says whether it still matches). Setters are the
 intents widgets send; each change emits an event in ``events`` carrying the new value, so a
@@ -19,7 +19,14 @@ import time
 import numpy as np
 
 from advviewer.session import jobs, rules
-from advviewer.session.choices import DEFAULT_C, DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD, FINITE_DIFFERENCES
+from advviewer.session.choices import (
+    DEFAULT_C,
+    DEFAULT_GRADIENT_CLASS,
+    DEFAULT_GRADIENT_METHOD,
+    DEFAULT_OBJECTIVE,
+    FINITE_DIFFERENCES,
+    OBJECTIVES,
+)
 from advviewer.session.events import SessionEvents
 from advviewer.session.explore import ExploreState
 from advviewer.session.exports import ExportQueue
@@ -54,6 +61,7 @@ class SessionState:
         self.input = InputImage(np.zeros((28, 28), np.float32), DRAWN, 0)
         self.target: int | None = None
         self.c = DEFAULT_C
+        self.objective = DEFAULT_OBJECTIVE  # choices.OBJECTIVES: Run, Find minimal c and the slider all minimise it
         self.gradient = GradientChoice(DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD)
         self.evaluation: LiveEvaluation | None = None
         self.results = ResultLog()
@@ -70,7 +78,7 @@ class SessionState:
     # --- what is current --------------------------------------------------------------------------
 
     def key(self) -> ResultKey:
-        return rules.result_key(self.input.version, self.model.name if self.model else "", self.target)
+        return rules.result_key(self.input.version, self.model.name if self.model else "", self.target, self.objective)
 
     def current_result(self) -> FinishedAttack | None:
         """The latest result if it matches the input, model and target (what Export writes), else None."""
@@ -138,7 +146,8 @@ class SessionState:
 
     def use_model(self, choice: ModelChoice) -> None:
         """Switch to a loaded model: re-evaluate, and re-run the attack as rules.rerun_after_model_switch says."""
-        rerun = rules.rerun_after_model_switch(self._last_request, self._asked_on_input, self.input.version, self.target)
+        rerun = rules.rerun_after_model_switch(self._last_request, self._asked_on_input, self.input.version, self.target,
+                                               self.objective)
         self._cancel_attack_work("")
         self.loading = None
         self.model = choice
@@ -194,6 +203,17 @@ class SessionState:
             self.c = float(c)
             self.events.c.emit(self.c)
 
+    def set_objective(self, objective: str) -> None:
+        """The loss the attack minimises (choices.OBJECTIVES); a result of the other one is no longer current."""
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
+        if objective == self.objective:
+            return
+        self.objective = objective
+        self.events.objective.emit(objective)
+        self._cancel_attack_work("Cancelled: the objective changed.")
+        self._show_views()
+
     def set_gradient_class(self, cls: int | str) -> None:
         self._set_gradient(GradientChoice(cls, self.gradient.method))
 
@@ -234,16 +254,17 @@ class SessionState:
 
     def run_attack(self) -> None:
         """Attack the input at the chosen c."""
-        self._start_attack(AttackRequest(self.c, self.target))
+        self._start_attack(AttackRequest(self.c, self.target, self.objective))
 
     def find_minimal_c(self) -> None:
-        self._start_attack(AttackRequest(None, self.target))
+        self._start_attack(AttackRequest(None, self.target, self.objective))
 
     def drag_c(self, c: float) -> None:
         """c moved on the slider: attack at it at once, warm-started from the result on screen."""
         self.set_c(c)
         current = self.current_result()
-        self._start_attack(AttackRequest(self.c, self.target), warm_start=current.result if current is not None else None)
+        self._start_attack(AttackRequest(self.c, self.target, self.objective),
+                           warm_start=current.result if current is not None else None)
 
     def cancel_attack(self) -> None:
         self._cancel_attack_work("Cancelled.")
@@ -257,7 +278,7 @@ class SessionState:
             return
         self._last_request, self._asked_on_input = request, self.input.version
         model, image, key = self.model, self.input, self.key()
-        job = jobs.attack_job(model.module, image.pixels.copy(), request.target, request.c, warm_start)
+        job = jobs.attack_job(model.module, image.pixels.copy(), request.target, request.c, request.objective, warm_start)
         self._attack_task = self._lanes["attack"].submit(
             job, lambda result: self._attack_done(result, model, image.source, key),
             lambda message: self._attack_ended(f"The attack failed: {message}", error=True), self.events.attack_progress.emit)
@@ -271,12 +292,13 @@ class SessionState:
             self._lanes["attack"].submit(jobs.sweep_job(model.module, result), lambda points: self._swept(key, points))
 
     def show_found(self, result, model: ModelChoice, input_version: int) -> None:
-        """A result found elsewhere (the all-targets view) becomes the shown one; its class becomes the target."""
+        """A result found elsewhere (the all-targets view) becomes the shown one; its class and objective become the state's."""
         if input_version != self.input.version or model is not self.model:
             self.events.message.emit("That attack was made for another input or model: it is not shown.", "info")
             return
         self.set_target(result.target)
-        self._last_request = AttackRequest(None, result.target)
+        self.set_objective(result.objective)
+        self._last_request = AttackRequest(None, result.target, result.objective)
         self._add_result(FinishedAttack(result, model, self.input.source, self.key()))
 
     def _add_result(self, item: FinishedAttack) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advviewer.session.choices import describe_target
+from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective, describe_target
 
 if TYPE_CHECKING:  # annotations only: the window is built and painted before torch is imported
     from torch import nn
@@ -76,15 +76,18 @@ class FiniteDifferences:
 
 @dataclass(frozen=True)
 class AttackRequest:
-    """What the user asked for: an attack at ``c`` (None: search the minimal c) towards ``target``."""
+    """What the user asked for: an attack at ``c`` (None: search the minimal c) towards ``target``, minimising ``objective``."""
 
     c: float | None
     target: int | None
+    objective: str = DEFAULT_OBJECTIVE  # choices.OBJECTIVES
 
     @property
     def description(self) -> str:
-        goal = describe_target(self.target)
-        return f"Searching the minimal c towards {goal}…" if self.c is None else f"Attacking towards {goal} at c = {self.c:.3g}…"
+        goal, loss = describe_target(self.target), describe_objective(self.objective)
+        if self.c is None:
+            return f"Searching the minimal c towards {goal} ({loss})…"
+        return f"Attacking towards {goal} at c = {self.c:.3g} ({loss})…"
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,7 +99,7 @@ class AttackIterate:
     perturbation: np.ndarray | None = field(repr=False)  # adversarial - original, None if not reported
 
 
-ResultKey = tuple[int, str, object]  # (input version, model name, target): what a result depends on
+ResultKey = tuple  # (input version, model name, target, objective): what a result depends on (rules.result_key)
 
 
 @dataclass(frozen=True, eq=False)

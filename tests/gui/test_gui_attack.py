@@ -198,3 +198,32 @@ def test_the_bar_does_not_keep_an_old_attacks_target_probability_beside_a_new_di
     window.drawing.flush()
     assert "input changed" in window.results.summary.text()
     assert window.attack.progress.value() == 0
+
+
+def test_the_c_plot_never_mixes_two_objectives(window, qtbot):
+    """Issue 20 item 4: Run at c (paper's loss), then Find minimal c with the rival loss: one objective's points at a time."""
+    from advviewer.session.choices import PAPER_OBJECTIVE, RIVAL_OBJECTIVE
+
+    s, panel = window.state, window.attack
+    plotted: list[tuple[str, tuple]] = []  # (the objective named on the plot, its points), at every redraw
+    s.events.runs.connect(lambda runs: plotted.append((panel.c_plot.objective, tuple(panel.c_plot.points))))
+    choose_target(window, 3)
+    panel.objective_box.setCurrentIndex(panel.objective_box.findData(PAPER_OBJECTIVE))
+    s.set_c(0.5)
+    with qtbot.waitSignal(s.events.attack_finished, timeout=ATTACK_TIMEOUT) as blocker:
+        panel.run_button.click()
+    run = blocker.args[0].result
+    assert run.objective == PAPER_OBJECTIVE and "Objective: paper's loss" in window.results.summary.text()
+    assert panel.c_plot.points == [(pytest.approx(0.5), pytest.approx(run.l2), run.success)]
+    panel.objective_box.setCurrentIndex(panel.objective_box.findData(RIVAL_OBJECTIVE))
+    assert panel.c_plot.points == [] and "The objective changed" in window.results.summary.text()
+    found = run_minimal(window, qtbot, target=3, settle=True)
+    assert found.objective == RIVAL_OBJECTIVE and "Objective: rival loss" in window.results.summary.text()
+    assert "rival loss" in panel.status.text()
+    points = panel.c_plot.points
+    assert len(points) > 1 and (pytest.approx(found.c), pytest.approx(found.l2), True) in points
+    assert all((c, l2) != (pytest.approx(0.5), pytest.approx(run.l2)) for c, l2, _ in points)
+    # every redraw showed one objective's runs only, the one the plot names
+    seen = {objective for objective, _ in plotted}
+    assert seen == {PAPER_OBJECTIVE, RIVAL_OBJECTIVE}
+    assert [len(p) for o, p in plotted if o == RIVAL_OBJECTIVE][0] == 0

@@ -306,3 +306,14 @@ def test_ctrl_c_in_the_terminal_closes_the_window_and_the_process_leaves_promptl
         process.stderr.close()
     assert status == 0 and "KeyboardInterrupt" not in rest
     assert waited < 10  # without the handler the offscreen window never returns (the timeout above fires)
+
+
+def test_the_objective_is_remembered_between_runs(make_window):
+    from advviewer.session.choices import PAPER_OBJECTIVE
+
+    first = make_window()
+    first.attack.objective_box.setCurrentIndex(first.attack.objective_box.findData(PAPER_OBJECTIVE))
+    first.close()
+    second = make_window()
+    assert second.state.objective == PAPER_OBJECTIVE and second.attack.objective_box.currentData() == PAPER_OBJECTIVE
+    assert "paper's loss" in second.attack.c_plot.getPlotItem().getAxis("bottom").labelText

@@ -124,3 +124,25 @@ def test_a_stroke_reaches_the_state_with_its_picture_coalesced(qtbot, state):
     canvas.undo()
     qtbot.waitUntil(binding.is_idle, timeout=2000)
     assert state.input.source == "drawn on the canvas"
+
+
+def test_attack_panel_shows_the_states_objective_and_sends_the_users_pick(qtbot, state):
+    from advviewer.gui.bindings.attack import bind_attack_panel
+    from advviewer.gui.widgets.attack_panel import AttackPanel
+    from advviewer.session.choices import PAPER_OBJECTIVE, RIVAL_OBJECTIVE
+
+    panel = AttackPanel()
+    qtbot.addWidget(panel)
+    bind_attack_panel(state, panel, before_attack=lambda: None)
+    box = panel.objective_box
+    assert box.currentData() == state.objective == RIVAL_OBJECTIVE
+    assert box.currentText() == "rival loss (target against its strongest rival)"
+    assert "Objective: paper's loss (cross-entropy) / rival loss (target against its strongest rival)" in box.toolTip()
+    assert "rival loss" in panel.c_plot.getPlotItem().getAxis("bottom").labelText
+    state.set_objective(PAPER_OBJECTIVE)  # the state's choice is shown, in the box and the c plot's legend
+    assert box.currentData() == PAPER_OBJECTIVE and box.currentText() == "paper's loss (cross-entropy)"
+    assert "paper's loss" in panel.c_plot.getPlotItem().getAxis("bottom").labelText
+    chosen = []
+    state.events.objective.connect(chosen.append)
+    box.setCurrentIndex(box.findData(RIVAL_OBJECTIVE))  # the user's pick is an intent the state carries out
+    assert state.objective == RIVAL_OBJECTIVE and chosen == [RIVAL_OBJECTIVE]

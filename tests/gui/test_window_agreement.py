@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from advviewer.gui.widgets.science_views import TABS
 from advviewer.gui.widgets.words import effort
+from advviewer.session.choices import OBJECTIVES
 
 SEEDS = [int(os.environ["ADVVIEWER_WINDOW_SEED"])] if "ADVVIEWER_WINDOW_SEED" in os.environ else \
     list(range(int(os.environ.get("ADVVIEWER_WINDOW_SEEDS", "3"))))
@@ -49,13 +50,13 @@ class Step:
 
 
 INTENTS = ("draw", "undo", "clear", "open_file", "sample", "target", "model", "gradient_method", "drag_c", "run",
-           "minimal", "cancel", "toggle_views", "tab", "scrub", "click_tile", "export", "restart")
+           "minimal", "cancel", "toggle_views", "tab", "scrub", "click_tile", "export", "restart", "objective")
 
 
 def plan(seed: int, steps: int) -> list[Step]:
     """The steps of one run, drawn up front from the seed (so a printed seed replays them exactly)."""
     rng = np.random.default_rng(seed)
-    weights = np.array([3, 1, 1, 1, 1, 2, 2, 1, 2, 3, 3, 2, 2, 2, 2, 1, 1, 0.5])
+    weights = np.array([3, 1, 1, 1, 1, 2, 2, 1, 2, 3, 3, 2, 2, 2, 2, 1, 1, 0.5, 1.5])
     out = []
     for _ in range(steps):
         intent = INTENTS[rng.choice(len(INTENTS), p=weights / weights.sum())]
@@ -70,6 +71,7 @@ def plan(seed: int, steps: int) -> list[Step]:
             "tab": int(rng.integers(len(TABS))),
             "scrub": float(rng.random()),
             "click_tile": int(rng.integers(9)),
+            "objective": str(rng.choice(OBJECTIVES)),
         }.get(intent)
         out.append(Step(intent, value, settle=bool(rng.random() < 0.7)))
     return out
@@ -181,6 +183,10 @@ class Driver:
 
         export_actions.export_current(self.window, self.folder / "exports")
 
+    def do_objective(self, objective):
+        box = self.window.attack.objective_box
+        box.setCurrentIndex(box.findData(objective))
+
     def do_restart(self, _):
         helpers.wait_idle(self.qtbot, self.window, timeout=120_000)
         self.window.close()
@@ -204,7 +210,7 @@ def _pump(seconds: float) -> None:
 # --- the invariants ----------------------------------------------------------------------------------
 
 def _violations(window) -> list[str]:
-    return [*_result_panel(window), *_work_in_progress(window), *_same_numbers(window), *_dock(window)]
+    return [*_result_panel(window), *_work_in_progress(window), *_same_numbers(window), *_dock(window), *_c_plot(window)]
 
 
 def _result_panel(window) -> list[str]:
@@ -283,6 +289,19 @@ def _same_numbers(window) -> list[str]:
     return problems
 
 
+def _c_plot(window) -> list[str]:
+    """The c plot shows the runs of one objective, the state's, and names it."""
+    state, plot = window.state, window.attack.c_plot
+    problems = []
+    if plot.objective != state.objective:
+        problems.append(f"the c plot names the {plot.objective!r} objective, the window uses {state.objective!r}")
+    runs = state.results.runs_for(state.key())
+    wanted = sorted((p.c, p.l2) for p in runs.points if p.c > 0 and np.isfinite(p.c) and np.isfinite(p.l2))
+    if sorted((c, l2) for c, l2, _ in plot.points) != wanted:
+        problems.append("the c plot shows runs other than the current digit's, model's, target's and objective's")
+    return problems
+
+
 def _dock(window) -> list[str]:
     """The Explore views never cover panel 5, the result they talk about."""
     dock = window.science_views
@@ -330,6 +349,8 @@ SEEN = {
     "an attempt that did not fool": [Step("target", 3), Step("drag_c", -60), Step("run")],
     "a new digit after an attack": [Step("minimal"), Step("sample", 1)],
     "the views opened": [Step("minimal"), Step("toggle_views")],
+    "Run, then Find minimal c with the other objective": [Step("objective", "paper"), Step("run"),
+                                                          Step("objective", "rival"), Step("minimal")],
     "a launch after a slow model with finite differences": [Step("gradient_method", "finite differences"),
                                                             Step("model", SLOW), Step("restart")],
 }

@@ -51,3 +51,11 @@ def test_gradient_class_rule():
     assert rules.gradient_class_rule(TARGET, 3) == 3
     assert rules.gradient_class_rule(TARGET, None) == "runner-up"
     assert rules.gradient_class_rule(6, None) == 6
+
+
+def test_a_result_of_another_objective_is_stale():
+    rival = SimpleNamespace(key=rules.result_key(1, "cnn", 3, "rival"))
+    assert rules.is_current(rival, (1, "cnn", 3, "rival")) and not rules.is_current(rival, (1, "cnn", 3, "paper"))
+    assert rules.stale_message((1, "cnn", 3, "rival"), (1, "cnn", 3, "paper")) == (
+        "The objective changed to the paper's loss: run the attack again (Ctrl+R).")
+    assert rules.rerun_after_model_switch(AttackRequest(2.5, 3, "paper"), 1, 1, 3, "rival") == AttackRequest(2.5, 3, "rival")

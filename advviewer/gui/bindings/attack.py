@@ -1,4 +1,4 @@
-"""The attack controls and the state: target, c, run / minimal c / cancel, progress, the c plot."""
+"""The attack controls and the state: target, objective, c, run / minimal c / cancel, progress, the c plot."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.gui.widgets.words import effort
 from advviewer.session import SessionState
+from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, AttackRequest, ResultView, Runs
 
 
@@ -18,7 +19,7 @@ def status_of(view: ResultView) -> str:
     if view.stopped is not None:
         return f"{view.stopped} The result shown is the earlier one."
     verdict = "fooled the model" if r.success else "did not fool the model"
-    return f"Done: {verdict} ({effort(r.iterations, r.evaluations, r.seconds)})."
+    return f"Done: {verdict} ({describe_objective(r.objective)}; {effort(r.iterations, r.evaluations, r.seconds)})."
 
 
 def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Callable[[], None]) -> None:
@@ -34,6 +35,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     panel.c_dragged.connect(lambda c: (before_attack(), state.drag_c(c)))
     panel.cancel_requested.connect(state.cancel_attack)
     panel.target_chosen.connect(state.set_target)
+    panel.objective_chosen.connect(state.set_objective)
 
     def started(request: AttackRequest) -> None:
         panel.set_running(True, request.description, target_prob=0.0)
@@ -55,6 +57,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
 
     ev = state.events
     ev.target.connect(panel.show_target)
+    ev.objective.connect(panel.show_objective)
     ev.c.connect(panel.show_c)
     ev.attack_started.connect(started)
     ev.attack_progress.connect(progressed)
@@ -62,4 +65,5 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     ev.result.connect(result_changed)
     ev.runs.connect(show_runs)
     panel.show_target(state.target)
+    panel.show_objective(state.objective)
     panel.show_c(state.c)

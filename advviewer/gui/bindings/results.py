@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel
 from advviewer.gui.widgets.results_panel import PLACEHOLDER, ResultsPanel
 from advviewer.gui.widgets.words import effort
 from advviewer.session import SessionState
+from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, ResultView
 
 
@@ -18,7 +19,10 @@ def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel)
         if view.shown is None:
             panel.clear(PLACEHOLDER if view.stopped is None else f"<i>No result: {view.stopped}</i><br>{PLACEHOLDER}")
             return
-        panel.show_result(view.shown.result)
+        result = view.shown.result
+        panel.show_result(result)
+        # the caption names the loss the result minimises (the c plot's legend names the same)
+        panel.summary.setText(f"{panel.summary.text()} Objective: {describe_objective(result.objective, long=True)}.")
         if view.stale is not None:
             panel.mark_stale(view.stale)
 

@@ -1,4 +1,4 @@
-"""Attack controls: target, a logarithmic c slider, Run / Find minimal c / Cancel, progress."""
+"""Attack controls: target, objective, a logarithmic c slider, Run / Find minimal c / Cancel, progress."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QProgressBar, QPus
 
 from advviewer.gui.widgets.c_plot import CPlot
 from advviewer.gui.widgets.fixed_height import fixed_height
-from advviewer.session.choices import describe_target
+from advviewer.session.choices import OBJECTIVES, describe_objective, describe_target
 
 STEPS_PER_DECADE = 20
 TARGETS: tuple[int | None, ...] = (None, *range(10))  # None: any class but the original (untargeted)
@@ -20,6 +20,11 @@ C_HELP = ("c sets how hard the attack pushes towards the target: it weighs the c
           "against the size of the perturbation. Larger c: stronger push, bigger perturbation, more\n"
           "likely to fool the model. Smaller c: smaller perturbation, may not fool it.\n"
           "Dragging the slider re-runs the attack at each value.")
+OBJECTIVE_HELP = ("Objective: paper's loss (cross-entropy) / rival loss (target against its strongest rival).\n"
+                  "What Run, Find minimal c and the slider minimise: ||r||^2 + c * loss.\n"
+                  "Paper's loss: the cross-entropy of the softmax against the target, Szegedy et al.'s definition.\n"
+                  "Rival loss: the target against its strongest rival only; its minimal perturbations are smaller.\n"
+                  "Results and the c plot show one objective at a time.")
 
 
 def c_to_position(c: float) -> int:
@@ -41,6 +46,7 @@ class AttackPanel(QWidget):
     cancel_requested = Signal()
     c_dragged = Signal(float)  # the slider moved (by the user): re-run live at this c
     target_chosen = Signal(object)  # None (any other class) or 0..9
+    objective_chosen = Signal(str)  # choices.OBJECTIVES
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +57,13 @@ class AttackPanel(QWidget):
         for target in TARGETS:
             self.target_box.addItem(describe_target(target))
         self.target_box.currentIndexChanged.connect(lambda index: self.target_chosen.emit(TARGETS[index]))
+
+        self.objective_box = QComboBox(objectName="objective")
+        self.objective_box.setAccessibleName("Attack objective: the loss the attack minimises")
+        self.objective_box.setToolTip(OBJECTIVE_HELP)
+        for objective in OBJECTIVES:
+            self.objective_box.addItem(describe_objective(objective, long=True), objective)
+        self.objective_box.currentIndexChanged.connect(lambda index: self.objective_chosen.emit(OBJECTIVES[index]))
 
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="c_slider")
         self.slider.setAccessibleName("Attack constant c (logarithmic)")
@@ -104,17 +117,28 @@ class AttackPanel(QWidget):
         layout.addWidget(c_title, 1, 0)
         layout.addWidget(self.slider, 1, 1, 1, 3)
         layout.addWidget(self.c_label, 1, 4)
-        layout.addWidget(self.progress, 2, 0, 1, 5)
-        layout.addWidget(self.status, 3, 0, 1, 5)
+        objective_title = QLabel("objective:")
+        objective_title.setToolTip(OBJECTIVE_HELP)
+        layout.addWidget(objective_title, 2, 0)
+        layout.addWidget(self.objective_box, 2, 1, 1, 4)
+        layout.addWidget(self.progress, 3, 0, 1, 5)
+        layout.addWidget(self.status, 4, 0, 1, 5)
         self.c_plot = CPlot()
-        layout.addWidget(self.c_plot, 4, 0, 1, 5)
-        layout.setRowStretch(4, 1)
+        layout.addWidget(self.c_plot, 5, 0, 1, 5)
+        layout.setRowStretch(5, 1)
 
     def show_target(self, target: int | None) -> None:
         """Show the state's target (no signal: only the user's picks are intents)."""
         self.target_box.blockSignals(True)
         self.target_box.setCurrentIndex(TARGETS.index(target))
         self.target_box.blockSignals(False)
+
+    def show_objective(self, objective: str) -> None:
+        """Show the state's objective in the box and the c plot's legend (no signal: only the user's picks are intents)."""
+        self.objective_box.blockSignals(True)
+        self.objective_box.setCurrentIndex(OBJECTIVES.index(objective))
+        self.objective_box.blockSignals(False)
+        self.c_plot.set_objective(objective)
 
     def show_c(self, c: float) -> None:
         """Show the state's c on the slider, its label and the plot's cursor, without re-running."""

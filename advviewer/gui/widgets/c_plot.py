@@ -9,24 +9,23 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
 from advviewer.gui.widgets.static_plot import StaticPlot
+from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective
 
 FOOLED = pg.mkBrush(26, 127, 55)
 NOT_FOOLED = pg.mkBrush(180, 35, 24)
 
 
 class CPlot(StaticPlot):
-    """||r||_2 against c (log scale) for the runs on the current input, model and target."""
+    """||r||_2 against c (log scale) for the runs on the current input, model, target and objective (named in the legend)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__("c_plot", "Perturbation size against c",
-                         "Each dot is one attack on this digit: its c and the size of its perturbation.\n"
+                         "Each dot is one attack on this digit with the objective named below: its c and\n"
+                         "the size of its perturbation. Runs of the other objective are not shown.\n"
                          "Green: the model was fooled. Red: it was not. The line marks the slider's c.\n"
                          "Larger c pushes harder: the perturbation grows until the model gives in.", parent)
         item = self.getPlotItem()
         item.setLogMode(x=True, y=False)
-        # the legend shares the axis label's line: a title line would take height a short plot lacks
-        item.setLabel("bottom", "c (log scale) &nbsp; each run on this digit: <span style='color:#1a7f37'>● fooled</span> "
-                                "<span style='color:#b42318'>● not fooled</span>")
         item.setLabel("left", "‖r‖₂")
         for side in ("bottom", "left"):
             item.getAxis(side).enableAutoSIPrefix(False)
@@ -36,6 +35,8 @@ class CPlot(StaticPlot):
         self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
         item.addItem(self._cursor)
         self._points: tuple = ()
+        self.objective = ""
+        self.set_objective(DEFAULT_OBJECTIVE)
         self.setMinimumHeight(84)
         self._decades(-3, 3)  # the slider's range, before any run
 
@@ -55,6 +56,14 @@ class CPlot(StaticPlot):
         """Show these runs, each with ``c``, ``l2`` and ``fooled`` (the state's c sweep points)."""
         self._points = tuple((p.c, p.l2, p.fooled) for p in points if p.c > 0 and math.isfinite(p.c) and math.isfinite(p.l2))
         self._redraw()
+
+    def set_objective(self, objective: str) -> None:
+        """Name the objective whose runs are shown (the caller shows only its runs)."""
+        self.objective = objective
+        # the legend shares the axis label's line: a title line would take height a short plot lacks
+        self.getPlotItem().setLabel(
+            "bottom", f"c (log scale) &nbsp; runs of the <b>{describe_objective(objective)}</b>: "
+                      "<span style='color:#1a7f37'>● fooled</span> <span style='color:#b42318'>● not fooled</span>")
 
     def set_cursor(self, c: float) -> None:
         self._cursor.setValue(math.log10(max(c, 1e-12)))
