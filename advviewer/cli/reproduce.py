@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from advviewer.wording import counted
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from advviewer.reproduce.config import DEFAULT_MODELS, DEFAULT_N
@@ -60,6 +62,6 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(results_json(reproduction))
     else:
-        print(f"wrote {len(files)} files to {args.out} in {duration(seconds)} ({duration(cpu_seconds)} of CPU time): {files['report'].name}, "
-              f"{files['json'].name}, CSV tables and figures")
+        print(f"wrote {counted(len(files), 'file')} to {args.out} in {duration(seconds)} ({duration(cpu_seconds)} of CPU time): "
+              f"{files['report'].name}, {files['json'].name}, CSV tables and figures")
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from advviewer.gui import dialogs
 from advviewer.session.exporting import Exported
 from advviewer.session.exports import ExportOutcome, ExportRequest
+from advviewer.wording import counted
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
 ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding pixels to 1/255 "
@@ -64,7 +65,7 @@ def bind_exports(w) -> None:
     def progress(written: int, total: int) -> None:
         request = w.state.exports.running()
         if request is not None and request.numbered:
-            w.message.show_message(f"Exporting to {request.folder}: {written} of {total} results written…", "info")
+            w.message.show_message(f"Exporting to {request.folder}: {written} of {counted(total, 'result')} written…", "info")
 
     events.progress.connect(progress)
     events.refused.connect(lambda text: w.message.show_message(text, "info"))
@@ -82,12 +83,12 @@ def _report(w, outcome: ExportOutcome) -> None:
         exported = outcome.done[0]
         kind = "error" if exported.png_fools is False else "info"
         figure = " with a figure for slides" if "figure_png" in exported.files else ""
-        w.message.show_message(f"Exported {len(exported.files)} files{figure} to {request.folder}. " + png_verdict(exported),
+        w.message.show_message(f"Exported {counted(len(exported.files), 'file')}{figure} to {request.folder}. " + png_verdict(exported),
                                kind)
         return
     done, total = outcome.done, len(request.items)
     if outcome.error is not None:
-        w.message.show_message(f"Export stopped after {len(done)} of {total} results "
+        w.message.show_message(f"Export stopped after {len(done)} of {counted(total, 'result')} "
                                f"(those are complete; nothing partial was written): {outcome.error}")
         return
     if outcome.index_error is not None:
@@ -98,5 +99,5 @@ def _report(w, outcome: ExportOutcome) -> None:
     index = outcome.index.name if outcome.index else "(no index)"
     note = (f" In {undone} of them the 8-bit PNG no longer fools the model (see {index}; "
             "Export all, PNG still fools it, fixes that)." if undone else "")
-    w.message.show_message(f"Exported {len(done)} results ({files} files) to {request.folder}, listed in {index}.{note}",
+    w.message.show_message(f"Exported {counted(len(done), 'result')} ({counted(files, 'file')}) to {request.folder}, listed in {index}.{note}",
                            "error" if undone else "info")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.session import SessionState
 from advviewer.session.values import AttackIterate, AttackRequest, FinishedAttack, ResultView, Runs
+from advviewer.wording import counted
 
 
 def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Callable[[], None]) -> None:
@@ -34,7 +35,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     def finished(item: FinishedAttack) -> None:
         r = item.result
         verdict = "fooled the model" if r.success else "did not fool the model"
-        panel.set_running(False, f"Done: {verdict} ({r.iterations} iterations, {r.seconds:.2f} s).",
+        panel.set_running(False, f"Done: {verdict} ({counted(r.iterations, 'iteration')}, {r.seconds:.2f} s).",
                           target_prob=float(r.adversarial_probs[r.target]))
 
     def result_changed(view: ResultView) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.session import SessionState
 from advviewer.session.values import AttackIterate, FinishedAttack, ResultView
+from advviewer.wording import counted
 
 
 def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel) -> None:
@@ -23,7 +24,7 @@ def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel)
             panel.show_iterate(iterate.original, iterate.progress.adversarial, iterate.perturbation)
 
     def show_timing(item: FinishedAttack) -> None:
-        timing.setText(f"attack {item.result.seconds:.2f} s, {item.result.iterations} iterations")
+        timing.setText(f"attack {item.result.seconds:.2f} s, {counted(item.result.iterations, 'iteration')}")
 
     state.events.result.connect(show)
     state.events.attack_progress.connect(show_iterate)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidg
 
 from advviewer.gui.widgets.fixed_height import fixed_height
 from advviewer.gui.widgets.map_view import MapView
+from advviewer.wording import counted
 
 CAPTIONS = (
     ("original", "Original", "The model's input before the attack (what you drew, framed to 28x28)."),
@@ -112,5 +113,5 @@ class ResultsPanel(QWidget):
         self.summary.setText(
             f"{verdict} &nbsp; ‖r‖₂ = {result.l2:.3f}, ‖r‖∞ = {result.linf:.3f}, "
             f"distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28).<br>"
-            f"{how}; {result.iterations} iterations, {result.seconds:.2f} s.")
+            f"{how}; {counted(result.iterations, 'iteration')}, {result.seconds:.2f} s.")
         self.export_button.setEnabled(True)

@@ -1,0 +1,78 @@
+"""Issue 20: slips a tester saw on screen under a real X server (wording, cut text, help, export folder, banners)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import helpers
+import numpy as np
+import pytest
+from helpers import run_minimal
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics, QTextDocument
+
+import advviewer
+from advviewer.wording import counted
+
+PACKAGE = Path(advviewer.__file__).parent
+BARE_PLURAL = re.compile(r"\{[^{}]*\}'?\s(iterations|results|files|digits|models|attacks|targets|images)\b")
+
+
+# --- 1. "1 iterations" --------------------------------------------------------------------------
+
+def test_counted_says_one_thing_once():
+    assert counted(1, "iteration") == "1 iteration"
+    assert counted(37, "iteration") == "37 iterations" and counted(0, "result") == "0 results"
+    assert counted(5000, "digit") == "5,000 digits" and counted(2, "other model") == "2 other models"
+    assert counted(1, "class", "classes") == "1 class" and counted(3, "class", "classes") == "3 classes"
+
+
+def test_no_count_in_the_window_or_command_line_is_pluralised_blindly():
+    """Every "{n} things" of the GUI and the CLI goes through counted(), which says "1 thing"."""
+    found = [f"{path.relative_to(PACKAGE)}:{n}: {line.strip()}"
+             for folder in ("gui", "cli", "session")
+             for path in sorted((PACKAGE / folder).rglob("*.py"))
+             for n, line in enumerate(path.read_text().splitlines(), 1) if BARE_PLURAL.search(line)]
+    assert not found, "\n".join(found)
+
+
+def test_an_attack_of_one_iteration_says_1_iteration(window, qtbot):
+    item = None
+
+    def keep(finished):
+        nonlocal item
+        item = finished
+
+    window.state.events.attack_finished.connect(keep)
+    run_minimal(window, qtbot, 3, settle=True)
+    one = dataclasses.replace(item, result=dataclasses.replace(item.result, iterations=1))
+    window.state.events.attack_finished.emit(one)  # what the attack panel and the status bar show of a finished attack
+    window.results.show_result(one.result)
+    for text in (window.attack.status.text(), window.attack_time.text(), window.results.summary.text()):
+        assert re.search(r"(?<!\d)1 iteration(?!s)", text) and not re.search(r"(?<!\d)1 iterations", text), text
+
+
+# --- 2. the empty-canvas note ------------------------------------------------------------------
+
+def _plain(rich: str) -> str:
+    document = QTextDocument()
+    document.setHtml(rich)
+    return document.toPlainText()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768), (1920, 1080)])
+def test_the_empty_canvas_note_is_read_to_its_last_word(window, gui, size):
+    window.resize(*size)
+    window.canvas.clear()
+    gui.wait_live(window)
+    label = window.inputs.prediction
+    text = _plain(label.text())
+    assert text.rstrip().endswith("answer."), text
+    room = label.contentsRect()
+    # the text as Qt lays it out at the label's width (rich text: the bold part is wider)...
+    assert label.heightForWidth(room.width()) <= room.height(), (label.heightForWidth(room.width()), room.height())
+    # ...and as plain words in the label's font, wrapped at its width
+    needed = QFontMetrics(label.font()).boundingRect(QRect(0, 0, room.width(), 10_000), Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter, text)
+    assert needed.width() <= room.width() and needed.height() <= room.height(), (needed, room)
