@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from helpers import run_minimal
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFontMetrics, QTextDocument
+from PySide6.QtGui import QColor, QFontMetrics, QTextDocument
 
 import advviewer
 from advviewer.wording import counted
@@ -76,3 +76,39 @@ def test_the_empty_canvas_note_is_read_to_its_last_word(window, gui, size):
     # ...and as plain words in the label's font, wrapped at its width
     needed = QFontMetrics(label.font()).boundingRect(QRect(0, 0, room.width(), 10_000), Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter, text)
     assert needed.width() <= room.width() and needed.height() <= room.height(), (needed, room)
+
+
+# --- 3. the bar labels of panel 2 ----------------------------------------------------------------
+
+def test_each_bar_label_is_shown_whole_on_a_light_box(qtbot):
+    """A .99 bar narrowed beside the adversarial's bar: its white label was wider than the bar, so its "." vanished."""
+    from advviewer.gui.widgets.probability_plot import PREDICTED_BRUSH, ProbabilityPlot
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(330, 230)  # panel 2 at 1280x720
+    plot.show()
+    qtbot.waitExposed(plot)
+    probs = np.array([0.99, 0.0, 0.0, 0.004, 0.0, 0.0, 0.0, 0.006, 0.0, 0.0])
+    adversarial = np.zeros(10)
+    adversarial[[0, 3]] = 0.48, 0.52
+    plot.set_probabilities(probs, 3)
+    plot.set_adversarial(adversarial, 3)
+    qtbot.wait(50)
+    picture = plot.grab().toImage()
+    ratio = picture.devicePixelRatio()
+    view = plot.getPlotItem().getViewBox().sceneBoundingRect()
+    orange = PREDICTED_BRUSH.color().rgb()
+    shown = {}
+    for label in plot._labels:
+        if not label.isVisible():
+            continue
+        text = label.toPlainText()
+        shown[round(label.pos().x())] = text
+        box = label.sceneBoundingRect()
+        assert view.contains(box), (text, box, view)  # not clipped by the plot's edges
+        rect = plot.mapFromScene(box).boundingRect().adjusted(2, 2, -2, -2)
+        pixels = [picture.pixel(int(x * ratio), int(y * ratio)) for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom())]
+        dark = sum(max(QColor(p).red(), QColor(p).green(), QColor(p).blue()) < 110 for p in pixels)
+        assert orange not in pixels and dark > 3, (text, dark)  # the whole text is on its light box, in dark ink
+    assert shown == {0: ".99", 7: ".01"}
