@@ -18,7 +18,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QGridLayout, QGroupBox, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from advviewer.gui import remembered_choices
-from advviewer.gui.actions import build_actions, build_toolbar
+from advviewer.gui.actions import ModelEntry, build_actions, build_toolbar
 from advviewer.gui.background import GuiThreadDelivery
 from advviewer.gui.bindings.attack import bind_attack_panel
 from advviewer.gui.bindings.drawing import DrawingBinding
@@ -42,7 +42,7 @@ from advviewer.gui.widgets.message_bar import MessageBar
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.session import SessionState, catalog
-from advviewer.session.model_cards import one_line
+from advviewer.session.model_cards import one_line, short_line
 from advviewer.session.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,8 @@ class MainWindow(QMainWindow):
         grid.setRowStretch(2, 1)  # the c plot needs height as much as the canvas
         self.setCentralWidget(central)
         self.actions = build_actions(self)
-        self.model_picker = build_toolbar(self, self.actions, [(name, one_line(name)) for name in catalog.zoo_models()])
+        self.model_picker = build_toolbar(self, self.actions, [ModelEntry(name, short_line(name), one_line(name))
+                                                                 for name in catalog.zoo_models()])
         self.live_time = QLabel(objectName="live_time")
         self.attack_time = QLabel(objectName="attack_time")
         for label, sample in ((self.attack_time, "attack 00.00 s, 0000 iterations"),

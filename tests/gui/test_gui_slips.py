@@ -112,3 +112,26 @@ def test_each_bar_label_is_shown_whole_on_a_light_box(qtbot):
         dark = sum(max(QColor(p).red(), QColor(p).green(), QColor(p).blue()) < 110 for p in pixels)
         assert orange not in pixels and dark > 3, (text, dark)  # the whole text is on its light box, in dark ink
     assert shown == {0: ".99", 7: ".01"}
+
+
+# --- 4. the model picker's closed box ----------------------------------------------------------
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_the_closed_model_picker_reads_whole_and_the_list_gives_the_rest(window, width):
+    from advviewer.session.model_cards import one_line
+
+    window.resize(width, 720)
+    picker = window.model_picker
+    in_use = picker.currentIndex()
+    for i in range(picker.count()):
+        picker.blockSignals(True)  # look at each entry without loading its model
+        picker.setCurrentIndex(i)
+        picker.blockSignals(False)
+        name, shown = picker.itemData(i), picker.elided_text()
+        assert "…" not in shown and "..." not in shown, shown  # whole, not cut
+        assert shown.startswith(f"{name}: ") and shown.split(": ", 1)[1].strip(), shown  # the name and a few words
+        description = one_line(name)
+        assert picker.itemText(i) == f"{name}: {description}"  # the open list: the whole description
+        assert picker.itemData(i, Qt.ItemDataRole.ToolTipRole) == description
+    picker.setCurrentIndex(in_use)
+    assert one_line(picker.currentData()) in picker.toolTip()  # the closed box's tooltip: the model in use, whole
