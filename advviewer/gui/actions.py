@@ -24,6 +24,8 @@ MENUS = {
          "Export with r scaled up just enough that the 8-bit PNG still fools the model after rounding to 1/255", False),
         ("export_all", "Export &all results…", "Ctrl+Shift+E",
          "Write every result of this session into a folder, numbered in order, with an index.csv", False),
+        ("export_all_robust", "Export all, PNG still fools &it…", "",
+         "Export every result of this session with r scaled up just enough that each 8-bit PNG still fools the model", False),
         ("export_fooled", "Export all that f&ooled it…", "", "Write only the results that fooled the model, with an index.csv", False),
         None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
@@ -59,6 +61,15 @@ class ModelEntry:
     name: str  # what the state loads
     face: str  # the closed box, whole: the name and a few words ("cnn: small smooth convnet")
     description: str  # the list and the tooltip: the whole plain description
+
+
+def menu_path(key: str) -> str:
+    """Where a user finds an action, as a message names it: 'File ▸ Export all, PNG still fools it'."""
+    for menu_title, entries in MENUS.items():
+        for entry in entries:
+            if entry is not None and entry[0] == key:
+                return f"{menu_title.replace('&', '')} ▸ {entry[1].replace('&', '').rstrip('…')}"
+    raise KeyError(key)
 
 
 def build_actions(window: QMainWindow) -> dict[str, QAction]:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QTextBrowser, Q
 import advviewer
 from advviewer.session.model_cards import readable_card
 from advviewer.session.values import ModelChoice
+from advviewer.wording import paper_citation_html
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm", ".npy")
 MODEL_SUFFIXES = (".pt", ".pth", ".pt2", ".ptl", ".torchscript", ".jit")
@@ -77,7 +78,7 @@ def show_about(parent: QWidget, model: ModelChoice | None) -> QMessageBox:
     text = (f"<h3>advviewer {advviewer.__version__}</h3>"
             "<p>See how neural networks are fooled: draw a digit, watch the classifier's probabilities and "
             "input gradient, and find the smallest change that makes it see another digit with the "
-            "box-constrained L-BFGS attack of Szegedy et al., <i>Intriguing properties of neural networks</i> (2014).</p>"
+            f"box-constrained L-BFGS attack of {paper_citation_html()}.</p>"
             + (model_card_html(model) if model is not None else "<p>No model is loaded yet.</p>"))
     box = QMessageBox(QMessageBox.Icon.NoIcon, "About advviewer", text, QMessageBox.StandardButton.Close, parent)
     box.setObjectName("about")

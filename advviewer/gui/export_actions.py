@@ -11,13 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from advviewer.gui import dialogs
+from advviewer.gui.actions import menu_path
 from advviewer.session.exporting import Exported
 from advviewer.session.exports import ExportOutcome, ExportRequest
 from advviewer.wording import counted
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
 ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding pixels to 1/255 "
-                  "undid part of the change; the .npy still fools it. <b>File ▸ Export, PNG still fools it</b> "
+                  f"undid part of the change; the .npy still fools it. <b>{menu_path('export_robust')}</b> "
                   "(Ctrl+Alt+E) scales r up just enough.")
 
 
@@ -98,6 +99,6 @@ def _report(w, outcome: ExportOutcome) -> None:
     undone = sum(d.png_fools is False for d in done)
     index = outcome.index.name if outcome.index else "(no index)"
     note = (f" In {undone} of them the 8-bit PNG no longer fools the model (see {index}; "
-            "Export all, PNG still fools it, fixes that)." if undone else "")
+            f"<b>{menu_path('export_all_robust')}</b> fixes that)." if undone else "")
     w.message.show_message(f"Exported {counted(len(done), 'result')} ({counted(files, 'file')}) to {request.folder}, listed in {index}.{note}",
                            "error" if undone else "info")

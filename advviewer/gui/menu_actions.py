@@ -18,6 +18,7 @@ def connect_menu_actions(w) -> None:
     a["export"].triggered.connect(lambda: export_actions.export_current(w))
     a["export_robust"].triggered.connect(lambda: export_actions.export_current(w, robust=True))
     a["export_all"].triggered.connect(lambda: export_actions.export_everything(w))
+    a["export_all_robust"].triggered.connect(lambda: export_actions.export_everything(w, robust=True))
     a["export_fooled"].triggered.connect(lambda: export_actions.export_everything(w, fooled_only=True))
     export_actions.bind_exports(w)
     a["help"].triggered.connect(lambda: dialogs.show_help(w))

@@ -135,3 +135,39 @@ def test_the_closed_model_picker_reads_whole_and_the_list_gives_the_rest(window,
         assert picker.itemData(i, Qt.ItemDataRole.ToolTipRole) == description
     picker.setCurrentIndex(in_use)
     assert one_line(picker.currentData()) in picker.toolTip()  # the closed box's tooltip: the model in use, whole
+
+
+# --- 10. the action the Export-all banner names --------------------------------------------------
+
+def _menu_actions(window) -> dict[str, object]:
+    """'File ▸ Export…' -> QAction, for every action in the menu bar's menus (as a user reads them)."""
+    found = {}
+    for top in window.menuBar().actions():
+        menu = top.menu()
+        for action in menu.actions() if menu is not None else ():
+            if not action.isSeparator():
+                found[f"{top.text().replace('&', '')} ▸ {action.text().replace('&', '').rstrip('…')}"] = action
+    return found
+
+
+def test_the_export_all_banner_names_a_real_action_that_fixes_the_png(window, qtbot, tmp_path, monkeypatch):
+    import json
+
+    from advviewer.gui import dialogs, export_actions
+
+    assert helpers.run_at_c(window, qtbot, 3, 10.0).success  # a sure mistake: its PNG fools the model
+    _, other = helpers.open_boundary_digit(window, qtbot, tmp_path)
+    assert run_minimal(window, qtbot, other, settle=True).success  # a hair across the boundary: its PNG does not
+    helpers.export_and_wait(qtbot, window, export_actions.export_everything, tmp_path / "plain")
+    banner = window.message.text
+    named = re.search(r"<b>([^<]*▸[^<]*)</b> fixes that", banner)
+    assert "no longer fools the model" in banner and named, banner
+    action = _menu_actions(window).get(named.group(1))
+    assert action is not None and action.isEnabled(), (named.group(1), sorted(_menu_actions(window)))
+    monkeypatch.setattr(dialogs, "choose_folder", lambda parent, folder: tmp_path / "robust")
+    helpers.export_and_wait(qtbot, window, lambda w: action.trigger() or w.state.exports.running() is not None)
+    records = [json.loads(p.read_text()) for p in sorted((tmp_path / "robust").glob("*.json"))]
+    fooled = [r for r in records if r["success"]]
+    assert len(fooled) == len(window.state.results.items) >= 2
+    assert all(r["png_fools_model"] and r["png_robust"] for r in fooled)
+    assert "no longer fools" not in window.message.text
