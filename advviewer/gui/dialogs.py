@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import advviewer
@@ -55,6 +55,20 @@ class FolderDialog(QFileDialog):
                 QMessageBox.warning(self, "Export", self.problem)
                 return
         super().accept()
+
+
+def export_start_folder(remembered: str) -> str:
+    """Where the export dialog opens: the last export folder if it still exists, else the user's
+    Documents, Pictures or home folder; never the current directory (a program started from a menu
+    has its own folder there, and QFileDialog opens in it when given no folder)."""
+    if remembered and Path(remembered).is_dir():
+        return remembered
+    for place in (QStandardPaths.StandardLocation.DocumentsLocation, QStandardPaths.StandardLocation.PicturesLocation,
+                  QStandardPaths.StandardLocation.HomeLocation):
+        folder = QStandardPaths.writableLocation(place)
+        if folder and Path(folder).is_dir():
+            return folder
+    return str(Path.home())
 
 
 def choose_folder(parent: QWidget, folder: str) -> Path | None:

@@ -171,3 +171,35 @@ def test_the_export_all_banner_names_a_real_action_that_fixes_the_png(window, qt
     assert len(fooled) == len(window.state.results.items) >= 2
     assert all(r["png_fools_model"] and r["png_robust"] for r in fooled)
     assert "no longer fools" not in window.message.text
+
+
+# --- 7. where the Export dialog opens ---------------------------------------------------------------
+
+def test_the_export_dialog_opens_in_the_last_export_folder_else_documents_never_the_programs(
+        window, qtbot, tmp_path, monkeypatch):
+    from advviewer.gui import export_actions
+    from advviewer.gui.dialogs import FolderDialog
+
+    home, program = tmp_path / "home", tmp_path / "program"
+    (home / "Documents").mkdir(parents=True)
+    program.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))  # no user-dirs.dirs: the standard names
+    monkeypatch.chdir(program)  # started from a menu: the current directory is the program's folder
+    opened: list[Path] = []
+
+    def look(dialog):
+        opened.append(Path(dialog.directory().absolutePath()))
+        return FolderDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(FolderDialog, "exec", look)
+    run_minimal(window, qtbot, 3)
+    assert not export_actions.export_current(window)
+    assert opened[-1] == home / "Documents" and opened[-1] != program
+    (home / "Documents").rmdir()
+    assert not export_actions.export_current(window)
+    assert opened[-1] == home  # no Documents, no Pictures: home
+    helpers.export_and_wait(qtbot, window, export_actions.export_current, tmp_path / "lecture")
+    assert not export_actions.export_current(window)
+    assert opened[-1] == tmp_path / "lecture"  # remembered (in settings) from the last export
+    assert window.settings.get("export_folder") == str(tmp_path / "lecture")
