@@ -57,8 +57,8 @@ class FolderDialog(QFileDialog):
         super().accept()
 
 
-def export_start_folder(remembered: str) -> str:
-    """Where the export dialog opens: the last export folder if it still exists, else the user's
+def start_folder(remembered: str) -> str:
+    """Where a file dialog opens: the folder it last used if it still exists, else the user's
     Documents, Pictures or home folder; never the current directory (a program started from a menu
     has its own folder there, and QFileDialog opens in it when given no folder)."""
     if remembered and Path(remembered).is_dir():

@@ -23,7 +23,7 @@ ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {
 
 
 def _folder(w, folder: Path | None) -> Path | None:
-    return folder if folder is not None else dialogs.choose_folder(w, dialogs.export_start_folder(w.settings.get("export_folder")))
+    return folder if folder is not None else dialogs.choose_folder(w, dialogs.start_folder(w.settings.get("export_folder")))
 
 
 def png_verdict(exported: Exported) -> str:

@@ -42,14 +42,14 @@ def connect_menu_actions(w) -> None:
 
 
 def open_image(w) -> None:
-    path = dialogs.choose_image(w, w.settings.get("open_folder"))
+    path = dialogs.choose_image(w, dialogs.start_folder(w.settings.get("open_folder")))
     if path is not None:
         w.settings.set("open_folder", str(path.parent))
         w.open_path(path)
 
 
 def open_model(w) -> None:
-    path = dialogs.choose_model(w, w.settings.get("model_folder"))
+    path = dialogs.choose_model(w, dialogs.start_folder(w.settings.get("model_folder")))
     if path is not None:
         w.settings.set("model_folder", str(path.parent))
         w.state.load_model(str(path))
