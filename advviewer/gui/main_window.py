@@ -38,7 +38,7 @@ from advviewer.gui.widgets.gradient_view import GradientView
 from advviewer.gui.widgets.guide_bar import GuideBar
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.map_view import configure_pyqtgraph
-from advviewer.gui.widgets.message_bar import MessageBar
+from advviewer.gui.widgets.message_bar import ATTACK, FILE, MessageBar
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.session import SessionState, catalog
@@ -143,7 +143,10 @@ class MainWindow(QMainWindow):
         bind_model_picker(state, self.model_picker, self.statusBar())
         self.opener = FileOpener(state, self.drawing, self.message, self.statusBar(), self._delivery.post, self)
         state.events.message.connect(self.message.show_message)
-        state.events.attack_stopped.connect(lambda text, error: error and self.message.show_message(text))
+        state.events.attack_stopped.connect(lambda text, error: error and self.message.show_message(text, topic=ATTACK))
+        # an attack that succeeds has moved past a file that could not be opened and an earlier attack's error
+        state.events.attack_finished.connect(
+            lambda item: item.result.success and self.message.dismiss(FILE, ATTACK))
         connect_menu_actions(self)
         self.science_views = add_science_views(self, state, self.results)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advviewer.gui import dialogs, export_actions
 from advviewer.gui.widgets.attack_panel import STEPS_PER_DECADE
+from advviewer.gui.widgets.message_bar import FILE
 from advviewer.session import catalog
 
 BRUSH_STEP = 3
@@ -62,5 +63,11 @@ def open_gallery(w) -> None:
     if gallery is None:
         images, labels = catalog.sample_digits()
         gallery = w.gallery = GalleryDialog(images, labels, w)
-        gallery.picked.connect(lambda k: w.drawing.show_picture(*catalog.sample_input(images, labels, k)))
+        gallery.picked.connect(lambda k: show_sample(w, catalog.sample_input(images, labels, k)))
     gallery.open()
+
+
+def show_sample(w, sample: tuple) -> None:
+    """A picked sample digit is the new input: an error about a file that could not be opened has gone by."""
+    w.drawing.show_picture(*sample)
+    w.message.dismiss(FILE)

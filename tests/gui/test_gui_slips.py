@@ -203,3 +203,35 @@ def test_the_export_dialog_opens_in_the_last_export_folder_else_documents_never_
     assert not export_actions.export_current(window)
     assert opened[-1] == tmp_path / "lecture"  # remembered (in settings) from the last export
     assert window.settings.get("export_folder") == str(tmp_path / "lecture")
+
+
+# --- 11. an error banner about a file goes once the window has moved past it -----------------------
+
+def _open_a_bad_npy(window, qtbot, tmp_path):
+    bad = tmp_path / "broken.npy"
+    bad.write_bytes(b"\x93NUMPY not really an array")
+    assert not helpers.open_and_wait(qtbot, window, bad)
+    assert window.message.kind == "error" and "Could not open the image" in window.message.text
+
+
+def test_a_file_error_goes_when_a_sample_digit_is_opened(window, qtbot, tmp_path):
+    _open_a_bad_npy(window, qtbot, tmp_path)
+    window.actions["samples"].trigger()
+    gallery = window.gallery
+    qtbot.waitExposed(gallery)
+    qtbot.keyClick(gallery.view, Qt.Key.Key_Return)  # open the first sample digit
+    helpers.wait_idle(qtbot, window)
+    assert window.state.input.source.startswith("bundled MNIST digit")
+    assert not window.message.isVisible(), window.message.text
+
+
+def test_a_file_error_goes_when_an_attack_succeeds(window, qtbot, tmp_path):
+    _open_a_bad_npy(window, qtbot, tmp_path)
+    assert run_minimal(window, qtbot, 3).success  # on the digit that stayed on the canvas
+    assert not window.message.isVisible(), window.message.text
+
+
+def test_an_unrelated_banner_stays_when_an_attack_succeeds(window, qtbot):
+    window.message.show_message("The model could not be loaded.")  # not about a file the user opened
+    assert run_minimal(window, qtbot, 3).success
+    assert window.message.isVisible()
