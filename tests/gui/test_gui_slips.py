@@ -235,3 +235,49 @@ def test_an_unrelated_banner_stays_when_an_attack_succeeds(window, qtbot):
     window.message.show_message("The model could not be loaded.")  # not about a file the user opened
     assert run_minimal(window, qtbot, 3).success
     assert window.message.isVisible()
+
+
+# --- 5 and 6. the paper cited one way; Help covers what is on screen ---------------------------------
+
+def _help_text(window) -> str:
+    from PySide6.QtWidgets import QDialog, QTextBrowser
+
+    window.actions["help"].trigger()
+    return window.findChild(QDialog, "help").findChild(QTextBrowser).toPlainText()
+
+
+def test_about_and_help_cite_the_paper_the_same_way(window):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.actions["about"].trigger()
+    about = _plain(window.findChild(QMessageBox, "about").text())
+    help_page = _help_text(window)
+    citation = "Szegedy et al. (2013), Intriguing properties of neural networks (arXiv:1312.6199, December 2013; ICLR 2014)"
+    assert citation in about and citation in help_page
+    for text in (about, help_page):
+        assert text.replace(citation, "").count("2014") == 0 and text.count("Szegedy") == 1
+
+
+def test_every_mention_of_the_paper_gives_2013():
+    """README, docstrings, the CLI's and the window's words: 'Szegedy et al.' with a year says 2013."""
+    sources = [*PACKAGE.rglob("*.py"), PACKAGE.parent / "README.md", PACKAGE.parent / "pyproject.toml"]
+    years = [(str(path.name), year) for path in sources if path.is_file()
+             for year in re.findall(r"Szegedy et al\.?,?[^.\n]{0,80}?\b((?:19|20)\d\d)\b", path.read_text())]
+    assert years and all(year == "2013" for _, year in years), years
+
+
+def test_help_names_every_tab_of_the_explore_dock_and_every_menu_action(window):
+    from advviewer.gui.actions import MENUS
+
+    help_page = _help_text(window).lower()
+    tabs = window.science_views.tabs
+    titles = [tabs.tabText(i).replace("&", "") for i in range(tabs.count())]
+    assert len(titles) == 5 and window.science_views.windowTitle() == "Explore this result"
+    missing = [f"tab {t}" for t in titles if t.lower() not in help_page]
+    missing += [path for path in _menu_actions(window) if path.split(" ▸ ", 1)[1].lower() not in help_page]
+    shortcuts = [entry[2] if isinstance(entry[2], str) else entry[2][0] for entries in MENUS.values() for entry in entries
+                 if entry is not None and entry[2]]
+    missing += [f"key {key}" for key in shortcuts if key.lower() not in help_page]
+    assert not missing, missing
+    for words in ("fgsm", "ddn", "transfer", "noise check", "explore this result"):  # the words on screen, explained
+        assert words in help_page
