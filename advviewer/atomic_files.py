@@ -62,7 +62,7 @@ def _prepare_folder(out_dir: Path) -> None:
     except FileExistsError:
         raise ExportError(f"{shown(out_dir)} is not a folder; choose a folder to export into") from None
     except OSError as exc:
-        raise ExportError(_describe(exc, out_dir, str(out_dir))) from None
+        raise ExportError(_folder_problem(exc, out_dir)) from None
     if not out_dir.is_dir():
         raise ExportError(f"{shown(out_dir)} is not a folder; choose a folder to export into")
 
@@ -113,6 +113,21 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+def _folder_problem(exc: OSError, out_dir: Path) -> str:
+    """Why the export folder could not be made, naming it once ('cannot write X in X' said it twice)."""
+    reasons = {
+        errno.ENOTDIR: "a part of its path is a file, not a folder",
+        errno.ENOENT: "a part of its path does not exist",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the disk is read-only",
+        errno.ENOSPC: "the disk is full",
+        errno.ENAMETOOLONG: "the name is too long",
+    }
+    reason = reasons.get(exc.errno or 0, (exc.strerror or str(exc)).lower())
+    return f"cannot create the export folder {shown(out_dir)}: {reason}"
 
 
 def _describe(exc: OSError, out_dir: Path, name: str) -> str:

@@ -6,6 +6,10 @@ scales the perturbation ``r`` up by the smallest factor ``s >= 1`` for which the
 ``round(255 * clip(original + s * r)) / 255`` is still classified as the target: the smallest extra
 margin along the attack's own direction. It checks a geometric ladder of factors in one batch, then
 a fine grid between the last factor that failed and the first that fooled (two forward passes).
+
+The ladder goes to 5 r, and further, doubling, for a perturbation so small that 5 r still moves no
+pixel by half a level (a digit a hair from the boundary: r of 0.02 levels rounds away entirely),
+until its largest pixel change spans the whole range 0..1.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ FINE_STEPS = 64  # the bracket's resolution: the factor is found to 1/64 of [las
 
 @dataclass(frozen=True)
 class RobustPng:
-    """The 8-bit image (28, 28) uint8 and what it took: ``scale`` times r; ``fools`` False if even 5 r did not."""
+    """The 8-bit image (28, 28) uint8 and what it took: ``scale`` times r; ``fools`` False if even the ladder's end did not."""
 
     pixels: np.ndarray
     scale: float
@@ -44,22 +48,33 @@ def _candidates(original: np.ndarray, r: np.ndarray, scales: np.ndarray) -> np.n
     return np.stack([to_8bit(original + s * r) for s in scales])
 
 
+def ladder(linf: float) -> np.ndarray:
+    """The factors tried first: LADDER, then doubling until the largest pixel change ``factor * linf`` reaches 1."""
+    extra = []
+    factor = float(LADDER[-1])
+    while linf > 0 and factor * linf < 1.0:
+        factor *= 2.0
+        extra.append(factor)
+    return np.concatenate([LADDER, extra])
+
+
 def robust_8bit(model, original: np.ndarray, adversarial: np.ndarray, target: int) -> RobustPng:
     """The rounded image of the smallest factor of r (see the module docstring) that is classified ``target``."""
     original = np.asarray(original, dtype=np.float64)
     r = np.asarray(adversarial, dtype=np.float64) - original
-    images = _candidates(original, r, LADDER)
+    scales = ladder(float(np.abs(r).max()))
+    images = _candidates(original, r, scales)
     probs = _probs(model, images)
     fooled = probs.argmax(1) == target
     if not fooled.any():
-        return _made(images[-1], float(LADDER[-1]), probs[-1], target, original)
+        return _made(images[-1], float(scales[-1]), probs[-1], target, original)
     first = int(fooled.argmax())
     if first == 0:
         return _made(images[0], 1.0, probs[0], target, original)
-    fine = np.linspace(LADDER[first - 1], LADDER[first], FINE_STEPS + 1)[1:]
+    fine = np.linspace(scales[first - 1], scales[first], FINE_STEPS + 1)[1:]
     fine_images = _candidates(original, r, fine)
     fine_probs = _probs(model, fine_images)
-    k = int((fine_probs.argmax(1) == target).argmax())  # the last one is LADDER[first]: at least it fools
+    k = int((fine_probs.argmax(1) == target).argmax())  # the last one is scales[first]: at least it fools
     return _made(fine_images[k], float(fine[k]), fine_probs[k], target, original)
 
 

@@ -33,6 +33,31 @@ def write_pngs(folder: Path, images: dict[str, np.ndarray]) -> list[Path]:
     return paths
 
 
+def boundary_digit(model) -> tuple[np.ndarray, int, int]:
+    """An 8-bit digit a hair from the model's decision boundary: (28, 28) float32 pixels k/255, its class, the other class.
+
+    A 7 blended towards a 3, each blend rounded to 8 bits, bisected until one step of one pixel by
+    1/255 changes the model's answer. The minimal attack towards the other class then changes each
+    pixel by far less than half a level, so rounding the adversarial to 8 bits gives back this very
+    image and its class: the exported PNG cannot fool the model, whatever the CPU's float details.
+    """
+    from advviewer.data.bundled import load_bundled
+    from advviewer.gradients import predict
+
+    images, labels = load_bundled()
+    seven, three = (images[np.flatnonzero(labels == k)[0]].astype(np.float64) for k in (7, 3))
+
+    def blend(t: float) -> np.ndarray:
+        return (np.round((1 - t) * seven + t * three) / 255.0).astype(np.float32)
+
+    first = int(predict(model, blend(0.0)).argmax())
+    lo, hi = 0.0, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if int(predict(model, blend(mid)).argmax()) == first else (lo, mid)
+    return blend(lo), first, int(predict(model, blend(hi)).argmax())
+
+
 # --- the window ----------------------------------------------------------------------------------
 
 def wait_idle(qtbot, window, timeout: int = IDLE_TIMEOUT) -> None:
@@ -79,6 +104,25 @@ def run_minimal(window, qtbot, target: int | None = 3, *, settle: bool = False):
     if settle:
         wait_idle(qtbot, window, ATTACK_TIMEOUT)
     return blocker.args[0].result
+
+
+def run_at_c(window, qtbot, target: int, c: float):
+    """Choose ``target``, set c, click "Run", return the AttackResult."""
+    choose_target(window, target)
+    window.state.set_c(c)
+    with qtbot.waitSignal(window.state.events.attack_finished, timeout=ATTACK_TIMEOUT) as blocker:
+        window.attack.run_button.click()
+    wait_idle(qtbot, window)
+    return blocker.args[0].result
+
+
+def open_boundary_digit(window, qtbot, tmp_path):
+    """Open boundary_digit as a .npy; returns (its class, the class a hair away)."""
+    pixels, first, other = boundary_digit(window.state.model.module)
+    np.save(tmp_path / "boundary.npy", pixels)
+    assert open_and_wait(qtbot, window, tmp_path / "boundary.npy")
+    assert window.state.evaluation.predicted == first != other
+    return first, other
 
 
 def send_mouse(widget, kind, x: float, y: float, button=None, buttons=None) -> None:

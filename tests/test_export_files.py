@@ -185,3 +185,31 @@ def test_folder_that_is_a_file(cnn, success, tmp_path):
     blocker.write_text("a file, not a folder")
     with pytest.raises(ExportError, match="is not a folder"):
         export_result(success, blocker, model=cnn, model_name="cnn", stem="d1")
+
+
+@pytest.mark.parametrize("inside", ["file/sub", "file/sub/deeper"])
+def test_a_folder_under_a_file_is_named_once_with_the_reason(cnn, success, tmp_path, inside):
+    """It said "cannot write X in X: not a directory", the folder twice and the reason in a system's words."""
+    (tmp_path / "file").write_text("a file, not a folder")
+    target = tmp_path / inside
+    with pytest.raises(ExportError) as e:
+        export_result(success, target, model=cnn, model_name="cnn", stem="d1")
+    message = str(e.value)
+    assert message.count(str(target)) == 1 and "not a directory" not in message, message
+    assert message == f"cannot create the export folder {target}: a part of its path is a file, not a folder"
+
+
+def test_the_robust_png_fools_even_when_r_is_far_below_one_level(cnn):
+    """A digit a hair from the boundary: the minimal r moves no pixel by half a level, so 5 r rounded away too."""
+    from helpers import boundary_digit
+
+    from advviewer.eight_bit import robust_8bit
+    from advviewer.export import to_8bit
+
+    pixels, first, other = boundary_digit(cnn)
+    result = lbfgs_attack(cnn, pixels, other)
+    assert result.success and result.linf < 0.5 / 255
+    assert int(predict(cnn, to_8bit(result.adversarial) / np.float32(255)).argmax()) == first  # plain rounding undoes it
+    made = robust_8bit(cnn, pixels, result.adversarial, other)
+    assert made.fools and made.png_class == other and made.scale > 5
+    assert int(predict(cnn, made.pixels / np.float32(255)).argmax()) == other

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from advviewer.cli.progress import Progress
 from advviewer.errors import AdvViewerError
 from advviewer.files import shown
 
@@ -72,7 +73,6 @@ def _jobs(args, model, load_image, predict) -> tuple[list[tuple[Path, object, in
 
 def run_attack_command(args: argparse.Namespace) -> int:
     import numpy as np
-    from tqdm import tqdm
 
     from advviewer.attack import lbfgs_attack_batch
     from advviewer.export import export_result, export_stem
@@ -86,7 +86,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
     model_name = args.model
     jobs, status = _jobs(args, model, load_image, predict)
     stems: set[str] = set()  # two inputs called 7.png (a/7.png, b/7.png) must not overwrite each other's files
-    with tqdm(total=len(jobs), file=sys.stderr, unit="attack", dynamic_ncols=True, disable=len(jobs) < 2) as bar:
+    with Progress(len(jobs), "attack", enabled=len(jobs) >= 2) as bar:
         for start in range(0, len(jobs), BATCH):
             chunk = jobs[start:start + BATCH]
             images = np.stack([image for _, image, _ in chunk])
@@ -104,15 +104,14 @@ def run_attack_command(args: argparse.Namespace) -> int:
                     bar.write(_summary(path, res, record), file=sys.stdout)
                 if not res.success:
                     status = max(status, 1)
-            bar.update(start + len(chunk) - bar.n)
+            bar.update_to(start + len(chunk))
     return status
 
 
-def _show_progress(bar, start: int, progress) -> None:
+def _show_progress(bar: Progress, start: int, progress) -> None:
     """The bar counts attacks whose answer is final as they settle (a batch's attacks solve together)."""
-    bar.set_postfix_str(f"solving together, iteration {progress.iteration}")
-    if progress.settled is not None and start + progress.settled > bar.n:
-        bar.update(start + progress.settled - bar.n)
+    settled = start + progress.settled if progress.settled is not None else start
+    bar.update_to(max(bar.n, settled), f"solving together, iteration {progress.iteration}")
 
 
 def _summary(path: Path, res, record: dict) -> str:

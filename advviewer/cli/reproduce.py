@@ -13,6 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+from advviewer.cli.progress import Progress
+from advviewer.wording import counted
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from advviewer.reproduce.config import DEFAULT_MODELS, DEFAULT_N
@@ -33,8 +36,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_reproduce_command(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from advviewer.reproduce.config import ReproduceConfig
     from advviewer.reproduce.outputs import results_json, write_outputs
     from advviewer.reproduce.report import duration
@@ -42,13 +43,12 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
 
     config = ReproduceConfig(n=args.n, models=tuple(args.models), data_dir=args.data_dir, seed=args.seed)
     started, cpu_started = time.perf_counter(), time.process_time()
-    bars: list[tqdm] = []  # made at the first report, after the data and models were accepted
+    bars: list[Progress] = []  # made at the first report, after the data and models were accepted
 
     def progress(done: int, total: int, message: str) -> None:
         if not bars:
-            bars.append(tqdm(total=total, file=sys.stderr, unit="attack", dynamic_ncols=True, desc="reproduce"))
-        bars[0].set_postfix_str(message, refresh=False)
-        bars[0].update(done - bars[0].n)
+            bars.append(Progress(total, "attack", "reproduce"))
+        bars[0].update_to(done, message)
 
     try:
         reproduction = run_reproduction(config, progress)
@@ -60,6 +60,6 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(results_json(reproduction))
     else:
-        print(f"wrote {len(files)} files to {args.out} in {duration(seconds)} ({duration(cpu_seconds)} of CPU time): {files['report'].name}, "
-              f"{files['json'].name}, CSV tables and figures")
+        print(f"wrote {counted(len(files), 'file')} to {args.out} in {duration(seconds)} ({duration(cpu_seconds)} of CPU time): "
+              f"{files['report'].name}, {files['json'].name}, CSV tables and figures")
     return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from advviewer.cli.progress import Progress
 from advviewer.errors import AdvViewerError
 
 
@@ -23,21 +23,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from advviewer.training import train_model
 
-    bars: dict[str, tqdm] = {}
+    bars: dict[str, Progress] = {}
 
     def progress(step: int, total: int, message: str) -> None:
         phase = "pre-training autoencoder" if message.startswith("autoencoder") else f"training {args.model}"
         if phase not in bars:
             for old in bars.values():
                 old.close()
-            bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, unit="epoch", dynamic_ncols=True)
-        bar = bars[phase]
-        bar.set_postfix_str(message.split(", ")[-1] if "," in message else message.split(" ", 2)[-1], refresh=False)
-        bar.update(step - bar.n)
+            bars[phase] = Progress(total, "epoch", phase)
+        bars[phase].update_to(step, message.split(", ")[-1] if "," in message else message.split(" ", 2)[-1])
 
     if args.epochs is not None and args.epochs < 1:
         raise AdvViewerError("--epochs must be at least 1")

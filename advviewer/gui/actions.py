@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
-from advviewer.gui.widgets.elided_combo import ElidedComboBox
+from advviewer.gui.widgets.elided_combo import FACE_ROLE, ElidedComboBox
 from advviewer.session.rules import MODEL_SWITCH_RULE
 
 # menu -> [(key, text, shortcut(s), tooltip, on toolbar)]; None separates groups
@@ -22,6 +24,8 @@ MENUS = {
          "Export with r scaled up just enough that the 8-bit PNG still fools the model after rounding to 1/255", False),
         ("export_all", "Export &all results…", "Ctrl+Shift+E",
          "Write every result of this session into a folder, numbered in order, with an index.csv", False),
+        ("export_all_robust", "Export all, PNG still fools &it…", "",
+         "Export every result of this session with r scaled up just enough that each 8-bit PNG still fools the model", False),
         ("export_fooled", "Export all that f&ooled it…", "", "Write only the results that fooled the model, with an index.csv", False),
         None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
@@ -50,6 +54,24 @@ MENUS = {
 }
 
 
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model in the picker."""
+
+    name: str  # what the state loads
+    face: str  # the closed box, whole: the name and a few words ("cnn: small smooth convnet")
+    description: str  # the list and the tooltip: the whole plain description
+
+
+def menu_path(key: str) -> str:
+    """Where a user finds an action, as a message names it: 'File ▸ Export all, PNG still fools it'."""
+    for menu_title, entries in MENUS.items():
+        for entry in entries:
+            if entry is not None and entry[0] == key:
+                return f"{menu_title.replace('&', '')} ▸ {entry[1].replace('&', '').rstrip('…')}"
+    raise KeyError(key)
+
+
 def build_actions(window: QMainWindow) -> dict[str, QAction]:
     actions: dict[str, QAction] = {}
     for menu_title, entries in MENUS.items():
@@ -73,8 +95,8 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     return actions
 
 
-def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list[tuple[str, str]]) -> QComboBox:
-    """The main toolbar: the model picker (``models``: name and plain description) first, then the common file actions. Returns the picker."""
+def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list[ModelEntry]) -> QComboBox:
+    """The main toolbar: the model picker first, then the common file actions. Returns the picker."""
     bar = QToolBar("Main", window)
     bar.setObjectName("main_toolbar")
     bar.setMovable(False)
@@ -84,11 +106,13 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], models: list
     picker.setAccessibleName("Model")
     picker.setToolTip("The classifier to inspect and attack (Shift+F1 shows its model card).\n" + MODEL_SWITCH_RULE + "\n"
                       "FC10: softmax regression; FC100/200: sigmoid MLPs; AE400: autoencoder features; cnn: a small convnet.")
-    picker.setMinimumContentsLength(22)
+    # the closed box is as wide as the longest short face, so each reads whole
+    picker.setMinimumContentsLength(max((len(m.face) for m in models), default=20) + 2)
     picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    for name, blurb in models:
-        picker.addItem(f"{name}: {blurb}", name)
-        picker.setItemData(picker.count() - 1, blurb, Qt.ItemDataRole.ToolTipRole)
+    for model in models:
+        picker.addItem(f"{model.name}: {model.description}", model.name)
+        picker.setItemData(picker.count() - 1, model.face, FACE_ROLE)
+        picker.setItemData(picker.count() - 1, model.description, Qt.ItemDataRole.ToolTipRole)
     picker.view().setMinimumWidth(picker.view().sizeHintForColumn(0) + 24)  # the list shows the whole description
     bar.addWidget(picker)
     bar.addSeparator()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import advviewer
 from advviewer.session.model_cards import readable_card
 from advviewer.session.values import ModelChoice
+from advviewer.wording import paper_citation_html
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm", ".npy")
 MODEL_SUFFIXES = (".pt", ".pth", ".pt2", ".ptl", ".torchscript", ".jit")
@@ -56,6 +57,20 @@ class FolderDialog(QFileDialog):
         super().accept()
 
 
+def start_folder(remembered: str) -> str:
+    """Where a file dialog opens: the folder it last used if it still exists, else the user's
+    Documents, Pictures or home folder; never the current directory (a program started from a menu
+    has its own folder there, and QFileDialog opens in it when given no folder)."""
+    if remembered and Path(remembered).is_dir():
+        return remembered
+    for place in (QStandardPaths.StandardLocation.DocumentsLocation, QStandardPaths.StandardLocation.PicturesLocation,
+                  QStandardPaths.StandardLocation.HomeLocation):
+        folder = QStandardPaths.writableLocation(place)
+        if folder and Path(folder).is_dir():
+            return folder
+    return str(Path.home())
+
+
 def choose_folder(parent: QWidget, folder: str) -> Path | None:
     dialog = FolderDialog(parent, "Export into folder (type a new name to create it)", folder)
     if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
@@ -77,7 +92,7 @@ def show_about(parent: QWidget, model: ModelChoice | None) -> QMessageBox:
     text = (f"<h3>advviewer {advviewer.__version__}</h3>"
             "<p>See how neural networks are fooled: draw a digit, watch the classifier's probabilities and "
             "input gradient, and find the smallest change that makes it see another digit with the "
-            "box-constrained L-BFGS attack of Szegedy et al., <i>Intriguing properties of neural networks</i> (2014).</p>"
+            f"box-constrained L-BFGS attack of {paper_citation_html()}.</p>"
             + (model_card_html(model) if model is not None else "<p>No model is loaded yet.</p>"))
     box = QMessageBox(QMessageBox.Icon.NoIcon, "About advviewer", text, QMessageBox.StandardButton.Close, parent)
     box.setObjectName("about")

@@ -11,17 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from advviewer.gui import dialogs
+from advviewer.gui.actions import menu_path
 from advviewer.session.exporting import Exported
 from advviewer.session.exports import ExportOutcome, ExportRequest
+from advviewer.wording import counted
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
 ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding pixels to 1/255 "
-                  "undid part of the change; the .npy still fools it. <b>File ▸ Export, PNG still fools it</b> "
+                  f"undid part of the change; the .npy still fools it. <b>{menu_path('export_robust')}</b> "
                   "(Ctrl+Alt+E) scales r up just enough.")
 
 
 def _folder(w, folder: Path | None) -> Path | None:
-    return folder if folder is not None else dialogs.choose_folder(w, w.settings.get("export_folder"))
+    return folder if folder is not None else dialogs.choose_folder(w, dialogs.start_folder(w.settings.get("export_folder")))
 
 
 def png_verdict(exported: Exported) -> str:
@@ -64,7 +66,7 @@ def bind_exports(w) -> None:
     def progress(written: int, total: int) -> None:
         request = w.state.exports.running()
         if request is not None and request.numbered:
-            w.message.show_message(f"Exporting to {request.folder}: {written} of {total} results written…", "info")
+            w.message.show_message(f"Exporting to {request.folder}: {written} of {counted(total, 'result')} written…", "info")
 
     events.progress.connect(progress)
     events.refused.connect(lambda text: w.message.show_message(text, "info"))
@@ -82,12 +84,12 @@ def _report(w, outcome: ExportOutcome) -> None:
         exported = outcome.done[0]
         kind = "error" if exported.png_fools is False else "info"
         figure = " with a figure for slides" if "figure_png" in exported.files else ""
-        w.message.show_message(f"Exported {len(exported.files)} files{figure} to {request.folder}. " + png_verdict(exported),
+        w.message.show_message(f"Exported {counted(len(exported.files), 'file')}{figure} to {request.folder}. " + png_verdict(exported),
                                kind)
         return
     done, total = outcome.done, len(request.items)
     if outcome.error is not None:
-        w.message.show_message(f"Export stopped after {len(done)} of {total} results "
+        w.message.show_message(f"Export stopped after {len(done)} of {counted(total, 'result')} "
                                f"(those are complete; nothing partial was written): {outcome.error}")
         return
     if outcome.index_error is not None:
@@ -97,6 +99,6 @@ def _report(w, outcome: ExportOutcome) -> None:
     undone = sum(d.png_fools is False for d in done)
     index = outcome.index.name if outcome.index else "(no index)"
     note = (f" In {undone} of them the 8-bit PNG no longer fools the model (see {index}; "
-            "Export all, PNG still fools it, fixes that)." if undone else "")
-    w.message.show_message(f"Exported {len(done)} results ({files} files) to {request.folder}, listed in {index}.{note}",
+            f"<b>{menu_path('export_all_robust')}</b> fixes that)." if undone else "")
+    w.message.show_message(f"Exported {counted(len(done), 'result')} ({counted(files, 'file')}) to {request.folder}, listed in {index}.{note}",
                            "error" if undone else "info")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QStatusBar
 
 from advviewer.gui.bindings.drawing import DrawingBinding
 from advviewer.gui.dialogs import is_model_file
-from advviewer.gui.widgets.message_bar import MessageBar
+from advviewer.gui.widgets.message_bar import FILE, MessageBar
 from advviewer.session import SessionState
 from advviewer.session.jobs import load_picture_job
 from advviewer.session.lanes import Lane
@@ -51,7 +51,7 @@ class FileOpener(QObject):
 
     def _failed(self, path: Path, reason: str) -> None:
         self._status.clearMessage()
-        self._message.show_message(f"Could not open the image: {reason}. Your drawing is unchanged.")
+        self._message.show_message(f"Could not open the image: {reason}. Your drawing is unchanged.", topic=FILE)
         self.refused.emit(str(path), reason)
 
     def is_idle(self) -> bool:

@@ -1,44 +1,106 @@
-"""The words a student reads: the first-run guide and the Help page (plain HTML, no logic)."""
+"""The words a student reads: the first-run guide and the Help page (plain HTML, no logic).
+
+The Help page names every menu action and every tab of the Explore dock (a test checks it):
+what is on screen is explained somewhere a student can find it.
+"""
+
+from advviewer.wording import paper_citation_html
 
 GUIDE = ("<b>New here?</b> Pick a <b>target</b> in panel 4 and press <b>Find minimal c</b>: the smallest change "
          "that makes the network see the target appears in panel 5; to you it is still the same digit. "
          "Then drag <b>c</b>. <b>F1</b> explains it all.")
 
-HELP = """
+HELP = f"""
 <h2>What you are looking at</h2>
 <p>A <b>neural network</b> has learnt to read handwritten digits from thousands of examples. An
 <b>adversarial example</b> is an image changed so little that a person still sees the same digit, yet
-the network confidently sees another one. Szegedy et al. found them in 2013 (<i>Intriguing properties of
-neural networks</i>); they matter because they show the network does not see digits the way we do, and
-because someone could fool a real system on purpose.</p>
+the network confidently sees another one. They were found by {paper_citation_html()}. They matter
+because they show the network does not see digits the way we do, and because someone could fool a real
+system on purpose.</p>
+
 <h3>The five panels</h3>
 <ol>
-<li><b>Draw or load a digit.</b> The small picture is what the network really gets: 28&times;28 pixels.
+<li><b>Draw or load a digit.</b> Draw with the left mouse button; the right button, or the <b>Eraser</b>,
+rubs out. The slider sets the brush size. The small picture is what the network really gets: 28&times;28
+pixels, your drawing cropped, scaled and centred the way the training digits were made.
 An empty canvas still gets an answer: the network has no way to say "nothing".</li>
-<li><b>What the model thinks:</b> its probability for each class 0&ndash;9. After an attack, the
-adversarial image's probabilities appear beside the original's.</li>
+<li><b>What the model thinks:</b> its probability for each class 0&ndash;9 (orange: its answer; a red
+outline: the attack's target). After an attack, the adversarial image's probabilities appear as red bars
+beside the original's.</li>
 <li><b>Which pixels matter:</b> the <i>input gradient</i>. Blue pixels: brightening them makes the network
-more sure of the class; red: less sure.</li>
+more sure of the class; red: less sure. <i>class</i> chooses whose gradient you see (the predicted class,
+the target, or any digit); <i>outline the digit</i> draws your strokes over it. <b>Backprop</b> computes the
+gradient exactly; <b>Finite differences</b> measures it by nudging each pixel, a check you can see.</li>
 <li><b>Fool it.</b> The attack (box-constrained <b>L-BFGS</b>, an optimisation method) searches for the
-smallest change <i>r</i>. "Box-constrained": every pixel stays between black and white.</li>
-<li><b>Result:</b> original + perturbation <i>r</i> = adversarial, with what the network says about each.</li>
+smallest change <i>r</i>. "Box-constrained": every pixel stays between black and white. Choose the
+<b>target</b> (or <i>any other class</i>), then <b>Run</b> at the c on the slider or <b>Find minimal c</b>.
+The bar shows p(target) while it works; <b>Cancel</b> stops it.</li>
+<li><b>Result:</b> original + perturbation <i>r</i> = adversarial, with what the network says about each.
+<i>magnify r</i> stretches the perturbation's colours to its largest pixel, so a tiny change is visible
+(the colour bar gives the true scale). <b>Export&hellip;</b> writes the result to files.</li>
 </ol>
+
 <h3>The words</h3>
 <ul>
 <li><b>c</b> weighs two wishes: fool the network (large c) and keep the change small (small c).
 <b>Find minimal c</b> searches the smallest c that still fools it. Each dot in the small plot is one attack:
-its c and the size of its change, green if it fooled the network.</li>
+its c and the size of its change, green if it fooled the network, red if not.</li>
 <li><b>&#8214;r&#8214;<sub>2</sub></b>: the size of the change (square root of the sum of squared pixel changes);
 <b>&#8214;r&#8214;<sub>&infin;</sub></b>: the largest change of a single pixel; <b>distortion</b>: the paper's measure,
 &#8214;r&#8214;<sub>2</sub>/28.</li>
 <li><b>p(target)</b>: how sure the network is of the target class while the attack runs.</li>
+<li><b>Iterations</b>: the steps the optimiser took; <b>evaluations</b>: how often it ran the network.</li>
 </ul>
-<h3>Why the exported PNG may stop fooling the model</h3>
+
+<h3>Explore this result (the dock on the right)</h3>
+<p><b>View &#9656; Explore this result</b> (Ctrl+T, or the toolbar button) opens five tabs about the result on screen:</p>
+<ul>
+<li><b>Targets</b>: the smallest change towards each of the nine other classes, with its size
+&#8214;r&#8214;<sub>2</sub>. Some classes are much closer than others; the star marks the nearest. Click a tile to show that attack in panel 5.</li>
+<li><b>Transfer</b>: does the adversarial made for this model also fool the <i>other</i> models? Each
+model's answer on the original and on the adversarial. The paper found that adversarial examples often
+fool networks they were not made for.</li>
+<li><b>Playback</b>: drag the scrubber to watch the attack step by step; the panels show the image at
+that iteration, the plots the size of the change and the target's margin (above 0: the model sees the target).</li>
+<li><b>Compare</b>: three attacks on the same digit and target. <b>FGSM</b> (the <i>fast gradient sign
+method</i>, Goodfellow et al. 2015) takes one step, changing every pixel by the same amount in the direction
+that helps the target: fast, but a larger change. <b>DDN</b> (<i>decoupled direction and norm</i>, Rony et al.
+2019) takes many small steps and shrinks the change while it still fools: a modern minimal attack. Beside
+them L-BFGS, with the size of each change, the network evaluations it cost and the time.</li>
+<li><b>Noise</b>: the <i>noise check</i>, the paper's control experiment. Random noise of the same size
+(&#8214;r&#8214;<sub>2</sub>) as the attack's change: the network nearly always still sees your digit. So it is
+not the size of the change that fools it, but its carefully chosen direction.</li>
+</ul>
+
+<h3>Exporting, and why the PNG may stop fooling the model</h3>
+<p><b>File &#9656; Export</b> (Ctrl+E) writes the adversarial image (28&times;28 PNG and an enlarged viewing copy), a figure
+for slides, the perturbation as a coloured PNG, the exact image as .npy and a JSON record of the attack.
+<b>File &#9656; Export all results</b> (Ctrl+Shift+E) writes every result of this session, numbered, with an index.csv;
+<b>File &#9656; Export all that fooled it</b> only those that fooled the network.</p>
 <p>A PNG stores each pixel as one of 256 levels. The minimal attack stops just across the network's
 decision boundary, so rounding each pixel to the nearest level can push the image back. The export says
-when that happens; <b>File &#9656; Export, PNG still fools it</b> scales <i>r</i> up by the smallest factor that
-survives the rounding (the JSON record gives the factor).</p>
+when that happens. <b>File &#9656; Export, PNG still fools it</b> (Ctrl+Alt+E) scales <i>r</i> up by the smallest factor that
+survives the rounding (the JSON record gives the factor); <b>File &#9656; Export all, PNG still fools it</b>
+does the same for every result of the session.</p>
+
+<h3>Menus and keys</h3>
+<ul>
+<li><b>File</b>: <b>Open image</b> (Ctrl+O; PNG, JPEG, BMP, TIFF, WebP or a .npy array; or drop a file on
+the window), <b>Sample digits</b> (Ctrl+G; 5,000 real handwritten digits, by class), <b>Open model file</b>
+(Ctrl+Shift+O; your own classifier), the exports above, and <b>Quit</b> (Ctrl+Q).</li>
+<li><b>Edit</b>: <b>Undo stroke</b> (Ctrl+Z), <b>Redo stroke</b> (Ctrl+Shift+Z), <b>Clear canvas</b> (Delete),
+<b>Eraser</b> (E), <b>Smaller brush</b> ([) and <b>Larger brush</b> (]).</li>
+<li><b>Attack</b>: <b>Run at this c</b> (Ctrl+R), <b>Find minimal c</b> (Ctrl+M), <b>Cancel</b> (Esc),
+<b>Smaller c</b> (Ctrl+Down) and <b>Larger c</b> (Ctrl+Up).</li>
+<li><b>View</b>: <b>Explore this result</b> (Ctrl+T).</li>
+<li><b>Help</b>: <b>Help: what am I looking at?</b> (F1, this page), <b>Show the first-run guide</b> again,
+and <b>About advviewer and the model</b> (Shift+F1): what the chosen model is, how it was trained, how often
+it is wrong.</li>
+<li>The <b>Model</b> box on the toolbar switches the network (a switch re-runs your last attack on this digit).</li>
+</ul>
+
 <h3>What to try first</h3>
-<p>Find minimal c towards a few targets; compare a 1 with an 8. Switch the model (a switch re-runs your last
-attack on this digit) and see which is easiest to fool. Draw a digit badly and see how unsure it gets.</p>
+<p>Find minimal c towards a few targets; compare a 1 with an 8. Switch the model and see which is easiest to
+fool. Draw a digit badly and see how unsure it gets. Open <b>Explore this result</b> and ask: which target is
+nearest? Does the trick fool the other models? Would random noise do the same?</p>
 """

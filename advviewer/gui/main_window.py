@@ -18,7 +18,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QGridLayout, QGroupBox, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from advviewer.gui import remembered_choices
-from advviewer.gui.actions import build_actions, build_toolbar
+from advviewer.gui.actions import ModelEntry, build_actions, build_toolbar
 from advviewer.gui.background import GuiThreadDelivery
 from advviewer.gui.bindings.attack import bind_attack_panel
 from advviewer.gui.bindings.drawing import DrawingBinding
@@ -38,11 +38,11 @@ from advviewer.gui.widgets.gradient_view import GradientView
 from advviewer.gui.widgets.guide_bar import GuideBar
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.map_view import configure_pyqtgraph
-from advviewer.gui.widgets.message_bar import MessageBar
+from advviewer.gui.widgets.message_bar import ATTACK, FILE, MessageBar
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.session import SessionState, catalog
-from advviewer.session.model_cards import one_line
+from advviewer.session.model_cards import one_line, short_line
 from advviewer.session.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,8 @@ class MainWindow(QMainWindow):
         grid.setRowStretch(2, 1)  # the c plot needs height as much as the canvas
         self.setCentralWidget(central)
         self.actions = build_actions(self)
-        self.model_picker = build_toolbar(self, self.actions, [(name, one_line(name)) for name in catalog.zoo_models()])
+        self.model_picker = build_toolbar(self, self.actions, [ModelEntry(name, short_line(name), one_line(name))
+                                                                 for name in catalog.zoo_models()])
         self.live_time = QLabel(objectName="live_time")
         self.attack_time = QLabel(objectName="attack_time")
         for label, sample in ((self.attack_time, "attack: 0000 solver iterations, 0000 model evaluations, 00.00 s"),
@@ -142,7 +143,10 @@ class MainWindow(QMainWindow):
         bind_model_picker(state, self.model_picker, self.statusBar())
         self.opener = FileOpener(state, self.drawing, self.message, self.statusBar(), self._delivery.post, self)
         state.events.message.connect(self.message.show_message)
-        state.events.attack_stopped.connect(lambda text, error: error and self.message.show_message(text))
+        state.events.attack_stopped.connect(lambda text, error: error and self.message.show_message(text, topic=ATTACK))
+        # an attack that succeeds has moved past a file that could not be opened and an earlier attack's error
+        state.events.attack_finished.connect(
+            lambda item: item.result.success and self.message.dismiss(FILE, ATTACK))
         connect_menu_actions(self)
         self.science_views = add_science_views(self, state, self.results)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advviewer.gui import dialogs, export_actions
 from advviewer.gui.widgets.attack_panel import STEPS_PER_DECADE
+from advviewer.gui.widgets.message_bar import FILE
 from advviewer.session import catalog
 
 BRUSH_STEP = 3
@@ -18,6 +19,7 @@ def connect_menu_actions(w) -> None:
     a["export"].triggered.connect(lambda: export_actions.export_current(w))
     a["export_robust"].triggered.connect(lambda: export_actions.export_current(w, robust=True))
     a["export_all"].triggered.connect(lambda: export_actions.export_everything(w))
+    a["export_all_robust"].triggered.connect(lambda: export_actions.export_everything(w, robust=True))
     a["export_fooled"].triggered.connect(lambda: export_actions.export_everything(w, fooled_only=True))
     export_actions.bind_exports(w)
     a["help"].triggered.connect(lambda: dialogs.show_help(w))
@@ -41,14 +43,14 @@ def connect_menu_actions(w) -> None:
 
 
 def open_image(w) -> None:
-    path = dialogs.choose_image(w, w.settings.get("open_folder"))
+    path = dialogs.choose_image(w, dialogs.start_folder(w.settings.get("open_folder")))
     if path is not None:
         w.settings.set("open_folder", str(path.parent))
         w.open_path(path)
 
 
 def open_model(w) -> None:
-    path = dialogs.choose_model(w, w.settings.get("model_folder"))
+    path = dialogs.choose_model(w, dialogs.start_folder(w.settings.get("model_folder")))
     if path is not None:
         w.settings.set("model_folder", str(path.parent))
         w.state.load_model(str(path))
@@ -61,5 +63,11 @@ def open_gallery(w) -> None:
     if gallery is None:
         images, labels = catalog.sample_digits()
         gallery = w.gallery = GalleryDialog(images, labels, w)
-        gallery.picked.connect(lambda k: w.drawing.show_picture(*catalog.sample_input(images, labels, k)))
+        gallery.picked.connect(lambda k: show_sample(w, catalog.sample_input(images, labels, k)))
     gallery.open()
+
+
+def show_sample(w, sample: tuple) -> None:
+    """A picked sample digit is the new input: an error about a file that could not be opened has gone by."""
+    w.drawing.show_picture(*sample)
+    w.message.dismiss(FILE)

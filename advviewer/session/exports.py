@@ -24,6 +24,7 @@ from advviewer.session.exporting import Exported, export_finished, write_index
 from advviewer.session.lanes import Lane
 from advviewer.session.tasks import Post, TaskState
 from advviewer.session.values import FinishedAttack
+from advviewer.wording import counted
 
 STOP_WAIT_SECONDS = 5.0  # at close: how long to wait for the result being written (a slow user model's 8-bit check)
 
@@ -102,7 +103,7 @@ class ExportQueue:
         """Begin ``request`` unless an export runs (then ``refused`` says so); True if it began."""
         if self._request is not None:
             written, total = self._progress
-            self.events.refused.emit(f"An export is still running ({written} of {total} results written to "
+            self.events.refused.emit(f"An export is still running ({written} of {counted(total, 'result')} written to "
                                      f"{self._request.folder}); wait for it to finish.")
             return False
         self._request, self._progress = request, (0, len(request.items))

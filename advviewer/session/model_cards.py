@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def _card(name: str) -> dict | None:
     from advviewer.models.zoo_cards import ZOO, model_card
@@ -19,6 +21,20 @@ def one_line(name: str) -> str:
     if card is None:
         return name
     return f"{card.get('description', name)}; {_percent(card.get('test_error'))} test error"
+
+
+def short_line(name: str) -> str:
+    """The model's name and a few words, for the closed model picker: 'cnn: small smooth convnet' (a file: its name).
+
+    The description up to its first ':', '(', ',' or ';', without its sizes ('sigmoid MLP 784-100-100-10'
+    gives 'sigmoid MLP'): what fits a toolbar whole; the picker's list and tooltip give the rest.
+    """
+    card = _card(name)
+    if card is None:
+        return name
+    head = re.split(r"[:(,;]", str(card.get("description", "")))[0]
+    words = [word for word in head.split() if not any(ch.isdigit() for ch in word)]
+    return f"{name}: {' '.join(words)}" if words else name
 
 
 def readable_card(card: dict) -> list[tuple[str, str]]:

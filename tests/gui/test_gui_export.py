@@ -66,7 +66,8 @@ def test_a_folder_that_cannot_be_made(window, qtbot, tmp_path):
     canvas_before = window.canvas.to_array()
     assert export_current(window, qtbot, blocker / "out") is None
     assert window.message.kind == "error"
-    assert "Export failed, nothing was written" in window.message.text and "cannot write" in window.message.text
+    assert "Export failed, nothing was written" in window.message.text
+    assert f"cannot create the export folder {blocker / 'out'}: a part of its path is a file" in window.message.text
     np.testing.assert_array_equal(window.canvas.to_array(), canvas_before)  # the drawing is kept
     assert export_current(window, qtbot, tmp_path / "fine") is not None  # and the app goes on
 

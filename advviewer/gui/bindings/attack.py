@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from advviewer.gui.widgets.attack_panel import AttackPanel
-from advviewer.gui.widgets.words import effort
 from advviewer.session import SessionState
 from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, AttackRequest, ResultView, Runs
+from advviewer.wording import effort
 
 
 def status_of(view: ResultView) -> str:

@@ -11,6 +11,12 @@ LOADING = "Loading the model"
 
 
 def bind_model_picker(state: SessionState, picker: QComboBox, status: QStatusBar) -> None:
+    about_the_picker = picker.toolTip()
+
+    def describe_current() -> None:
+        """The tooltip starts with the whole entry of the model in use (the closed box shows a short face)."""
+        picker.setToolTip("\n\n".join(text for text in (picker.currentText(), about_the_picker) if text))
+
     def pick(index: int) -> None:
         if index >= 0:
             state.load_model(picker.itemData(index))
@@ -24,6 +30,7 @@ def bind_model_picker(state: SessionState, picker: QComboBox, status: QStatusBar
         picker.blockSignals(True)
         picker.setCurrentIndex(index)
         picker.blockSignals(False)
+        describe_current()
 
     def done_loading() -> None:
         if status.currentMessage().startswith(LOADING):
@@ -39,6 +46,7 @@ def bind_model_picker(state: SessionState, picker: QComboBox, status: QStatusBar
             picker.blockSignals(True)
             picker.setCurrentIndex(index)
             picker.blockSignals(False)
+            describe_current()
 
     picker.currentIndexChanged.connect(pick)
     state.events.model_loading.connect(loading)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel
 
 from advviewer.gui.widgets.results_panel import PLACEHOLDER, ResultsPanel
-from advviewer.gui.widgets.words import effort
 from advviewer.session import SessionState
 from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, ResultView
+from advviewer.wording import effort
 
 
 def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel) -> None:

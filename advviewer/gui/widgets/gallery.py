@@ -7,6 +7,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
+from advviewer.wording import counted
+
 ICON = 56
 ALL = -1
 
@@ -99,7 +101,7 @@ class GalleryDialog(QDialog):
         self._class_buttons.button(cls + 1).setChecked(True)
         self.model.set_class(cls)
         shown = "all classes" if cls == ALL else f"class {cls}"
-        self.count.setText(f"{self.model.rowCount()} digits ({shown}); arrow keys and Enter, or double-click one to open it")
+        self.count.setText(f"{counted(self.model.rowCount(), 'digit')} ({shown}); arrow keys and Enter, or double-click one to open it")
         self._focus_first()
 
     def _focus_first(self) -> None:

@@ -52,7 +52,8 @@ class InputPanel(QWidget):
         caption = QLabel("<b>The model sees</b>")
         caption.setToolTip(PREVIEW_TIP)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=4)
+        # five lines: the empty-canvas note wraps to five at the preview's width (four cut off its last word)
+        self.prediction = fixed_height(QLabel(objectName="input_prediction"), lines=5)
         self.prediction.setAccessibleName("Predicted class")
         self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction.setWordWrap(True)
@@ -90,6 +91,15 @@ class InputPanel(QWidget):
             self.prediction.setText(f"<b>Empty canvas.</b> The model still says {predicted} ({confidence:.0%}): "
                                     "it has no “nothing” answer.")
             self.prediction.setToolTip(BLANK_TIP)
+            self._room_for_the_note()
         else:
             self.prediction.setText(f"model says <b style='font-size:16pt'>{predicted}</b><br>{confidence:.1%} sure")
             self.prediction.setToolTip("")
+
+    def _room_for_the_note(self) -> None:
+        """A larger font than the five lines allow for: the label grows rather than cut the note's last words."""
+        label = self.prediction
+        width = label.contentsRect().width()
+        needed = label.heightForWidth(width) + label.height() - label.contentsRect().height() if width > 0 else 0
+        if needed > label.height():
+            label.setFixedHeight(needed)

@@ -17,6 +17,10 @@ MINIMUM_WIDTH = 340  # the axis, ten bars and the title "left: your image  right
 ADVERSARIAL_LEGEND = "the adversarial"
 ATTEMPT_LEGEND = "the attempt, not fooled"
 INSIDE = 0.82  # labels of taller bars go inside the bar so they stay on the fixed axis
+LABEL_TEXT = (30, 30, 30)
+# A label sits on a light box: inside a bar narrowed beside the adversarial's, white text was wider
+# than the bar and its "." fell on the white background (".99" read "99").
+LABEL_FILL = pg.mkBrush(255, 255, 255, 230)
 
 
 class ProbabilityPlot(StaticPlot):
@@ -27,7 +31,7 @@ class ProbabilityPlot(StaticPlot):
                          "The model's softmax probability for each class, updated as you draw.\n"
                          "Orange: the predicted class. Red outline: the attack target.", parent)
         item = self.getPlotItem()
-        item.setXRange(-0.6, 9.6, padding=0)
+        item.setXRange(-0.7, 9.7, padding=0)  # room for the labels of classes 0 and 9 beside the adversarial's bars
         item.setYRange(0.0, 1.04, padding=0)  # a little headroom so the 1 tick and a top label show
         item.setLabel("left", "probability")
         item.setLabel("bottom", "class")
@@ -44,7 +48,8 @@ class ProbabilityPlot(StaticPlot):
 
         self._labels = []
         for i in range(10):
-            text = pg.TextItem("", color=(30, 30, 30), anchor=(0.5, 1.0))
+            text = pg.TextItem("", color=LABEL_TEXT, anchor=(0.5, 1.0), fill=LABEL_FILL)
+            text.textItem.document().setDocumentMargin(1)  # a tight box: class 0's label stays inside the plot
             text.setPos(i, 0.0)
             item.addItem(text)
             self._labels.append(text)
@@ -89,7 +94,8 @@ class ProbabilityPlot(StaticPlot):
             key = f"{text}|{inside}"
             if key != self._shown[i]:
                 self._shown[i] = key
-                self._labels[i].setText(text, color=(255, 255, 255) if inside else (30, 30, 30))
+                self._labels[i].setText(text)
+                self._labels[i].setVisible(bool(text))  # an empty label would still draw its box
                 self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
             if text:
                 self._labels[i].setPos(i + offset, float(p) - 0.015 if inside else float(p) + 0.01)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from advviewer.wording import counted
+
 HINT = "Every model's answer on the original and on the adversarial made for the model in use (forward passes only)."
 HEAD = ("model", "original", "adversarial", "fooled?")
 
@@ -42,4 +44,4 @@ class TransferView(QWidget):
                     item.setForeground(QColor("#b42318"))
                 self.table.setItem(i, j, item)
         others = len(rows) - 1
-        self.status.setText(f"Made for <b>{own}</b>: it changes the answer of {fooled} of the {others} other models.")
+        self.status.setText(f"Made for <b>{own}</b>: it changes the answer of {fooled} of the {counted(others, 'other model')}.")
