@@ -48,10 +48,10 @@ def test_an_attack_of_one_iteration_says_1_iteration(window, qtbot):
     window.state.events.attack_finished.connect(keep)
     run_minimal(window, qtbot, 3, settle=True)
     one = dataclasses.replace(item, result=dataclasses.replace(item.result, iterations=1))
-    window.state.events.attack_finished.emit(one)  # what the attack panel and the status bar show of a finished attack
-    window.results.show_result(one.result)
+    # the shown result becomes one of one iteration: what panels 4, 5 and the status bar say of it
+    window.state.show_found(one.result, one.model, window.state.input.version)
     for text in (window.attack.status.text(), window.attack_time.text(), window.results.summary.text()):
-        assert re.search(r"(?<!\d)1 iteration(?!s)", text) and not re.search(r"(?<!\d)1 iterations", text), text
+        assert re.search(r"(?<!\d)1 solver iteration(?!s)", text) and not re.search(r"(?<!\d)1 \w* ?iterations", text), text
 
 
 # --- 2. the empty-canvas note ------------------------------------------------------------------

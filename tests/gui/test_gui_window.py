@@ -92,11 +92,18 @@ def test_any_other_class_is_remembered_as_none(make_window, qtbot):
     assert second.state.target is None and second.attack.target_box.currentText() == "any other class"
 
 
-def test_a_remembered_model_that_is_gone_falls_back_to_cnn(make_window, tmp_path):
+def test_a_remembered_model_file_is_not_reopened_at_start(make_window, tmp_path):
+    """A model file of the user's (perhaps slow, perhaps gone) waits until asked for; the window says how to reopen it."""
     from advviewer.gui.settings import Settings
 
-    Settings().set("model", str(tmp_path / "deleted.pt"))
+    Settings().set("model", str(tmp_path / "slow.pt2"))
     window = make_window()
+    assert window.state.model.name == "cnn"
+    assert "slow.pt2" in window.message.text and "not reopened" in window.message.text
+
+
+def test_a_model_asked_for_that_is_gone_falls_back_to_cnn(make_window, tmp_path):
+    window = make_window(model=str(tmp_path / "deleted.pt"))
     assert window.state.model.name == "cnn"
     assert "using cnn instead" in window.message.text
 
