@@ -59,6 +59,9 @@ def _decode(data: bytes) -> tuple[Image.Image, float | None]:
         raise ImageLoadError(f"image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
     if min(width, height) < MIN_SIDE:
         raise ImageLoadError(f"image is {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}")
+    if max(width, height) > MAX_ASPECT * min(width, height):  # a 9000x8 JPEG's draft size would be 0 pixels high
+        raise ImageLoadError(f"image is {width}x{height} pixels, {max(width, height) // min(width, height)} times longer "
+                             f"than it is wide; a picture of a digit is at most {MAX_ASPECT} times")
     factor = -(-max(width, height) // WORK_MAX_SIDE)
     if image.format == "JPEG" and factor > 1 and isinstance(image, ImageFile.ImageFile):
         image.draft(image.mode, (width // factor, height // factor))  # decode at 1/2, 1/4 or 1/8 scale

@@ -58,6 +58,8 @@ def _check_dtype(dtype: np.dtype) -> None:
     ``np.issubdtype(timedelta64, np.integer)`` is True, so the kind is checked, not the type tree;
     extended-precision floats (float128) overflow float64 in the pixel pipeline and are refused.
     """
+    if dtype.hasobject and dtype.fields is None:
+        raise ImageLoadError("the array holds Python objects (dtype object), not pixel values; they are never unpickled")
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise ImageLoadError(f"the array holds {_dtype_text(dtype)} records, not pixel values")
     if dtype.kind not in PIXEL_KINDS:
