@@ -55,13 +55,7 @@ def _decode(data: bytes) -> tuple[Image.Image, float | None]:
         size = f"{int(found.group(1)):,} pixels" if found else "far over the limit"
         raise ImageLoadError(f"image is {size}; images over {MAX_PIXELS // 1_000_000} megapixels are refused") from None
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ImageLoadError(f"image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
-    if min(width, height) < MIN_SIDE:
-        raise ImageLoadError(f"image is {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}")
-    if max(width, height) > MAX_ASPECT * min(width, height):  # a 9000x8 JPEG's draft size would be 0 pixels high
-        raise ImageLoadError(f"image is {width}x{height} pixels, {max(width, height) // min(width, height)} times longer "
-                             f"than it is wide; a picture of a digit is at most {MAX_ASPECT} times")
+    _check_image_size(width, height)
     factor = -(-max(width, height) // WORK_MAX_SIDE)
     if image.format == "JPEG" and factor > 1 and isinstance(image, ImageFile.ImageFile):
         image.draft(image.mode, (width // factor, height // factor))  # decode at 1/2, 1/4 or 1/8 scale
@@ -82,6 +76,17 @@ def _decode(data: bytes) -> tuple[Image.Image, float | None]:
     if orientation in _ORIENT:
         image = image.transpose(_ORIENT[orientation])
     return image, top
+
+
+def _check_image_size(width: int, height: int) -> None:
+    """ImageLoadError unless a width x height picture can be decoded within the limits and hold a digit."""
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(f"image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
+    if min(width, height) < MIN_SIDE:
+        raise ImageLoadError(f"image is {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}")
+    if max(width, height) > MAX_ASPECT * min(width, height):  # a 9000x8 JPEG's draft size would be 0 pixels high
+        raise ImageLoadError(f"image is {width}x{height} pixels, {max(width, height) // min(width, height)} times longer "
+                             f"than it is wide; a picture of a digit is at most {MAX_ASPECT} times")
 
 
 def open_image_file(path: str | Path) -> tuple[Image.Image, float | None]:
