@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from advviewer.errors import ExportError
@@ -24,9 +25,13 @@ def write_all_or_nothing(out_dir: Path, payload: dict[str, tuple[str, bytes]]) -
     All or nothing: every file to a temporary name first, then moved into place.
 
     Files of an earlier export with the same names are moved aside first and put back if
-    anything fails, even Ctrl+C (any exception): the folder ends up as it was, or complete.
+    anything fails, even Ctrl+C (any exception), the last move included: the folder ends up as
+    it was, or complete. A name taken by something that is not a file (a folder, a FIFO) is
+    refused before anything is written: it is not an earlier export's file to replace.
     """
     _prepare_folder(out_dir)
+    for name, _ in payload.values():
+        _check_not_in_the_way(out_dir, name)
     temps: list[Path] = []
     staged: dict[str, tuple[Path, Path]] = {}
     placed: list[Path] = []
@@ -46,13 +51,37 @@ def write_all_or_nothing(out_dir: Path, payload: dict[str, tuple[str, bytes]]) -
             placed.append(final)
         _sync_folder(out_dir)
     except BaseException as exc:
-        _roll_back(temps, placed, backups)
+        kept = _roll_back(temps, placed, backups)
         if isinstance(exc, OSError):
-            raise ExportError(_describe(exc, out_dir, current)) from None
+            raise ExportError(_describe(exc, out_dir, current) + _kept_aside(kept)) from None
         raise
     for backup, _ in backups:
         _unlink(backup)
     return {kind: final for kind, (_, final) in staged.items()}
+
+
+def _check_not_in_the_way(out_dir: Path, name: str) -> None:
+    """ExportError if ``name`` in ``out_dir`` is a folder, FIFO, device or socket: only a file (or a link) is replaced.
+
+    Such a thing used to be moved aside like an earlier file, the new file put in its place,
+    and success reported, with the folder left under a hidden name it was never moved back from.
+    """
+    try:
+        mode = os.lstat(out_dir / name).st_mode
+    except OSError:  # missing (the usual case); anything else shows when the file is written
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        what = "a folder" if stat.S_ISDIR(mode) else "something that is not a file"
+        raise ExportError(f"cannot write {shown(name)} in {shown(out_dir)}: {what} of that name is in the way; "
+                          "nothing was written")
+
+
+def _kept_aside(kept: list[tuple[Path, Path]]) -> str:
+    """The end of the one-line message when an earlier file could not be put back (it is kept, renamed)."""
+    if not kept:
+        return ""
+    names = ", ".join(f"{shown(final.name)} as {shown(backup.name)}" for backup, final in kept)
+    return f"; the earlier files could not all be put back and are kept under hidden names: {names}"
 
 
 def _prepare_folder(out_dir: Path) -> None:
@@ -96,16 +125,22 @@ def _sync_folder(out_dir: Path) -> None:
         os.close(fd)
 
 
-def _roll_back(temps: list[Path], placed: list[Path], backups: list[tuple[Path, Path]]) -> None:
+def _roll_back(temps: list[Path], placed: list[Path], backups: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """Undo the moves done so far (new files removed, earlier files moved back), remove the temporary files.
+
+    Returns the earlier files that could not be moved back (each still whole under its hidden name).
+    """
     for path in placed:
         _unlink(path)
+    kept = []
     for backup, final in backups:
         try:
             os.replace(backup, final)
         except OSError:
-            pass
+            kept.append((backup, final))
     for path in temps:
         _unlink(path)
+    return kept
 
 
 def _unlink(path: Path) -> None:

@@ -12,6 +12,7 @@ whose brightening makes the model more sure of ``cls``.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,11 +48,19 @@ def as_batch(image: np.ndarray | torch.Tensor, dtype: torch.dtype = torch.float3
     return t
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """Where the model computes: the device of its first parameter (or buffer); the CPU for a model with neither."""
+    if isinstance(model, nn.Module):
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            return tensor.device
+    return torch.device("cpu")
+
+
 def predict(model: nn.Module, image: np.ndarray | torch.Tensor) -> np.ndarray:
-    """Softmax probabilities: (10,) for one 28x28 image, (N, 10) for a batch."""
-    x = as_batch(image)
+    """Softmax probabilities: (10,) for one 28x28 image, (N, 10) for a batch; the model may live on any device."""
+    x = as_batch(image).to(model_device(model))
     with torch.no_grad():
-        probs = F.softmax(check_logits(model(x), len(x)).double(), dim=1).numpy()
+        probs = F.softmax(check_logits(model(x), len(x)).double(), dim=1).cpu().numpy()
     return probs[0] if np.ndim(image) == 2 else probs
 
 
@@ -75,16 +84,16 @@ def evaluate_input(model: nn.Module, image: np.ndarray, gradient_class: ClassRul
     """
     if gradient_class not in (PREDICTED_CLASS, RUNNER_UP):
         gradient_class = _check_class(gradient_class)
-    x = as_batch(image).requires_grad_(True)
+    x = as_batch(image).to(model_device(model)).requires_grad_(True)
     # softmax in float64: for a confident prediction 1 - p is below float32's resolution
     logits = check_logits(model(x), 1).double()
-    probs = F.softmax(logits.detach(), dim=1)[0].numpy()
+    probs = F.softmax(logits.detach(), dim=1)[0].cpu().numpy()
     order = np.argsort(probs)
     predicted = int(order[-1])
     cls = predicted if gradient_class == PREDICTED_CLASS else int(order[-2]) if gradient_class == RUNNER_UP else int(gradient_class)
-    loss = F.cross_entropy(logits, torch.tensor([cls]))
+    loss = -F.log_softmax(logits, dim=1)[0, cls]  # the cross-entropy against cls, with no target tensor to place
     (grad,) = torch.autograd.grad(loss, x)
-    return Evaluation(probs, predicted, grad[0, 0].numpy(), cls)
+    return Evaluation(probs, predicted, grad[0, 0].cpu().numpy(), cls)
 
 
 def predict_and_gradient(model: nn.Module, image: np.ndarray, cls: ClassRule) -> tuple[np.ndarray, np.ndarray]:
@@ -136,6 +145,7 @@ def input_gradient(model: nn.Module, image: np.ndarray, cls: int, method: str = 
 
 
 def _finite_difference(model: nn.Module, image: np.ndarray, cls: int, cancel=None) -> np.ndarray:
+    device = model_device(model)
     x = as_batch(image)[0, 0].reshape(-1)
     n = x.numel()
     eye = torch.eye(n) * FD_STEP
@@ -147,8 +157,8 @@ def _finite_difference(model: nn.Module, image: np.ndarray, cls: int, cancel=Non
                 raise Cancelled("finite differences cancelled")
             # the network runs in float32 (as it was trained); the loss is formed in float64 so
             # that a confident prediction's tiny loss differences are not lost to rounding
-            chunk = shifted[i : i + FD_CHUNK]
+            chunk = shifted[i : i + FD_CHUNK].to(device)
             logits = check_logits(model(chunk), len(chunk)).double()
-            losses.append(torch.logsumexp(logits, 1) - logits[:, cls])
+            losses.append((torch.logsumexp(logits, 1) - logits[:, cls]).cpu())
     loss = torch.cat(losses)
     return ((loss[:n] - loss[n:]) / (2 * FD_STEP)).view(28, 28).to(torch.float32).numpy()

@@ -29,6 +29,9 @@ MAX_FILE_BYTES = 200_000_000
 MAX_NPY_BYTES = 64_000_000  # a digit as an array is kilobytes; 10000x10000 uint8 (100 MB) is not one
 MIN_SIDE = 8  # smaller pictures cannot hold a digit (a model input is 28x28)
 WORK_MAX_SIDE = 1024  # bigger pictures are shrunk (block means) right after decoding
+MAX_ASPECT = WORK_MAX_SIDE // MIN_SIDE  # a longer array would shrink to no rows (and holds no digit)
+SAFE_FLOAT64 = 2.0**1000  # float64 arrays beyond this are scaled down by a power of two before any sum
+SAFE_EXPONENT = 21  # ... to a largest magnitude in [2**20, 2**21): still over 255, so stretched as before
 # Formats Pillow may try. Not EPS (runs Ghostscript), not the many formats nobody draws digits in.
 FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF", "PPM")
 FORMAT_NAMES = "PNG, JPEG, BMP, TIFF, WebP, GIF, PGM/PPM/PFM or .npy"
@@ -52,10 +55,7 @@ def _decode(data: bytes) -> tuple[Image.Image, float | None]:
         size = f"{int(found.group(1)):,} pixels" if found else "far over the limit"
         raise ImageLoadError(f"image is {size}; images over {MAX_PIXELS // 1_000_000} megapixels are refused") from None
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ImageLoadError(f"image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
-    if min(width, height) < MIN_SIDE:
-        raise ImageLoadError(f"image is {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}")
+    _check_image_size(width, height)
     factor = -(-max(width, height) // WORK_MAX_SIDE)
     if image.format == "JPEG" and factor > 1 and isinstance(image, ImageFile.ImageFile):
         image.draft(image.mode, (width // factor, height // factor))  # decode at 1/2, 1/4 or 1/8 scale
@@ -76,6 +76,17 @@ def _decode(data: bytes) -> tuple[Image.Image, float | None]:
     if orientation in _ORIENT:
         image = image.transpose(_ORIENT[orientation])
     return image, top
+
+
+def _check_image_size(width: int, height: int) -> None:
+    """ImageLoadError unless a width x height picture can be decoded within the limits and hold a digit."""
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(f"image is {width}x{height} pixels; images over {MAX_PIXELS // 1_000_000} megapixels are refused")
+    if min(width, height) < MIN_SIDE:
+        raise ImageLoadError(f"image is {width}x{height} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}")
+    if max(width, height) > MAX_ASPECT * min(width, height):  # a 9000x8 JPEG's draft size would be 0 pixels high
+        raise ImageLoadError(f"image is {width}x{height} pixels, {max(width, height) // min(width, height)} times longer "
+                             f"than it is wide; a picture of a digit is at most {MAX_ASPECT} times")
 
 
 def open_image_file(path: str | Path) -> tuple[Image.Image, float | None]:
@@ -99,11 +110,48 @@ def _npy_picture(data: bytes) -> np.ndarray:
     array = read_npy(data, MAX_PIXELS)
     if tuple(n for n in array.shape if n != 1) == (SIZE, SIZE):  # (28, 28), (1, 28, 28), (28, 28, 1)...
         return _model_input_values(array.reshape(SIZE, SIZE))
-    squeezed = array.reshape([n for n in array.shape if n != 1] or [1])
-    if squeezed.ndim >= 2 and min(squeezed.shape[:2]) < MIN_SIDE:
-        raise ImageLoadError(f"array of shape {array.shape} is too small for a picture of a digit "
+    _check_picture_sides(array.shape)
+    return array_to_gray(_within_float64(array), max_side=WORK_MAX_SIDE)
+
+
+def _picture_sides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The picture's (H, W[, channels]) as :func:`advviewer.preprocess.array_to_gray` reads ``shape``:
+    leading 1s dropped down to two dimensions, a trailing single channel dropped."""
+    while len(shape) > 2 and shape[0] == 1:
+        shape = shape[1:]
+    if len(shape) == 3 and shape[-1] == 1:
+        shape = shape[:2]
+    return shape
+
+
+def _check_picture_sides(shape: tuple[int, ...]) -> None:
+    """ImageLoadError for a picture too small or too thin to hold a digit (a shape that is no picture
+    at all is left to array_to_gray, which names the shapes it reads).
+
+    Too thin matters beyond taste: a 1x5000 array shrunk by block means to 1024 pixels across has
+    no rows left, and the pipeline would meet an empty picture.
+    """
+    sides = _picture_sides(shape)
+    if len(sides) not in (2, 3):
+        return
+    short, long = min(sides[:2]), max(sides[:2])
+    if short < MIN_SIDE:
+        raise ImageLoadError(f"array of shape {shape} is too small for a picture of a digit "
                              f"(at least {MIN_SIDE}x{MIN_SIDE}; a model input is {SIZE}x{SIZE})")
-    return array_to_gray(array, max_side=WORK_MAX_SIDE)
+    if long > MAX_ASPECT * short:
+        raise ImageLoadError(f"array of shape {shape} is {long // short} times longer than it is wide; "
+                             f"a picture of a digit is at most {MAX_ASPECT} times")
+
+
+def _within_float64(array: np.ndarray) -> np.ndarray:
+    """Float64 values near float64's limit scaled down by a power of two (exact; the pipeline's stretch
+    does not change): block means and the contrast stretch add values, and 2 x 1e308 is inf."""
+    if array.dtype.kind != "f" or array.dtype.itemsize < 8 or array.size == 0:
+        return array
+    magnitude = float(np.abs(array).max())
+    if not np.isfinite(magnitude) or magnitude < SAFE_FLOAT64:
+        return array  # NaN and inf are named by array_to_gray
+    return np.ldexp(array, -int(np.frexp(magnitude)[1]) + SAFE_EXPONENT)
 
 
 def _model_input_values(array: np.ndarray) -> np.ndarray:

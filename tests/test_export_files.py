@@ -104,24 +104,69 @@ def test_ctrl_c_while_writing_leaves_the_folder_as_it_was(cnn, success, tmp_path
     assert (tmp_path / "d1.json").read_text() == "previous export"
 
 
-def test_a_failed_last_rename_restores_the_earlier_export(cnn, success, tmp_path, monkeypatch):
-    """An earlier export's files with the same names are all back, byte for byte, when the last move fails."""
+def _folder_contents(folder):
+    """Every path under ``folder`` with its bytes (None for a folder): what a user would find there."""
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in folder.rglob("*")}
+
+
+def _fail_moving_into_place(monkeypatch, which: int, restore_fails: bool = False):
+    """Make the ``which``-th move of a finished file into place fail (-1: the last, the JSON record);
+    with ``restore_fails``, moving an earlier file back fails too."""
     import advviewer.atomic_files as atomic
 
-    first = export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     real_replace = os.replace
+    moves = []
 
     def replace(src, dst):
-        if str(src).endswith(".tmp") and str(dst).endswith(".json"):  # the record is moved last
+        if str(src).endswith(".tmp"):
+            moves.append(dst)
+            if len(moves) - 1 == which or which == -1 and str(dst).endswith(".json"):
+                raise OSError(errno.EIO, "Input/output error")
+        if restore_fails and str(src).endswith(".old"):
             raise OSError(errno.EIO, "Input/output error")
         return real_replace(src, dst)
 
     monkeypatch.setattr(atomic.os, "replace", replace)
-    with pytest.raises(ExportError, match="input/output error"):
+    return moves
+
+
+@pytest.mark.parametrize("which", [0, 2, -1], ids=["first", "middle", "last"])
+def test_a_failed_rename_restores_the_earlier_export(cnn, success, tmp_path, monkeypatch, which):
+    """An earlier export's files with the same names are all back, byte for byte, whichever move fails."""
+    first = export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    before = _folder_contents(tmp_path)
+    moves = _fail_moving_into_place(monkeypatch, which)
+    with pytest.raises(ExportError, match="input/output error") as e:
         export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert "\n" not in str(e.value)
+    assert len(moves) == (len(first) if which == -1 else which + 1)  # it failed where it was meant to
+    assert _folder_contents(tmp_path) == before
     assert set(before) == {p.name for p in first.values()}
+
+
+def test_a_folder_where_the_record_goes_is_refused_and_kept(cnn, success, tmp_path):
+    """Issue 20: the earlier export's JSON name is now a folder. It was moved aside to a hidden name,
+    the new record put in its place, and success reported; now nothing is written and it says why."""
+    export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    (tmp_path / "d1.json").unlink()
+    (tmp_path / "d1.json").mkdir()
+    (tmp_path / "d1.json" / "notes.txt").write_text("the user's own notes")
+    before = _folder_contents(tmp_path)
+    with pytest.raises(ExportError) as e:
+        export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    assert str(e.value) == f"cannot write d1.json in {tmp_path}: a folder of that name is in the way; nothing was written"
+    assert _folder_contents(tmp_path) == before  # the folder and the earlier PNGs as they were, nothing hidden left
+
+
+def test_an_earlier_file_that_cannot_be_put_back_is_named(cnn, success, tmp_path, monkeypatch):
+    """If even the roll-back fails, the one line says where the earlier file is (whole, under a hidden name)."""
+    export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    earlier = (tmp_path / "d1.json").read_bytes()
+    _fail_moving_into_place(monkeypatch, -1, restore_fails=True)
+    with pytest.raises(ExportError, match="could not all be put back") as e:
+        export_result(success, tmp_path, model=cnn, model_name="cnn", stem="d1")
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith(".d1.json.")]
+    assert len(kept) == 1 and kept[0].read_bytes() == earlier and f"d1.json as {kept[0].name}" in str(e.value)
 
 
 def test_files_get_the_umasks_permissions(cnn, success, tmp_path):

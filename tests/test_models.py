@@ -45,10 +45,21 @@ def test_cnn_reaches_97_percent_on_the_bundled_test_split(cnn, test_digits):
     assert _test_error(cnn, test_digits) <= 0.03
 
 
-def test_regularisation_orders_the_softmax_models_as_in_the_paper(test_digits):
-    # stronger weight decay, higher training error: FC10(1) is much worse than FC10(1e-4)
-    errors = [model_card(n)["train_error"] for n in ("fc10-1e-4", "fc10-1e-2", "fc10-1")]
-    assert errors[0] < errors[1] < errors[2]
+def test_regularisation_orders_the_softmax_models_as_in_the_paper():
+    """Stronger weight decay, higher training error: FC10(1) much worse than FC10(1e-4) (paper, Table 1).
+
+    Measured: each shipped fc10 model classifies the bundled training split (the 4,000 digits
+    it was trained on); the cards must give the same numbers, not the other way round.
+    """
+    from advviewer.data import bundled_split
+
+    images, labels = bundled_split("train")
+    images = images.astype(np.float32) / np.float32(255.0)
+    names = ("fc10-1e-4", "fc10-1e-2", "fc10-1")
+    errors = [float((predict(load_model(n), images).argmax(1) != labels).mean()) for n in names]
+    assert errors[0] < errors[1] < errors[2], dict(zip(names, errors))
+    assert errors[2] > 2 * errors[0], dict(zip(names, errors))  # much worse, not a tie broken by a few digits
+    assert errors == pytest.approx([model_card(n)["train_error"] for n in names], abs=1e-6)
 
 
 def test_unknown_name_directory_and_missing_file(tmp_path):

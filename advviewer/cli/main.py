@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             status = int(gui_main(args) or 0)
         except AdvViewerError as exc:
-            print(f"advviewer: {exc}", file=sys.stderr)
+            print(f"advviewer: {shown(str(exc))}", file=sys.stderr)
             return EXIT_BAD_INPUT
         if argv_given is None:  # the program itself, not a test calling main(): leave at once (see exit_now)
             from advviewer.gui.app import exit_now
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AdvViewerError as exc:
-        print(f"advviewer: {exc}", file=sys.stderr)
+        print(f"advviewer: {shown(str(exc))}", file=sys.stderr)  # a message may quote a file's text
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("advviewer: interrupted", file=sys.stderr)

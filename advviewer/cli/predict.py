@@ -53,13 +53,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         try:
             image = load_image(path)
         except AdvViewerError as exc:  # the message names the file
-            print(f"advviewer: {exc}", file=sys.stderr)
+            print(f"advviewer: {shown(str(exc))}", file=sys.stderr)
             status = EXIT_BAD_INPUT
             continue
         try:
             probs = predict(image)
         except AdvViewerError as exc:  # a user's model that fails on this image (ModelOutputError)
-            print(f"advviewer: {shown(path)}: {exc}", file=sys.stderr)
+            print(f"advviewer: {shown(path)}: {shown(str(exc))}", file=sys.stderr)
             status = EXIT_BAD_INPUT
             continue
         cls = int(probs.argmax())

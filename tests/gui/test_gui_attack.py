@@ -25,6 +25,8 @@ def calls(monkeypatch):
         except Exception as exc:
             entry["error"] = type(exc).__name__
             raise
+        cancel = kwargs.get("cancel")
+        entry["cancelled_before_it_returned"] = cancel is not None and cancel.is_set()  # it ran to the end regardless
         return entry["result"]
 
     monkeypatch.setattr(advviewer.attack, "lbfgs_attack", recording)
@@ -89,26 +91,77 @@ def test_cancel_mid_attack(window, qtbot, calls):
     assert s.current_result() is None and not window.results.export_button.isEnabled()
 
 
-def test_dragging_the_slider_re_runs_warm_started(window, qtbot, calls):
-    first = run_minimal(window, qtbot, target=3)
+@pytest.fixture
+def first_drag_held(monkeypatch, calls):
+    """The first attack started by the drag stops at its first progress report until it is superseded
+    (its cancel event set), at most 20 s: then a newer request surely meets a run that is running."""
+    import advviewer.attack
+
+    recording = advviewer.attack.lbfgs_attack
+    held = threading.Event()
+
+    def holding(model, image, *args, **kwargs):
+        if kwargs.get("c") is not None and not held.is_set() and kwargs.get("warm_start") is not None:
+            cancel, callback = kwargs["cancel"], kwargs["callback"]
+
+            def hold_once(progress):
+                if not held.is_set():
+                    held.set()
+                    cancel.wait(20)
+                callback(progress)
+
+            kwargs["callback"] = hold_once
+        return recording(model, image, *args, **kwargs)
+
+    monkeypatch.setattr(advviewer.attack, "lbfgs_attack", holding)
+    return held
+
+
+def test_dragging_the_slider_re_runs_warm_started(window, qtbot, calls, first_drag_held):
+    """Eight slider steps: each asks for an attack at its c; a run still going when a newer c is asked
+    for is cancelled, and no result for an older c ever reaches the screen once a newer c was asked for."""
+    state = window.state
+    first = run_minimal(window, qtbot, target=3, settle=True)
+    asked: list[float] = []  # the c of every attack started, in order
+    appeared: list[tuple] = []  # (c of the result put on screen, c asked last, summary, image right, the result)
+    finished: list[tuple[float, float]] = []  # (c of the attack_finished result, c asked last)
+    state.events.attack_started.connect(lambda request: asked.append(request.c))
+    state.events.attack_finished.connect(lambda item: finished.append((item.result.c, asked[-1])))
+
+    def shown(view):  # connected after the panel's own handler: the panel is already repainted
+        result = view.current
+        if result is not None and (not appeared or result is not appeared[-1][-1]):
+            image_right = np.allclose(window.results.views["adversarial"].image.image, result.adversarial)
+            appeared.append((result.c, asked[-1] if asked else None, window.results.summary.text(), image_right, result))
+
+    state.events.result.connect(shown)
     slider = window.attack.slider
     before = len(calls)
     slider.setSliderDown(True)
     start = slider.value()
-    for step in range(1, 9):  # eight steps in quick succession, as a drag sends them
+    slider.setValue(start + 1)
+    qtbot.waitUntil(first_drag_held.is_set, timeout=ATTACK_TIMEOUT)  # the first step's run is running now
+    for step in range(2, 9):  # seven more steps in quick succession, as a drag sends them
         slider.setValue(start + step)
     slider.setSliderDown(False)
-    wanted = window.state.c
-    qtbot.waitUntil(lambda: window.state.current_result() is not None and window.state.current_result().result.c == pytest.approx(wanted),
+    wanted = state.c
+    qtbot.waitUntil(lambda: state.current_result() is not None and state.current_result().result.c == pytest.approx(wanted),
                     timeout=ATTACK_TIMEOUT)
+    wait_idle(qtbot, window, ATTACK_TIMEOUT)
+
+    assert len(asked) == 8 and len(set(asked)) == 8 and asked[-1] == wanted  # every step asked for its own c
+    # on screen: each result that appeared was for the newest c asked for at that moment, drawn in full
+    assert appeared and all(c == pytest.approx(newest) for c, newest, *_ in appeared), [a[:2] for a in appeared]
+    assert all(f"c = {c:.3g}" in summary and image_right for c, _, summary, image_right, _ in appeared)
+    assert finished and all(c == pytest.approx(newest) for c, newest in finished), finished
+    assert appeared[-1][0] == pytest.approx(wanted) and f"c = {wanted:.3g}" in window.results.summary.text()
     drags = calls[before:]
-    assert drags and all(call["c"] is not None for call in drags)
-    assert drags[0]["warm_start"] is first  # warm-started from the last solution
-    # a newer request cancelled (or replaced) the older ones: never a queue of stale runs
-    assert len(drags) < 8 or sum("error" in call for call in drags) > 0
-    assert drags[-1]["c"] == pytest.approx(wanted)
+    assert drags[0]["c"] == asked[0] and drags[0]["warm_start"] is first  # warm-started from the last solution
+    assert drags[0].get("error") == "AttackCancelled"  # superseded while it ran: it stopped
+    for call in drags[:-1]:  # every other superseded run stopped too, or had already run to its end
+        assert call.get("error") == "AttackCancelled" or not call["cancelled_before_it_returned"], call
+    assert drags[-1]["c"] == pytest.approx(wanted) and "error" not in drags[-1]
     assert len(window.attack.c_plot.points) >= 2
-    assert f"c = {wanted:.3g}" in window.results.summary.text()
 
 
 def test_model_switch_re_runs_the_shown_attack(window, qtbot):
