@@ -75,6 +75,16 @@ def _drawn_pool(seed: int, count: int) -> DrawnPool:
     return DrawnPool(torch.from_numpy(drawn.images).unsqueeze(1), torch.from_numpy(drawn.labels))
 
 
+def _drawn_pool_reported(seed: int, progress: Progress | None) -> DrawnPool:
+    message = f"drawing {DRAWN_POOL:,} digits to train on"
+    if progress:
+        progress(0, 1, message)
+    pool = DrawnPool.from_seed(seed)
+    if progress:
+        progress(1, 1, message)
+    return pool
+
+
 def load_training_data(data_dir: str | Path | None) -> TrainingData:
     if data_dir is None:
         tx, ty = bundled_split("train")
@@ -209,7 +219,7 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         assert isinstance(model, AutoencoderClassifier)
         _pretrain_autoencoder(model, data, max(epochs // 2, 1), gen, progress)
     use_augment = name == "cnn"
-    drawn = DrawnPool.from_seed(seed) if use_augment else None
+    drawn = _drawn_pool_reported(seed, progress) if use_augment else None
     lr = 1e-3 if name == "cnn" else 3e-3 if name.startswith("fc10-") else 1e-3
     params = [p for n, p in model.named_parameters() if not n.startswith("decoder")]
     opt = torch.optim.Adam(params, lr=lr)

@@ -30,11 +30,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     bars: dict[str, tqdm] = {}
 
     def progress(step: int, total: int, message: str) -> None:
-        phase = "pre-training autoencoder" if message.startswith("autoencoder") else f"training {args.model}"
+        phase = ("pre-training autoencoder" if message.startswith("autoencoder") else "drawing digits" if message.startswith("drawing")
+                 else f"training {args.model}")
         if phase not in bars:
             for old in bars.values():
                 old.close()
-            bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, unit="epoch", dynamic_ncols=True)
+            bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, unit="pool" if phase == "drawing digits" else "epoch",
+                               dynamic_ncols=True)
         bar = bars[phase]
         bar.set_postfix_str(message.split(", ")[-1] if "," in message else message.split(" ", 2)[-1], refresh=False)
         bar.update(step - bar.n)
