@@ -10,6 +10,7 @@ with MKL_CBWR=COMPATIBLE) -- while the errors and the answers on the test split 
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import time
@@ -32,6 +33,11 @@ from advviewer.models.zoo import ZOO, AutoencoderClassifier, build_model, decaye
 # two threads against 9-10 s on one, measured back to back.
 TRAIN_THREADS = 1
 
+# The convnet also learns from procedural mouse drawings (advviewer.drawn_digits): a pool drawn once
+# from the seed, DRAWN_PER_BATCH of them added to each batch of 64 MNIST digits, augmented alike.
+DRAWN_POOL = 20_000
+DRAWN_PER_BATCH = 24
+
 Progress = Callable[[int, int, str], None]  # (step, total, message)
 
 
@@ -42,6 +48,41 @@ class TrainingData:
     test_x: torch.Tensor
     test_y: torch.Tensor
     description: str
+
+
+@dataclass
+class DrawnPool:
+    """Procedural drawings framed as the window frames a canvas, mixed into each training batch."""
+
+    images: torch.Tensor  # (N, 1, 28, 28)
+    labels: torch.Tensor  # (N,)
+
+    @classmethod
+    def from_seed(cls, seed: int) -> DrawnPool:
+        return _drawn_pool(seed, DRAWN_POOL)
+
+    def add_to(self, xb: torch.Tensor, yb: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        pick = torch.randint(len(self.labels), (DRAWN_PER_BATCH,), generator=gen)
+        return torch.cat([xb, self.images[pick]]), torch.cat([yb, self.labels[pick]])
+
+
+@functools.lru_cache(maxsize=2)
+def _drawn_pool(seed: int, count: int) -> DrawnPool:
+    """Drawn once per process and seed (20,000 drawings take 70-100 s): a second training run reuses them, unchanged."""
+    from advviewer.drawn_digits import drawn_digits
+
+    drawn = drawn_digits(count, seed)
+    return DrawnPool(torch.from_numpy(drawn.images).unsqueeze(1), torch.from_numpy(drawn.labels))
+
+
+def _drawn_pool_reported(seed: int, progress: Progress | None) -> DrawnPool:
+    message = f"drawing {DRAWN_POOL:,} digits to train on"
+    if progress:
+        progress(0, 1, message)
+    pool = DrawnPool.from_seed(seed)
+    if progress:
+        progress(1, 1, message)
+    return pool
 
 
 def load_training_data(data_dir: str | Path | None) -> TrainingData:
@@ -137,6 +178,38 @@ def train_model(name: str, data_dir: str | Path | None = None, epochs: int | Non
         torch.set_num_threads(threads)
 
 
+@dataclass
+class _Batches:
+    """How one epoch's batches are made: size, the random generator, drawn digits to mix in, augmentation."""
+
+    size: int
+    gen: torch.Generator
+    drawn: DrawnPool | None
+    augmented: bool
+
+
+def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: TrainingData, batches: _Batches, lambdas: tuple[float, ...]) -> float:
+    """One pass over the training digits in a random order; returns the mean loss."""
+    model.train()
+    n = len(data.train_x)
+    perm = torch.randperm(n, generator=batches.gen)
+    total, seen = 0.0, 0
+    for i in range(0, n, batches.size):
+        idx = perm[i : i + batches.size]
+        xb, yb = data.train_x[idx], data.train_y[idx]
+        if batches.drawn is not None:
+            xb, yb = batches.drawn.add_to(xb, yb, batches.gen)
+        if batches.augmented:
+            xb = augment(xb, batches.gen)
+        loss = F.cross_entropy(model(xb), yb) + _penalty(model, lambdas)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += float(loss.detach()) * len(yb)
+        seen += len(yb)
+    return total / seen
+
+
 def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
     gen = torch.Generator().manual_seed(seed)
     data = load_training_data(data_dir)
@@ -146,29 +219,17 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         assert isinstance(model, AutoencoderClassifier)
         _pretrain_autoencoder(model, data, max(epochs // 2, 1), gen, progress)
     use_augment = name == "cnn"
+    drawn = _drawn_pool_reported(seed, progress) if use_augment else None
     lr = 1e-3 if name == "cnn" else 3e-3 if name.startswith("fc10-") else 1e-3
     params = [p for n, p in model.named_parameters() if not n.startswith("decoder")]
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    n = len(data.train_x)
     batch = 64
     for epoch in range(epochs):
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        total = 0.0
-        for i in range(0, n, batch):
-            idx = perm[i : i + batch]
-            xb, yb = data.train_x[idx], data.train_y[idx]
-            if use_augment:
-                xb = augment(xb, gen)
-            loss = F.cross_entropy(model(xb), yb) + _penalty(model, spec.lambdas)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
+        loss = _train_epoch(model, opt, data, _Batches(batch, gen, drawn, use_augment), spec.lambdas)
         sched.step()
         if progress:
-            progress(epoch + 1, epochs, f"epoch {epoch + 1}/{epochs} loss {total / n:.4f}")
+            progress(epoch + 1, epochs, f"epoch {epoch + 1}/{epochs} loss {loss:.4f}")
     model.eval()
     seconds = time.perf_counter() - start
     train_err = error_rate(model, data.train_x, data.train_y)
@@ -181,10 +242,15 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         "architecture": repr(model),
         "parameters": int(sum(p.numel() for p in params)),
         "weight_decay": {"lambdas": list(spec.lambdas), "penalty": "mean cross-entropy + sum_l lambda_l * ||W_l||^2 (weights only, no biases)"},
-        "data": data.description,
+        "data": data.description + (f"; plus {DRAWN_POOL:,} procedural mouse drawings of digits (advviewer.drawn_digits, "
+                                    f"from the seed), {DRAWN_PER_BATCH} added to each batch" if drawn else ""),
         "augmentation": ("random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%), "
-                         "Gaussian noise on 50% (stddev uniform 0-0.3, clipped to [0, 1])") if use_augment else None,
-        "optimizer": f"Adam lr {lr}, cosine schedule, batch {batch}",
+                         "Gaussian noise on 50% (stddev uniform 0-0.3, clipped to [0, 1]), on MNIST and drawn digits alike; "
+                         "the drawings: several styles per digit (flagged and plain 1, crossed and plain 7, open and closed 4, "
+                         "looped 2, flat-topped 3, straight and hooked 9 ...), random proportions, hand wobble, slant, rotation, "
+                         "size and place on the 280x280 canvas, brush width 4-60 px, framed by advviewer.preprocess")
+                        if use_augment else None,
+        "optimizer": f"Adam lr {lr}, cosine schedule, batch {batch}" + (f" (+ {DRAWN_PER_BATCH} drawn)" if drawn else ""),
         "epochs": epochs,
         "seed": seed,
         "train_error": round(train_err, 5),

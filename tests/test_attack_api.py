@@ -213,8 +213,8 @@ def test_batch_call_forms():
 def test_every_target_far_ones_included_ends_on_the_decision_boundary(cnn, test_digits):
     """Minimal means minimal for every class: 99% of each perturbation no longer reaches the target."""
     images, labels = test_digits
-    x = images[16]  # a 0 whose far targets need three times the perturbation of its nearest
-    targets = [t for t in range(10) if t != labels[16]]
+    x = images[10]  # a 0 whose far targets need 3.3 times the perturbation of its nearest (cnn trained with drawn digits)
+    targets = [t for t in range(10) if t != labels[10]]
     res = lbfgs_attack_batch(cnn, np.repeat(x[None], 9, 0), targets)
     assert res.success.all()
     shrunk = predict(cnn, x + 0.99 * res.perturbation).argmax(1)

@@ -28,11 +28,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     bars: dict[str, Progress] = {}
 
     def progress(step: int, total: int, message: str) -> None:
-        phase = "pre-training autoencoder" if message.startswith("autoencoder") else f"training {args.model}"
+        phase = ("pre-training autoencoder" if message.startswith("autoencoder") else "drawing digits" if message.startswith("drawing")
+                 else f"training {args.model}")
         if phase not in bars:
             for old in bars.values():
                 old.close()
-            bars[phase] = Progress(total, "epoch", phase)
+            bars[phase] = Progress(total, "pool" if phase == "drawing digits" else "epoch", phase)
         bars[phase].update_to(step, message.split(", ")[-1] if "," in message else message.split(" ", 2)[-1])
 
     if args.epochs is not None and args.epochs < 1:

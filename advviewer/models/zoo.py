@@ -97,13 +97,25 @@ def decayed_parameters(model: nn.Module) -> list[torch.Tensor]:
     return [p for n, p in model.named_parameters() if n.endswith("weight") and not n.startswith("decoder")]
 
 
+def flush_subnormals(tensor: torch.Tensor) -> torch.Tensor:
+    """A copy with subnormal floats (non-zero, smaller than the dtype's smallest normal) set to zero.
+
+    Subnormals are 10-100x slower on many CPUs (x86 without flush-to-zero handles them in
+    microcode) and they are far below anything that changes a prediction.
+    """
+    out = tensor.detach().clone()
+    if out.is_floating_point():
+        out[(out != 0) & (out.abs() < torch.finfo(out.dtype).tiny)] = 0.0
+    return out
+
+
 def save_weights(model: nn.Module, arch: str, path: Path) -> None:
-    """Write weights so that the same tensors always give the same bytes.
+    """Write weights so that the same tensors always give the same bytes, subnormal values flushed to zero.
 
     Saving through a buffer keeps the file name out of the archive (torch.save to a path records
     it), so `advviewer train` reproduces the shipped file's sha256 whatever --out is called.
     """
-    payload = {"format": WEIGHTS_FORMAT, "arch": arch, "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+    payload = {"format": WEIGHTS_FORMAT, "arch": arch, "state_dict": {k: flush_subnormals(v) for k, v in model.state_dict().items()}}
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     Path(path).write_bytes(buffer.getvalue())
