@@ -439,3 +439,23 @@ def open_in_child(path: Path, batch: int = 98, memory: int = CHILD_MEMORY, secon
         return ChildOutcome(-1, None, f"still running after {seconds} s")
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     return ChildOutcome(done.returncode, json.loads(lines[-1][7:]) if lines else None, done.stderr[-2000:])
+
+
+def sizes_squared(source: Path, target: Path, times: int = 64) -> Path:
+    """The batch size squared ``times`` times (_operator.mul): a number of 2**64 digits if nothing stops it."""
+    def nodes(x: str) -> list[dict]:
+        out = [{"target": "torch.ops.aten.sym_size.int", "metadata": {}, "inputs": [argument("self", tensor(x)), argument("dim", {"as_int": 0})],
+                "outputs": [{"as_sym_int": {"as_name": "s0"}}]}]
+        for i in range(times):
+            out.append({"target": "_operator.mul", "metadata": {},
+                        "inputs": [argument("a", {"as_sym_int": {"as_name": f"s{i}"}}), argument("b", {"as_sym_int": {"as_name": f"s{i}"}})],
+                        "outputs": [{"as_sym_int": {"as_name": f"s{i + 1}"}}]})
+        return out
+    return pt2_with_nodes(source, target, nodes)
+
+
+def escaping_text_argument(source: Path, target: Path) -> Path:
+    """pad's mode given as text with a newline and ANSI escapes (torch's error would echo it)."""
+    return pt2_with_nodes(source, target, lambda x: [
+        aten("pad.default", [argument("self", tensor(x)), argument("pad", {"as_ints": [1, 1]}),
+                             argument("mode", {"as_string": "x\n\x1b[31mERROR: forged"})], ["padded"])])

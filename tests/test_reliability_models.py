@@ -281,6 +281,7 @@ def refused_in_child(path, match: str) -> str:
     (hm.pool_with_one_kernel_size, r"needs 3\.\d G operations"),
     (hm.product_by_keyword, r"needs 4\.\d G operations"),
     (hm.transposed_convolution, r"needs 8\.\d G operations"),
+    (hm.sizes_squared, "arithmetic on sizes leaves the range of sizes"),
 ], ids=lambda v: getattr(v, "__name__", None) if callable(v) else None)
 def test_programs_that_would_exhaust_memory_or_time_are_refused(tiny, tmp_path, doctor, refusal):
     refused_in_child(doctor(tiny, tmp_path / "hostile.pt2"), refusal)
@@ -346,6 +347,11 @@ def test_a_genuine_program_with_batch_size_arithmetic_loads_and_answers_as_the_m
 def test_the_archives_folder_name_is_escaped_in_messages(tiny, tmp_path):
     message = refused(hm.forged_folder_name(tiny, tmp_path / "forged.pt2"), "the archive has no")
     assert "\x1b" not in message and "\\x1b[31mERROR" in message
+
+
+def test_text_arguments_are_the_operators_words_only(tiny, tmp_path):
+    message = refused(hm.escaping_text_argument(tiny, tmp_path / "text.pt2"), "argument 'mode': unsupported string")
+    assert "\x1b" not in message
 
 
 def _set(path: tuple, value):

@@ -52,8 +52,19 @@ arange.default arange.start arange.start_step to.dtype to.dtype_layout _assert_t
 # arguments that must be literally false: dropout and batch norm in training mode draw random
 # numbers or update running statistics (read by name, after binding to the operator's schema)
 MUST_BE_FALSE = {"dropout.default": "train", "batch_norm.default": "training"}
-SYM_OPS: dict[str, Callable[[int, int], int]] = {"_operator.mul": operator.mul, "_operator.add": operator.add,
-                                                "_operator.sub": operator.sub, "_operator.floordiv": operator.floordiv}
+MAX_SIZE_ARITHMETIC = 1 << 40  # results of arithmetic on sizes: a chain of products must not grow without end
+
+
+def _bounded_size_arithmetic(op: Callable[[int, int], int]) -> Callable[[int, int], int]:
+    def sized(a: int, b: int) -> int:
+        if not (isinstance(a, int) and isinstance(b, int)) or max(abs(a), abs(b)) > MAX_SIZE_ARITHMETIC:
+            raise ModelLoadError("the program's arithmetic on sizes leaves the range of sizes")
+        return op(a, b)
+    return sized
+
+
+SYM_OPS: dict[str, Callable[[int, int], int]] = {
+    f"_operator.{op.__name__}": _bounded_size_arithmetic(op) for op in (operator.mul, operator.add, operator.sub, operator.floordiv)}
 MAX_NODES = 10_000
 
 

@@ -23,6 +23,8 @@ from advviewer.errors import ModelLoadError
 
 MAX_LITERAL = 1 << 20  # ints in arguments (sizes, kernels, dims): anything bigger is not a classifier's
 MAX_LIST = 64
+# every text argument of an allow-listed operator (gelu's approximation, pad's mode, div's rounding)
+WORDS = frozenset({"none", "tanh", "constant", "reflect", "replicate", "circular", "trunc", "floor"})
 DTYPES = {1: torch.uint8, 2: torch.int8, 3: torch.int16, 4: torch.int32, 5: torch.int64, 6: torch.float16,
           7: torch.float32, 8: torch.float64, 12: torch.bool, 13: torch.bfloat16}
 MEMORY_FORMATS = {1: torch.contiguous_format, 2: torch.channels_last, 4: torch.preserve_format}
@@ -102,9 +104,23 @@ def bind_arguments(schema: Any, inputs: list[Any], where: str, defined: set[str]
     params = list(schema.arguments)
     if any(p.alias_info is not None and p.alias_info.is_write for p in params):
         raise ModelLoadError(f"{where}: the operator changes one of its arguments in place; refused")
+    given = _given_arguments(params, inputs, where)
+    bound: dict[str, Value] = {}
+    for param in params:
+        if param.name in given:
+            bound[param.name] = _value(given[param.name], _accepted_kinds(param), defined, f"{where}, argument {param.name!r}")
+        elif param.has_default_value():
+            bound[param.name] = Literal(param.default_value)
+        else:
+            raise ModelLoadError(f"{where}: argument {param.name!r} is missing")
+    return bound
+
+
+def _given_arguments(params: list[Any], inputs: list[Any], where: str) -> dict[str, dict]:
+    """The file's argument records by the schema's names: positional ones in order, then keyword ones; none twice."""
     by_name = {p.name: p for p in params}
     positional = [p for p in params if not p.kwarg_only]
-    given: dict[str, Any] = {}
+    given: dict[str, dict] = {}
     keyword_seen = False
     for named in inputs:
         name, arg, keyword = _named_input(named, where)
@@ -116,15 +132,7 @@ def bind_arguments(schema: Any, inputs: list[Any], where: str, defined: set[str]
         if name in given:
             raise ModelLoadError(f"{where}: argument {name!r} is given twice")
         given[name] = arg
-    bound: dict[str, Value] = {}
-    for param in params:
-        if param.name in given:
-            bound[param.name] = _value(given[param.name], _accepted_kinds(param), defined, f"{where}, argument {param.name!r}")
-        elif param.has_default_value():
-            bound[param.name] = Literal(param.default_value)
-        else:
-            raise ModelLoadError(f"{where}: argument {param.name!r} is missing")
-    return bound
+    return given
 
 
 def _positional_name(name: str, place: int, positional: list[Any], keyword_seen: bool, where: str) -> str:
@@ -206,7 +214,7 @@ def _literal(kind: str, body: Any, where: str) -> Any:
 
 
 def _enum(kind: str, body: Any, where: str) -> Any:
-    if kind == "as_string" and isinstance(body, str) and len(body) <= 64:
+    if kind == "as_string" and body in WORDS:
         return body
     if kind == "as_scalar_type" and isinstance(body, int) and body in DTYPES:
         return DTYPES[body]

@@ -72,16 +72,26 @@ def _convolution(values: Values, op: str) -> None:
     x, weight = values.get("input"), values.get("weight")
     if not isinstance(x, torch.Tensor) or not isinstance(weight, torch.Tensor) or weight.dim() != x.dim() or weight.dim() < 3:
         raise ModelLoadError(f"{op}: the input and the weight must be tensors of the same rank (3 or more)")
+    if not x.is_floating_point() or weight.dtype != x.dtype:
+        raise ModelLoadError(f"{op}: the input and the weight must be floating-point tensors of one type")
     groups = values.get("groups", 1)
-    out_channels = weight.shape[1] * groups if values.get("transposed") else weight.shape[0]
+    transposed = bool(values.get("transposed"))
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
     bias = values.get("bias")
     if bias is not None and (not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (out_channels,)):
         raise ModelLoadError(f"{op}: the bias must be a vector of {out_channels} values")
-    if values.get("transposed"):
-        stride, dilation = values.get("stride") or [1], values.get("dilation") or [1]
-        for k, pad in enumerate(values.get("output_padding") or []):
-            if pad >= max(stride[min(k, len(stride) - 1)], dilation[min(k, len(dilation) - 1)]):
-                raise ModelLoadError(f"{op}: output padding must be smaller than the stride or the dilation")
+    _window_steps(values, op, transposed)
+
+
+def _window_steps(values: Values, op: str, transposed: bool) -> None:
+    """Strides and dilations of at least 1, no negative padding, output padding below stride or dilation."""
+    stride, dilation = list(values.get("stride") or [1]), list(values.get("dilation") or [1])
+    padding = values.get("padding")
+    if min(stride + dilation) < 1 or isinstance(padding, list) and padding and min(padding) < 0:
+        raise ModelLoadError(f"{op}: strides and dilations must be at least 1 and padding not negative")
+    for k, pad in enumerate((values.get("output_padding") or []) if transposed else []):
+        if pad < 0 or pad >= max(stride[min(k, len(stride) - 1)], dilation[min(k, len(dilation) - 1)]):
+            raise ModelLoadError(f"{op}: output padding must be smaller than the stride or the dilation")
 
 
 def _softmax(values: Values, op: str) -> None:
