@@ -454,8 +454,90 @@ def sizes_squared(source: Path, target: Path, times: int = 64) -> Path:
     return pt2_with_nodes(source, target, nodes)
 
 
-def escaping_text_argument(source: Path, target: Path) -> Path:
-    """pad's mode given as text with a newline and ANSI escapes (torch's error would echo it)."""
-    return pt2_with_nodes(source, target, lambda x: [
-        aten("pad.default", [argument("self", tensor(x)), argument("pad", {"as_ints": [1, 1]}),
-                             argument("mode", {"as_string": "x\n\x1b[31mERROR: forged"})], ["padded"])])
+def text_argument(text):
+    """pad's mode given as ``text``: a forged line with ANSI escapes (torch's error would echo it), or a list."""
+    def doctor(source: Path, target: Path) -> Path:
+        return pt2_with_nodes(source, target, lambda x: [
+            aten("pad.default", [argument("self", tensor(x)), argument("pad", {"as_ints": [1, 1]}),
+                                 argument("mode", {"as_string": text})], ["padded"])])
+    return doctor
+
+
+# ---- a seeded structural fuzz of a genuine program: every mutant loads or is refused in one line ----
+
+_ODD_VALUES = [[], {}, "x\n\x1b[31m", 0, -1, 1 << 40, 1.5, True, None, {"as_int": 5}, {"as_tensor": {"name": "input"}},
+               {"name": "linear"}, {"as_ints": [0, 0]}, {"as_bool": True}, {"as_float": 1e308}, [{"as_int": 1 << 39}] * 8]
+
+
+def _paths(value, path=()):
+    """Every (container path, key) in a JSON tree."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield (*path, key)
+        yield from _paths(child, (*path, key))
+
+
+def _at(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def mutate_program(program: dict, rng, operators: list[str]) -> dict:
+    """One random change: a field of another type, an argument dropped, doubled or made a keyword, nodes swapped,
+    or a node's operator replaced by another allow-listed one."""
+    program = json.loads(json.dumps(program))
+    nodes = program["graph_module"]["graph"]["nodes"]
+    choice = rng.randrange(5)
+    node = rng.choice(nodes)
+    if choice == 0:
+        paths = list(_paths(program["graph_module"]["graph"]["nodes"], ("graph_module", "graph", "nodes")))
+        paths += list(_paths(program["graph_module"]["signature"], ("graph_module", "signature")))
+        path = rng.choice(paths)
+        _at(program, path[:-1])[path[-1]] = rng.choice(_ODD_VALUES)
+    elif choice == 1 and node["inputs"]:
+        record = rng.choice(node["inputs"])
+        rng.choice([lambda: node["inputs"].remove(record), lambda: node["inputs"].append(dict(record)),
+                    lambda: record.update(kind=2), lambda: node["inputs"].append(dict(record, kind=2))])()
+    elif choice == 2:
+        i, j = rng.randrange(len(nodes)), rng.randrange(len(nodes))
+        nodes[i], nodes[j] = nodes[j], nodes[i]
+    else:
+        node["target"] = "torch.ops.aten." + rng.choice(operators)
+    return program
+
+
+_FUZZ_CHILD = """
+import json, resource, sys, traceback
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
+sys.path.insert(0, sys.argv[3])
+import torch
+torch.set_num_threads(1)
+from advviewer import load_model
+from advviewer.errors import AdvViewerError
+outcomes = []
+for path in open(sys.argv[1]).read().split():
+    try:
+        load_model(path)
+        outcomes.append("loaded")
+    except AdvViewerError as exc:
+        outcomes.append("refused" if "\\n" not in str(exc) and "\\x1b" not in str(exc) else "refused on several lines: " + repr(str(exc)))
+    except BaseException as exc:
+        outcomes.append(path + ": " + "".join(traceback.format_exception_only(exc)).strip()[-300:])
+print("RESULT " + json.dumps(outcomes))
+"""
+
+
+def open_all_in_child(paths: list[Path], memory: int = CHILD_MEMORY, seconds: int = 600) -> ChildOutcome:
+    """``load_model`` on each of ``paths`` in one limited child: "loaded", "refused", or what went wrong, in order."""
+    listing = paths[0].parent / "fuzz_paths.txt"
+    listing.write_text("\n".join(str(p) for p in paths))
+    env = dict(os.environ, MALLOC_ARENA_MAX="2", OMP_NUM_THREADS="1")
+    root = str(Path(__file__).resolve().parent.parent)
+    try:
+        done = subprocess.run([sys.executable, "-c", _FUZZ_CHILD, str(listing), str(memory), root], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return ChildOutcome(-1, None, f"still running after {seconds} s")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    return ChildOutcome(done.returncode, {"outcomes": json.loads(lines[-1][7:])} if lines else None, done.stderr[-2000:])

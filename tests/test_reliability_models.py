@@ -6,6 +6,7 @@ advviewer stopped it, not that the payload was a dud.
 """
 
 import io
+import json
 import os
 import re
 import struct
@@ -349,8 +350,9 @@ def test_the_archives_folder_name_is_escaped_in_messages(tiny, tmp_path):
     assert "\x1b" not in message and "\\x1b[31mERROR" in message
 
 
-def test_text_arguments_are_the_operators_words_only(tiny, tmp_path):
-    message = refused(hm.escaping_text_argument(tiny, tmp_path / "text.pt2"), "argument 'mode': unsupported string")
+@pytest.mark.parametrize("text", ["x\n\x1b[31mERROR: forged", ["reflect"]], ids=["escapes", "list"])
+def test_text_arguments_are_the_operators_words_only(tiny, tmp_path, text):
+    message = refused(hm.text_argument(text)(tiny, tmp_path / "text.pt2"), "argument 'mode': unsupported string")
     assert "\x1b" not in message
 
 
@@ -409,3 +411,30 @@ def test_weights_files_with_bzip2_members_are_refused_before_inflating(tmp_path)
         for info in source.infolist():
             out.writestr(info.filename, source.read(info), compress_type=zipfile.ZIP_BZIP2)
     refused(tmp_path / "w.pt", "compressed with method 12; only stored or deflated")
+
+
+PT2_FUZZ_CASES = int(os.environ.get("ADVVIEWER_PT2_FUZZ_CASES", "150"))
+
+
+def test_mutated_programs_load_or_are_refused_in_one_line(with_batch_norm, tmp_path):
+    """A seeded fuzz: fields of other types, arguments dropped, doubled or made keywords, nodes swapped, operators
+    replaced by other allow-listed ones. All mutants are opened in one child limited to 2 GiB."""
+    import random
+
+    from advviewer.models.pt2_graph import ALLOWED
+
+    rng = random.Random(21)
+    with zipfile.ZipFile(with_batch_norm) as archive:
+        program_name = next(n for n in archive.namelist() if n.endswith("models/model.json"))
+        program = json.loads(archive.read(program_name))
+    operators = sorted(ALLOWED)
+    paths = []
+    for case in range(PT2_FUZZ_CASES):
+        mutant = hm.mutate_program(program, rng, operators)
+        paths.append(hm.pt2_with_program_edit(with_batch_norm, tmp_path / f"m{case}.pt2", lambda p, m=mutant: p.update(m)))
+    outcome = hm.open_all_in_child(paths)
+    assert outcome.result is not None, f"the child failed (exit {outcome.returncode}): {outcome.stderr}"
+    outcomes = outcome.result["outcomes"]
+    failures = [o for o in outcomes if o not in ("loaded", "refused")]
+    assert not failures, failures[:5]
+    assert outcomes.count("refused") > PT2_FUZZ_CASES // 2  # the mutations do reach the checks

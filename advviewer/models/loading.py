@@ -8,8 +8,12 @@ What a model file may do is decided before any of it is deserialised:
   into a fresh zip and read with ``torch.load(..., weights_only=True)``: tensors and plain
   containers only, no code. Its architecture is one of ours.
 - A ``.pt2`` program is checked and run by :mod:`advviewer.models.pt2_archive` and
-  :mod:`~advviewer.models.pt2_graph`, never by ``torch.export.load``; its size and work per
-  image are bounded before it sees a digit.
+  :mod:`~advviewer.models.pt2_graph`, never by ``torch.export.load``: every node's arguments are
+  bound to its operator's schema by name (:mod:`~advviewer.models.pt2_schema`), its memory
+  (values and kernel temporaries) and work per image are measured on shapes alone before it sees
+  a digit, and every batch it is later given is measured the same way and run in parts that fit
+  (:mod:`~advviewer.models.pt2_cost`), each operator's inputs checked against the shapes its
+  kernel takes (:mod:`~advviewer.models.pt2_shapes`).
 - TorchScript is refused: its code runs inside ``torch.jit.load`` (``__setstate__``) and on
   every call, and can write or overwrite files (``torch.save``, ``torch.from_file``).
 

@@ -11,7 +11,8 @@ value computed earlier (:mod:`advviewer.models.pt2_schema`), and nothing else in
 evaluated. No operator on the list reads or writes files, maps memory, draws random
 numbers, branches or loops, so a forward pass is a fixed sequence of tensor operations whose
 sizes and work :func:`advviewer.models.pt2_cost.graph_cost` measures on shape-only ("meta")
-tensors before any real data runs.
+tensors before any real data runs. Arithmetic on sizes (``_operator.mul`` and kin, written by
+torch.export for a model that computes with its batch size) stays within :data:`MAX_SIZE_ARITHMETIC`.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def _literal(kind: str, body: Any, where: str) -> Any:
 
 
 def _enum(kind: str, body: Any, where: str) -> Any:
-    if kind == "as_string" and body in WORDS:
+    if kind == "as_string" and isinstance(body, str) and body in WORDS:
         return body
     if kind == "as_scalar_type" and isinstance(body, int) and body in DTYPES:
         return DTYPES[body]
