@@ -413,7 +413,7 @@ def test_weights_files_with_bzip2_members_are_refused_before_inflating(tmp_path)
     refused(tmp_path / "w.pt", "compressed with method 12; only stored or deflated")
 
 
-PT2_FUZZ_CASES = int(os.environ.get("ADVVIEWER_PT2_FUZZ_CASES", "150"))
+PT2_FUZZ_CASES = int(os.environ.get("ADVVIEWER_PT2_FUZZ_CASES", "1000"))  # about 30 s
 
 
 def test_mutated_programs_load_or_are_refused_in_one_line(with_batch_norm, tmp_path):
@@ -423,7 +423,7 @@ def test_mutated_programs_load_or_are_refused_in_one_line(with_batch_norm, tmp_p
 
     from advviewer.models.pt2_graph import ALLOWED
 
-    rng = random.Random(21)
+    rng = random.Random(7)
     with zipfile.ZipFile(with_batch_norm) as archive:
         program_name = next(n for n in archive.namelist() if n.endswith("models/model.json"))
         program = json.loads(archive.read(program_name))
