@@ -176,12 +176,19 @@ class BoundedProgram(nn.Module):
         return self._chunks[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = tuple(int(n) for n in x.shape)
-        try:
-            size = self.chunk(shape, x.dtype)
-        except AdvViewerError as exc:
-            raise ModelOutputError(f"the model cannot run on a batch of shape {shape}: {exc}") from None
+        if not isinstance(x, torch.Tensor) or x.dim() == 0:
+            raise ModelOutputError("the model takes a batch of images as one tensor")
+        shape = tuple(x.shape)
+        size = self._chunks.get((shape, x.dtype))
+        if size is None:
+            size = self._measured_chunk(shape, x.dtype)
         if size >= shape[0]:
             return self.program(x)
-        return torch.cat([self.program(x[i:i + size]) for i in range(0, shape[0], size)])
+        # each part is measured too (the last one is smaller, and a program's cost need not shrink with its batch)
+        return torch.cat([self(x[i:i + size]) for i in range(0, shape[0], size)])
 
+    def _measured_chunk(self, shape: tuple[int, ...], dtype: torch.dtype) -> int:
+        try:
+            return self.chunk(shape, dtype)
+        except AdvViewerError as exc:
+            raise ModelOutputError(f"the model cannot run on a batch of shape {shape}: {exc}") from None

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from advviewer.errors import ModelLoadError
-from advviewer.models.pt2_schema import Literal, Step, bind_arguments, call, call_values
+from advviewer.models.pt2_schema import Literal, Step, bind_arguments
 
 # "aten.<op>.<overload>": pure functions of their arguments (no I/O, no randomness, no in-place
 # change of an argument, no data-dependent output shape, no uninitialised memory). Factories
@@ -164,7 +164,7 @@ class GraphClassifier(nn.Module):
         env.update(self.weights())
         env[self.input_name] = x
         for step in self.steps:
-            store_outputs(env, step.outputs, call(step, call_values(step, env)))
+            store_outputs(env, step.outputs, step.run(env))
         return env[self.output_name]
 
 

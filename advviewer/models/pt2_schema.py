@@ -77,13 +77,24 @@ class Step:
     keyword_only: frozenset[str]
     outputs: tuple[str | None, ...]
 
+    def __post_init__(self) -> None:
+        positional = tuple(v for name, v in self.arguments.items() if name not in self.keyword_only)
+        object.__setattr__(self, "_positional", positional)
+        object.__setattr__(self, "_keywords", tuple((name, self.arguments[name]) for name in self.keyword_only))
+
+    def run(self, env: dict[str, Any]) -> Any:
+        """The operator's result on the values computed so far (the interpreter's fast path)."""
+        args = [resolve(v, env) for v in self._positional]  # type: ignore[attr-defined]
+        kwargs = {name: resolve(v, env) for name, v in self._keywords}  # type: ignore[attr-defined]
+        return self.fn(*args, **kwargs)
+
 
 def resolve(value: Value, env: dict[str, Any]) -> Any:
-    if isinstance(value, Literal):
+    if type(value) is Literal:
         return value.value
-    if isinstance(value, Ref):
+    if type(value) is Ref:
         return env[value.name]
-    return [resolve(item, env) for item in value.items]
+    return [resolve(item, env) for item in value.items]  # type: ignore[union-attr]
 
 
 def call_values(step: Step, env: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +103,7 @@ def call_values(step: Step, env: dict[str, Any]) -> dict[str, Any]:
 
 
 def call(step: Step, values: dict[str, Any]) -> Any:
+    """``step``'s operator on ``values`` (by name, as :func:`call_values` gives them, perhaps changed)."""
     args = [v for name, v in values.items() if name not in step.keyword_only]
     kwargs = {name: v for name, v in values.items() if name in step.keyword_only}
     return step.fn(*args, **kwargs)
