@@ -340,6 +340,14 @@ def transposed_convolution(source: Path, target: Path) -> Path:
                                      argument("groups", {"as_int": 1})], ["spread"])])
 
 
+def transposed_convolution_by_name(source: Path, target: Path) -> Path:
+    """The same spread as :func:`transposed_convolution`, written as conv_transpose2d."""
+    return pt2_with_nodes(source, target, lambda x: [
+        factory("wide", [1, 256, 64, 64]), factory("kernel", [256, 1, 63, 63]),
+        aten("conv_transpose2d.input", [argument("input", tensor("wide")), argument("weight", tensor("kernel")),
+                                        argument("padding", {"as_ints": [62, 62]}, keyword=True)], ["spread"])])
+
+
 def short_norm_parameters(length: int, op: str = "_native_batch_norm_legit_no_training.default"):
     """Batch norm (or group norm) of the 4-channel convolution output with parameters of ``length`` values:
     0 crashes the kernel, 1 makes it read past them into the heap."""

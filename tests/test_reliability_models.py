@@ -282,6 +282,7 @@ def refused_in_child(path, match: str) -> str:
     (hm.pool_with_one_kernel_size, r"needs 3\.\d G operations"),
     (hm.product_by_keyword, r"needs 4\.\d G operations"),
     (hm.transposed_convolution, r"needs 8\.\d G operations"),
+    (hm.transposed_convolution_by_name, r"needs 8\.\d G operations"),
     (hm.sizes_squared, "arithmetic on sizes leaves the range of sizes"),
 ], ids=lambda v: getattr(v, "__name__", None) if callable(v) else None)
 def test_programs_that_would_exhaust_memory_or_time_are_refused(tiny, tmp_path, doctor, refusal):
@@ -340,6 +341,45 @@ def test_a_genuine_program_with_batch_size_arithmetic_loads_and_answers_as_the_m
     assert "_operator.mul" in zipfile.ZipFile(path).read(next(n for n in zipfile.ZipFile(path).namelist() if n.endswith("model.json"))).decode()
     model = load_model(path)
     x = torch.rand(7, 1, 28, 28)
+    torch.testing.assert_close(model(x), net(x))
+
+
+class ManyOperators(nn.Module):
+    """A genuine network using much of the allow-list: reflect padding, grouped and transposed convolutions, group,
+    batch and layer norm, tanh GELU, ceil-mode pooling, std/var, stack, cat, where, clamp, conv1d, full of the batch size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.grouped = nn.Conv2d(4, 4, 3, groups=2, stride=2)
+        self.up = nn.ConvTranspose2d(4, 2, 2, stride=2)
+        self.bn = nn.BatchNorm2d(2)
+        self.gn = nn.GroupNorm(2, 4)
+        self.ln = nn.LayerNorm(16)
+        self.pool = nn.AdaptiveAvgPool2d(4)
+        self.conv1d = nn.Conv1d(1, 1, 3, padding=1)
+        self.fc = nn.Linear(4 * 16 + 2, 10)
+        with torch.no_grad():
+            self.bn.running_mean.uniform_(-1, 1)
+            self.bn.running_var.uniform_(0.5, 2)
+
+    def forward(self, x):
+        h = nn.functional.gelu(self.gn(self.conv(nn.functional.pad(x, (1, 1, 1, 1), mode="reflect"))), approximate="tanh")
+        h = nn.functional.avg_pool2d(h, 2, ceil_mode=True, count_include_pad=False)
+        u = self.bn(self.up(self.grouped(h)))
+        p = self.ln(self.pool(h).flatten(2)).flatten(1)
+        spread = torch.stack([u.std(dim=(1, 2, 3)), u.var(dim=(1, 2, 3))], 1)
+        z = torch.cat([p, torch.where(spread > 0, spread, torch.zeros_like(spread)).clamp(-5, 5)], 1)
+        z = self.conv1d(z.unsqueeze(1)).squeeze(1)
+        out = self.fc(nn.functional.dropout(z, 0.1, False))
+        return torch.log_softmax(out, 1) + nn.functional.max_pool2d(x, 4).mean(dim=(1, 2, 3)).unsqueeze(1) * torch.full((x.shape[0], 1), 0.5)
+
+
+def test_a_genuine_program_of_many_operators_loads_and_answers_as_the_module(tmp_path):
+    torch.manual_seed(5)
+    net = ManyOperators().eval()
+    model = load_model(export_classifier(net, tmp_path / "many.pt2"))
+    x = torch.rand(9, 1, 28, 28)
     torch.testing.assert_close(model(x), net(x))
 
 

@@ -26,7 +26,7 @@ from torch import nn
 from advviewer.errors import AdvViewerError, ModelOutputError
 from advviewer.models.pt2_graph import GraphClassifier, store_outputs
 from advviewer.models.pt2_schema import Step, call, call_values
-from advviewer.models.pt2_shapes import check_kernel_shapes
+from advviewer.models.pt2_shapes import check_kernel_shapes, is_transposed
 
 # A classifier of 28x28 digits: a forward pass may compute at most this much per image. The
 # zoo's cnn needs 2 MFLOP and 0.2 MB; a ResNet-18 at this size about 0.6 GFLOP.
@@ -37,7 +37,7 @@ MAX_BYTES_PER_IMAGE = 64_000_000
 MAX_BYTES_PER_CALL = 512_000_000
 _POOLS = {"max_pool2d.default": 2, "max_pool2d_with_indices.default": 2, "avg_pool2d.default": 2}
 _ADAPTIVE_POOLS = {"adaptive_avg_pool2d.default", "_adaptive_avg_pool2d.default"}
-_CONVOLUTIONS = {"conv1d.default", "conv2d.default", "convolution.default"}
+_CONVOLUTIONS = {"conv1d.default", "conv2d.default", "convolution.default", "conv_transpose1d.default", "conv_transpose2d.input"}
 _PRODUCTS = {"mm.default": "self", "bmm.default": "self", "matmul.default": "self", "addmm.default": "mat1",
              "linear.default": "input"}
 
@@ -94,7 +94,7 @@ def _temporary_bytes(step: Step, values: dict[str, Any], out: list[torch.Tensor]
     if step.op in _CONVOLUTIONS and out:
         x, weight = values["input"], values["weight"]
         groups = int(values.get("groups", 1))
-        if values.get("transposed"):  # a column buffer per input position: C_out * window values
+        if is_transposed(step.op, values):  # a column buffer per input position: C_out * window values
             return _product(x.shape) // max(int(x.shape[1]), 1) * _product(weight.shape[1:]) * groups * x.element_size()
         return _product(out[0].shape) // max(int(out[0].shape[1]), 1) * _product(weight.shape[1:]) * groups * x.element_size()
     if step.op == "matmul.default":
@@ -111,7 +111,7 @@ def _work(step: Step, values: dict[str, Any], out: list[torch.Tensor]) -> int:
     if step.op in _CONVOLUTIONS and out:
         x, weight = values["input"], values["weight"]
         per_position = 2 * _product(weight.shape[1:])
-        return (x.numel() if values.get("transposed") else produced) * per_position
+        return (x.numel() if is_transposed(step.op, values) else produced) * per_position
     if step.op in _PRODUCTS:
         left = values[_PRODUCTS[step.op]]
         return 2 * produced * int(left.shape[-1]) if left.dim() else produced

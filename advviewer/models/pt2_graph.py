@@ -31,7 +31,7 @@ from advviewer.models.pt2_schema import Literal, Step, bind_arguments
 # change of an argument, no data-dependent output shape, no uninitialised memory). Factories
 # (zeros, arange, ...) are sized by literals, so graph_cost sees their size before they run.
 ALLOWED = frozenset("""
-conv1d.default conv2d.default convolution.default linear.default addmm.default mm.default bmm.default
+conv1d.default conv2d.default convolution.default conv_transpose1d.default conv_transpose2d.input linear.default addmm.default mm.default bmm.default
 matmul.default t.default view.default reshape.default _unsafe_view.default flatten.using_ints unsqueeze.default
 squeeze.dim squeeze.dims squeeze.default permute.default transpose.int expand.default clone.default alias.default
 cat.default stack.default slice.Tensor select.int narrow.default relu.default silu.default sigmoid.default
@@ -46,6 +46,7 @@ layer_norm.default native_layer_norm.default group_norm.default native_group_nor
 sym_size.int constant_pad_nd.default pad.default _to_copy.default where.self eq.Tensor eq.Scalar ne.Tensor ne.Scalar
 gt.Tensor gt.Scalar ge.Tensor ge.Scalar lt.Tensor lt.Scalar le.Tensor le.Scalar logical_not.default masked_fill.Scalar
 sign.default square.default erf.default log1p.default expm1.default log2.default var.correction std.correction
+var.dim std.dim
 max.dim min.dim amin.default argmax.default lift_fresh_copy.default
 zeros.default ones.default full.default zeros_like.default ones_like.default full_like.default scalar_tensor.default
 arange.default arange.start arange.start_step to.dtype to.dtype_layout _assert_tensor_metadata.default

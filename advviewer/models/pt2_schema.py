@@ -34,7 +34,7 @@ _KINDS_OF_TYPE = {
     "Tensor": {"as_tensor"}, "List[Tensor]": {"as_tensors"},
     "int": {"as_int", "as_sym_int"}, "List[int]": {"as_ints", "as_sym_ints"},
     "float": {"as_float", "as_int"}, "List[float]": {"as_floats"},
-    "number": {"as_int", "as_float", "as_bool"}, "bool": {"as_bool"}, "List[bool]": {"as_bools"},
+    "number": {"as_int", "as_float", "as_bool", "as_sym_int"}, "bool": {"as_bool"}, "List[bool]": {"as_bools"},
     "str": {"as_string"}, "Device": {"as_device"},
 }
 # Optional[int] arguments that are really enums, by name

@@ -75,12 +75,17 @@ def _convolution(values: Values, op: str) -> None:
     if not x.is_floating_point() or weight.dtype != x.dtype:
         raise ModelLoadError(f"{op}: the input and the weight must be floating-point tensors of one type")
     groups = values.get("groups", 1)
-    transposed = bool(values.get("transposed"))
+    transposed = is_transposed(op, values)
     out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
     bias = values.get("bias")
     if bias is not None and (not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (out_channels,)):
         raise ModelLoadError(f"{op}: the bias must be a vector of {out_channels} values")
     _window_steps(values, op, transposed)
+
+
+def is_transposed(op: str, values: Values) -> bool:
+    """Whether a convolution runs backwards (output positions spread from each input position)."""
+    return op.startswith("conv_transpose") or bool(values.get("transposed"))
 
 
 def _window_steps(values: Values, op: str, transposed: bool) -> None:
@@ -105,6 +110,7 @@ RULES: dict[str, Callable[[Values, str], None]] = {
     "group_norm.default": _group_norm, "native_group_norm.default": _group_norm,
     "layer_norm.default": _layer_norm, "native_layer_norm.default": _layer_norm,
     "conv1d.default": _convolution, "conv2d.default": _convolution, "convolution.default": _convolution,
+    "conv_transpose1d.default": _convolution, "conv_transpose2d.input": _convolution,
     "softmax.int": _softmax, "log_softmax.int": _softmax, "_softmax.default": _softmax, "_log_softmax.default": _softmax,
 }
 
