@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import warnings
@@ -549,3 +550,14 @@ def open_all_in_child(paths: list[Path], memory: int = CHILD_MEMORY, seconds: in
         return ChildOutcome(-1, None, f"still running after {seconds} s")
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     return ChildOutcome(done.returncode, {"outcomes": json.loads(lines[-1][7:])} if lines else None, done.stderr[-2000:])
+
+
+def central_directory_bomb(path: Path, entries: int = 3_000_000) -> Path:
+    """A zip of one empty member and ``entries`` directory entries naming it (141 MB): zipfile would build an
+    object for each (about 1.4 GB and 15 s) before anyone could count them."""
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
+    entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
+    directory = entry * entries
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, len(directory), len(local), 0)
+    path.write_bytes(local + directory + end)
+    return path

@@ -28,6 +28,7 @@ from advviewer.models.pt2_graph import MAX_NODES, GraphClassifier, bind_node
 from advviewer.models.pt2_schema import DTYPES, MAX_LITERAL, Step
 
 MAX_ENTRIES = 4096
+MAX_DIRECTORY_BYTES = 4_000_000  # 4096 entries of names up to ~900 characters
 MAX_JSON_BYTES = 32_000_000
 _PATH_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # zipfile caps what these inflate to; bzip2 and lzma it does not
@@ -51,6 +52,9 @@ class Archive:
     """Members of a zip read on demand; every read counts its bytes against one budget of unpacked bytes."""
 
     def __init__(self, data: bytes, budget: int) -> None:
+        if central_directory_size(data) > MAX_DIRECTORY_BYTES:
+            raise ModelLoadError(f"the archive's directory is over {MAX_DIRECTORY_BYTES // 1_000_000} MB "
+                                 f"(more than {MAX_ENTRIES:,} entries?); refused")
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
@@ -99,6 +103,24 @@ class Archive:
             return json.loads(self.read(name, MAX_JSON_BYTES))
         except (ValueError, RecursionError) as exc:
             raise ModelLoadError(f"{said(name, 120)} in the archive is not valid JSON ({type(exc).__name__})") from None
+
+
+def central_directory_size(data: bytes) -> int:
+    """The size of the zip's central directory, as zipfile will read it (the zip64 record's, if there is one).
+
+    zipfile builds an object per directory entry before anyone can count them: a 256 MB file of
+    entries that all name one member would take gigabytes and minutes, so the size is read first.
+    """
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))
+    if end < 0 or end + 22 > len(data):
+        return 0  # not a zip: zipfile says so
+    size = int.from_bytes(data[end + 12:end + 16], "little")
+    locator = end - 20
+    if locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
+        record = int.from_bytes(data[locator + 8:locator + 16], "little")
+        if 0 <= record <= len(data) - 56 and data[record:record + 4] == b"PK\x06\x06":
+            size = max(size, int.from_bytes(data[record + 40:record + 48], "little"))
+    return size
 
 
 def pt2_prefix(names: list[str]) -> str | None:
