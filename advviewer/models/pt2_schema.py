@@ -225,18 +225,22 @@ def _literal(kind: str, body: Any, where: str) -> Any:
     return _enum(kind, body, where)
 
 
+_ENUM_READERS: dict[str, Callable[[Any], Any]] = {
+    "as_string": lambda body: body if isinstance(body, str) and body in WORDS else None,
+    "as_scalar_type": lambda body: DTYPES.get(body) if type(body) is int else None,
+    "as_memory_format": lambda body: MEMORY_FORMATS.get(body) if type(body) is int else None,
+    "as_layout": lambda body: torch.strided if type(body) is int and body == 7 else None,
+    "as_device": lambda body: torch.device("cpu") if isinstance(body, dict) and body.get("type") == "cpu" else None,
+}
+
+
 def _enum(kind: str, body: Any, where: str) -> Any:
-    if kind == "as_string" and isinstance(body, str) and body in WORDS:
-        return body
-    if kind == "as_scalar_type" and isinstance(body, int) and body in DTYPES:
-        return DTYPES[body]
-    if kind == "as_memory_format" and isinstance(body, int) and body in MEMORY_FORMATS:
-        return MEMORY_FORMATS[body]
-    if kind == "as_layout" and body == 7:
-        return torch.strided
-    if kind == "as_device" and isinstance(body, dict) and body.get("type") == "cpu":
-        return torch.device("cpu")
-    raise ModelLoadError(f"{where}: unsupported {kind[3:].replace('_', ' ')} {_said(body)}")
+    """A word, dtype, memory format, layout or device: only those advviewer knows (the CPU's, strided)."""
+    reader = _ENUM_READERS.get(kind)
+    value = reader(body) if reader else None
+    if value is None:
+        raise ModelLoadError(f"{where}: unsupported {kind[3:].replace('_', ' ')} {_said(body)}")
+    return value
 
 
 def _items(body: Any, where: str) -> list[Any]:
