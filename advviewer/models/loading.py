@@ -35,7 +35,7 @@ from torch import nn
 
 from advviewer.errors import ModelLoadError
 from advviewer.files import read_regular_file, shown
-from advviewer.models.checked import CheckedClassifier, validate_on_digits
+from advviewer.models.checked import VALIDATION_DIGITS, CheckedClassifier, validate_on_digits
 from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
 from advviewer.models.pt2_cost import MAX_BYTES_PER_IMAGE, MAX_WORK_PER_IMAGE, BoundedProgram
 from advviewer.models.pt2_graph import GraphClassifier
@@ -137,19 +137,19 @@ def _weights_model(archive: Archive) -> nn.Module:
 
 
 def _bounded(program: GraphClassifier) -> nn.Module:
-    """``program`` measured per call (:class:`BoundedProgram`); refused if one image, or 64, need too much memory or work per image."""
+    """``program`` measured per call (:class:`BoundedProgram`); refused if one image, or a batch, needs too much memory or work per image."""
     model = BoundedProgram(program)
-    try:
+    try:  # one image (live drawing) and the validation batch, which runs next: each is measured once
         one = model.cost((1, 1, 28, 28))
-        many = model.cost((64, 1, 28, 28))
+        many = model.cost((VALIDATION_DIGITS, 1, 28, 28))
     except ModelLoadError:
         raise
     except Exception as exc:  # noqa: BLE001 -- shapes that do not fit our images
         lines = str(exc).strip().splitlines()
         raise ModelLoadError(f"the program does not accept (N, 1, 28, 28) images ({type(exc).__name__}: "
                              f"{shown(lines[0][:160]) if lines else ''}); {EXPORT_HOWTO} with a dynamic batch size") from None
-    per_image_bytes = max(one.bytes, many.bytes / 64)
-    per_image_work = max(one.work, many.work / 64)
+    per_image_bytes = max(one.bytes, many.bytes / VALIDATION_DIGITS)
+    per_image_work = max(one.work, many.work / VALIDATION_DIGITS)
     if per_image_bytes > MAX_BYTES_PER_IMAGE or per_image_work > MAX_WORK_PER_IMAGE:
         raise ModelLoadError(f"the program needs {per_image_work / 1e9:.1f} G operations and {per_image_bytes / 1e6:.0f} MB per image; "
                              f"more than {MAX_WORK_PER_IMAGE / 1e9:.0f} G and {MAX_BYTES_PER_IMAGE / 1e6:.0f} MB is refused")
