@@ -70,7 +70,8 @@ class Archive:
                                  "only stored or deflated members are read")
         self.infos = {i.filename: i for i in infos}
         self.budget = budget
-        self.unpacked = 0
+        self.unpacked = 0  # bytes inflated, counting a member each time it is read
+        self.kept = 0  # bytes of the tensors made from them
 
     def names(self) -> list[str]:
         return list(self.infos)
@@ -92,11 +93,17 @@ class Archive:
         return data
 
     def charge(self, size: int) -> None:
-        """Count ``size`` more bytes made from the archive; refused past the budget."""
+        """Count ``size`` more bytes inflated from the archive; refused past the budget."""
         self.unpacked += size
         if self.unpacked > self.budget:
             raise ModelLoadError(f"the archive unpacks to more than {self.budget // 1_000_000} MB "
                                  "(counting each member as often as it is used); refused")
+
+    def keep(self, size: int) -> None:
+        """Count ``size`` more bytes of tensors made from the archive; refused past the budget."""
+        self.kept += size
+        if self.kept > self.budget:
+            raise ModelLoadError(f"the archive's tensors come to more than {self.budget // 1_000_000} MB; refused")
 
     def json(self, name: str) -> Any:
         try:
@@ -186,7 +193,7 @@ def _payloads(archive: Archive, prefix: str, kind: str) -> dict[str, torch.Tenso
         if not isinstance(path_name, str) or not _PATH_NAME.match(path_name):
             raise ModelLoadError(f"{what} has a malformed file name")
         tensor = _tensor(archive.read(f"{prefix}data/{kind}/{path_name}"), field(meta, "tensor_meta"), what)
-        archive.charge(tensor.numel() * tensor.element_size())  # the copy made of it
+        archive.keep(tensor.numel() * tensor.element_size())
         tensors[fqn] = tensor
     return tensors
 
