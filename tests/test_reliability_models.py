@@ -485,3 +485,17 @@ def test_mutated_programs_load_or_are_refused_in_one_line(with_batch_norm, tmp_p
     failures = [o for o in outcomes if o not in ("loaded", "refused")]
     assert not failures, failures[:5]
     assert outcomes.count("refused") > PT2_FUZZ_CASES // 2  # the mutations do reach the checks
+
+
+def test_every_allowed_operator_is_pure_and_its_arguments_bindable():
+    """The allow-list and the binder agree: no operator changes an argument in place, every argument's type has
+    serialised kinds it accepts, every result is a tensor or a size (so a new entry of another kind fails here)."""
+    from advviewer.models.pt2_graph import ALLOWED
+    from advviewer.models.pt2_schema import _accepted_kinds
+
+    for name in sorted(ALLOWED):
+        op, overload = name.rsplit(".", 1)
+        schema = getattr(getattr(torch.ops.aten, op), overload)._schema
+        assert not [a.name for a in schema.arguments if a.alias_info is not None and a.alias_info.is_write], name
+        assert all(_accepted_kinds(a) - {"as_none"} for a in schema.arguments), name
+        assert all(str(r.type) in ("Tensor", "int") for r in schema.returns), name
