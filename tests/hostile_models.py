@@ -552,12 +552,18 @@ def open_all_in_child(paths: list[Path], memory: int = CHILD_MEMORY, seconds: in
     return ChildOutcome(done.returncode, {"outcomes": json.loads(lines[-1][7:])} if lines else None, done.stderr[-2000:])
 
 
-def central_directory_bomb(path: Path, entries: int = 3_000_000) -> Path:
+def central_directory_bomb(path: Path, entries: int = 3_000_000, zip64: bool = False) -> Path:
     """A zip of one empty member and ``entries`` directory entries naming it (141 MB): zipfile would build an
-    object for each (about 1.4 GB and 15 s) before anyone could count them."""
+    object for each (about 1.4 GB and 15 s) before anyone could count them. ``zip64``: the plain end record
+    says the directory is empty, the zip64 record (which zipfile believes) gives its real size."""
     local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
     entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + b"a"
     directory = entry * entries
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, len(directory), len(local), 0)
-    path.write_bytes(local + directory + end)
+    tail = b""
+    if zip64:
+        record_at = len(local) + len(directory)
+        tail = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, entries, entries, len(directory), len(local))
+        tail += struct.pack("<IIQI", 0x07064B50, 0, record_at, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0 if zip64 else len(directory), len(local), 0)
+    path.write_bytes(local + directory + tail + end)
     return path

@@ -300,8 +300,9 @@ def test_programs_that_would_crash_or_answer_wrongly_are_refused(with_batch_norm
     refused_in_child(doctor(with_batch_norm, tmp_path / "hostile.pt2"), refusal)
 
 
-def test_a_zip_directory_of_millions_of_entries_is_refused_before_it_is_read(tmp_path):
-    outcome = hm.open_in_child(hm.central_directory_bomb(tmp_path / "entries.pt2"))
+@pytest.mark.parametrize("zip64", [False, True], ids=["plain", "zip64"])
+def test_a_zip_directory_of_millions_of_entries_is_refused_before_it_is_read(tmp_path, zip64):
+    outcome = hm.open_in_child(hm.central_directory_bomb(tmp_path / "entries.pt2", zip64=zip64))
     assert outcome.result is not None, f"the child failed (exit {outcome.returncode}): {outcome.stderr}"
     assert re.search("directory is over 4 MB", outcome.refusal or ""), outcome.result
     assert outcome.result["peak_mb"] < 1000

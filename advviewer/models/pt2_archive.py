@@ -124,9 +124,10 @@ def central_directory_size(data: bytes) -> int:
     size = int.from_bytes(data[end + 12:end + 16], "little")
     locator = end - 20
     if locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
-        record = int.from_bytes(data[locator + 8:locator + 16], "little")
-        if 0 <= record <= len(data) - 56 and data[record:record + 4] == b"PK\x06\x06":
-            size = max(size, int.from_bytes(data[record + 40:record + 48], "little"))
+        # the zip64 record where the locator says, and where zipfile looks (just before the locator)
+        for record in (int.from_bytes(data[locator + 8:locator + 16], "little"), locator - 56):
+            if 0 <= record <= len(data) - 56 and data[record:record + 4] == b"PK\x06\x06":
+                size = max(size, int.from_bytes(data[record + 40:record + 48], "little"))
     return size
 
 
