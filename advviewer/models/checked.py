@@ -17,13 +17,14 @@ import torch
 from torch import nn
 
 from advviewer.errors import ModelLoadError, ModelOutputError
+from advviewer.files import shown
 
 VALIDATION_DIGITS = 20  # two per class from the bundled test split
 
 
 def _reason(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:160]}" if lines else type(exc).__name__
+    return f"{type(exc).__name__}: {shown(lines[0][:160])}" if lines else type(exc).__name__
 
 
 def check_logits(out: object, batch: int) -> torch.Tensor:

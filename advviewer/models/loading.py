@@ -8,8 +8,12 @@ What a model file may do is decided before any of it is deserialised:
   into a fresh zip and read with ``torch.load(..., weights_only=True)``: tensors and plain
   containers only, no code. Its architecture is one of ours.
 - A ``.pt2`` program is checked and run by :mod:`advviewer.models.pt2_archive` and
-  :mod:`~advviewer.models.pt2_graph`, never by ``torch.export.load``; its size and work per
-  image are bounded before it sees a digit.
+  :mod:`~advviewer.models.pt2_graph`, never by ``torch.export.load``: every node's arguments are
+  bound to its operator's schema by name (:mod:`~advviewer.models.pt2_schema`), its memory
+  (values and kernel temporaries) and work per image are measured on shapes alone before it sees
+  a digit, and every batch it is later given is measured the same way and run in parts that fit
+  (:mod:`~advviewer.models.pt2_cost`), each operator's inputs checked against the shapes its
+  kernel takes (:mod:`~advviewer.models.pt2_shapes`).
 - TorchScript is refused: its code runs inside ``torch.jit.load`` (``__setstate__``) and on
   every call, and can write or overwrite files (``torch.save``, ``torch.from_file``).
 
@@ -31,18 +35,15 @@ from torch import nn
 
 from advviewer.errors import ModelLoadError
 from advviewer.files import read_regular_file, shown
-from advviewer.models.checked import CheckedClassifier, validate_on_digits
+from advviewer.models.checked import VALIDATION_DIGITS, CheckedClassifier, validate_on_digits
 from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
-from advviewer.models.pt2_cost import graph_cost
+from advviewer.models.pt2_cost import MAX_BYTES_PER_IMAGE, MAX_WORK_PER_IMAGE, BoundedProgram
+from advviewer.models.pt2_graph import GraphClassifier
 from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model
 from advviewer.models.zoo_cards import shipped_weights_bytes
 
 MAX_MODEL_BYTES = 256_000_000
 MAX_UNPACKED = 256_000_000
-# A classifier of 28x28 digits: a forward pass may compute at most this much per image. The
-# zoo's cnn needs 2 MFLOP and 0.1 MB; a ResNet-18 at this size about 0.6 GFLOP.
-MAX_WORK_PER_IMAGE = 2_000_000_000
-MAX_BYTES_PER_IMAGE = 64_000_000
 EXPORT_HOWTO = "export it with advviewer.models.export_classifier(model, 'model.pt2') (torch.export); see README"
 
 
@@ -65,7 +66,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
     try:
         model = _model_from_bytes(data)
     except ModelLoadError as exc:
-        raise ModelLoadError(f"{source}: {exc}") from None
+        raise ModelLoadError(f"{source}: {shown(str(exc))}") from None
     return CheckedClassifier(validate_on_digits(model, source)).eval()
 
 
@@ -135,19 +136,20 @@ def _weights_model(archive: Archive) -> nn.Module:
     return model
 
 
-def _bounded(model: nn.Module) -> nn.Module:
-    """Refuse a program whose forward pass would need too much memory or work per image (measured on shapes only)."""
-    try:
-        one = graph_cost(model, 1)  # type: ignore[arg-type]
-        many = graph_cost(model, 64)  # type: ignore[arg-type]
+def _bounded(program: GraphClassifier) -> nn.Module:
+    """``program`` measured per call (:class:`BoundedProgram`); refused if one image, or a batch, needs too much memory or work per image."""
+    model = BoundedProgram(program)
+    try:  # one image (live drawing) and the validation batch, which runs next: each is measured once
+        one = model.cost((1, 1, 28, 28))
+        many = model.cost((VALIDATION_DIGITS, 1, 28, 28))
     except ModelLoadError:
         raise
     except Exception as exc:  # noqa: BLE001 -- shapes that do not fit our images
         lines = str(exc).strip().splitlines()
         raise ModelLoadError(f"the program does not accept (N, 1, 28, 28) images ({type(exc).__name__}: "
-                             f"{lines[0][:160] if lines else ''}); {EXPORT_HOWTO} with a dynamic batch size") from None
-    per_image_bytes = max(one[0], many[0] / 64)
-    per_image_work = max(one[1], many[1] / 64)
+                             f"{shown(lines[0][:160]) if lines else ''}); {EXPORT_HOWTO} with a dynamic batch size") from None
+    per_image_bytes = max(one.bytes, many.bytes / VALIDATION_DIGITS)
+    per_image_work = max(one.work, many.work / VALIDATION_DIGITS)
     if per_image_bytes > MAX_BYTES_PER_IMAGE or per_image_work > MAX_WORK_PER_IMAGE:
         raise ModelLoadError(f"the program needs {per_image_work / 1e9:.1f} G operations and {per_image_bytes / 1e6:.0f} MB per image; "
                              f"more than {MAX_WORK_PER_IMAGE / 1e9:.0f} G and {MAX_BYTES_PER_IMAGE / 1e6:.0f} MB is refused")

@@ -6,11 +6,13 @@ safe on a stranger's file (it unpickles weights and constants with ``weights_onl
 ``eval`` -- and resolves any ``torch.*`` name as a call target, ``torch.save`` included), so we
 never give it the file. :class:`GraphClassifier` executes the node list itself: each target must
 be one of :data:`ALLOWED` (arithmetic, convolutions, pooling, activations, normalisation, shape
-changes), every argument must be a literal or a value computed earlier, and nothing else in the
-file is evaluated. No operator on the list reads or writes files, maps memory, draws random
+changes), every argument is bound to the operator's schema by name and must be a literal or a
+value computed earlier (:mod:`advviewer.models.pt2_schema`), and nothing else in the file is
+evaluated. No operator on the list reads or writes files, maps memory, draws random
 numbers, branches or loops, so a forward pass is a fixed sequence of tensor operations whose
 sizes and work :func:`advviewer.models.pt2_cost.graph_cost` measures on shape-only ("meta")
-tensors before any real data runs.
+tensors before any real data runs. Arithmetic on sizes (``_operator.mul`` and kin, written by
+torch.export for a model that computes with its batch size) stays within :data:`MAX_SIZE_ARITHMETIC`.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import torch
 from torch import nn
 
 from advviewer.errors import ModelLoadError
+from advviewer.models.pt2_schema import Literal, Step, bind_arguments
 
 # "aten.<op>.<overload>": pure functions of their arguments (no I/O, no randomness, no in-place
 # change of an argument, no data-dependent output shape, no uninitialised memory). Factories
 # (zeros, arange, ...) are sized by literals, so graph_cost sees their size before they run.
 ALLOWED = frozenset("""
-conv1d.default conv2d.default convolution.default linear.default addmm.default mm.default bmm.default
+conv1d.default conv2d.default convolution.default conv_transpose1d.default conv_transpose2d.input linear.default addmm.default mm.default bmm.default
 matmul.default t.default view.default reshape.default _unsafe_view.default flatten.using_ints unsqueeze.default
 squeeze.dim squeeze.dims squeeze.default permute.default transpose.int expand.default clone.default alias.default
 cat.default stack.default slice.Tensor select.int narrow.default relu.default silu.default sigmoid.default
@@ -43,37 +46,40 @@ layer_norm.default native_layer_norm.default group_norm.default native_group_nor
 sym_size.int constant_pad_nd.default pad.default _to_copy.default where.self eq.Tensor eq.Scalar ne.Tensor ne.Scalar
 gt.Tensor gt.Scalar ge.Tensor ge.Scalar lt.Tensor lt.Scalar le.Tensor le.Scalar logical_not.default masked_fill.Scalar
 sign.default square.default erf.default log1p.default expm1.default log2.default var.correction std.correction
+var.dim std.dim
 max.dim min.dim amin.default argmax.default lift_fresh_copy.default
 zeros.default ones.default full.default zeros_like.default ones_like.default full_like.default scalar_tensor.default
 arange.default arange.start arange.start_step to.dtype to.dtype_layout _assert_tensor_metadata.default
 """.split())
-# operators allowed only when a boolean argument (by position) is literally false: dropout and
-# batch norm in training mode draw random numbers or update running statistics
-MUST_BE_FALSE = {"dropout.default": 2, "batch_norm.default": 5}
-SYM_OPS: dict[str, Callable[[int, int], int]] = {"_operator.mul": operator.mul, "_operator.add": operator.add,
-                                                "_operator.sub": operator.sub, "_operator.floordiv": operator.floordiv}
-LITERALS = ("as_none", "as_int", "as_ints", "as_float", "as_floats", "as_bool", "as_bools", "as_string")
+# arguments that must be literally false: dropout and batch norm in training mode draw random
+# numbers or update running statistics (read by name, after binding to the operator's schema)
+MUST_BE_FALSE = {"dropout.default": "train", "batch_norm.default": "training"}
+MAX_SIZE_ARITHMETIC = 1 << 40  # results of arithmetic on sizes: a chain of products must not grow without end
+
+
+def _bounded_size_arithmetic(op: Callable[[int, int], int]) -> Callable[[int, int], int]:
+    def sized(a: int, b: int) -> int:
+        if not (isinstance(a, int) and isinstance(b, int)) or max(abs(a), abs(b)) > MAX_SIZE_ARITHMETIC:
+            raise ModelLoadError("the program's arithmetic on sizes leaves the range of sizes")
+        return op(a, b)
+    return sized
+
+
+SYM_OPS: dict[str, Callable[[int, int], int]] = {
+    f"_operator.{op.__name__}": _bounded_size_arithmetic(op) for op in (operator.mul, operator.add, operator.sub, operator.floordiv)}
 MAX_NODES = 10_000
-MAX_LITERAL = 1 << 20  # ints in arguments (sizes, kernels, dims): anything bigger is not a classifier's
-DTYPES = {1: torch.uint8, 2: torch.int8, 3: torch.int16, 4: torch.int32, 5: torch.int64, 6: torch.float16,
-          7: torch.float32, 8: torch.float64, 12: torch.bool, 13: torch.bfloat16}
-MEMORY_FORMATS = {1: torch.contiguous_format, 2: torch.channels_last, 4: torch.preserve_format}
-
-
-def _operator(target: str) -> Callable[..., Any]:
-    if target in SYM_OPS:
-        return SYM_OPS[target]
-    name = target.removeprefix("torch.ops.aten.")
-    op, overload = name.rsplit(".", 1)
-    return getattr(getattr(torch.ops.aten, op), overload)
 
 
 def _short(target: str) -> str:
     return target.removeprefix("torch.ops.aten.")
 
 
-def check_node(node: Any, defined: set[str], index: int) -> None:
-    """Refuse a node whose target is not allow-listed or whose arguments are not literals or earlier values."""
+def bind_node(node: Any, defined: set[str], index: int) -> Step:
+    """The node as a :class:`Step` whose arguments are bound by name, or ModelLoadError.
+
+    Refused: a target that is not allow-listed, arguments that are not literals or earlier values
+    or do not fit the operator's schema, and training mode.
+    """
     if not isinstance(node, dict) or not isinstance(node.get("target"), str):
         raise ModelLoadError(f"node {index} of the program is malformed")
     target = node["target"]
@@ -83,137 +89,91 @@ def check_node(node: Any, defined: set[str], index: int) -> None:
     inputs = node.get("inputs")
     if not isinstance(inputs, list) or not isinstance(node.get("outputs"), list):
         raise ModelLoadError(f"node {index} ({short}) is malformed")
-    for position, named in enumerate(inputs):
-        arg = named.get("arg") if isinstance(named, dict) else None
-        if not isinstance(arg, dict) or len(arg) != 1 or named.get("kind", 1) not in (1, 2) or not isinstance(named.get("name", ""), str):
-            raise ModelLoadError(f"node {index} ({short}) has a malformed argument")
-        _check_arg(arg, defined, f"node {index} ({short})")
-        if MUST_BE_FALSE.get(short) == position and arg != {"as_bool": False}:
-            raise ModelLoadError(f"the program uses {short} in training mode (random or stateful); export the model in eval mode")
+    where = f"node {index} ({short})"
+    if target in SYM_OPS:
+        return Step(target, SYM_OPS[target], bind_arguments(_SYM_SCHEMA, inputs, where, defined), frozenset(),
+                    tuple(output_names(node, index, ["int"])))
+    op_name, overload = short.rsplit(".", 1)
+    fn = getattr(getattr(torch.ops.aten, op_name), overload)
+    arguments = bind_arguments(fn._schema, inputs, where, defined)
+    flag = MUST_BE_FALSE.get(short)
+    if flag is not None and arguments[flag] != Literal(False):
+        raise ModelLoadError(f"the program uses {short} in training mode (random or stateful); export the model in eval mode")
+    keyword_only = frozenset(a.name for a in fn._schema.arguments if a.kwarg_only)
+    returns = [str(r.type) for r in fn._schema.returns]
+    return Step(short, fn, arguments, keyword_only, tuple(output_names(node, index, returns)))
 
 
-def _check_arg(arg: dict, defined: set[str], where: str) -> None:
-    (kind, value), = arg.items()
-    if kind in LITERALS:
-        items = value if isinstance(value, list) else [value]
-        if len(items) > 64 or any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_LITERAL for v in items):
-            raise ModelLoadError(f"{where}: an argument is out of range for a classifier")
-        if kind == "as_string" and (not isinstance(value, str) or len(value) > 64):
-            raise ModelLoadError(f"{where}: a text argument is malformed")
-        return
-    if kind in ("as_scalar_type", "as_memory_format", "as_layout", "as_device"):
-        ok = (kind == "as_scalar_type" and value in DTYPES or kind == "as_memory_format" and value in MEMORY_FORMATS
-              or kind == "as_layout" and value == 7 or kind == "as_device" and isinstance(value, dict) and value.get("type") == "cpu")
-        if not ok:
-            raise ModelLoadError(f"{where}: unsupported {kind[3:].replace('_', ' ')} {value!r}")
-        return
-    if kind == "as_tensor":
-        refs = [value]
-    elif kind == "as_tensors" and isinstance(value, list) and len(value) <= 64:
-        refs = value
-    elif kind == "as_sym_int":
-        refs = [value]
-    elif kind == "as_sym_ints" and isinstance(value, list) and len(value) <= 16:
-        refs = value
-    else:
-        raise ModelLoadError(f"{where}: arguments of kind {kind!r} are not accepted")
-    for ref in refs:
-        if not isinstance(ref, dict) or len(ref) != 1:
-            raise ModelLoadError(f"{where}: a malformed reference")
-        (ref_kind, name), = ref.items()
-        if ref_kind == "as_int" and isinstance(name, int) and abs(name) <= MAX_LITERAL:
-            continue
-        if ref_kind not in ("name", "as_name") or name not in defined:
-            raise ModelLoadError(f"{where}: uses a value that is not computed before it")
+def output_names(node: dict, index: int, returns: list[str]) -> list[str | None]:
+    """Names of the values a node defines, one per value the operator returns (None: not kept)."""
+    outputs = node["outputs"]
+    if not returns and len(outputs) <= 1 and all(out == {"as_none": True} or out == {"as_none": None} for out in outputs):
+        return []
+    if len(outputs) != len(returns):
+        raise ModelLoadError(f"node {index} lists {len(outputs)} outputs; its operator returns {len(returns)}")
+    return [_output_name(out, kind, index) for out, kind in zip(outputs, returns)]
 
 
-def output_names(node: dict, index: int) -> list[str | None]:
-    """Names of the values a node defines, by position (None where it returns nothing, as an assertion does)."""
-    names: list[str | None] = []
-    for out in node["outputs"]:
-        if isinstance(out, dict) and len(out) == 1:
-            (kind, value), = out.items()
-            if kind == "as_tensor" and isinstance(value, dict) and isinstance(value.get("name"), str):
-                names.append(value["name"])
-                continue
-            if kind == "as_sym_int" and isinstance(value, dict) and isinstance(value.get("as_name"), str):
-                names.append(value["as_name"])
-                continue
-            if kind == "as_none":
-                names.append(None)
-                continue
-        raise ModelLoadError(f"node {index} has an output of a kind that is not accepted")
-    return names
+def _output_name(out: Any, returned: str, index: int) -> str | None:
+    wanted = "as_tensor" if returned == "Tensor" else "as_sym_int"
+    if isinstance(out, dict) and len(out) == 1:
+        (kind, value), = out.items()
+        key = "name" if wanted == "as_tensor" else "as_name"
+        if kind == wanted and isinstance(value, dict) and isinstance(value.get(key), str):
+            return str(value[key])
+        if kind == "as_none":
+            return None
+    raise ModelLoadError(f"node {index} has an output of a kind that is not accepted")
+
+
+class _SymArgument:
+    """A schema argument of ``_operator.mul`` and its kin: an int or a symbolic size."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.type, self.kwarg_only, self.alias_info = name, "int", False, None
+
+    def has_default_value(self) -> bool:
+        return False
+
+
+class _SymSchema:
+    arguments = (_SymArgument("a"), _SymArgument("b"))
+
+
+_SYM_SCHEMA = _SymSchema()
 
 
 class GraphClassifier(nn.Module):
     """An exported program's node list, run one allow-listed operator at a time."""
 
-    def __init__(self, nodes: list[dict], input_name: str, output_name: str, tensors: dict[str, torch.Tensor],
+    def __init__(self, steps: list[Step], input_name: str, output_name: str, tensors: dict[str, torch.Tensor],
                  constants: dict[str, Any]) -> None:
         super().__init__()
-        self._steps = [(_operator(n["target"]), n["inputs"], output_names(n, i)) for i, n in enumerate(nodes)]
-        self._input, self._output = input_name, output_name
-        self._names = list(tensors)
-        self._constants = dict(constants)
+        self.steps = steps
+        self.input_name, self.output_name = input_name, output_name
+        self.tensor_names = list(tensors)
+        self.constants = dict(constants)
         for i, tensor in enumerate(tensors.values()):
             self.register_parameter(f"t{i}", nn.Parameter(tensor, requires_grad=False))
 
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The program's weights and constants by their names in the graph."""
+        return {name: getattr(self, f"t{i}") for i, name in enumerate(self.tensor_names)}
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        env: dict[str, Any] = dict(self._constants)
-        env.update((name, getattr(self, f"t{i}")) for i, name in enumerate(self._names))
-        env[self._input] = x
-        for fn, inputs, outputs in self._steps:
-            args, kwargs = call_arguments(inputs, env)
-            result = fn(*args, **kwargs)
-            store_outputs(env, outputs, result)
-        return env[self._output]
+        env: dict[str, Any] = dict(self.constants)
+        env.update(self.weights())
+        env[self.input_name] = x
+        for step in self.steps:
+            store_outputs(env, step.outputs, step.run(env))
+        return env[self.output_name]
 
 
-def store_outputs(env: dict[str, Any], outputs: list[str | None], result: Any) -> None:
-    if not outputs:
-        return
+def store_outputs(env: dict[str, Any], outputs: tuple[str | None, ...], result: Any) -> None:
     if len(outputs) == 1:
         if outputs[0] is not None:
             env[outputs[0]] = result
         return
-    for name, value in zip(outputs, result):
+    for name, value in zip(outputs, result if outputs else ()):
         if name is not None:
             env[name] = value
-
-
-def call_arguments(inputs: list[dict], env: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-    args, kwargs = [], {}
-    for named in inputs:
-        value = _value(named["arg"], env)
-        if named.get("kind", 1) == 2:
-            kwargs[named["name"]] = value
-        else:
-            args.append(value)
-    return args, kwargs
-
-
-def _value(arg: dict, env: dict[str, Any]) -> Any:
-    (kind, value), = arg.items()
-    if kind in LITERALS:
-        return None if kind == "as_none" else value
-    if kind == "as_tensor":
-        return env[value["name"]]
-    if kind == "as_tensors":
-        return [env[v["name"]] for v in value]
-    if kind == "as_sym_int":
-        return _sym(value, env)
-    if kind == "as_sym_ints":
-        return [_sym(v, env) for v in value]
-    if kind == "as_scalar_type":
-        return DTYPES[value]
-    if kind == "as_memory_format":
-        return MEMORY_FORMATS[value]
-    if kind == "as_layout":
-        return torch.strided
-    return torch.device("cpu")
-
-
-def _sym(ref: dict, env: dict[str, Any]) -> Any:
-    (kind, value), = ref.items()
-    return value if kind == "as_int" else env[value]
