@@ -14,29 +14,20 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import zlib
 
-from advviewer.errors import AdvViewerError
+from advviewer.errors import AdvViewerError, printable
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 _CHUNK = 1 << 20
 
 
 def shown(path: str | os.PathLike | bytes) -> str:
-    """``path`` as one printable line: control characters and undecodable bytes escaped.
+    """``path`` as one printable line: control characters and undecodable bytes escaped (:func:`printable`).
 
     A file may be called ``"a\\nb.png"``; printed as it is, the one-line error would be two.
     """
-    text = os.fsdecode(path) if isinstance(path, bytes) else str(path)
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+    return printable(os.fsdecode(path) if isinstance(path, bytes) else str(path))
 
 
 def _kind(mode: int) -> str | None:
@@ -115,6 +106,36 @@ def read_regular_file(path: str | os.PathLike, limit: int, error: type[AdvViewer
     if total > limit:  # it grew while we read
         raise error(f"{name}: the file is over {_size(limit)}; such files are refused")
     return b"".join(chunks)
+
+
+def unpack_gzip(data: bytes, limit: int, error: type[AdvViewerError] = AdvViewerError, name: str = "the file") -> bytearray:
+    """The bytes a gzip file's ``data`` unpack to, never more than ``limit`` of them.
+
+    ``gzip.decompress`` unpacks whatever the file holds: 3 MB of gzip can be 3 GB. Here each
+    member is unpacked at most ``limit + 1 - unpacked so far`` bytes at a time, so memory stays
+    under ``limit`` whatever the data claim; members follow one another (as ``gzip``; zero padding
+    after the last is allowed) and each one's CRC and length are checked. ``error`` with one line
+    naming ``name`` (already :func:`shown`) for data that are not gzip, cut short or too big.
+    """
+    out = bytearray()
+    rest = data
+    try:
+        while True:
+            member = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip header and trailer
+            pending = rest
+            while not member.eof:
+                piece = member.decompress(pending, limit + 1 - len(out))
+                out += piece
+                if len(out) > limit:
+                    raise error(f"{name}: the gzip data unpack to over {_size(limit)}; such files are refused")
+                pending = member.unconsumed_tail
+                if not piece and not pending and not member.eof:
+                    raise error(f"{name}: the gzip data are cut short")
+            rest = member.unused_data.lstrip(b"\0")
+            if not rest:
+                return out
+    except zlib.error as exc:
+        raise error(f"{name}: not readable gzip data ({exc})") from None
 
 
 def _size(n: int) -> str:

@@ -10,12 +10,45 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from strokes import draw_digit
+
+# --- running a reader where it cannot hurt: a child process under memory and time limits ---------------
+
+_LIMITS = """import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
+resource.setrlimit(resource.RLIMIT_CPU, ({seconds}, {seconds}))
+from advviewer.errors import AdvViewerError
+try:
+    outcome = {call}
+except AdvViewerError as exc:
+    print("REFUSED", exc)
+else:
+    print("READ", outcome)
+"""
+
+
+def outcome_in_child(call: str, *args: object, memory_mb: int = 700, seconds: int = 20) -> str:
+    """What ``call`` (a Python expression over ``sys.argv[1:]``, which are ``args``) does in a child
+    process limited to ``memory_mb`` of address space and ``seconds`` of CPU (and twice that of
+    wall time): ``"REFUSED <one line>"`` or ``"READ <its value>"``. A traceback, a crash, running
+    out of memory or time fails the calling test (AssertionError or TimeoutExpired) instead of
+    taking the machine.
+    """
+    code = _LIMITS.format(memory=memory_mb << 20, seconds=seconds, call=call)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                         timeout=2 * seconds + 10, env=env)
+    assert out.returncode == 0, f"exit status {out.returncode}: {out.stderr[-2000:]}"
+    lines = out.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(("REFUSED ", "READ ")), out.stdout[-2000:] + out.stderr[-2000:]
+    return lines[0]
 
 
 def digit_image(digit: int = 2, size: int = 200) -> Image.Image:
