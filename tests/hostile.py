@@ -200,3 +200,116 @@ def exif_rotated_jpeg(folder: Path, digit: int = 7) -> Path:
     path = folder / "phone.jpg"
     stored.save(path, format="JPEG", exif=exif.tobytes(), quality=95)
     return path
+
+
+# --- pictures that take long to decode with few pixels (issue 21) ---------------------------------------
+
+def _png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def png_with_private_chunks(folder: Path, count: int = 1_000_000, name: str = "chunks.png") -> Path:
+    """A digit with ``count`` empty private chunks before its pixels: 12 bytes each, read one by one in Python."""
+    png = _png_bytes(digit_image(3))
+    first_idat = png.index(b"IDAT") - 4
+    path = folder / name
+    path.write_bytes(png[:first_idat] + _chunk(b"prVt", b"") * count + png[first_idat:])
+    return path
+
+
+def png_in_many_idat_chunks(folder: Path, size: int = 100) -> Path:
+    """A genuine PNG whose pixels are split into ``size``-byte IDAT chunks (as some encoders write them)."""
+    png = _png_bytes(digit_image(4))
+    start, end = png.index(b"IDAT") - 4, png.index(b"IEND") - 4
+    pixels, pos = b"", start
+    while pos < end:  # gather every IDAT chunk's data
+        length = struct.unpack(">I", png[pos:pos + 4])[0]
+        pixels += png[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    chunks = b"".join(_chunk(b"IDAT", pixels[i:i + size]) for i in range(0, len(pixels), size))
+    path = folder / "many_idat.png"
+    path.write_bytes(png[:start] + chunks + png[end:])
+    return path
+
+
+def jpeg_with_many_scans(folder: Path, scans: int = 40_000, side: int = 1000) -> Path:
+    """A progressive JPEG whose last scan is repeated: 12 bytes each, and each one visits every block of the picture."""
+    buf = io.BytesIO()
+    Image.new("RGB", (side, side)).save(buf, format="JPEG", progressive=True, quality=90)
+    data = buf.getvalue()
+    last_scan = data[data.rindex(b"\xff\xda"):-2]  # a refinement scan of an all-black picture: its header and 4 bytes
+    path = folder / "scans.jpg"
+    path.write_bytes(data[:-2] + last_scan * scans + data[-2:])
+    return path
+
+
+def _plain_pgm_pixels(side: int = 8) -> bytes:
+    pixels = np.asarray(digit_image(2).resize((side, side)))
+    return b"\n".join(b" ".join(b"%d" % v for v in row) for row in pixels) + b"\n"
+
+
+def pgm_with_long_header_comment(folder: Path, megabytes: float = 8) -> Path:
+    """An 8x8 plain PGM whose header holds one comment of ``megabytes``: read one byte at a time."""
+    path = folder / "long_comment.pgm"
+    path.write_bytes(b"P2\n#" + b"x" * int(megabytes * 1_000_000) + b"\n8 8\n255\n" + _plain_pgm_pixels())
+    return path
+
+
+def pgm_with_comments_in_its_pixels(folder: Path, count: int = 1 << 20) -> Path:
+    """An 8x8 plain PGM with ``count`` empty comment lines among its numbers: each one copies a 64 kB buffer."""
+    path = folder / "pixel_comments.pgm"
+    path.write_bytes(b"P2\n8 8\n255\n" + b"#\n" * count + _plain_pgm_pixels())
+    return path
+
+
+def big_plain_pgm(folder: Path, side: int = 2400) -> Path:
+    """A genuine but big text PGM (side x side numbers, 4 bytes each): decoded number by number in Python."""
+    path = folder / "big_plain.pgm"
+    row = b" ".join([b"255"] * side) + b"\n"
+    path.write_bytes(b"P2\n%d %d\n255\n" % (side, side) + row * side)
+    return path
+
+
+def plain_pgm_with_a_few_comments(folder: Path) -> Path:
+    """A genuine plain PGM as GIMP writes it: a creator comment, and one comment among the pixels."""
+    pixels = _plain_pgm_pixels(64).split(b"\n")
+    path = folder / "gimp.pgm"
+    path.write_bytes(b"P2\n# CREATOR: GIMP PNM Filter Version 1.1\n64 64\n255\n" + b"\n".join(pixels[:30])
+                     + b"\n# half way\n" + b"\n".join(pixels[30:]))
+    return path
+
+
+# --- zoo weights files whose tensors reach outside their storage (issue 21) -----------------------------
+
+def weights_with_view(folder: Path, numel: int, offset: int, size: tuple, stride: tuple, copies: int = 1) -> Path:
+    """A ``torch.save``-shaped weights file (as advviewer train writes) whose tensor ``1.bias`` (and ``copies - 1``
+    more) is the given view of one storage of ``numel`` zeros: torch.save never writes such views, a hand-made pickle can."""
+    import pickle
+    from collections import OrderedDict
+
+    import torch
+
+    class Storage:
+        pass
+
+    class Tensor:
+        def __reduce__(self):
+            return torch._utils._rebuild_tensor_v2, (Storage(), offset, size, stride, False, OrderedDict())
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", numel) if isinstance(obj, Storage) else None
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=2).dump({"format": "advviewer-weights/1", "arch": "fc10-1", "state_dict": {
+        "1.bias" if n == 0 else f"copy{n}": Tensor() for n in range(copies)}})
+    import zipfile
+
+    path = folder / "view.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("view/data.pkl", buffer.getvalue())
+        archive.writestr("view/byteorder", b"little")
+        archive.writestr("view/data/0", bytes(4 * numel))
+    return path
