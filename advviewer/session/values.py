@@ -26,7 +26,7 @@ class ModelChoice:
     module: nn.Module  # in eval mode
     name: str  # a zoo name or a model file's path
     card: dict | None = field(default=None, repr=False)  # a zoo model's card
-    sha256: str | None = None  # a model file's hash (for the About box), read when it was loaded
+    sha256: str | None = None  # the hash of the weights it was built from, taken when it was loaded (About box, exports)
 
     @property
     def display_name(self) -> str:
