@@ -237,3 +237,18 @@ def test_bundled_gzip_files_read_through_the_bounded_reader(monkeypatch):
             bundled.load_bundled()
     finally:
         bundled._load.cache_clear()
+
+
+def test_train_with_a_data_dir_holding_a_fifo_says_so_in_one_line(tmp_path):
+    """Through the command line a user runs: `advviewer train --data-dir` (main: it waited for a writer forever)."""
+    import subprocess
+    import sys
+
+    make_pair(tmp_path)
+    make_pair(tmp_path, split="test")
+    os.remove(tmp_path / "train-images-idx3-ubyte")
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    out = subprocess.run([sys.executable, "-m", "advviewer", "train", "fc10-1e-2", "--data-dir", str(tmp_path),
+                          "--out", str(tmp_path / "x.pt")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.splitlines() == [
+        f"advviewer: {tmp_path}/train-images-idx3-ubyte: is a named pipe (FIFO), not an IDX file"], out.stderr

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from advviewer.files import shown
 from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective, describe_target
 
 if TYPE_CHECKING:  # annotations only: the window is built and painted before torch is imported
@@ -30,7 +31,7 @@ class ModelChoice:
 
     @property
     def display_name(self) -> str:
-        return Path(self.name).name
+        return shown(Path(self.name).name)
 
 
 @dataclass(frozen=True, eq=False)
