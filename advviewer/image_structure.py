@@ -14,7 +14,9 @@ per pixel (measured with Pillow 13 on main before this check):
   an 8x8 plain PGM took 33 s; the header may be ``MAX_PNM_HEADER_BYTES`` long, the raster may
   hold ``MAX_PNM_COMMENTS`` comments;
 - the plain (text) PNM formats P1-P3 are decoded token by token in Python (0.1 s per MB):
-  they are refused over ``MAX_PLAIN_PNM_BYTES`` (a 1000x1000 colour P3 is about 11 MB).
+  they are refused over ``MAX_PLAIN_PNM_BYTES`` (a 1000x1000 colour P3 is about 11 MB);
+- a run-length encoded BMP is decoded two bytes at a time in Python (0.5 s per MB, and runs that
+  add no pixel still cost their time): refused over ``MAX_RLE_BMP_BYTES``.
 
 Only the structure is walked (lengths and markers, never pixel data), so a normal picture costs
 microseconds more; a file whose structure is broken is left to Pillow, which names the damage.
@@ -33,6 +35,8 @@ MAX_JPEG_SCAN_PIXELS = 1_000_000_000  # scans x pixels: 99 scans of 36 megapixel
 MAX_PNM_HEADER_BYTES = 4096  # "P5 28 28 255" and a few lines of comments
 MAX_PNM_COMMENTS = 64  # in a plain raster
 MAX_PLAIN_PNM_BYTES = 16_000_000
+MAX_RLE_BMP_BYTES = 4_000_000  # 1000x1000 in one-pixel runs is 2 MB and takes 1 s
+_BMP_RLE = (1, 2)  # BI_RLE8, BI_RLE4
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_START = b"\xff\xd8"
@@ -55,6 +59,17 @@ def check_structure(data: bytes) -> None:
         _check_jpeg(data)
     elif _PNM_MAGIC.match(data[:2]):
         _check_pnm(data)
+    elif data.startswith(b"BM") and len(data) > MAX_RLE_BMP_BYTES and _bmp_compression(data) in _BMP_RLE:
+        raise ImageLoadError(f"the run-length encoded BMP file is {len(data) / 1e6:.0f} MB; such BMP files over "
+                             f"{MAX_RLE_BMP_BYTES // 1_000_000} MB are refused (they are read two bytes at a time: "
+                             "save the picture as PNG)")
+
+
+def _bmp_compression(data: bytes) -> int | None:
+    """A BMP file's compression field (None for the old 12-byte header, which has none)."""
+    if len(data) < 34 or struct.unpack_from("<I", data, 14)[0] < 40:
+        return None
+    return int(struct.unpack_from("<I", data, 30)[0])
 
 
 def _check_png(data: bytes) -> None:

@@ -313,3 +313,19 @@ def weights_with_view(folder: Path, numel: int, offset: int, size: tuple, stride
         archive.writestr("view/byteorder", b"little")
         archive.writestr("view/data/0", bytes(4 * numel))
     return path
+
+
+def rle_bmp(folder: Path, megabytes: float = 8, side: int = 64) -> Path:
+    """A digit as a side x side 8-bit BMP, run-length encoded (BI_RLE8) one pixel per run, and after its first
+    row ``megabytes`` of runs that add no pixel (the row is full): Pillow's Python decoder reads them two bytes
+    at a time. With ``megabytes=0``, a genuine RLE BMP."""
+    pixels = np.asarray(digit_image(2).resize((side, side)))[::-1]  # BMP rows run bottom to top
+    rows = [b"".join(b"\x01" + bytes([v]) for v in row) + b"\x00\x00" for row in pixels]
+    rows[0] = rows[0][:-2] + b"\xff\x80" * int(megabytes * 500_000) + b"\x00\x00"
+    body = b"".join(rows) + b"\x00\x01"
+    palette = b"".join(bytes([i, i, i, 0]) for i in range(256))
+    info = struct.pack("<IiiHHIIiiII", 40, side, side, 1, 8, 1, len(body), 2835, 2835, 256, 0)
+    offset = 14 + len(info) + len(palette)
+    path = folder / "runs.bmp"
+    path.write_bytes(b"BM" + struct.pack("<IHHI", offset + len(body), 0, 0, offset) + info + palette + body)
+    return path
