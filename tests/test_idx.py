@@ -252,3 +252,15 @@ def test_train_with_a_data_dir_holding_a_fifo_says_so_in_one_line(tmp_path):
                           "--out", str(tmp_path / "x.pt")], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stderr.splitlines() == [
         f"advviewer: {tmp_path}/train-images-idx3-ubyte: is a named pipe (FIFO), not an IDX file"], out.stderr
+
+
+def test_gzip_members_are_bounded_in_number_and_genuine_multi_member_files_read(tmp_path):
+    images, labels = make_pair(tmp_path, n=50)
+    path = tmp_path / "train-images-idx3-ubyte"
+    data = path.read_bytes()
+    path.unlink()
+    gz = tmp_path / "train-images-idx3-ubyte.gz"
+    gz.write_bytes(b"".join(gzip.compress(data[i:i + 4096]) for i in range(0, len(data), 4096)) + bytes(1000))
+    np.testing.assert_array_equal(load_idx_dataset(tmp_path)[0], images)  # as bgzip writes: many members, zero padding
+    gz.write_bytes(gzip.compress(data) + gzip.compress(b"") * 150_000)  # 3 MB of empty members
+    refused_in_child(tmp_path, "the gzip data hold over 100,000 members")
