@@ -329,3 +329,19 @@ def rle_bmp(folder: Path, megabytes: float = 8, side: int = 64) -> Path:
     path = folder / "runs.bmp"
     path.write_bytes(b"BM" + struct.pack("<IHHI", offset + len(body), 0, 0, offset) + info + palette + body)
     return path
+
+
+def gif_with_comment_blocks(folder: Path, blocks: int = 2_000_000) -> Path:
+    """A digit as a GIF whose picture follows a comment of ``blocks`` one-byte sub-blocks (read one by one in Python)."""
+    buf = io.BytesIO()
+    digit_image(3, 64).convert("P").save(buf, format="GIF")
+    data = buf.getvalue()
+    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while data[pos] == 0x21:  # past Pillow's own extensions, to the picture
+        pos += 2
+        while data[pos]:
+            pos += 1 + data[pos]
+        pos += 1
+    path = folder / "comments.gif"
+    path.write_bytes(data[:pos] + b"\x21\xfe" + b"\x01x" * blocks + b"\x00" + data[pos:])
+    return path
