@@ -15,6 +15,9 @@ per pixel (measured with Pillow 13 on main before this check):
   hold ``MAX_PNM_COMMENTS`` comments;
 - the plain (text) PNM formats P1-P3 are decoded token by token in Python (0.1 s per MB):
   they are refused over ``MAX_PLAIN_PNM_BYTES`` (a 1000x1000 colour P3 is about 11 MB);
+- a TIFF directory's numbers (one strip offset and size per strip, any tag's values) become a
+  Python tuple: an 8 MB TIFF of an 8x8 picture in a million strips took 8.2 s and 310 MB; at most
+  ``MAX_TIFF_VALUES`` in the first directory (the only one read);
 - a GIF's extensions (comments, application data) are read sub-block by sub-block in Python:
   4 MB of 1-byte comment sub-blocks before the picture took 0.65 s (200 MB: half a minute); at
   most ``MAX_GIF_BLOCKS`` before the first picture;
@@ -38,6 +41,9 @@ MAX_JPEG_SCAN_PIXELS = 1_000_000_000  # scans x pixels: 99 scans of 36 megapixel
 MAX_PNM_HEADER_BYTES = 4096  # "P5 28 28 255" and a few lines of comments
 MAX_PNM_COMMENTS = 64  # in a plain raster
 MAX_PLAIN_PNM_BYTES = 16_000_000
+MAX_TIFF_VALUES = 200_000  # 100,000 strips (offsets and sizes): 0.8 s; a 6324-row picture in one-row strips has 6,324
+_TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+_TIFF_BYTE_TYPES = (1, 2, 6, 7)  # BYTE, ASCII, SBYTE, UNDEFINED
 MAX_GIF_BLOCKS = 10_000  # extension sub-blocks before the first picture (XMP's trailer is 257 of them)
 MAX_RLE_BMP_BYTES = 4_000_000  # 1000x1000 in one-pixel runs is 2 MB and takes 1 s
 _BMP_RLE = (1, 2)  # BI_RLE8, BI_RLE4
@@ -61,6 +67,8 @@ def check_structure(data: bytes) -> None:
         _check_png(data)
     elif data.startswith(_JPEG_START):
         _check_jpeg(data)
+    elif data[:4] in _TIFF_MAGIC:
+        _check_tiff(data)
     elif data.startswith((b"GIF87a", b"GIF89a")):
         _check_gif(data)
     elif _PNM_MAGIC.match(data[:2]):
@@ -90,6 +98,29 @@ def _check_png(data: bytes) -> None:
         if kind == b"IEND":
             return
         pos += 12 + length
+
+
+def _check_tiff(data: bytes) -> None:
+    """Count the numbers the first directory's tags hold (strip and tile offsets above all): Pillow makes each a Python object."""
+    order = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\0", b"\0+")  # BigTIFF: 8-byte counts and offsets
+    head, entry, number = (16, 20, "Q") if big else (8, 12, "I")
+    if len(data) < head:
+        return
+    ifd = struct.unpack_from(order + number, data, head - struct.calcsize(number))[0]
+    count_format = order + ("Q" if big else "H")
+    if ifd + struct.calcsize(count_format) > len(data):
+        return  # broken: Pillow says so
+    entries = min(struct.unpack_from(count_format, data, ifd)[0], (len(data) - ifd) // entry)
+    first = ifd + struct.calcsize(count_format)
+    values = 0
+    for index in range(entries):
+        kind, count = struct.unpack_from(order + "H" + number, data, first + index * entry + 2)
+        if kind not in _TIFF_BYTE_TYPES:  # bytes stay one bytes object; numbers become a tuple of Python ints
+            values += count
+    if values > MAX_TIFF_VALUES:
+        raise ImageLoadError(f"the TIFF file's first directory holds {values:,} numbers (strip or tile offsets, tags); "
+                             f"more than {MAX_TIFF_VALUES:,} are refused (the reader makes each a Python object)")
 
 
 def _check_gif(data: bytes) -> None:

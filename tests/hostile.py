@@ -345,3 +345,21 @@ def gif_with_comment_blocks(folder: Path, blocks: int = 2_000_000) -> Path:
     path = folder / "comments.gif"
     path.write_bytes(data[:pos] + b"\x21\xfe" + b"\x01x" * blocks + b"\x00" + data[pos:])
     return path
+
+
+def tiff_in_many_strips(folder: Path, strips: int = 1_000_000, side: int = 8) -> Path:
+    """A side x side gray TIFF whose first directory lists ``strips`` strips, all pointing at the same pixels:
+    Pillow makes a Python object of each offset and size and a tile of each strip."""
+    def entry(tag: int, kind: int, count: int, value: int) -> bytes:
+        return struct.pack("<HHII", tag, kind, count, value)
+
+    offsets = 8 + 2 + 12 * 8 + 4
+    sizes, pixels = offsets + 4 * strips, offsets + 8 * strips
+    rows = max(1, side // strips)
+    directory = [entry(256, 4, 1, side), entry(257, 4, 1, side), entry(258, 3, 1, 8), entry(259, 3, 1, 1),
+                 entry(262, 3, 1, 1), entry(273, 4, strips, offsets), entry(278, 4, 1, rows), entry(279, 4, strips, sizes)]
+    picture = np.asarray(digit_image(2).resize((side, side))).tobytes()
+    path = folder / "strips.tiff"
+    path.write_bytes(b"II*\0" + struct.pack("<IH", 8, len(directory)) + b"".join(directory) + b"\0\0\0\0"
+                     + struct.pack("<I", pixels) * strips + struct.pack("<I", side * rows) * strips + picture)
+    return path
