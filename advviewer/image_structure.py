@@ -8,7 +8,9 @@ per pixel (measured with Pillow 13 on main before this check):
   file-size limit) took 58 s and 2.1 GB; at most ``MAX_PNG_CHUNKS`` are allowed;
 - a progressive JPEG is decoded scan by scan, each scan visiting every block of the picture:
   40,000 scans (480 kB) of a 1000x1000 picture took 36 s; at most ``MAX_JPEG_SCANS``, and at
-  most ``MAX_JPEG_SCAN_PIXELS`` scans times pixels (a big picture may have fewer);
+  most ``MAX_JPEG_SCAN_PIXELS`` scans times pixels (a big picture may have fewer); its marker
+  segments are read one by one in Python (0.3 s per MB of empty comments): at most
+  ``MAX_JPEG_SEGMENTS``;
 - Pillow's PNM reader reads the header (and its comments) one byte at a time, 1 us each, and cuts
   each comment out of the plain (text) raster by copying its 64 kB block: 2 MB of ``#`` lines in
   an 8x8 plain PGM took 33 s; the header may be ``MAX_PNM_HEADER_BYTES`` long, the raster may
@@ -37,6 +39,7 @@ from advviewer.errors import ImageLoadError
 
 MAX_PNG_CHUNKS = 65_536  # libpng writes 8 kB IDAT chunks: a 200 MB PNG has 25,000; Pillow reads 65,536 in 0.15 s
 MAX_JPEG_SCANS = 100  # encoders write 1 (baseline) or about 10 (progressive; libjpeg's default script has 10)
+MAX_JPEG_SEGMENTS = 10_000  # markers with a length (APPn, COM, DQT, DHT, SOS...); Pillow reads each in Python
 MAX_JPEG_SCAN_PIXELS = 1_000_000_000  # scans x pixels: 99 scans of 36 megapixels took 2.9 s; 27 are allowed
 MAX_PNM_HEADER_BYTES = 4096  # "P5 28 28 255" and a few lines of comments
 MAX_PNM_COMMENTS = 64  # in a plain raster
@@ -140,7 +143,7 @@ def _check_gif(data: bytes) -> None:
 
 def _check_jpeg(data: bytes) -> None:
     """Count the scans (SOS markers), walking marker segments and skipping each scan's entropy-coded data."""
-    pos, scans, pixels = 2, 0, 0
+    pos, scans, pixels, segments = 2, 0, 0, 0
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             return  # broken: Pillow says so
@@ -153,6 +156,10 @@ def _check_jpeg(data: bytes) -> None:
         if marker in _STANDALONE:
             pos += 2
             continue
+        segments += 1
+        if segments > MAX_JPEG_SEGMENTS:
+            raise ImageLoadError(f"the JPEG file holds over {MAX_JPEG_SEGMENTS:,} marker segments; a picture needs a few dozen, "
+                                 "and the reader takes them one by one: refused")
         if marker in _SOF and pos + 9 <= len(data):
             height, width = struct.unpack_from(">HH", data, pos + 5)
             pixels = height * width

@@ -363,3 +363,13 @@ def tiff_in_many_strips(folder: Path, strips: int = 1_000_000, side: int = 8) ->
     path.write_bytes(b"II*\0" + struct.pack("<IH", 8, len(directory)) + b"".join(directory) + b"\0\0\0\0"
                      + struct.pack("<I", pixels) * strips + struct.pack("<I", side * rows) * strips + picture)
     return path
+
+
+def jpeg_with_many_comments(folder: Path, count: int = 500_000) -> Path:
+    """A digit as a JPEG with ``count`` empty comment segments (4 bytes each) before its picture."""
+    buf = io.BytesIO()
+    digit_image(3).convert("RGB").save(buf, format="JPEG")
+    data = buf.getvalue()
+    path = folder / "comments.jpg"
+    path.write_bytes(data[:2] + b"\xff\xfe\x00\x02" * count + data[2:])
+    return path

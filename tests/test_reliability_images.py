@@ -134,6 +134,7 @@ LOAD = "__import__('advviewer.image_io', fromlist=['load_image']).load_image(sys
     (hostile.rle_bmp, r"the run-length encoded BMP file is 8 MB; .* over 4 MB are refused"),  # main: 3 s for 8 MB (200 MB: over a minute)
     (hostile.gif_with_comment_blocks, r"the GIF file holds over 10,000 extension blocks"),  # main: 0.65 s per 4 MB
     (hostile.tiff_in_many_strips, r"the TIFF file's first directory holds 2,000,006 numbers"),  # main: 8.2 s, 310 MB
+    (hostile.jpeg_with_many_comments, r"the JPEG file holds over 10,000 marker segments"),  # main: 0.5 s per 2 MB
     (hostile.big_plain_pgm, r"the plain \(text\) PNM file is 23 MB; .* over 16 MB are refused"),  # main: 3 s
 ])
 def test_a_picture_that_takes_long_to_decode_is_refused_at_once(tmp_path, build, match):
@@ -148,6 +149,7 @@ def test_a_picture_that_takes_long_to_decode_is_refused_at_once(tmp_path, build,
 @pytest.mark.parametrize("build", [
     hostile.png_in_many_idat_chunks,
     hostile.plain_pgm_with_a_few_comments,
+    lambda folder: hostile.jpeg_with_many_comments(folder, count=9_000),
     lambda folder: hostile.tiff_in_many_strips(folder, strips=64, side=64),  # genuine: one strip per row
     lambda folder: hostile.gif_with_comment_blocks(folder, blocks=9_000),
     lambda folder: hostile.rle_bmp(folder, megabytes=3.5),  # run-length encoded BMPs are read below the limit
