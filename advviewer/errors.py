@@ -3,11 +3,41 @@
 Every error a user can cause (a bad file, a wrong shape, an unknown model) is an
 :class:`AdvViewerError`; its message is one sentence meant for a person, so the command line
 and the window can show ``str(error)`` as it is, without a traceback.
+
+A message often quotes a file: its name, a header field, a decoder's complaint. Whatever it
+quotes, the message is made :func:`printable` when the error is raised, so a file called
+``"a\\nb.png"`` or a header holding ANSI escape codes cannot break the one line or steer the
+user's terminal.
 """
+
+from __future__ import annotations
+
+
+def printable(text: str) -> str:
+    """``text`` as one printable line: control characters and undecodable bytes escaped, the rest kept.
+
+    ``"a\\nb"`` -> ``"a\\\\nb"``, ``"\\x1b[2J"`` -> ``"\\\\x1b[2J"``, a byte that was not UTF-8 (kept by
+    ``os.fsdecode`` as a lone surrogate) -> ``"\\\\xff"``. Applying it twice changes nothing more.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
 
 
 class AdvViewerError(Exception):
-    """Base class for errors caused by input rather than by a bug."""
+    """Base class for errors caused by input rather than by a bug; the message is made :func:`printable`."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(printable(str(message)))
 
 
 class DataFormatError(AdvViewerError):

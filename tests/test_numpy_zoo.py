@@ -130,3 +130,54 @@ def test_predict_with_a_model_file_still_goes_through_torch(tmp_path, drawn_digi
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "torch imported"
 
+
+
+# --- the restricted unpickler checks every view before building it (issue 21, defence in depth) ---
+
+READ = "__import__('advviewer.models.numpy_zoo', fromlist=['x']).read_weights(open(sys.argv[1], 'rb').read())[1]['1.bias'].shape"
+
+
+@pytest.mark.parametrize("numel, offset, size, stride, match", [
+    (10, 0, (10,), (2**40,), "reaches outside its storage"),  # main: a segmentation fault
+    (10, 0, (2, 2), (2**40, 1), "reaches outside its storage"),
+    (10, 1000, (10,), (1,), "reaches outside its storage"),  # main: read memory past the storage
+    (10, 5, (10,), (1,), "reaches outside its storage"),  # one element too far
+    (1, 0, (40000, 40000), (0, 0), "reaches outside its storage"),  # main: 6.4 GB of copies of one value
+    (10, -1, (10,), (1,), "not counts"),
+    (10, 0, (10,), (-1,), "not counts"),
+    (10, 0, (True, 10), (1, 1), "not counts"),
+    (10, 0, (10,), (1, 1), "not counts"),
+    (10, 0, (1,) * 5 + (10,), (1,) * 6, "not counts"),
+])
+def test_views_outside_their_storage_are_refused_before_any_array_is_made(tmp_path, numel, offset, size, stride, match):
+    import hostile
+
+    path = hostile.weights_with_view(tmp_path, numel, offset, size, stride)
+    outcome = hostile.outcome_in_child(READ, path, memory_mb=700, seconds=20)
+    assert outcome.startswith("REFUSED ") and match in outcome, outcome
+
+
+def test_views_sharing_one_storage_are_bounded_in_all(tmp_path):
+    """40 tensors each the whole of one 8 MB storage: 320 MB of values from an 8 MB file."""
+    import hostile
+
+    path = hostile.weights_with_view(tmp_path, 2_000_000, 0, (2_000_000,), (1,), copies=40)
+    match = "tensors hold over 64 MB of values"
+    outcome = hostile.outcome_in_child(READ, path, memory_mb=700, seconds=20)
+    assert outcome.startswith("REFUSED ") and match in outcome, outcome
+
+
+def test_a_genuine_view_reaching_the_last_element_is_read(tmp_path):
+    import hostile
+
+    path = hostile.weights_with_view(tmp_path, 21, 1, (10,), (2,))  # elements 1, 3, ..., 19 of 21
+    assert hostile.outcome_in_child(READ, path) == "READ (10,)"
+
+
+def test_a_pickle_that_unpacks_to_gigabytes_is_refused_unread():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("w/data.pkl", bytes(100_000_000))
+    assert len(buffer.getvalue()) < 1_000_000
+    with pytest.raises(ModelLoadError, match="unpacks to over 64 MB"):
+        read_weights(buffer.getvalue())

@@ -5,9 +5,11 @@ escaped as TypeError, IndexError, TokenError, MemoryError, ValueError, NaN, a ha
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 
 import hostile
@@ -116,6 +118,52 @@ def test_small_png_of_a_huge_rgba_image_stays_in_bounded_memory(tmp_path):
     shape, grown_mb = out.stdout.rsplit(" ", 1)
     assert shape == "(28, 28)", out.stderr
     assert int(grown_mb) < 700  # the decoded RGBA bytes are 160 MB; float64 copies of them were 1.3 GB each
+
+
+# ---- pictures whose decoding takes long with few pixels (issue 21) ----
+
+LOAD = "__import__('advviewer.image_io', fromlist=['load_image']).load_image(sys.argv[1]).shape"
+
+
+@pytest.mark.parametrize("build, match", [
+    (hostile.png_with_private_chunks, r"the PNG file holds over 65,536 chunks"),  # main: 1.9 s, 170 MB (10 million: 58 s, 2.1 GB)
+    (hostile.jpeg_with_many_scans, r"the JPEG file holds over 100 scans of its 1 megapixels"),  # main: 36-45 s for 480 kB
+    (lambda folder: hostile.jpeg_with_many_scans(folder, scans=30, side=6000), r"over 27 scans of its 36 megapixels"),
+    (hostile.pgm_with_comments_in_its_pixels, r"pixels hold over 64 comments"),  # main: 33-39 s for 2 MB
+    (hostile.pgm_with_long_header_comment, r"header \(with its comments\) is over 4,096 bytes"),  # main: 2.9 s for 8 MB
+    (hostile.rle_bmp, r"the run-length encoded BMP file is 8 MB; .* over 4 MB are refused"),  # main: 3 s for 8 MB (200 MB: over a minute)
+    (hostile.gif_with_comment_blocks, r"the GIF file holds over 10,000 extension blocks"),  # main: 0.65 s per 4 MB
+    (hostile.tiff_in_many_strips, r"the TIFF file's first directory holds 2,000,006 numbers"),  # main: 8.2 s, 310 MB
+    (hostile.jpeg_with_many_comments, r"the JPEG file holds over 10,000 marker segments"),  # main: 0.5 s per 2 MB
+    (hostile.big_plain_pgm, r"the plain \(text\) PNM file is 23 MB; .* over 16 MB are refused"),  # main: 3 s
+])
+def test_a_picture_that_takes_long_to_decode_is_refused_at_once(tmp_path, build, match):
+    """Each case in a child limited to 700 MB and 10 s of CPU: before the structure check each one ran far longer."""
+    path = build(tmp_path)
+    started = time.perf_counter()
+    outcome = hostile.outcome_in_child(LOAD, path, seconds=10)
+    assert outcome.startswith("REFUSED ") and re.search(match, outcome), outcome
+    assert time.perf_counter() - started < 10  # the child's start (numpy, Pillow) included
+
+
+@pytest.mark.parametrize("build", [
+    hostile.png_in_many_idat_chunks,
+    hostile.plain_pgm_with_a_few_comments,
+    lambda folder: hostile.jpeg_with_many_comments(folder, count=9_000),
+    lambda folder: hostile.tiff_in_many_strips(folder, strips=64, side=64),  # genuine: one strip per row
+    lambda folder: hostile.gif_with_comment_blocks(folder, blocks=9_000),
+    lambda folder: hostile.rle_bmp(folder, megabytes=3.5),  # run-length encoded BMPs are read below the limit
+    lambda folder: hostile.png_with_private_chunks(folder, count=60_000),  # under the limit: still quick
+    lambda folder: hostile.jpeg_with_many_scans(folder, scans=90, side=2000),
+])
+def test_genuine_pictures_near_the_limits_still_open(tmp_path, build):
+    assert hostile.outcome_in_child(LOAD, build(tmp_path), seconds=10) == "READ (28, 28)"
+
+
+def test_a_normal_progressive_jpeg_opens(tmp_path, cnn):
+    path = tmp_path / "progressive.jpg"
+    hostile.digit_image(6, 300).convert("RGB").save(path, format="JPEG", progressive=True, quality=90)
+    assert int(predict(cnn, load_image(path)).argmax()) == 6
 
 
 # ---- .npy: what a .npy file means (README "Preprocessing") ----

@@ -78,11 +78,11 @@ def run_attack_command(args: argparse.Namespace) -> int:
     from advviewer.export import export_result, export_stem
     from advviewer.gradients import predict
     from advviewer.image_io import load_image
-    from advviewer.models import load_model
+    from advviewer.models.identified import load_identified_model
 
     if args.target is not None and not 0 <= args.target <= 9:
         raise AdvViewerError(f"--target must be a class 0..9, got {args.target}")
-    model = load_model(args.model)
+    model, weights_sha256 = load_identified_model(args.model)  # the record names the weights used, not the file's later state
     model_name = args.model
     jobs, status = _jobs(args, model, load_image, predict)
     stems: set[str] = set()  # two inputs called 7.png (a/7.png, b/7.png) must not overwrite each other's files
@@ -96,7 +96,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
             for (path, _, _), res in zip(chunk, results):
                 stem = export_stem(res, model_name, str(path), taken=stems)
                 files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path),
-                                      robust=args.robust_png)
+                                      robust=args.robust_png, weights_sha256=weights_sha256)
                 record = json.loads(files["json"].read_text())
                 if args.json:
                     print(json.dumps(record), flush=True)

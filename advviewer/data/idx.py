@@ -7,13 +7,18 @@ size per dimension, then the data. Files may be gzip-compressed (``.gz``).
 
 from __future__ import annotations
 
-import gzip
+import math
+import os
 import struct
 from pathlib import Path
 
 import numpy as np
 
 from advviewer.errors import DataFormatError
+from advviewer.files import read_regular_file, shown, unpack_gzip
+
+MAX_IDX_BYTES = 200_000_000  # packed or unpacked: MNIST's 60,000 training images are 47 MB
+MAX_IDX_DIMS = 8  # MNIST's files have 1 (labels) or 3 (images)
 
 _TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
@@ -30,61 +35,68 @@ SPLITS = {
 }
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataFormatError(f"{path}: is a directory, not an IDX file") from None
-    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError; EOFError = cut short
-        raise DataFormatError(f"{path}: cannot be read as {'gzip ' if path.suffix == '.gz' else ''}IDX data ({exc})") from None
+def _read_bytes(path: Path) -> bytes | bytearray:
+    """The file's IDX bytes (unpacked if it ends in ``.gz``): a regular file, at most MAX_IDX_BYTES either way."""
+    data = read_regular_file(path, MAX_IDX_BYTES, DataFormatError, "an IDX file")
+    if path.suffix != ".gz":
+        return data
+    return unpack_gzip(data, MAX_IDX_BYTES, DataFormatError, shown(path))
 
 
-def read_idx(path: str | Path, expect_ndim: int | None = None) -> np.ndarray:
-    """Read one IDX file into a native-endian numpy array.
+def _shape(raw: bytes | bytearray, name: str, expect_ndim: int | None) -> tuple[np.dtype, tuple[int, ...], int]:
+    """(dtype, shape, offset of the data) from the header; DataFormatError unless they describe this file's bytes.
 
-    Raises DataFormatError naming the file and the problem: bad magic number, unexpected
-    number of dimensions, or a file shorter (truncated) or longer than its header says.
+    The sizes are multiplied as Python integers: numpy's int64 product of 2**32-1 sizes wraps
+    (to 0 or below), and a file could then pass as empty.
     """
-    path = Path(path)
-    raw = _read_bytes(path)
     if len(raw) < 4:
-        raise DataFormatError(f"{path}: too short to be an IDX file ({len(raw)} bytes)")
+        raise DataFormatError(f"{name}: too short to be an IDX file ({len(raw)} bytes)")
     zero1, zero2, type_code, ndim = struct.unpack(">BBBB", raw[:4])
     if zero1 != 0 or zero2 != 0 or type_code not in _TYPES:
         raise DataFormatError(
-            f"{path}: bad magic number 0x{raw[:4].hex()} (expected 0x0000 then a type code and "
+            f"{name}: bad magic number 0x{bytes(raw[:4]).hex()} (expected 0x0000 then a type code and "
             "dimension count, e.g. 0x00000803 for images)"
         )
     if expect_ndim is not None and ndim != expect_ndim:
-        raise DataFormatError(f"{path}: has {ndim} dimensions, expected {expect_ndim}")
+        raise DataFormatError(f"{name}: has {ndim} dimensions, expected {expect_ndim}")
+    if ndim > MAX_IDX_DIMS:
+        raise DataFormatError(f"{name}: has {ndim} dimensions; IDX files of more than {MAX_IDX_DIMS} are not read")
     header_len = 4 + 4 * ndim
     if len(raw) < header_len:
-        raise DataFormatError(f"{path}: truncated inside the header")
+        raise DataFormatError(f"{name}: truncated inside the header")
     shape = struct.unpack(">" + "I" * ndim, raw[4:header_len])
     dtype = _TYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python integers: no wrapping
     actual = len(raw) - header_len
     if actual < expected:
         raise DataFormatError(
-            f"{path}: truncated: header says {shape} ({expected} data bytes) but only {actual} are present"
+            f"{name}: truncated: header says {shape} ({expected:,} data bytes) but only {actual:,} are present"
         )
     if actual > expected:
-        raise DataFormatError(f"{path}: {actual - expected} unexpected bytes after the {shape} data")
-    data = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=header_len)
-    return data.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
+        raise DataFormatError(f"{name}: {actual - expected:,} unexpected bytes after the {shape} data")
+    return dtype, shape, header_len
+
+
+def read_idx(path: str | Path, expect_ndim: int | None = None) -> np.ndarray:
+    """Read one IDX file (plain or ``.gz``) into a native-endian numpy array.
+
+    Raises DataFormatError naming the file and the problem: not a regular file, over
+    MAX_IDX_BYTES (packed or unpacked), bad magic number, unexpected number of dimensions, or a
+    file shorter (truncated) or longer than its header says.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    dtype, shape, offset = _shape(raw, shown(path), expect_ndim)
+    data = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
+    return data.astype(dtype.newbyteorder("="), copy=True)
 
 
 def _find(directory: Path, stem: str) -> Path:
     for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
         candidate = directory / name
-        if candidate.exists():
+        if os.path.lexists(candidate):  # a FIFO or a dangling link is found here, and refused when read
             return candidate
-    raise DataFormatError(f"{directory}: no {stem} or {stem}.gz found")
+    raise DataFormatError(f"{shown(directory)}: no {stem} or {stem}.gz found")
 
 
 def read_images_labels(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -92,13 +104,13 @@ def read_images_labels(images_path: str | Path, labels_path: str | Path) -> tupl
     images = read_idx(images_path, expect_ndim=3)
     labels = read_idx(labels_path, expect_ndim=1)
     if images.dtype != np.uint8 or labels.dtype != np.uint8:
-        raise DataFormatError(f"{images_path}: expected unsigned byte images and labels")
+        raise DataFormatError(f"{shown(images_path)}: expected unsigned byte images and labels")
     if images.shape[0] != labels.shape[0]:
         raise DataFormatError(
-            f"{images_path} has {images.shape[0]} images but {labels_path} has {labels.shape[0]} labels"
+            f"{shown(images_path)} has {images.shape[0]} images but {shown(labels_path)} has {labels.shape[0]} labels"
         )
     if labels.size and labels.max() > 9:
-        raise DataFormatError(f"{labels_path}: label {int(labels.max())} is outside 0..9")
+        raise DataFormatError(f"{shown(labels_path)}: label {int(labels.max())} is outside 0..9")
     return images, labels.astype(np.int64)
 
 
@@ -106,11 +118,11 @@ def load_idx_dataset(directory: str | Path, split: str = "train") -> tuple[np.nd
     """Load the standard MNIST-named ``train`` or ``test`` (t10k) pair from a directory."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise DataFormatError(f"{directory}: not a directory of MNIST IDX files")
+        raise DataFormatError(f"{shown(directory)}: not a directory of MNIST IDX files")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, not {split!r}")
     image_stem, label_stem = SPLITS[split]
     images, labels = read_images_labels(_find(directory, image_stem), _find(directory, label_stem))
     if images.shape[1:] != (28, 28):
-        raise DataFormatError(f"{directory}: {split} images are {images.shape[1:]}, expected 28x28")
+        raise DataFormatError(f"{shown(directory)}: {split} images are {images.shape[1:]}, expected 28x28")
     return images, labels

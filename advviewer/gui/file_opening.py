@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStatusBar
 
+from advviewer.files import shown
 from advviewer.gui.bindings.drawing import DrawingBinding
 from advviewer.gui.dialogs import is_model_file
 from advviewer.gui.widgets.message_bar import FILE, MessageBar
@@ -39,14 +40,14 @@ class FileOpener(QObject):
         """Start opening ``path``; the returned task tells when it is done and whether it worked."""
         if is_model_file(path):
             return self._state.load_model(str(path))
-        self._status.showMessage(f"Opening {path.name}…")
+        self._status.showMessage(f"Opening {shown(path.name)}…")
         return self._lane.submit(load_picture_job(path), lambda image: self._loaded(path, image), lambda reason: self._failed(path, reason),
                                  time_limit=PICTURE_SECONDS, timeout_message=f"reading it took longer than {PICTURE_SECONDS:g} s")
 
     def _loaded(self, path: Path, image: np.ndarray) -> None:
         self._drawing.show_picture(image, str(path))
         self._message.hide()
-        self._status.showMessage(f"Opened {path.name}", 8000)
+        self._status.showMessage(f"Opened {shown(path.name)}", 8000)
         self.opened.emit(str(path))
 
     def _failed(self, path: Path, reason: str) -> None:

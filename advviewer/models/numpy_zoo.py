@@ -8,23 +8,29 @@ torch's answer here on the bundled digits (same class, probabilities within a sm
 
 The weights file is a ``torch.save`` zip. Its pickle is read by an unpickler that knows three
 names (an ordered dict, a float storage and the tensor-rebuild function) and refuses every other,
-so nothing in the file can run code; the tensors' bytes are read from the zip, bounded.
+so nothing in the file can run code; every tensor's size, strides and offset are checked against
+its storage before any array is made; the tensors' bytes are read from the zip, bounded.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import pickle
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
-from advviewer.errors import ModelLoadError, ModelOutputError
+from advviewer.errors import ModelLoadError, ModelOutputError, printable
 from advviewer.models.zoo_cards import WEIGHTS_FORMAT, ZOO, shipped_weights_bytes
 
-MAX_WEIGHTS_BYTES = 64_000_000  # the largest zoo file (fc200-200-10) is under 1 MB
+MAX_WEIGHTS_BYTES = 64_000_000  # the largest zoo file (fc200-200-10) is under 1 MB; also the bound on its tensors' bytes
+MAX_PICKLE_BYTES = 1_000_000  # the zoo's data.pkl are about 1 kB
+MAX_DIMENSIONS = 4  # a conv kernel's
 _STORAGE_DTYPES = {"FloatStorage": np.dtype("<f4")}
 
 Weights = dict[str, np.ndarray]
@@ -37,51 +43,105 @@ class _Storage:
     numel: int
 
 
-def _rebuild_tensor(storage: _Storage, offset: int, size: tuple, stride: tuple, *_ignored) -> tuple:
-    return ("tensor", storage, offset, tuple(size), tuple(stride))
+@dataclass(frozen=True)
+class _TensorView:
+    """Where a tensor's values lie in its storage, checked against it (:meth:`_WeightsUnpickler.rebuild_tensor`)."""
+
+    storage: _Storage
+    offset: int
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    return type(value) is int and value >= 0
 
 
 class _WeightsUnpickler(pickle.Unpickler):
-    """Only what ``torch.save`` of a dict of float tensors writes; any other global is refused."""
+    """Only what ``torch.save`` of a dict of float tensors writes; any other global is refused.
+
+    Every tensor's place in its storage is checked as it is unpickled, before anything is built
+    from it: sizes, strides and offset are counts; the furthest element any index reaches lies
+    inside the storage (a stride of 2**40 read far outside it and crashed the process); no tensor
+    has more elements than its storage (zero strides made 1.6 billion copies of one value); and all
+    tensors together have at most ``MAX_WEIGHTS_BYTES``.
+    """
+
+    def __init__(self, file) -> None:
+        super().__init__(file)
+        self.total_elements = 0
 
     def find_class(self, module: str, name: str):
         if (module, name) == ("collections", "OrderedDict"):
             return OrderedDict
         if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-            return _rebuild_tensor
+            return self.rebuild_tensor
         if module == "torch" and name in _STORAGE_DTYPES:
             return name
         raise ModelLoadError(f"the weights file names {module}.{name}, which a zoo weights file never holds")
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and pid[1] in _STORAGE_DTYPES):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and pid[1] in _STORAGE_DTYPES
+                and isinstance(pid[2], str) and _is_count(pid[4])):
             raise ModelLoadError("the weights file holds a storage of a kind a zoo weights file never holds")
-        return _Storage(_STORAGE_DTYPES[pid[1]], str(pid[2]), int(pid[4]))
+        return _Storage(_STORAGE_DTYPES[pid[1]], pid[2], pid[4])
+
+    def rebuild_tensor(self, storage: object, offset: object, size: object, stride: object, *_ignored) -> _TensorView:
+        if not (isinstance(storage, _Storage) and _is_count(offset) and isinstance(size, tuple) and isinstance(stride, tuple)
+                and len(size) == len(stride) <= MAX_DIMENSIONS and all(map(_is_count, size + stride))):
+            raise ModelLoadError("the weights file holds a tensor whose size, strides or offset are not counts")
+        elements = math.prod(size)
+        if elements and (offset + sum((n - 1) * step for n, step in zip(size, stride)) >= storage.numel
+                         or elements > storage.numel):
+            raise ModelLoadError(f"the weights file holds a tensor of size {size}, strides {stride} and offset {offset} "
+                                 f"that reaches outside its storage of {storage.numel:,} values")
+        self.total_elements += elements
+        if self.total_elements * storage.dtype.itemsize > MAX_WEIGHTS_BYTES:
+            raise ModelLoadError(f"the weights file's tensors hold over {MAX_WEIGHTS_BYTES // 1_000_000} MB of values; "
+                                 "a zoo model has at most a few")
+        return _TensorView(storage, offset, size, stride)
+
+
+def _members(archive: zipfile.ZipFile) -> tuple[str, list[str]]:
+    """(the pickle's name, all names) once the archive's declared sizes are within bounds (zipfile stops at them)."""
+    infos = archive.infolist()
+    if sum(info.file_size for info in infos) > MAX_WEIGHTS_BYTES:
+        raise ModelLoadError(f"the weights file unpacks to over {MAX_WEIGHTS_BYTES // 1_000_000} MB")
+    names = [info.filename for info in infos]
+    pickles = [info for info in infos if info.filename.endswith("/data.pkl")]
+    if len(pickles) != 1 or pickles[0].file_size > MAX_PICKLE_BYTES:
+        raise ModelLoadError("not an advviewer weights file (no single data.pkl of a few kilobytes)")
+    return pickles[0].filename, names
+
+
+def _array(archive: zipfile.ZipFile, prefix: str, key: str, view: object) -> np.ndarray:
+    """The float32 values of one checked tensor view (a copy, native byte order)."""
+    if not isinstance(view, _TensorView):
+        raise ModelLoadError(f"the weights file's entry {printable(repr(key))[:80]} is not a tensor")
+    storage = view.storage
+    raw = archive.read(prefix + "data/" + storage.key)
+    if len(raw) != storage.numel * storage.dtype.itemsize:
+        raise ModelLoadError(f"the weights file's tensor {printable(repr(key))[:80]} is not the size it says")
+    flat = np.frombuffer(raw, storage.dtype)
+    strides = [s * storage.dtype.itemsize for s in view.stride]
+    strided = np.lib.stride_tricks.as_strided(flat[view.offset:], view.size, strides, writeable=False)
+    return np.array(strided, dtype=np.float32)
 
 
 def read_weights(data: bytes) -> tuple[str, Weights]:
     """The architecture name and the state dict (name -> float32 array) of an ``advviewer train`` weights file."""
-    import zipfile
-
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        names = archive.namelist()
-        (pickled,) = [n for n in names if n.endswith("/data.pkl")]
+        pickled, names = _members(archive)
         prefix = pickled[: -len("data.pkl")]
         if prefix + "byteorder" in names and archive.read(prefix + "byteorder").strip() != b"little":
             raise ModelLoadError("the weights file is not little-endian")
         payload = _WeightsUnpickler(io.BytesIO(archive.read(pickled))).load()
         if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT or payload.get("arch") not in ZOO:
             raise ModelLoadError(f"not an advviewer weights file (no '{WEIGHTS_FORMAT}' header or an unknown architecture)")
-        state = {}
-        for key, value in payload["state_dict"].items():
-            _, storage, offset, size, stride = value
-            raw = archive.read(prefix + "data/" + storage.key)
-            if len(raw) != storage.numel * storage.dtype.itemsize:
-                raise ModelLoadError(f"the weights file's tensor {key} is not the size it says")
-            flat = np.frombuffer(raw, storage.dtype)
-            view = np.lib.stride_tricks.as_strided(flat[offset:], size, [s * storage.dtype.itemsize for s in stride], writeable=False)
-            state[str(key)] = np.array(view, dtype=np.float32)  # a copy, native byte order
+        if not isinstance(payload.get("state_dict"), dict):
+            raise ModelLoadError("the weights file's state_dict is not a mapping of names to tensors")
+        state = {str(key): _array(archive, prefix, key, view) for key, view in payload["state_dict"].items()}
     except ModelLoadError:
         raise
     except Exception as exc:  # noqa: BLE001 -- a zip or pickle damaged in any of many ways

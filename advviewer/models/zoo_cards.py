@@ -16,6 +16,7 @@ from advviewer.errors import ModelLoadError
 from advviewer.resources_access import resource_path
 
 DEFAULT_MODEL = "cnn"
+MAX_CARD_BYTES = 1_000_000  # a card is about 1 kB
 WEIGHTS_FORMAT = "advviewer-weights/1"
 
 
@@ -53,18 +54,34 @@ def shipped_weights_path(name: str) -> Path:
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The sha256 of a file we wrote ourselves (``advviewer train``'s output; tests): read whole, in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def model_card(name: str) -> dict:
-    """The JSON model card shipped with a zoo model (architecture, data, errors, seed, sha256)."""
+    """The JSON model card shipped with a zoo model (architecture, data, errors, seed, sha256).
+
+    Read like any file (regular, at most MAX_CARD_BYTES); a card that is not a JSON object is a
+    ModelLoadError with one line. Its fields are read by their users with their types checked.
+    """
+    from advviewer.files import read_regular_file
+
     if name not in ZOO:
         raise ModelLoadError(f"unknown model {name!r}; available: {', '.join(available_models())}")
     path = resource_path("weights", f"{name}.json")
+    if not path.exists():
+        raise ModelLoadError(f"model {name!r} has no shipped card; run `advviewer train {name}`")
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelLoadError(f"model {name!r} has no shipped card; run `advviewer train {name}`") from None
+        card = json.loads(read_regular_file(path, MAX_CARD_BYTES, ModelLoadError, "a model card"))
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ModelLoadError(f"the model card of {name!r} is not readable JSON ({type(exc).__name__}); reinstall advviewer") from None
+    if not isinstance(card, dict):
+        raise ModelLoadError(f"the model card of {name!r} is not a JSON object; reinstall advviewer")
+    return card
 
 
 def shipped_weights_bytes(name: str, max_bytes: int) -> bytes:

@@ -39,7 +39,7 @@ def export_finished(item: FinishedAttack, folder: Path, number: int | None = Non
     if number is not None:
         stem = f"{number:03d}_{stem}"
     files = export_result(item.result, folder, model=item.model.module, model_name=item.model.name, stem=stem,
-                          source=item.source, robust=robust)
+                          source=item.source, robust=robust, weights_sha256=item.model.sha256)
     return Exported(files, json.loads(files["json"].read_text()))
 
 

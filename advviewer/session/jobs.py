@@ -22,7 +22,7 @@ START_WAIT_SECONDS = 5.0  # a window never painted (minimised at start) still ge
 
 
 def load_model_job(name_or_path: str, start: threading.Event | None = None) -> Job:
-    """Load and validate a zoo model or a model file; a file's hash is read here too, off the GUI thread.
+    """Load and validate a zoo model or a model file, with the hash of the weights it was built from, off the GUI thread.
 
     The first load also imports torch (2-3 s on a cold start). ``start``, when given, is waited
     for first (at most START_WAIT_SECONDS): the window sets it once it has painted itself, so the
@@ -34,10 +34,10 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
         from advviewer.torch_import import import_torch
 
         import_torch()
-        from advviewer.models import ZOO, load_model, model_card
-        from advviewer.models.zoo import sha256_file
+        from advviewer.models import ZOO, model_card
+        from advviewer.models.identified import load_identified_model
 
-        module = load_model(name_or_path)
+        module, sha256 = load_identified_model(name_or_path)
         # One evaluation here, off the GUI thread: the first forward and backward pass of a process
         # sets up torch's kernels and autograd engine (measured: up to 0.6 s on a busy machine),
         # which the GUI thread's first live evaluation would otherwise wait for.
@@ -48,8 +48,8 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
         except Exception:  # noqa: BLE001 -- only a warm-up: a user's model failing on a blank image says so when it is evaluated
             pass
         if name_or_path in ZOO:
-            return ModelChoice(module, name_or_path, card=model_card(name_or_path))
-        return ModelChoice(module, str(name_or_path), sha256=sha256_file(Path(name_or_path)))
+            return ModelChoice(module, name_or_path, card=model_card(name_or_path), sha256=sha256)
+        return ModelChoice(module, str(name_or_path), sha256=sha256)
 
     return job
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from advviewer.errors import AdvViewerError, Cancelled
+from advviewer.errors import AdvViewerError, Cancelled, printable
 from advviewer.session.tasks import Handlers, Post, Task, TaskState
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class Lane:
             if isinstance(exc, AdvViewerError):
                 return "failed", str(exc)
             log.exception("background job failed")
-            return "failed", f"{type(exc).__name__}: {exc}"
+            return "failed", printable(f"{type(exc).__name__}: {exc}")
 
 
 class Lanes:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from advviewer.errors import printable
+
 
 def _card(name: str) -> dict | None:
     from advviewer.models.zoo_cards import ZOO, model_card
@@ -20,7 +22,7 @@ def one_line(name: str) -> str:
     card = _card(name)
     if card is None:
         return name
-    return f"{card.get('description', name)}; {_percent(card.get('test_error'))} test error"
+    return printable(f"{card.get('description', name)}; {_percent(card.get('test_error'))} test error")
 
 
 def short_line(name: str) -> str:
@@ -34,13 +36,14 @@ def short_line(name: str) -> str:
         return name
     head = re.split(r"[:(,;]", str(card.get("description", "")))[0]
     words = [word for word in head.split() if not any(ch.isdigit() for ch in word)]
-    return f"{name}: {' '.join(words)}" if words else name
+    return printable(f"{name}: {' '.join(words)}") if words else name
 
 
 def readable_card(card: dict) -> list[tuple[str, str]]:
     """(label, text) rows of a card: what it is, how big, what it learnt from, how often it is wrong."""
     decay = card.get("weight_decay") or {}
-    lambdas = ", ".join(f"{v:g}" for v in decay.get("lambdas", [])) if isinstance(decay, dict) else str(decay)
+    values = decay.get("lambdas", []) if isinstance(decay, dict) else [decay]
+    lambdas = ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in (values if isinstance(values, list) else [values]))
     rows = [
         ("What it is", str(card.get("description", card.get("name", "")))),
         ("Size", f"{card['parameters']:,} weights" if isinstance(card.get("parameters"), int) else "not recorded"),
@@ -54,4 +57,4 @@ def readable_card(card: dict) -> list[tuple[str, str]]:
          if isinstance(card.get("train_seconds"), (int, float)) else "not recorded"),
         ("Weights", f"{card.get('weights_file', '?')}, sha256 {str(card.get('weights_sha256', ''))[:16]}…"),
     ]
-    return rows
+    return [(label, printable(text)) for label, text in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from advviewer.files import shown
 from advviewer.session.choices import DEFAULT_OBJECTIVE, PREDICTED, TARGET, describe_objective
 from advviewer.session.values import AttackRequest, FinishedAttack, ResultKey
 
@@ -48,7 +49,7 @@ def stale_reason(made_for: ResultKey, now: ResultKey) -> str | None:
     if made_for[0] != now[0]:
         return "The input changed"
     if made_for[1] != now[1]:
-        return f"The model changed to {Path(str(now[1])).name}"
+        return f"The model changed to {shown(Path(str(now[1])).name)}"
     if made_for[2] != now[2]:
         return "The target changed"
     return f"The objective changed to the {describe_objective(now[3])}"

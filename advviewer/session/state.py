@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from advviewer.errors import printable
 from advviewer.session import jobs, rules
 from advviewer.session.choices import (
     DEFAULT_C,
@@ -237,7 +238,7 @@ class SessionState:
             e = evaluate_input(self.model.module, self.input.pixels, rules.gradient_class_rule(self.gradient.cls, self.target))
         except Exception as exc:  # a user's model can fail on some inputs: say so, keep the window
             log.warning("evaluation failed", exc_info=True)
-            self.events.message.emit(f"The model failed on this input: {exc}", "error")
+            self.events.message.emit(f"The model failed on this input: {printable(str(exc))}", "error")
             return
         self.evaluation = LiveEvaluation(self.input, e.probs, e.predicted, e.gradient, e.gradient_class, self.gradient.method,
                                          self.target, preprocess_ms, 1e3 * (time.perf_counter() - t0),

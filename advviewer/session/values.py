@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from advviewer.files import shown
 from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective, describe_target
 
 if TYPE_CHECKING:  # annotations only: the window is built and painted before torch is imported
@@ -26,11 +27,11 @@ class ModelChoice:
     module: nn.Module  # in eval mode
     name: str  # a zoo name or a model file's path
     card: dict | None = field(default=None, repr=False)  # a zoo model's card
-    sha256: str | None = None  # a model file's hash (for the About box), read when it was loaded
+    sha256: str | None = None  # the hash of the weights it was built from, taken when it was loaded (About box, exports)
 
     @property
     def display_name(self) -> str:
-        return Path(self.name).name
+        return shown(Path(self.name).name)
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from advviewer.files import shown
 from advviewer.gui.bindings.live_panels import LOADING_MODEL
 from advviewer.gui.widgets.gradient_view import GradientView
 from advviewer.session import SessionState
@@ -33,7 +34,7 @@ def bind_gradient_view(state: SessionState, view: GradientView) -> None:
 
     def show_loading(name: str) -> None:
         if state.model is None:
-            view.show_pending(f"{LOADING_MODEL} {Path(name).name}… The gradient appears as soon as it is ready; "
+            view.show_pending(f"{LOADING_MODEL} {shown(Path(name).name)}… The gradient appears as soon as it is ready; "
                               "you can draw meanwhile.")
 
     state.events.model_loading.connect(show_loading)

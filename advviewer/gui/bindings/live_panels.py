@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel
 
+from advviewer.files import shown
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
 from advviewer.session import SessionState
@@ -41,7 +42,7 @@ def bind_live_panels(state: SessionState, inputs: InputPanel, probabilities: Pro
     def show_loading(name: str) -> None:
         """Before the first model is in use (torch loads with it, a few seconds on a cold start)."""
         if state.model is None:
-            probabilities.show_note(f"{LOADING_MODEL} {Path(name).name}…")
+            probabilities.show_note(f"{LOADING_MODEL} {shown(Path(name).name)}…")
 
     def show_refused(message: str, kept: object) -> None:
         if kept is None and state.loading is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QStatusBar
 
+from advviewer.files import shown
 from advviewer.session import SessionState
 from advviewer.session.values import ModelChoice
 
@@ -41,7 +42,7 @@ def bind_model_picker(state: SessionState, picker: QComboBox, status: QStatusBar
         done_loading()
 
     def loading(name: str) -> None:
-        status.showMessage(f"{LOADING} {name}…")
+        status.showMessage(f"{LOADING} {shown(name)}…")
         if state.model is None and (index := picker.findData(name)) >= 0:  # the first model: name it while it loads
             picker.blockSignals(True)
             picker.setCurrentIndex(index)
