@@ -73,7 +73,8 @@ MESSAGE_CHARS = 400
 MAX_ARRAYS = 8
 # the modules a child needs for pictures and IDX files, imported once by the server
 READING_MODULES = ("advviewer.sandbox", "advviewer.image_io", "advviewer.data.idx")
-MODEL_MODULES = ("torch", "advviewer.models.loading")
+# torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
+MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
 # an exception whose type or text says so was an allocation the memory limit refused
 _MEMORY_MARKERS = ("MemoryError", "Unable to allocate", "can't allocate memory", "bad_alloc", "out of memory",
                    "Cannot allocate memory")
@@ -190,7 +191,7 @@ def run_isolated(function: Callable[..., Any], args: Sequence[Any], *, limits: L
     with reader:
         outcome = _receive(reader, time.monotonic() + limits.wall_seconds)
     if isinstance(outcome, _Stopped):
-        raise error(f"{name}: {_stopped_reason(outcome, limits, action)}")
+        raise error(f"{shown(name)}: {_stopped_reason(outcome, limits, action)}")
     return outcome
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from advviewer.errors import DataFormatError
+from advviewer.sandbox import IDX_LIMITS, run_isolated
 
 _TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
@@ -109,6 +110,11 @@ def load_idx_dataset(directory: str | Path, split: str = "train") -> tuple[np.nd
         raise DataFormatError(f"{directory}: not a directory of MNIST IDX files")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, not {split!r}")
+    # read in a child process with memory and time limits (advviewer.sandbox): a gzip file may unpack to anything
+    return run_isolated(_read_split, (directory, split), limits=IDX_LIMITS, error=DataFormatError, name=str(directory))
+
+
+def _read_split(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     image_stem, label_stem = SPLITS[split]
     images, labels = read_images_labels(_find(directory, image_stem), _find(directory, label_stem))
     if images.shape[1:] != (28, 28):
