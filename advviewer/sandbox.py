@@ -37,6 +37,7 @@ in this process and this is logged once; where ``RLIMIT_AS`` is not enforced
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import logging
@@ -225,7 +226,23 @@ class _Server:
             theirs.close()
         if self._socket is not None:
             self._socket.close()
+        else:
+            atexit.register(self.stop)
         self._socket, self._modules = ours, modules
+
+    def stop(self) -> None:
+        """Close the socket (the server exits when it sees that) and reap the server."""
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+            if self._process is not None:
+                try:
+                    self._process.wait(2.0)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+                self._process = None
 
     def submit(self, request: bytes) -> Connection:
         """Send one request; the returned connection carries the reader's answer, then how it ended."""
