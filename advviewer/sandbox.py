@@ -72,6 +72,7 @@ MB = 1 << 20
 HEADER_BYTES = 64 * 1024  # the JSON header; an error's text is cut to MESSAGE_CHARS
 MESSAGE_CHARS = 400
 MAX_ARRAYS = 8
+SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importing torch on a cold start) to fork its reader
 # the modules a child needs for pictures and IDX files, imported once by the server
 READING_MODULES = ("advviewer.sandbox", "advviewer.image_io", "advviewer.data.idx")
 # torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
@@ -190,7 +191,7 @@ def run_isolated(function: Callable[..., Any], args: Sequence[Any], *, limits: L
         _say_once("submit", f"could not reach the file-reading process ({exc}); files are read in this process")
         return function(*args)
     with reader:
-        outcome = _receive(reader, time.monotonic() + limits.wall_seconds)
+        outcome = _receive(reader, limits.wall_seconds)
     if isinstance(outcome, _Stopped):
         raise error(f"{shown(name)}: {_stopped_reason(outcome, limits, action)}")
     return outcome
@@ -207,16 +208,21 @@ class _Server:
         self._process: subprocess.Popen | None = None
         self._socket: socket.socket | None = None
         self._modules: tuple[str, ...] = READING_MODULES
+        self._retired: list[subprocess.Popen] = []  # replaced servers, exiting on their own; reaped at exit
 
     def ensure_running(self, modules: tuple[str, ...]) -> None:
+        """A running server that has imported ``modules``: a server without torch is replaced by one with it
+        (once: a picture opened before the window's first model load would otherwise make every model
+        check import torch again)."""
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._start(modules if self._process is None else self._modules)
+            alive = self._process is not None and self._process.poll() is None
+            if not alive or not set(modules) <= set(self._modules):
+                self._start(tuple(dict.fromkeys(self._modules + modules)) if self._process is not None else modules)
 
     def _start(self, modules: tuple[str, ...]) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self._process = subprocess.Popen(
+            process = subprocess.Popen(
                 _server_command(theirs.fileno(), modules), pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True, env=_server_environment())
         except BaseException:
@@ -224,25 +230,28 @@ class _Server:
             raise
         finally:
             theirs.close()
-        if self._socket is not None:
-            self._socket.close()
-        else:
+        if self._socket is None and self._process is None:
             atexit.register(self.stop)
-        self._socket, self._modules = ours, modules
+        if self._socket is not None:
+            self._socket.close()  # the old server sees the end of its socket and exits
+        if self._process is not None:
+            self._retired.append(self._process)
+        ours.settimeout(SERVER_START_SECONDS)  # a server that never reads (stuck importing) is replaced, not waited for
+        self._process, self._socket, self._modules = process, ours, modules
 
     def stop(self) -> None:
-        """Close the socket (the server exits when it sees that) and reap the server."""
+        """Close the socket (the server exits when it sees that) and reap the servers."""
         with self._lock:
             if self._socket is not None:
                 self._socket.close()
                 self._socket = None
-            if self._process is not None:
+            for process in [*self._retired, *([self._process] if self._process is not None else [])]:
                 try:
-                    self._process.wait(2.0)
+                    process.wait(2.0)
                 except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-                self._process = None
+                    process.kill()
+                    process.wait()
+            self._process, self._retired = None, []
 
     def submit(self, request: bytes) -> Connection:
         """Send one request; the returned connection carries the reader's answer, then how it ended."""
@@ -506,11 +515,15 @@ class _Ended(Exception):
         self.ended = ended
 
 
-def _receive(answers: Connection, deadline: float) -> Any:
-    """The reader's result, or the AdvViewerError it raised (raised here), or a :class:`_Stopped`."""
+def _receive(answers: Connection, wall_seconds: float) -> Any:
+    """The reader's result, or the AdvViewerError it raised (raised here), or a :class:`_Stopped`.
+
+    The reader's clock starts when it says it has started: a server still importing torch (seconds,
+    on a cold start) does not eat into the file's time."""
     pid: int | None = None
     try:
-        pid = _message(answers, deadline).get("pid")
+        pid = _message(answers, time.monotonic() + SERVER_START_SECONDS).get("pid")
+        deadline = time.monotonic() + wall_seconds
         header = _message(answers, deadline)
         if "error" in header:
             return _failure(header)
