@@ -77,9 +77,9 @@ SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importin
 READING_MODULES = ("advviewer.sandbox", "advviewer.image_io", "advviewer.data.idx")
 # torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
 MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
-# an exception whose type or text says so was an allocation the memory limit refused
-_MEMORY_MARKERS = ("MemoryError", "Unable to allocate", "can't allocate memory", "bad_alloc", "out of memory",
-                   "Cannot allocate memory")
+# how an allocation the memory limit refused shows in exceptions that are not MemoryError (torch's C++
+# allocator, std::bad_alloc, ENOMEM)
+_ALLOCATION_FAILURES = ("can't allocate memory", "bad_alloc", "Cannot allocate memory")
 
 
 @dataclass(frozen=True)
@@ -420,7 +420,7 @@ def _run_request(request: bytes) -> tuple[dict, list[memoryview]]:
         header: dict = {"error": type(exc).__name__, "message": _one_line(exc)}
         if not isinstance(exc, AdvViewerError):
             header["unexpected"] = True
-        if _is_memory(header["error"], header["message"]):  # also "image is corrupt or truncated (MemoryError)"
+        if _is_memory(exc):  # also "image is corrupt or truncated (MemoryError)", raised while handling one
             header = {"error": "memory"}
         return header, []
 
@@ -473,8 +473,21 @@ def _one_line(exc: BaseException) -> str:
     return lines[0][:MESSAGE_CHARS] if lines else ""
 
 
-def _is_memory(kind: str, message: str) -> bool:
-    return any(marker in kind or marker in message for marker in _MEMORY_MARKERS)
+def _is_memory(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or an exception it was raised while handling is a refused allocation.
+
+    The chain, not the text: our readers turn a decoder's exception into one ImageLoadError line
+    (``raise ... from None`` keeps ``__context__``), and that line names the file, which may be
+    called ``MemoryError.png``."""
+    for _ in range(20):
+        if exc is None:
+            return False
+        if isinstance(exc, MemoryError):
+            return True
+        if not isinstance(exc, AdvViewerError) and any(text in str(exc) for text in _ALLOCATION_FAILURES):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _encode(result: object) -> tuple[dict, list[memoryview]]:

@@ -45,6 +45,13 @@ def test_a_reader_that_allocates_gigabytes_is_refused_in_one_line(allocate):
     assert elapsed < SMALL.wall_seconds
 
 
+def test_a_failed_allocation_turned_into_our_error_is_still_named_as_memory():
+    text, _ = refusal(cases.refuse_after_a_failed_allocation)
+    assert text == "digit.png: reading it needed more than 512 MB of memory; refused"
+    with pytest.raises(ImageLoadError, match=r"^MemoryError\.png: not an image file$"):  # a file's name is not a failure
+        isolated(cases.refuse, "MemoryError.png: not an image file")
+
+
 def test_a_reader_that_spins_is_stopped_by_its_processor_time():
     text, elapsed = refusal(cases.spin_forever)
     assert text == "digit.png: reading it used more than 2 s of processor time (or was killed); refused"
