@@ -7,7 +7,6 @@ exactly the arrays the same code gives in this process.
 
 import shutil
 import struct
-import sys
 import time
 
 import numpy as np
@@ -226,14 +225,29 @@ def _write_idx(path, array: np.ndarray) -> None:
     path.write_bytes(header + array.astype(">u1").tobytes())
 
 
-def test_without_the_mechanism_files_are_read_here(monkeypatch, pictures):
+def test_without_the_mechanism_files_are_read_here_and_it_is_said_once(monkeypatch, pictures, caplog):
     """ADVVIEWER_SANDBOX=off (as where there is no fork or no resource module): the program still reads files."""
     from advviewer import image_io
 
+    monkeypatch.setattr(sandbox, "_said_once", set())
     monkeypatch.setenv("ADVVIEWER_SANDBOX", "off")
     assert not sandbox.mechanism().isolated
-    np.testing.assert_array_equal(image_io.load_image(pictures[0]), image_io._load_image_here(pictures[0]))
+    with caplog.at_level("WARNING", logger="advviewer.sandbox"):
+        for _ in range(2):
+            np.testing.assert_array_equal(image_io.load_image(pictures[0]), image_io._load_image_here(pictures[0]))
+    assert [r.getMessage() for r in caplog.records] == [sandbox.mechanism().explanation]
     monkeypatch.setattr(sandbox, "resource", None)
     monkeypatch.delenv("ADVVIEWER_SANDBOX")
     assert not sandbox.mechanism().isolated and "Windows" in sandbox.mechanism().explanation
-    assert sys.platform != "win32"
+
+
+def test_a_server_that_cannot_start_leaves_files_readable(monkeypatch, pictures, caplog):
+    from advviewer import image_io
+
+    monkeypatch.setattr(sandbox, "_said_once", set())
+    monkeypatch.setattr(sandbox, "_server", sandbox._Server())
+    monkeypatch.setattr(sandbox, "_server_command", lambda fd, modules: ["/nonexistent/python"])
+    with caplog.at_level("WARNING", logger="advviewer.sandbox"):
+        for _ in range(2):
+            np.testing.assert_array_equal(image_io.load_image(pictures[1]), image_io._load_image_here(pictures[1]))
+    assert len(caplog.records) == 1 and "could not start the file-reading process" in caplog.records[0].getMessage()
