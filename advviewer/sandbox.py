@@ -328,6 +328,7 @@ def serve(fd: int, modules: Sequence[str]) -> None:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 _supervise(request, answer_fd)
             os.close(answer_fd)
+            del request  # a model file's bytes are not kept until the next request
 
 
 def _warm_up_pictures() -> None:
@@ -398,10 +399,6 @@ def _reader_main(request: bytes, answer_fd: int) -> None:
         conn = Connection(answer_fd, readable=False)
         conn.send_bytes(json.dumps({"pid": os.getpid()}).encode())
         _silence_output()
-        limits: Limits = pickle.loads(request)[2]
-        _apply_limits(limits)
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(1)  # as the program runs (advviewer.threads)
         header, blobs = _run_request(request)
         conn.send_bytes(json.dumps(header).encode())
         for blob in blobs:
@@ -414,7 +411,10 @@ def _reader_main(request: bytes, answer_fd: int) -> None:
 def _run_request(request: bytes) -> tuple[dict, list[memoryview]]:
     """(header, raw bytes) of ``function(*args)``, or the header of the error that stopped it."""
     try:
-        function, args, _ = pickle.loads(request)  # from our own parent, never from the file
+        function, args, limits = pickle.loads(request)  # from our own parent, never from the file
+        _apply_limits(limits)  # after the arguments are unpacked: a model file's bytes are not counted twice
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)  # as the program runs (advviewer.threads)
         return _encode(function(*args))
     except BaseException as exc:  # noqa: BLE001 -- every way out becomes one line for the parent
         header: dict = {"error": type(exc).__name__, "message": _one_line(exc)}
