@@ -22,10 +22,11 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from advviewer.errors import ImageLoadError
-from advviewer.files import read_regular_file, shown
+from advviewer.files import check_regular_file, read_regular_file, shown
 from advviewer.image_structure import check_structure
 from advviewer.npy_read import read_npy
 from advviewer.preprocess import SIZE, array_to_gray, is_model_input, pil_to_gray, preprocess_gray
+from advviewer.sandbox import PICTURE_LIMITS, run_isolated
 
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (30000x30000 would need GBs)
 MAX_FILE_BYTES = 200_000_000
@@ -198,8 +199,16 @@ def load_image(path: str | Path) -> np.ndarray:
 
     Returns the 28x28 float32 model input in [0, 1]. A 28x28 array already in [0, 1] and
     white-on-black (e.g. an exported adversarial image) is returned unchanged, so attacks can be
-    re-checked exactly. Raises ImageLoadError with a one-line reason for anything else.
+    re-checked exactly. Raises ImageLoadError with a one-line reason for anything else. The file
+    is read and decoded in a child process with memory and time limits (:mod:`advviewer.sandbox`).
     """
+    noun = "an array" if Path(path).suffix.lower() == ".npy" else "an image"
+    check_regular_file(path, ImageLoadError, noun)  # a missing file or a FIFO is refused here, without a child
+    return run_isolated(_load_image_here, (path,), limits=PICTURE_LIMITS, error=ImageLoadError, name=shown(path))
+
+
+def _load_image_here(path: str | Path) -> np.ndarray:
+    """:func:`load_image` in this process (the sandbox's child runs it)."""
     gray = read_picture(path)
     if is_model_input(gray):
         return gray.astype(np.float32)

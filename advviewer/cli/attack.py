@@ -74,6 +74,11 @@ def _jobs(args, model, load_image, predict) -> tuple[list[tuple[Path, object, in
 def run_attack_command(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from advviewer.models import ZOO
+    from advviewer.sandbox import start_server
+
+    if args.model not in ZOO:
+        start_server(with_models=True)  # the file-reading server imports torch while this process does (advviewer.sandbox)
     from advviewer.attack import lbfgs_attack_batch
     from advviewer.export import export_result, export_stem
     from advviewer.gradients import predict

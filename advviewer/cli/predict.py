@@ -35,6 +35,9 @@ def _classifier(name_or_path: str) -> Callable[[np.ndarray], np.ndarray]:
         from advviewer.models.numpy_zoo import load_numpy_zoo_model
 
         return load_numpy_zoo_model(name_or_path).predict
+    from advviewer.sandbox import start_server
+
+    start_server(with_models=True)  # the file-reading server imports torch while this process does (advviewer.sandbox)
     from advviewer import threads
     from advviewer.gradients import predict
     from advviewer.models import load_model

@@ -41,6 +41,7 @@ from advviewer.models.pt2_cost import MAX_BYTES_PER_IMAGE, MAX_WORK_PER_IMAGE, B
 from advviewer.models.pt2_graph import GraphClassifier
 from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model
 from advviewer.models.zoo_cards import shipped_weights_bytes
+from advviewer.sandbox import MODEL_LIMITS, run_isolated
 
 MAX_MODEL_BYTES = 256_000_000
 MAX_UNPACKED = 256_000_000
@@ -63,11 +64,24 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
         raise ModelLoadError(f"unknown model {name!r}: not one of {', '.join(available_models())} and no such file")
     data = read_regular_file(path, MAX_MODEL_BYTES, ModelLoadError, "a model file")
     source = shown(path)
+    # the first load and validation in a child process with memory and time limits (advviewer.sandbox); these same
+    # bytes are then loaded here, so what runs here has already run within the limits
+    run_isolated(_check_model_bytes, (data, source), limits=MODEL_LIMITS, error=ModelLoadError, name=source,
+                 action="loading and checking it", needs_models=True)
+    return CheckedClassifier(_validated_model(data, source)).eval()
+
+
+def _validated_model(data: bytes, source: str) -> nn.Module:
     try:
         model = _model_from_bytes(data)
     except ModelLoadError as exc:
         raise ModelLoadError(f"{source}: {shown(str(exc))}") from None
-    return CheckedClassifier(validate_on_digits(model, source)).eval()
+    return validate_on_digits(model, source)
+
+
+def _check_model_bytes(data: bytes, source: str) -> None:
+    """:func:`_validated_model` for the sandbox's child: the model itself does not come back."""
+    _validated_model(data, source)
 
 
 def _load_zoo_model(name: str) -> nn.Module:

@@ -34,6 +34,9 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
         from advviewer.torch_import import import_torch
 
         import_torch()
+        from advviewer.sandbox import start_server
+
+        start_server(with_models=True)  # the fork server for files (advviewer.sandbox), importing torch in the background
         from advviewer.models import ZOO, model_card
         from advviewer.models.identified import load_identified_model
 

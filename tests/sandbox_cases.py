@@ -1,0 +1,76 @@
+"""Functions the sandbox tests run in its child process (a module of their own: the child imports it by name)."""
+
+import ctypes
+import os
+import sys
+import time
+
+import numpy as np
+
+from advviewer.errors import ImageLoadError
+
+
+def allocate_4_gb() -> np.ndarray:
+    return np.ones(4 << 30, np.uint8)
+
+
+def grow_forever() -> None:
+    """Many small allocations rather than one big one: the limit must stop this too."""
+    chunks = []
+    while True:
+        chunks.append(bytearray(16 << 20))
+
+
+def spin_forever() -> None:
+    while True:
+        pass
+
+
+def sleep_forever() -> None:
+    time.sleep(3600)
+
+
+def segfault() -> None:
+    ctypes.string_at(0)
+
+
+def chatter_then_answer() -> np.ndarray:
+    print("a decoder's warning\nover two lines")
+    sys.stdout.flush()
+    os.write(1, b"written straight to fd 1\n")
+    os.write(2, b"and to fd 2\n")
+    return np.arange(12, dtype=np.int16).reshape(3, 4)
+
+
+def chatter_then_fail() -> None:
+    print("about to fail")
+    raise ValueError("first line\nsecond line\x1b[31m")
+
+
+def refuse(text: str) -> None:
+    raise ImageLoadError(text)
+
+
+def refuse_after_a_failed_allocation() -> None:
+    """As image_io does with whatever a decoder raises: one line, ``from None``."""
+    try:
+        np.ones(4 << 30, np.uint8)
+    except Exception as exc:  # noqa: BLE001
+        raise ImageLoadError(f"image is corrupt or truncated ({type(exc).__name__})") from None
+
+
+def answers() -> tuple[np.ndarray, np.ndarray]:
+    return np.linspace(0, 1, 10, dtype=np.float32).reshape(2, 5), np.array([3, 1, 4], dtype=np.int64)
+
+
+def nothing() -> None:
+    return None
+
+
+def object_array() -> np.ndarray:
+    return np.array([object()], dtype=object)
+
+
+def write_a_file(path: str) -> None:
+    with open(path, "wb") as out:
+        out.write(b"x" * 1000)
