@@ -91,8 +91,8 @@ class Limits:
     wall_seconds: float
 
 
-# Peaks measured on the largest files the static checks let through are in docs/safety.md (a
-# 40-megapixel RGBA PNG: 457 MB, 0.85 s); each budget is at least twice the largest measured.
+# Each budget is at least twice the peak measured on the largest file the static checks let through
+# (README, "The second layer").
 PICTURE_LIMITS = Limits(memory_mb=1024, cpu_seconds=20, wall_seconds=30.0)
 IDX_LIMITS = Limits(memory_mb=2048, cpu_seconds=60, wall_seconds=90.0)
 MODEL_LIMITS = Limits(memory_mb=3072, cpu_seconds=20, wall_seconds=25.0)
