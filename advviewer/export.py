@@ -140,7 +140,7 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
     """Write the files described in the module docstring; returns {kind: path} of what was written.
 
     ``weights_sha256``: the hash of the weights the model was built from, taken when it was loaded
-    (:func:`advviewer.models.identified.load_identified_model`); the model file is never re-read
+    (:func:`advviewer.models.load_identified_model`); the model file is never re-read
     here. Left out, a zoo model's is taken from its card and a model file's is recorded as null.
 
     ``robust``: the 8-bit PNGs hold the adversarial with its perturbation scaled up just enough

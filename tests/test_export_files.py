@@ -272,7 +272,7 @@ def _model_file(tmp_path, zoo_name="fc10-1e-2"):
 
 def test_the_record_names_the_weights_used_not_the_file_as_it_is_at_export(success, tmp_path):
     """Retrained (or replaced) after loading: the window's export still names the model that made the result."""
-    from advviewer.models.identified import load_identified_model
+    from advviewer.models import load_identified_model
     from advviewer.session.exporting import export_finished
     from advviewer.session.jobs import load_model_job
     from advviewer.session.tasks import TaskState
@@ -306,18 +306,13 @@ def test_the_export_never_reads_the_model_file_again(cnn, success, tmp_path, mon
     assert json.loads(written["json"].read_text())["weights_sha256"] == "ab" * 32
 
 
-def test_a_model_file_changed_while_it_loads_is_refused(tmp_path, monkeypatch):
-    from advviewer.errors import ModelLoadError
-    from advviewer.models import identified
+def test_the_hash_is_of_the_bytes_loaded_read_once(tmp_path, monkeypatch):
+    """One read of the file gives both the model and its hash: nothing can change between the two."""
+    from advviewer.models import load_identified_model, loading
 
     path = _model_file(tmp_path)
-    real_load = identified.load_model
-
-    def load_then_retrain(name):
-        model = real_load(name)
-        path.write_bytes(shipped_weights_path("cnn").read_bytes())
-        return model
-
-    monkeypatch.setattr(identified, "load_model", load_then_retrain)
-    with pytest.raises(ModelLoadError, match="mine.pt: the file changed while it was being loaded"):
-        identified.load_identified_model(path)
+    reads = []
+    real = loading.read_regular_file
+    monkeypatch.setattr(loading, "read_regular_file", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    module, sha256 = load_identified_model(path)
+    assert reads == [path] and sha256 == sha256_file(path)

@@ -83,7 +83,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
     from advviewer.export import export_result, export_stem
     from advviewer.gradients import predict
     from advviewer.image_io import load_image
-    from advviewer.models.identified import load_identified_model
+    from advviewer.models import load_identified_model
 
     if args.target is not None and not 0 <= args.target <= 9:
         raise AdvViewerError(f"--target must be a class 0..9, got {args.target}")

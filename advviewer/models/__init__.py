@@ -11,13 +11,14 @@ from advviewer.models.zoo_cards import DEFAULT_MODEL, ZOO, ModelSpec, available_
 
 if TYPE_CHECKING:
     from advviewer.models.export_pt2 import export_classifier
-    from advviewer.models.loading import load_model
+    from advviewer.models.loading import load_identified_model, load_model
     from advviewer.models.zoo import build_model
 
-_LAZY = {"load_model": "advviewer.models.loading", "build_model": "advviewer.models.zoo",
+_LAZY = {"load_model": "advviewer.models.loading", "load_identified_model": "advviewer.models.loading", "build_model": "advviewer.models.zoo",
          "export_classifier": "advviewer.models.export_pt2"}
 
-__all__ = ["DEFAULT_MODEL", "ZOO", "ModelSpec", "available_models", "build_model", "export_classifier", "load_model", "model_card"]
+__all__ = ["DEFAULT_MODEL", "ZOO", "ModelSpec", "available_models", "build_model", "export_classifier", "load_identified_model", "load_model",
+           "model_card"]
 
 
 def __getattr__(name: str):

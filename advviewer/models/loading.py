@@ -24,11 +24,13 @@ card (and validated by the test suite), so ``load_model("cnn")`` stays fast.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -40,12 +42,19 @@ from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
 from advviewer.models.pt2_cost import MAX_BYTES_PER_IMAGE, MAX_WORK_PER_IMAGE, BoundedProgram
 from advviewer.models.pt2_graph import GraphClassifier
 from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model
-from advviewer.models.zoo_cards import shipped_weights_bytes
+from advviewer.models.zoo_cards import model_card, shipped_weights_bytes
 from advviewer.sandbox import MODEL_LIMITS, run_isolated
 
 MAX_MODEL_BYTES = 256_000_000
 MAX_UNPACKED = 256_000_000
 EXPORT_HOWTO = "export it with advviewer.models.export_classifier(model, 'model.pt2') (torch.export); see README"
+
+
+class IdentifiedModel(NamedTuple):
+    """A loaded model and the sha256 of the weights it was built from (what an export's record names)."""
+
+    module: nn.Module
+    sha256: str | None  # a zoo model's from its card; a file's of the very bytes that were loaded
 
 
 def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
@@ -56,9 +65,21 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
     with a one-line reason for anything else. A user's model is returned wrapped: a later call
     whose output is not finite (N, 10) logits raises ModelOutputError.
     """
+    return load_identified_model(name_or_path).module
+
+
+def load_identified_model(name_or_path: str | Path = DEFAULT_MODEL) -> IdentifiedModel:
+    """:func:`load_model`, with the sha256 of the weights it was built from.
+
+    A record that names a model file's hash must describe the model that made the result, not
+    whatever the file holds when the result is exported (retrained, replaced, a FIFO by then):
+    the file is read once, and the hash is of those bytes. A zoo model's is the one in its card
+    (its shipped weights are refused if they do not match it).
+    """
     name = str(name_or_path)
     if name in ZOO:
-        return _load_zoo_model(name)
+        sha256 = model_card(name).get("weights_sha256")
+        return IdentifiedModel(_load_zoo_model(name), sha256 if isinstance(sha256, str) else None)
     path = Path(name_or_path)
     if "\0" not in name and not os.path.lexists(name):
         raise ModelLoadError(f"unknown model {name!r}: not one of {', '.join(available_models())} and no such file")
@@ -68,7 +89,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
     # bytes are then loaded here, so what runs here has already run within the limits
     run_isolated(_check_model_bytes, (data, source), limits=MODEL_LIMITS, error=ModelLoadError, name=source,
                  action="loading and checking it", needs_models=True)
-    return CheckedClassifier(_validated_model(data, source)).eval()
+    return IdentifiedModel(CheckedClassifier(_validated_model(data, source)).eval(), hashlib.sha256(data).hexdigest())
 
 
 def _validated_model(data: bytes, source: str) -> nn.Module:

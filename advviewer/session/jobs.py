@@ -37,8 +37,7 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
         from advviewer.sandbox import start_server
 
         start_server(with_models=True)  # the fork server for files (advviewer.sandbox), importing torch in the background
-        from advviewer.models import ZOO, model_card
-        from advviewer.models.identified import load_identified_model
+        from advviewer.models import ZOO, load_identified_model, model_card
 
         module, sha256 = load_identified_model(name_or_path)
         # One evaluation here, off the GUI thread: the first forward and backward pass of a process

@@ -75,14 +75,14 @@ def test_a_model_that_does_not_load_in_time_is_refused(window, qtbot, monkeypatc
     import advviewer.models
 
     release = threading.Event()
-    real = advviewer.models.load_model
+    real = advviewer.models.load_identified_model
 
     def hanging(name):
         if name == "fc10-1":
             release.wait(30)
         return real(name)
 
-    monkeypatch.setattr(advviewer.models, "load_model", hanging)
+    monkeypatch.setattr(advviewer.models, "load_identified_model", hanging)
     monkeypatch.setattr(window.state, "_model_time_limit", 0.5)
     t0 = time.perf_counter()
     window.model_picker.setCurrentIndex(window.model_picker.findData("fc10-1"))
