@@ -20,14 +20,14 @@ Errors caused by input are subclasses of :class:`advviewer.errors.AdvViewerError
 from typing import TYPE_CHECKING
 
 from advviewer.errors import AdvViewerError, AttackInputError, DataFormatError, ExportError, ImageLoadError, ModelLoadError
-from advviewer.preprocess import preprocess  # eager: the function shares its name with its module (numpy and Pillow only)
+from advviewer.reading.preprocess import preprocess  # eager: numpy and Pillow only, no torch
 
 if TYPE_CHECKING:
     from advviewer.attack import AttackResult, AttackResults, lbfgs_attack
+    from advviewer.calculus.gradients import input_gradient, predict
     from advviewer.data import load_digits
-    from advviewer.gradients import input_gradient, predict
-    from advviewer.image_io import load_image
     from advviewer.models import available_models, load_model
+    from advviewer.reading.image_io import load_image
 
 __version__ = "0.1.0"
 
@@ -36,8 +36,8 @@ __version__ = "0.1.0"
 # and the window's first paint never wait for it.
 _LAZY = {
     "lbfgs_attack": "advviewer.attack", "AttackResult": "advviewer.attack", "AttackResults": "advviewer.attack",
-    "load_digits": "advviewer.data", "input_gradient": "advviewer.gradients", "predict": "advviewer.gradients",
-    "load_image": "advviewer.image_io", "available_models": "advviewer.models", "load_model": "advviewer.models",
+    "load_digits": "advviewer.data", "input_gradient": "advviewer.calculus.gradients", "predict": "advviewer.calculus.gradients",
+    "load_image": "advviewer.reading.image_io", "available_models": "advviewer.models", "load_model": "advviewer.models",
 }
 
 __all__ = [

@@ -1,7 +1,7 @@
 import sys
 
 if sys.argv[1:2] == ["--advviewer-file-reader"]:  # the packaged program started as the sandbox's fork server
-    from advviewer.sandbox import serve_from_arguments
+    from advviewer.reading.sandbox import serve_from_arguments
 
     serve_from_arguments(sys.argv[1:])
     sys.exit(0)

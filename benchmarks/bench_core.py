@@ -52,8 +52,8 @@ def main() -> int:
     from strokes import draw_digit
 
     from advviewer import load_model, preprocess
+    from advviewer.calculus.gradients import input_gradient, predict_and_gradient
     from advviewer.data import bundled_split
-    from advviewer.gradients import input_gradient, predict_and_gradient
 
     images, labels = bundled_split("test")
     digits = images.astype(np.float32) / 255

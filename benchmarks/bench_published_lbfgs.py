@@ -53,7 +53,7 @@ from bench_attack_targets import test_pairs  # noqa: E402
 
 from advviewer import load_model  # noqa: E402
 from advviewer.attack import lbfgs_attack  # noqa: E402
-from advviewer.training import cpu_description  # noqa: E402
+from advviewer.training.train import cpu_description  # noqa: E402
 
 FOOLBOX2 = "foolbox==2.4.0"
 CACHE = HERE.parent / ".bench-cache" / "foolbox-2.4.0"

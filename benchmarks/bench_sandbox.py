@@ -1,4 +1,4 @@
-"""What the second layer (advviewer.sandbox, issue 21) adds to opening a normal file.
+"""What the second layer (advviewer.reading.sandbox, issue 21) adds to opening a normal file.
 
     python benchmarks/bench_sandbox.py [--repeats 15]
 
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from advviewer import sandbox
-from advviewer.image_io import load_image
 from advviewer.models import export_classifier, load_model
 from advviewer.models.zoo_cards import shipped_weights_path
+from advviewer.reading import sandbox
+from advviewer.reading.image_io import load_image
 
 
 def _files(folder: Path) -> list[Path]:

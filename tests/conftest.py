@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-torch.set_num_threads(1)  # as the program runs (advviewer.threads); a second thread stalls on a shared machine
+torch.set_num_threads(1)  # as the program runs (advviewer.runtime.threads); a second thread stalls on a shared machine
 sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (helpers.py, strokes.py)
 
 

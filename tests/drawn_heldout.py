@@ -1,10 +1,10 @@
 """Held-out mouse drawings of the ten digits, written by hand here: 10 styles x 10 digits, and 10 flagged 1s.
 
-Not made by the training generator (advviewer.drawn_digits): four hand-written sets of polylines
+Not made by the training generator (advviewer.training.drawn_digits): four hand-written sets of polylines
 (A: school print; B: continental -- flagged 1, closed 4, crossed 7, hooked 9; C: quick and angular;
 D: rounded and cursive), each drawn in one or more *styles*: brush width, slant, rotation, size and
 place on the 280x280 canvas. Painted as the canvas paints (white on black, round caps at every
-mouse event, anti-aliased) by code of their own, and framed by advviewer.preprocess like the window.
+mouse event, anti-aliased) by code of their own, and framed by advviewer.reading.preprocess like the window.
 """
 
 from __future__ import annotations

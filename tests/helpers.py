@@ -41,8 +41,8 @@ def boundary_digit(model) -> tuple[np.ndarray, int, int]:
     pixel by far less than half a level, so rounding the adversarial to 8 bits gives back this very
     image and its class: the exported PNG cannot fool the model, whatever the CPU's float details.
     """
+    from advviewer.calculus.gradients import predict
     from advviewer.data.bundled import load_bundled
-    from advviewer.gradients import predict
 
     images, labels = load_bundled()
     seven, three = (images[np.flatnonzero(labels == k)[0]].astype(np.float64) for k in (7, 3))

@@ -29,7 +29,7 @@ def test_json_records_and_files(test_digit_files, tmp_path, capsys):
     assert isinstance(record["png_fools_model"], bool)
     for name in record["files"]:
         assert (tmp_path / name).is_file()
-    # one naming rule for the window and the command line (advviewer.export.export_stem)
+    # one naming rule for the window and the command line (advviewer.writing.export.export_stem)
     assert f"digit0_cnn_{current}to{second}_c{record['c']:.3g}_adversarial.png" in record["files"]
 
 

@@ -2,7 +2,7 @@
 
 The drawings are held out: hand-written polylines in tests/drawn_heldout.py (four sets, ten
 styles of brush, slant, size and place), not the training generator's templates, painted like the
-canvas and framed by advviewer.preprocess exactly as the window frames its canvas.
+canvas and framed by advviewer.reading.preprocess exactly as the window frames its canvas.
 Before training on drawn digits, the cnn misread 4 of the 10 flagged 1s here (3 as 7).
 """
 
@@ -11,7 +11,7 @@ import pytest
 from drawn_heldout import FLAGGED_ONES, STYLES, paint
 
 from advviewer import predict, preprocess
-from advviewer.drawn_digits import TEMPLATES, draw_canvas, drawn_digits
+from advviewer.training.drawn_digits import TEMPLATES, draw_canvas, drawn_digits
 
 
 def _read(model, digit, style) -> int:

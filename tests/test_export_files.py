@@ -10,8 +10,8 @@ from PIL import Image
 
 from advviewer import ExportError, predict
 from advviewer.attack import lbfgs_attack
-from advviewer.export import diverging_rgb, export_result, export_stem
 from advviewer.models.zoo import sha256_file, shipped_weights_path
+from advviewer.writing.export import diverging_rgb, export_result, export_stem
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_diverging_map_is_symmetric():
 
 def _fail_on_write(monkeypatch, after: int, error: BaseException):
     """Make the (after+1)-th file write raise ``error``: a full disk, Ctrl+C."""
-    import advviewer.atomic_files as atomic
+    import advviewer.writing.atomic_files as atomic
 
     calls = []
     real_write = os.write
@@ -112,7 +112,7 @@ def _folder_contents(folder):
 def _fail_moving_into_place(monkeypatch, which: int, restore_fails: bool = False):
     """Make the ``which``-th move of a finished file into place fail (-1: the last, the JSON record);
     with ``restore_fails``, moving an earlier file back fails too."""
-    import advviewer.atomic_files as atomic
+    import advviewer.writing.atomic_files as atomic
 
     real_replace = os.replace
     moves = []
@@ -210,7 +210,7 @@ def test_stems_are_unique_within_one_export_and_bounded(success):
 
 
 def test_unwritable_folder(cnn, success, tmp_path, monkeypatch):
-    import advviewer.atomic_files as atomic
+    import advviewer.writing.atomic_files as atomic
 
     real_open = os.open
 
@@ -248,8 +248,8 @@ def test_the_robust_png_fools_even_when_r_is_far_below_one_level(cnn):
     """A digit a hair from the boundary: the minimal r moves no pixel by half a level, so 5 r rounded away too."""
     from helpers import boundary_digit
 
-    from advviewer.eight_bit import robust_8bit
-    from advviewer.export import to_8bit
+    from advviewer.writing.eight_bit import robust_8bit
+    from advviewer.writing.export import to_8bit
 
     pixels, first, other = boundary_digit(cnn)
     result = lbfgs_attack(cnn, pixels, other)
@@ -291,7 +291,7 @@ def test_the_export_never_reads_the_model_file_again(cnn, success, tmp_path, mon
     """Not even a bounded read: by then the file may be gigabytes, or anything else (main re-read it whole)."""
     import builtins
 
-    from advviewer import files
+    from advviewer.reading import files
 
     path = _model_file(tmp_path)
 

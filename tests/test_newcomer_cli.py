@@ -35,8 +35,8 @@ def test_a_pickle_with_code_is_refused_in_one_plain_line_without_the_unsafe_advi
 
 def test_robust_png_still_fools_the_model_with_the_smallest_margin(cnn, test_digits):
     from advviewer.attack import lbfgs_attack
-    from advviewer.eight_bit import robust_8bit, to_8bit
-    from advviewer.gradients import predict
+    from advviewer.calculus.gradients import predict
+    from advviewer.writing.eight_bit import robust_8bit, to_8bit
 
     undone = 0
     for i in range(12):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from advviewer.calculus.gradients import predict
 from advviewer.errors import ModelLoadError
-from advviewer.gradients import predict
 from advviewer.models import available_models, load_model
 from advviewer.models.numpy_zoo import load_numpy_zoo_model, read_weights
 from advviewer.models.zoo import save_weights, shipped_weights_path

@@ -102,7 +102,7 @@ def test_exif_orientation_is_applied(tmp_path, cnn):
 
 
 def test_pillow_limit_is_not_changed_for_the_whole_process():
-    code = "import PIL.Image as I; d = I.MAX_IMAGE_PIXELS; import advviewer.image_io; print(I.MAX_IMAGE_PIXELS == d and d is not None)"
+    code = "import PIL.Image as I; d = I.MAX_IMAGE_PIXELS; import advviewer.reading.image_io; print(I.MAX_IMAGE_PIXELS == d and d is not None)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "True", out.stderr
 
@@ -125,7 +125,7 @@ def test_small_png_of_a_huge_rgba_image_stays_in_bounded_memory(tmp_path):
 
 # ---- pictures whose decoding takes long with few pixels (issue 21) ----
 
-LOAD = "__import__('advviewer.image_io', fromlist=['load_image']).load_image(sys.argv[1]).shape"
+LOAD = "__import__('advviewer.reading.image_io', fromlist=['load_image']).load_image(sys.argv[1]).shape"
 
 
 @pytest.mark.parametrize("build, match", [

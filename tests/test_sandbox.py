@@ -1,4 +1,4 @@
-"""The second layer (advviewer.sandbox): whatever a file makes our reading code do, it ends in one line, in time.
+"""The second layer (advviewer.reading.sandbox): whatever a file makes our reading code do, it ends in one line, in time.
 
 Each hostile function runs in the sandbox's child process; the test checks that the caller gets one
 AdvViewerError line (no traceback, nothing printed) within the time limit, and that normal files give
@@ -15,8 +15,8 @@ import sandbox_cases as cases
 import torch
 from PIL import Image
 
-from advviewer import sandbox
 from advviewer.errors import DataFormatError, ImageLoadError, ModelLoadError
+from advviewer.reading import sandbox
 
 pytestmark = pytest.mark.skipif(not sandbox.mechanism().memory_limited, reason="needs fork and an enforced RLIMIT_AS (Linux)")
 
@@ -122,7 +122,7 @@ def pictures(tmp_path, test_digits):
 
 
 def test_pictures_read_in_the_child_are_the_arrays_read_here(pictures):
-    from advviewer import image_io
+    from advviewer.reading import image_io
 
     for path in pictures:
         here = image_io._load_image_here(path)
@@ -132,7 +132,7 @@ def test_pictures_read_in_the_child_are_the_arrays_read_here(pictures):
 
 
 def test_a_picture_that_overruns_its_limits_is_one_line_from_the_core(tmp_path, monkeypatch):
-    from advviewer import image_io
+    from advviewer.reading import image_io
 
     path = tmp_path / "big.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (3000, 3000), np.uint8)).save(path)
@@ -142,8 +142,8 @@ def test_a_picture_that_overruns_its_limits_is_one_line_from_the_core(tmp_path, 
 
 
 def test_the_cli_shows_a_killed_reader_as_one_line(tmp_path, monkeypatch, capsys):
-    from advviewer import image_io
     from advviewer.cli import main
+    from advviewer.reading import image_io
 
     path = tmp_path / "big.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (3000, 3000), np.uint8)).save(path)
@@ -227,12 +227,12 @@ def _write_idx(path, array: np.ndarray) -> None:
 
 def test_without_the_mechanism_files_are_read_here_and_it_is_said_once(monkeypatch, pictures, caplog):
     """ADVVIEWER_SANDBOX=off (as where there is no fork or no resource module): the program still reads files."""
-    from advviewer import image_io
+    from advviewer.reading import image_io
 
     monkeypatch.setattr(sandbox, "_said_once", set())
     monkeypatch.setenv("ADVVIEWER_SANDBOX", "off")
     assert not sandbox.mechanism().isolated
-    with caplog.at_level("WARNING", logger="advviewer.sandbox"):
+    with caplog.at_level("WARNING", logger="advviewer.reading.sandbox"):
         for _ in range(2):
             np.testing.assert_array_equal(image_io.load_image(pictures[0]), image_io._load_image_here(pictures[0]))
     assert [r.getMessage() for r in caplog.records] == [sandbox.mechanism().explanation]
@@ -242,12 +242,12 @@ def test_without_the_mechanism_files_are_read_here_and_it_is_said_once(monkeypat
 
 
 def test_a_server_that_cannot_start_leaves_files_readable(monkeypatch, pictures, caplog):
-    from advviewer import image_io
+    from advviewer.reading import image_io
 
     monkeypatch.setattr(sandbox, "_said_once", set())
     monkeypatch.setattr(sandbox, "_server", sandbox._Server())
     monkeypatch.setattr(sandbox, "_server_command", lambda fd, modules: ["/nonexistent/python"])
-    with caplog.at_level("WARNING", logger="advviewer.sandbox"):
+    with caplog.at_level("WARNING", logger="advviewer.reading.sandbox"):
         for _ in range(2):
             np.testing.assert_array_equal(image_io.load_image(pictures[1]), image_io._load_image_here(pictures[1]))
     assert len(caplog.records) == 1 and "could not start the file-reading process" in caplog.records[0].getMessage()

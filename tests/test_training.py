@@ -13,7 +13,7 @@ import pytest
 
 from advviewer import load_model, predict
 from advviewer.models.zoo import model_card
-from advviewer.training import cpu_description, train_model
+from advviewer.training.train import cpu_description, train_model
 
 
 @pytest.fixture(scope="module")

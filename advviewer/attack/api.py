@@ -53,7 +53,7 @@ from advviewer.attack.validation import (
     check_warm_starts,
     prepare_model,
 )
-from advviewer.threads import torch_threads
+from advviewer.runtime.threads import torch_threads
 
 DEFAULT_MAX_ITER = 500
 KEEP_STATE_UP_TO = 16  # results of calls on this many images keep their solver state (about 80 kB each) for warm starts
@@ -106,7 +106,7 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets, c: Cs
     As :func:`lbfgs_attack`, with a (28, 28) image taken as a batch of one. ``candidates``: c
     values per image solved at once in minimal mode (default: more for fewer images, which
     lowers latency on one image). Runs torch on one CPU thread (see
-    :func:`advviewer.threads.torch_threads`).
+    :func:`advviewer.runtime.threads.torch_threads`).
     """
     arr, _ = check_images(images)
     return _attack(model, arr, False, targets, c, untargeted, warm_start, callback, cancel, record_history, max_iter,

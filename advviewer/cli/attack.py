@@ -3,7 +3,7 @@
     advviewer attack IMAGE... --model M (--target T | --untargeted | --all-targets) [--c C] [--out DIR] [--json]
 
 For every attack: the adversarial PNG (8-bit), an enlarged copy, the perturbation PNG, the
-float32 ``.npy`` and a JSON record (see :mod:`advviewer.export`), and one line saying whether
+float32 ``.npy`` and a JSON record (see :mod:`advviewer.writing.export`), and one line saying whether
 the 8-bit PNG still fools the model. ``--json`` prints the JSON records on stdout instead (one
 per line). Exit status: 0 all attacks succeeded, 1 some did not reach their target, 2 bad input.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from advviewer.cli.progress import Progress
 from advviewer.errors import AdvViewerError
-from advviewer.files import shown
+from advviewer.reading.files import shown
 
 BATCH = 32  # attacks solved together (one progress-bar step; the solver's iteration shows meanwhile)
 
@@ -75,15 +75,15 @@ def run_attack_command(args: argparse.Namespace) -> int:
     import numpy as np
 
     from advviewer.models import ZOO
-    from advviewer.sandbox import start_server
+    from advviewer.reading.sandbox import start_server
 
     if args.model not in ZOO:
-        start_server(with_models=True)  # the file-reading server imports torch while this process does (advviewer.sandbox)
+        start_server(with_models=True)  # the file-reading server imports torch while this process does (advviewer.reading.sandbox)
     from advviewer.attack import lbfgs_attack_batch
-    from advviewer.export import export_result, export_stem
-    from advviewer.gradients import predict
-    from advviewer.image_io import load_image
+    from advviewer.calculus.gradients import predict
     from advviewer.models import load_identified_model
+    from advviewer.reading.image_io import load_image
+    from advviewer.writing.export import export_result, export_stem
 
     if args.target is not None and not 0 <= args.target <= 9:
         raise AdvViewerError(f"--target must be a class 0..9, got {args.target}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from advviewer.cli.common import EXIT_BAD_INPUT
 from advviewer.errors import AdvViewerError
-from advviewer.files import shown
+from advviewer.reading.files import shown
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,12 +35,12 @@ def _classifier(name_or_path: str) -> Callable[[np.ndarray], np.ndarray]:
         from advviewer.models.numpy_zoo import load_numpy_zoo_model
 
         return load_numpy_zoo_model(name_or_path).predict
-    from advviewer.sandbox import start_server
+    from advviewer.reading.sandbox import start_server
 
-    start_server(with_models=True)  # the file-reading server imports torch while this process does (advviewer.sandbox)
-    from advviewer import threads
-    from advviewer.gradients import predict
+    start_server(with_models=True)  # the file-reading server imports torch while this process does (advviewer.reading.sandbox)
+    from advviewer.calculus.gradients import predict
     from advviewer.models import load_model
+    from advviewer.runtime import threads
 
     threads.configure()
     model = load_model(name_or_path)
@@ -48,7 +48,7 @@ def _classifier(name_or_path: str) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from advviewer.image_io import load_image
+    from advviewer.reading.image_io import load_image
 
     predict = _classifier(args.model)
     status = 0

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import TextIO
 
-from advviewer.wording import counted
+from advviewer.text.wording import counted
 
 PLAIN_EVERY = 10.0  # seconds between plain progress lines
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from advviewer.cli.progress import Progress
-from advviewer.wording import counted
+from advviewer.text.wording import counted
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from advviewer.training import train_model
+    from advviewer.training.train import train_model
 
     bars: dict[str, Progress] = {}
 

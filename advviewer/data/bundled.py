@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 
 from advviewer.data.idx import read_images_labels
-from advviewer.resources_access import resource_path
+from advviewer.runtime.resources_access import resource_path
 
 TEST_EVERY = 5  # within each class, every 5th digit (k % 5 == 4) is a test digit
 

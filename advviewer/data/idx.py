@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from advviewer.errors import DataFormatError
-from advviewer.files import read_regular_file, shown, unpack_gzip
-from advviewer.sandbox import IDX_LIMITS, run_isolated
+from advviewer.reading.files import read_regular_file, shown, unpack_gzip
+from advviewer.reading.sandbox import IDX_LIMITS, run_isolated
 
 MAX_IDX_BYTES = 200_000_000  # packed or unpacked: MNIST's 60,000 training images are 47 MB
 MAX_IDX_DIMS = 8  # MNIST's files have 1 (labels) or 3 (images)
@@ -122,7 +122,7 @@ def load_idx_dataset(directory: str | Path, split: str = "train") -> tuple[np.nd
         raise DataFormatError(f"{shown(directory)}: not a directory of MNIST IDX files")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, not {split!r}")
-    # read in a child process with memory and time limits (advviewer.sandbox): a gzip file may unpack to anything
+    # read in a child process with memory and time limits (advviewer.reading.sandbox): a gzip file may unpack to anything
     return run_isolated(_read_split, (directory, split), limits=IDX_LIMITS, error=DataFormatError, name=str(directory))
 
 

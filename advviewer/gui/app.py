@@ -20,7 +20,7 @@ from advviewer.gui.xcb_check import xcb_problem
 log = logging.getLogger(__name__)
 
 PROBE_SECONDS = 0.005
-LIVE_TORCH_THREADS = 1  # one image at a time: one thread is fastest and leaves a core for the attack (advviewer.torch_import)
+LIVE_TORCH_THREADS = 1  # one image at a time: one thread is fastest and leaves a core for the attack (advviewer.runtime.torch_import)
 
 
 def seconds_since_launch() -> float | None:

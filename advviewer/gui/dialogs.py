@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QTextBrowser, Q
 import advviewer
 from advviewer.session.model_cards import readable_card
 from advviewer.session.values import ModelChoice
-from advviewer.wording import paper_citation_html
+from advviewer.text.wording import paper_citation_html
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm", ".npy")
 MODEL_SUFFIXES = (".pt", ".pth", ".pt2", ".ptl", ".torchscript", ".jit")

@@ -1,6 +1,6 @@
 """Export from the window: the shown result, or every result of this session, into a folder.
 
-The files, their names and their atomic writing are the core's (advviewer.export, through
+The files, their names and their atomic writing are the core's (advviewer.writing.export, through
 advviewer.session.exporting), written off the GUI thread by the session's ExportQueue
 (advviewer.session.exports); this module picks the folder and reports progress and outcome, saying
 plainly when the 8-bit PNG no longer fools the model and offering the robust export that does.
@@ -14,7 +14,7 @@ from advviewer.gui import dialogs
 from advviewer.gui.actions import menu_path
 from advviewer.session.exporting import Exported
 from advviewer.session.exports import ExportOutcome, ExportRequest
-from advviewer.wording import counted
+from advviewer.text.wording import counted
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
 ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding pixels to 1/255 "

@@ -14,10 +14,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStatusBar
 
-from advviewer.files import shown
 from advviewer.gui.bindings.drawing import DrawingBinding
 from advviewer.gui.dialogs import is_model_file
 from advviewer.gui.widgets.message_bar import FILE, MessageBar
+from advviewer.reading.files import shown
 from advviewer.session import SessionState
 from advviewer.session.jobs import load_picture_job
 from advviewer.session.lanes import Lane

@@ -4,7 +4,7 @@ The Help page names every menu action and every tab of the Explore dock (a test 
 what is on screen is explained somewhere a student can find it.
 """
 
-from advviewer.wording import paper_citation_html
+from advviewer.text.wording import paper_citation_html
 
 GUIDE = ("<b>New here?</b> Pick a <b>target</b> in panel 4 and press <b>Find minimal c</b>: the smallest change "
          "that makes the network see the target appears in panel 5; to you it is still the same digit. "

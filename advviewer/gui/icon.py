@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QIcon
 
-from advviewer.resources_access import resource_path
+from advviewer.runtime.resources_access import resource_path
 
 
 def app_icon() -> QIcon:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from advviewer.errors import ModelLoadError, ModelOutputError
-from advviewer.files import shown
+from advviewer.reading.files import shown
 
 VALIDATION_DIGITS = 20  # two per class from the bundled test split
 

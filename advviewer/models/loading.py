@@ -2,7 +2,7 @@
 
 What a model file may do is decided before any of it is deserialised:
 
-- The file is read like any user file (:mod:`advviewer.files`): regular files only, at most
+- The file is read like any user file (:mod:`advviewer.reading.files`): regular files only, at most
   ``MAX_MODEL_BYTES``; it must be a zip whose directory unpacks to at most ``MAX_UNPACKED``.
 - An advviewer weights file is re-packed member by member (each read within its declared size)
   into a fresh zip and read with ``torch.load(..., weights_only=True)``: tensors and plain
@@ -36,14 +36,14 @@ import torch
 from torch import nn
 
 from advviewer.errors import ModelLoadError
-from advviewer.files import read_regular_file, shown
 from advviewer.models.checked import VALIDATION_DIGITS, CheckedClassifier, validate_on_digits
 from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
 from advviewer.models.pt2_cost import MAX_BYTES_PER_IMAGE, MAX_WORK_PER_IMAGE, BoundedProgram
 from advviewer.models.pt2_graph import GraphClassifier
 from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model
 from advviewer.models.zoo_cards import model_card, shipped_weights_bytes
-from advviewer.sandbox import MODEL_LIMITS, run_isolated
+from advviewer.reading.files import read_regular_file, shown
+from advviewer.reading.sandbox import MODEL_LIMITS, run_isolated
 
 MAX_MODEL_BYTES = 256_000_000
 MAX_UNPACKED = 256_000_000
@@ -85,7 +85,7 @@ def load_identified_model(name_or_path: str | Path = DEFAULT_MODEL) -> Identifie
         raise ModelLoadError(f"unknown model {name!r}: not one of {', '.join(available_models())} and no such file")
     data = read_regular_file(path, MAX_MODEL_BYTES, ModelLoadError, "a model file")
     source = shown(path)
-    # the first load and validation in a child process with memory and time limits (advviewer.sandbox); these same
+    # the first load and validation in a child process with memory and time limits (advviewer.reading.sandbox); these same
     # bytes are then loaded here, so what runs here has already run within the limits
     run_isolated(_check_model_bytes, (data, source), limits=MODEL_LIMITS, error=ModelLoadError, name=source,
                  action="loading and checking it", needs_models=True)

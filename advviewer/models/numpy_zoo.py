@@ -222,7 +222,7 @@ class NumpyClassifier:
         return _forward_of(self.name)(self.weights, x)
 
     def predict(self, image: np.ndarray) -> np.ndarray:
-        """Softmax probabilities in float64 (as :func:`advviewer.gradients.predict`): (10,) for one 28x28 image, (N, 10) for a batch."""
+        """Softmax probabilities in float64 (as :func:`advviewer.calculus.gradients.predict`): (10,) for one 28x28 image, (N, 10) for a batch."""
         x = np.asarray(image, dtype=np.float32)
         batch = x[None, None] if x.ndim == 2 else x[:, None] if x.ndim == 3 else x
         if batch.ndim != 4 or batch.shape[1:] != (1, 28, 28):

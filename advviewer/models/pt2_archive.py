@@ -23,9 +23,9 @@ from typing import Any
 import torch
 
 from advviewer.errors import ModelLoadError
-from advviewer.files import shown
 from advviewer.models.pt2_graph import MAX_NODES, GraphClassifier, bind_node
 from advviewer.models.pt2_schema import DTYPES, MAX_LITERAL, Step
+from advviewer.reading.files import shown
 
 MAX_ENTRIES = 4096
 MAX_DIRECTORY_BYTES = 4_000_000  # 4096 entries of names up to ~900 characters

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from advviewer.training import TrainingData
+from advviewer.training.train import TrainingData
 
 EVAL_BATCH = 1000  # forward passes in chunks: 60,000 MNIST digits through the cnn at once would need GBs
 

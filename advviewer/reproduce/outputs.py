@@ -9,10 +9,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from advviewer.atomic_files import write_all_or_nothing
 from advviewer.reproduce import figures, tables
 from advviewer.reproduce.report import write_report
 from advviewer.reproduce.run import Reproduction
+from advviewer.writing.atomic_files import write_all_or_nothing
 
 
 def _csv(head: list[str], rows: list[list]) -> bytes:

@@ -20,7 +20,7 @@ from advviewer.reproduce.attacks import READINGS, AttackSet, attack_sample, corr
 from advviewer.reproduce.config import ReproduceConfig
 from advviewer.reproduce.digits import DigitSample, sample_digits
 from advviewer.reproduce.transfer import SCALES, gaussian_noise_rows, off_diagonal_mean, same_size_noise, transfer_table
-from advviewer.training import error_rate, load_training_data
+from advviewer.training.train import error_rate, load_training_data
 
 SPLITS = ("train", "test")
 # the noise rows need only forward passes: measured on many more digits than the attacks, so

@@ -15,7 +15,7 @@ TARGET = "target"  # the attack target's gradient (the runner-up class while the
 GRADIENT_CLASSES: tuple[object, ...] = (PREDICTED, TARGET, *range(10))
 
 AUTOGRAD = "autograd"
-FINITE_DIFFERENCES = "finite-difference"  # the core's name for the method (advviewer.gradients.input_gradient)
+FINITE_DIFFERENCES = "finite-difference"  # the core's name for the method (advviewer.calculus.gradients.input_gradient)
 GRADIENT_METHODS = (AUTOGRAD, FINITE_DIFFERENCES)
 
 PAPER_OBJECTIVE = "paper"  # the paper's loss: cross-entropy of the softmax against the target

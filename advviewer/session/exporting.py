@@ -1,4 +1,4 @@
-"""Write finished attacks to files, named as the command line names them (advviewer.export)."""
+"""Write finished attacks to files, named as the command line names them (advviewer.writing.export)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ class Exported:
 def export_finished(item: FinishedAttack, folder: Path, number: int | None = None, robust: bool = False) -> Exported:
     """Write one result's PNGs, figure, .npy and JSON record; ``number`` prefixes "001_" etc. (Export all).
 
-    ``robust``: the PNGs still fool the model after rounding (advviewer.eight_bit). ExportError
+    ``robust``: the PNGs still fool the model after rounding (advviewer.writing.eight_bit). ExportError
     propagates with a one-line message; nothing partial is left behind.
     """
-    from advviewer.export import export_result, export_stem
+    from advviewer.writing.export import export_result, export_stem
 
     stem = export_stem(item.result, item.model.name, item.source)
     if number is not None:
@@ -45,7 +45,7 @@ def export_finished(item: FinishedAttack, folder: Path, number: int | None = Non
 
 def write_index(folder: Path, exported: list[Exported]) -> Path:
     """``index.csv``: one row per exported result (what was written, and whether it fooled the model)."""
-    from advviewer.atomic_files import write_all_or_nothing
+    from advviewer.writing.atomic_files import write_all_or_nothing
 
     out = io.StringIO()
     writer = csv.writer(out)

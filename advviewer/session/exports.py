@@ -5,7 +5,7 @@ model), and a session keeps up to 500 results: "Export all" done on the GUI thre
 window for up to 15 s, longer with a slow user model. Here the export is a plain job of a
 TaskState on its own lane. A second export while one runs is refused (superseding it, as the
 other lanes do, would leave half a folder). Between results the job looks at its cancel flag;
-each result is all-or-nothing on disk (advviewer.atomic_files), so stopping between results leaves
+each result is all-or-nothing on disk (advviewer.writing.atomic_files), so stopping between results leaves
 only whole files, listed in ``index.csv``. :meth:`ExportQueue.stop` is what the window calls when
 it closes: it stops after the result being written and waits for that one, so no temporary file
 is left behind when the process ends at once (advviewer.gui.app.exit_now).
@@ -24,7 +24,7 @@ from advviewer.session.exporting import Exported, export_finished, write_index
 from advviewer.session.lanes import Lane
 from advviewer.session.tasks import Post, TaskState
 from advviewer.session.values import FinishedAttack
-from advviewer.wording import counted
+from advviewer.text.wording import counted
 
 STOP_WAIT_SECONDS = 5.0  # at close: how long to wait for the result being written (a slow user model's 8-bit check)
 
@@ -33,7 +33,7 @@ STOP_WAIT_SECONDS = 5.0  # at close: how long to wait for the result being writt
 class ExportRequest:
     items: tuple[FinishedAttack, ...]
     folder: Path
-    robust: bool = False  # the 8-bit PNGs still fool the model (advviewer.eight_bit)
+    robust: bool = False  # the 8-bit PNGs still fool the model (advviewer.writing.eight_bit)
     numbered: bool = False  # "Export all": stems numbered 001_..., and an index.csv
 
 

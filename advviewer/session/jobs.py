@@ -31,19 +31,19 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
     def job(state: TaskState) -> ModelChoice:
         if start is not None:
             start.wait(START_WAIT_SECONDS)
-        from advviewer.torch_import import import_torch
+        from advviewer.runtime.torch_import import import_torch
 
         import_torch()
-        from advviewer.sandbox import start_server
+        from advviewer.reading.sandbox import start_server
 
-        start_server(with_models=True)  # the fork server for files (advviewer.sandbox), importing torch in the background
+        start_server(with_models=True)  # the fork server for files (advviewer.reading.sandbox), importing torch in the background
         from advviewer.models import ZOO, load_identified_model, model_card
 
         module, sha256 = load_identified_model(name_or_path)
         # One evaluation here, off the GUI thread: the first forward and backward pass of a process
         # sets up torch's kernels and autograd engine (measured: up to 0.6 s on a busy machine),
         # which the GUI thread's first live evaluation would otherwise wait for.
-        from advviewer.gradients import evaluate_input
+        from advviewer.calculus.gradients import evaluate_input
 
         try:
             evaluate_input(module, np.zeros((28, 28), np.float32))
@@ -59,7 +59,7 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
 def load_picture_job(path: Path) -> Job:
     """Any picture or .npy file -> the (28, 28) model input (the core refuses what it cannot read safely)."""
     def job(state: TaskState) -> np.ndarray:
-        from advviewer.image_io import load_image
+        from advviewer.reading.image_io import load_image
 
         return load_image(path)
 
@@ -69,7 +69,7 @@ def load_picture_job(path: Path) -> Job:
 def finite_difference_job(model, image: InputImage, cls: int, autograd: np.ndarray) -> Job:
     """Central differences for ``cls``, and how closely they agree with backprop's ``autograd``."""
     def job(state: TaskState) -> FiniteDifferences:
-        from advviewer.gradients import gradient_agreement, input_gradient
+        from advviewer.calculus.gradients import gradient_agreement, input_gradient
 
         t0 = time.perf_counter()
         fd = input_gradient(model, image.pixels, cls, method="finite-difference", cancel=state.cancel)

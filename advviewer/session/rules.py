@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from advviewer.files import shown
+from advviewer.reading.files import shown
 from advviewer.session.choices import DEFAULT_OBJECTIVE, PREDICTED, TARGET, describe_objective
 from advviewer.session.values import AttackRequest, FinishedAttack, ResultKey
 
-if TYPE_CHECKING:  # the window is painted before torch (which advviewer.gradients imports) is imported
-    from advviewer.gradients import ClassRule
+if TYPE_CHECKING:  # the window is painted before torch (which advviewer.calculus.gradients imports) is imported
+    from advviewer.calculus.gradients import ClassRule
 
 BLANK_INK = 1e-3  # an input whose brightest pixel is below this has nothing drawn on it
 
@@ -85,12 +85,12 @@ def rerun_after_model_switch(last_request: AttackRequest | None, asked_on_input:
 
 
 def gradient_class_rule(choice: int | str, target: int | None) -> ClassRule:
-    """The core's class for the gradient panel's choice (see advviewer.gradients.evaluate_input).
+    """The core's class for the gradient panel's choice (see advviewer.calculus.gradients.evaluate_input).
 
     The predicted class and "the attack target while it is any other class" (the runner-up,
     where an untargeted attack usually lands) are resolved inside the one forward pass.
     """
-    from advviewer.gradients import PREDICTED_CLASS, RUNNER_UP  # a model is loaded, so torch is too
+    from advviewer.calculus.gradients import PREDICTED_CLASS, RUNNER_UP  # a model is loaded, so torch is too
 
     if choice == PREDICTED:
         return PREDICTED_CLASS

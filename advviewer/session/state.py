@@ -172,7 +172,7 @@ class SessionState:
 
     def set_picture(self, picture: np.ndarray | None, exact: np.ndarray | None = None, source: str | None = None) -> None:
         """New input: ``exact`` (28x28, loaded from ``source``) if known, else the drawn ``picture`` is framed."""
-        from advviewer.preprocess import preprocess
+        from advviewer.reading.preprocess import preprocess
 
         t0 = time.perf_counter()
         x = np.asarray(exact, dtype=np.float32) if exact is not None else preprocess(np.asarray(picture))
@@ -230,7 +230,7 @@ class SessionState:
     def _evaluate(self, preprocess_ms: float = 0.0) -> None:
         if self.model is None:  # still loading: use_model evaluates the input then
             return
-        from advviewer.gradients import evaluate_input
+        from advviewer.calculus.gradients import evaluate_input
 
         t0 = time.perf_counter()
         try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advviewer.files import shown
+from advviewer.reading.files import shown
 from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective, describe_target
 
 if TYPE_CHECKING:  # annotations only: the window is built and painted before torch is imported

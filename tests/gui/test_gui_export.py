@@ -88,7 +88,7 @@ def test_an_unwritable_folder(window, qtbot, tmp_path):
 
 def test_a_full_disk(window, qtbot, tmp_path, monkeypatch):
     """Every temporary file the export writes goes to /dev/full, which fails with ENOSPC."""
-    import advviewer.atomic_files as atomic
+    import advviewer.writing.atomic_files as atomic
 
     attack(window, qtbot, 3)
     real_open = os.open

@@ -179,16 +179,16 @@ def test_closing_while_a_picture_decodes_returns_at_once(window, qtbot, tmp_path
     must not wait for it. The decode is made to hang: since issue 7 even 40 megapixels decode in 0.1 s."""
     import threading
 
-    import advviewer.image_io
+    import advviewer.reading.image_io
 
     release = threading.Event()
-    real = advviewer.image_io.load_image
+    real = advviewer.reading.image_io.load_image
 
     def slow_decode(path):
         release.wait(30)
         return real(path)
 
-    monkeypatch.setattr(advviewer.image_io, "load_image", slow_decode)
+    monkeypatch.setattr(advviewer.reading.image_io, "load_image", slow_decode)
     path = tmp_path / "digit.png"
     Image.new("L", (280, 280), 0).save(path)
     task = window.open_path(path)

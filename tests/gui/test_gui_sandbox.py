@@ -5,13 +5,13 @@ import pytest
 from helpers import open_and_wait
 from PIL import Image
 
-from advviewer import sandbox
+from advviewer.reading import sandbox
 
 pytestmark = pytest.mark.skipif(not sandbox.mechanism().memory_limited, reason="needs fork and an enforced RLIMIT_AS (Linux)")
 
 
 def test_a_picture_whose_reading_overruns_its_memory_is_one_line(window, qtbot, tmp_path, monkeypatch):
-    from advviewer import image_io
+    from advviewer.reading import image_io
 
     path = tmp_path / "big.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (3000, 3000), np.uint8)).save(path)

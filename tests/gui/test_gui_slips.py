@@ -14,7 +14,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QTextDocument
 
 import advviewer
-from advviewer.wording import counted
+from advviewer.text.wording import counted
 
 PACKAGE = Path(advviewer.__file__).parent
 BARE_PLURAL = re.compile(r"\{[^{}]*\}'?\s(iterations|results|files|digits|models|attacks|targets|images)\b")

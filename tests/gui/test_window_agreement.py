@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from advviewer.gui.widgets.science_views import TABS
 from advviewer.session.choices import OBJECTIVES
-from advviewer.wording import effort
+from advviewer.text.wording import effort
 
 SEEDS = [int(os.environ["ADVVIEWER_WINDOW_SEED"])] if "ADVVIEWER_WINDOW_SEED" in os.environ else \
     list(range(int(os.environ.get("ADVVIEWER_WINDOW_SEEDS", "3"))))

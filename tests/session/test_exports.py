@@ -5,7 +5,7 @@ import os
 import threading
 import time
 
-import advviewer.atomic_files as atomic
+import advviewer.writing.atomic_files as atomic
 from advviewer.session import exports
 from advviewer.session.exports import ExportQueue, ExportRequest, export_job
 from advviewer.session.tasks import DeliveryQueue, TaskState

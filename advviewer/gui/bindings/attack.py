@@ -8,7 +8,7 @@ from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.session import SessionState
 from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, AttackRequest, ResultView, Runs
-from advviewer.wording import effort
+from advviewer.text.wording import effort
 
 
 def status_of(view: ResultView) -> str:

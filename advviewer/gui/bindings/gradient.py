@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advviewer.files import shown
 from advviewer.gui.bindings.live_panels import LOADING_MODEL
 from advviewer.gui.widgets.gradient_view import GradientView
+from advviewer.reading.files import shown
 from advviewer.session import SessionState
 from advviewer.session.choices import AUTOGRAD
 from advviewer.session.values import FiniteDifferences, GradientChoice, LiveEvaluation

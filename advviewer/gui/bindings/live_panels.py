@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel
 
-from advviewer.files import shown
 from advviewer.gui.widgets.input_panel import InputPanel
 from advviewer.gui.widgets.probability_plot import ProbabilityPlot
+from advviewer.reading.files import shown
 from advviewer.session import SessionState
 from advviewer.session.values import InputImage, LiveEvaluation, ResultView
 

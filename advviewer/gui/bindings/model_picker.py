@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QStatusBar
 
-from advviewer.files import shown
+from advviewer.reading.files import shown
 from advviewer.session import SessionState
 from advviewer.session.values import ModelChoice
 

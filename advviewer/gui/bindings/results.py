@@ -8,7 +8,7 @@ from advviewer.gui.widgets.results_panel import PLACEHOLDER, ResultsPanel
 from advviewer.session import SessionState
 from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, ResultView
-from advviewer.wording import effort
+from advviewer.text.wording import effort
 
 
 def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel) -> None:

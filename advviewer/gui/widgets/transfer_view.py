@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from advviewer.wording import counted
+from advviewer.text.wording import counted
 
 HINT = "Every model's answer on the original and on the adversarial made for the model in use (forward passes only)."
 HEAD = ("model", "original", "adversarial", "fooled?")

@@ -1,12 +1,12 @@
 """Reading pictures from files: image formats and ``.npy`` arrays, with size limits, into the pixel pipeline.
 
-:func:`load_image` reads a file and hands it to :mod:`advviewer.preprocess`; everything here is
+:func:`load_image` reads a file and hands it to :mod:`advviewer.reading.preprocess`; everything here is
 about files (what is read, how much, what is refused), nothing about pixels.
 
 Every file may be hostile. Only regular files are read, at most ``MAX_FILE_BYTES``
-(:mod:`advviewer.files`); Pillow may only try the formats we support (a file renamed ``.png``
+(:mod:`advviewer.reading.files`); Pillow may only try the formats we support (a file renamed ``.png``
 cannot reach EPS and Ghostscript); the file's structure is counted before Pillow sees it, so
-decoding time is bounded (:mod:`advviewer.image_structure`: PNG chunks, JPEG scans, PNM
+decoding time is bounded (:mod:`advviewer.reading.image_structure`: PNG chunks, JPEG scans, PNM
 comments); the image's size is checked before it is decoded; a big
 picture is shrunk right after decoding, before any float work; anything a decoder raises on
 broken data becomes one :class:`ImageLoadError` line.
@@ -22,11 +22,11 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from advviewer.errors import ImageLoadError
-from advviewer.files import check_regular_file, read_regular_file, shown
-from advviewer.image_structure import check_structure
-from advviewer.npy_read import read_npy
-from advviewer.preprocess import SIZE, array_to_gray, is_model_input, pil_to_gray, preprocess_gray
-from advviewer.sandbox import PICTURE_LIMITS, run_isolated
+from advviewer.reading.files import check_regular_file, read_regular_file, shown
+from advviewer.reading.image_structure import check_structure
+from advviewer.reading.npy_read import read_npy
+from advviewer.reading.preprocess import SIZE, array_to_gray, is_model_input, pil_to_gray, preprocess_gray
+from advviewer.reading.sandbox import PICTURE_LIMITS, run_isolated
 
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (30000x30000 would need GBs)
 MAX_FILE_BYTES = 200_000_000
@@ -120,7 +120,7 @@ def _npy_picture(data: bytes) -> np.ndarray:
 
 
 def _picture_sides(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The picture's (H, W[, channels]) as :func:`advviewer.preprocess.array_to_gray` reads ``shape``:
+    """The picture's (H, W[, channels]) as :func:`advviewer.reading.preprocess.array_to_gray` reads ``shape``:
     leading 1s dropped down to two dimensions, a trailing single channel dropped."""
     while len(shape) > 2 and shape[0] == 1:
         shape = shape[1:]
@@ -200,7 +200,7 @@ def load_image(path: str | Path) -> np.ndarray:
     Returns the 28x28 float32 model input in [0, 1]. A 28x28 array already in [0, 1] and
     white-on-black (e.g. an exported adversarial image) is returned unchanged, so attacks can be
     re-checked exactly. Raises ImageLoadError with a one-line reason for anything else. The file
-    is read and decoded in a child process with memory and time limits (:mod:`advviewer.sandbox`).
+    is read and decoded in a child process with memory and time limits (:mod:`advviewer.reading.sandbox`).
     """
     noun = "an array" if Path(path).suffix.lower() == ".npy" else "an image"
     check_regular_file(path, ImageLoadError, noun)  # a missing file or a FIFO is refused here, without a child

@@ -14,7 +14,7 @@ import io
 import numpy as np
 
 from advviewer.errors import ImageLoadError
-from advviewer.files import shown
+from advviewer.reading.files import shown
 
 MAGIC = b"\x93NUMPY"
 PIXEL_KINDS = "biuf"  # bool, signed and unsigned integers, floats

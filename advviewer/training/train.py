@@ -23,17 +23,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from advviewer.augment import augment
 from advviewer.data import bundled_split, load_idx_dataset
 from advviewer.errors import ModelLoadError
 from advviewer.models.zoo import ZOO, AutoencoderClassifier, build_model, decayed_parameters, save_weights, sha256_file
+from advviewer.training.augment import augment
 
 # One thread, like the rest of the program: the result does not depend on how many cores the
 # machine has, and on a shared 2-core machine (load 8-10) fc10-1e-4's 60 epochs took 261-308 s on
 # two threads against 9-10 s on one, measured back to back.
 TRAIN_THREADS = 1
 
-# The convnet also learns from procedural mouse drawings (advviewer.drawn_digits): a pool drawn once
+# The convnet also learns from procedural mouse drawings (advviewer.training.drawn_digits): a pool drawn once
 # from the seed, DRAWN_PER_BATCH of them added to each batch of 64 MNIST digits, augmented alike.
 DRAWN_POOL = 20_000
 DRAWN_PER_BATCH = 24
@@ -69,7 +69,7 @@ class DrawnPool:
 @functools.lru_cache(maxsize=2)
 def _drawn_pool(seed: int, count: int) -> DrawnPool:
     """Drawn once per process and seed (20,000 drawings take 70-100 s): a second training run reuses them, unchanged."""
-    from advviewer.drawn_digits import drawn_digits
+    from advviewer.training.drawn_digits import drawn_digits
 
     drawn = drawn_digits(count, seed)
     return DrawnPool(torch.from_numpy(drawn.images).unsqueeze(1), torch.from_numpy(drawn.labels))
@@ -242,13 +242,13 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         "architecture": repr(model),
         "parameters": int(sum(p.numel() for p in params)),
         "weight_decay": {"lambdas": list(spec.lambdas), "penalty": "mean cross-entropy + sum_l lambda_l * ||W_l||^2 (weights only, no biases)"},
-        "data": data.description + (f"; plus {DRAWN_POOL:,} procedural mouse drawings of digits (advviewer.drawn_digits, "
+        "data": data.description + (f"; plus {DRAWN_POOL:,} procedural mouse drawings of digits (advviewer.training.drawn_digits, "
                                     f"from the seed), {DRAWN_PER_BATCH} added to each batch" if drawn else ""),
         "augmentation": ("random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%), "
                          "Gaussian noise on 50% (stddev uniform 0-0.3, clipped to [0, 1]), on MNIST and drawn digits alike; "
                          "the drawings: several styles per digit (flagged and plain 1, crossed and plain 7, open and closed 4, "
                          "looped 2, flat-topped 3, straight and hooked 9 ...), random proportions, hand wobble, slant, rotation, "
-                         "size and place on the 280x280 canvas, brush width 4-60 px, framed by advviewer.preprocess")
+                         "size and place on the 280x280 canvas, brush width 4-60 px, framed by advviewer.reading.preprocess")
                         if use_augment else None,
         "optimizer": f"Adam lr {lr}, cosine schedule, batch {batch}" + (f" (+ {DRAWN_PER_BATCH} drawn)" if drawn else ""),
         "epochs": epochs,

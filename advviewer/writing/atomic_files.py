@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 
 from advviewer.errors import ExportError
-from advviewer.files import shown
+from advviewer.reading.files import shown
 
 
 def write_all_or_nothing(out_dir: Path, payload: dict[str, tuple[str, bytes]]) -> dict[str, Path]:

@@ -11,7 +11,7 @@ length, loop sizes). A drawing then gets a smooth random warp (the hand's wobble
 rotation and aspect change, a size and place on the canvas, mouse-event sampling (straight
 segments between points 3-14 px apart) and a brush width, and is painted like the canvas paints
 (white on black, round caps and joins, anti-aliased) before going through
-:func:`advviewer.preprocess.preprocess`, the window's own path from canvas to model input.
+:func:`advviewer.reading.preprocess.preprocess`, the window's own path from canvas to model input.
 
 Everything is driven by one ``numpy.random.Generator``: the same seed gives the same drawings.
 """
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from advviewer.preprocess import preprocess
+from advviewer.reading.preprocess import preprocess
 
 CANVAS = 280  # the canvas's drawing resolution (advviewer/gui/widgets/canvas.py SIDE)
 DEFAULT_BRUSH = 22  # the canvas's default brush width at mouse pressure

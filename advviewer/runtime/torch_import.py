@@ -61,7 +61,7 @@ def preload_torch_libraries() -> int:
 
 
 def import_torch(threads: int = 1) -> None:
-    """Import torch (its libraries first, without the GIL) and set its thread count (advviewer.threads)."""
+    """Import torch (its libraries first, without the GIL) and set its thread count (advviewer.runtime.threads)."""
     if "torch" not in sys.modules:
         preload_torch_libraries()
         # importing torch makes hundreds of thousands of objects, and each full garbage collection
@@ -73,6 +73,6 @@ def import_torch(threads: int = 1) -> None:
         finally:
             if gc_was_enabled:
                 gc.enable()
-    from advviewer import threads as thread_counts
+    from advviewer.runtime import threads as thread_counts
 
     thread_counts.configure(threads)

@@ -5,7 +5,7 @@
 - ``<stem>_adversarial.png``: the adversarial image, 8-bit grayscale 28x28 (what others can load);
 - ``<stem>_adversarial_x10_viewing-copy.png``: the same enlarged (nearest neighbour), only for viewing;
 - ``<stem>_figure.png``: original | perturbation with its colour bar | adversarial, classes and
-  confidences under each (advviewer.figure), for a slide;
+  confidences under each (advviewer.writing.figure), for a slide;
 - ``<stem>_perturbation.png``: the perturbation in a diverging colour map (blue: darker, red:
   brighter), enlarged, on a symmetric scale ``+-linf`` stored in the PNG's text metadata
   (``scale``, ``Description``) and in the JSON record;
@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from advviewer.atomic_files import write_all_or_nothing
 from advviewer.errors import ExportError
-from advviewer.files import shown
+from advviewer.reading.files import shown
+from advviewer.writing.atomic_files import write_all_or_nothing
 
 MAX_STEM_BYTES = 200  # + "_adversarial_x10_viewing-copy.png" and the temporary name's 14 bytes stays under 255
 
@@ -118,7 +118,7 @@ def _zoo_sha256(model_name: str) -> str | None:
 
 def _eight_bit_check(model, png: bytes, target: int) -> dict:
     """Re-read the written 8-bit PNG and classify it."""
-    from advviewer.gradients import predict
+    from advviewer.calculus.gradients import predict
 
     with Image.open(io.BytesIO(png)) as image:
         reread = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
@@ -128,8 +128,8 @@ def _eight_bit_check(model, png: bytes, target: int) -> dict:
 
 
 def _robust_8bit(model, result):
-    """The smallest scaling of r whose 8-bit image still fools the model (advviewer.eight_bit.RobustPng)."""
-    from advviewer.eight_bit import robust_8bit
+    """The smallest scaling of r whose 8-bit image still fools the model (advviewer.writing.eight_bit.RobustPng)."""
+    from advviewer.writing.eight_bit import robust_8bit
 
     original = result.original if result.original is not None else result.adversarial - result.perturbation
     return robust_8bit(model, original, result.adversarial, result.target)
@@ -144,7 +144,7 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
     here. Left out, a zoo model's is taken from its card and a model file's is recorded as null.
 
     ``robust``: the 8-bit PNGs hold the adversarial with its perturbation scaled up just enough
-    that rounding to 1/255 keeps the target (advviewer.eight_bit); the .npy stays the exact
+    that rounding to 1/255 keeps the target (advviewer.writing.eight_bit); the .npy stays the exact
     float adversarial, and the record gives the factor (``png_robust_scale``).
     """
     out_dir = Path(out_dir)
@@ -171,7 +171,7 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
         payload["adversarial_png"] = (f"{stem}_adversarial.png", png)
         payload["adversarial_x10_png"] = (f"{stem}_adversarial_x{enlarge}_viewing-copy.png", _png_bytes(big))
         payload["perturbation_png"] = (f"{stem}_perturbation.png", _png_bytes(colours, text))
-        from advviewer.figure import figure_image
+        from advviewer.writing.figure import figure_image
 
         payload["figure_png"] = (f"{stem}_figure.png", _png_bytes(figure_image(result, shown_robust)))
         payload["npy"] = (f"{stem}.npy", _npy_bytes(np.asarray(result.adversarial, dtype=np.float32)))

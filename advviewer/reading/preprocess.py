@@ -3,7 +3,7 @@
 MNIST's recipe (LeCun et al.): white digit on black; the digit's bounding box scaled to fit a
 20x20 box keeping its aspect ratio, with anti-aliasing; then placed in a 28x28 image so that its
 centre of mass is at the centre. :func:`preprocess` does that for an array of any size and
-range; :mod:`advviewer.image_io` reads image files and ``.npy`` arrays into it.
+range; :mod:`advviewer.reading.image_io` reads image files and ``.npy`` arrays into it.
 
 On top of the recipe, for drawings and photos: dark-on-light input is inverted (decided from the
 border), the background level is removed and contrast stretched, and very thin or very thick

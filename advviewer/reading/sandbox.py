@@ -1,6 +1,6 @@
 """The second layer: a user's file is decoded in a child process with memory and time limits.
 
-The static checks (:mod:`advviewer.files`, :mod:`advviewer.image_io`, the ``.pt2`` checks...)
+The static checks (:mod:`advviewer.reading.files`, :mod:`advviewer.reading.image_io`, the ``.pt2`` checks...)
 bound what they can compute from a file's header before it is decoded. Whatever they miss -- a
 decoder bug, a header lie no check foresaw, a model whose forward pass is worse than its graph
 says -- still must not take the machine. :func:`run_isolated` runs one function of ours on a file
@@ -59,7 +59,7 @@ import numpy as np
 
 from advviewer import errors
 from advviewer.errors import AdvViewerError
-from advviewer.files import shown
+from advviewer.reading.files import shown
 
 try:
     import resource
@@ -74,7 +74,7 @@ MESSAGE_CHARS = 400
 MAX_ARRAYS = 8
 SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importing torch on a cold start) to fork its reader
 # the modules a child needs for pictures and IDX files, imported once by the server
-READING_MODULES = ("advviewer.sandbox", "advviewer.image_io", "advviewer.data.idx")
+READING_MODULES = ("advviewer.reading.sandbox", "advviewer.reading.image_io", "advviewer.data.idx")
 # torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
 MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
 # how an allocation the memory limit refused shows in exceptions that are not MemoryError (torch's C++
@@ -295,7 +295,7 @@ def _server_command(fd: int, modules: tuple[str, ...]) -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable, *arguments]
     code = ("import sys, json; sys.path[:0] = json.loads(sys.argv[1]); "
-            "from advviewer.sandbox import serve_from_arguments; serve_from_arguments(sys.argv[2:])")
+            "from advviewer.reading.sandbox import serve_from_arguments; serve_from_arguments(sys.argv[2:])")
     return [sys.executable, "-c", code, json.dumps([p for p in sys.path if isinstance(p, str)]), *arguments]
 
 
@@ -313,7 +313,7 @@ def serve(fd: int, modules: Sequence[str]) -> None:
             importlib.import_module(module)
         except ImportError:
             pass  # the reader imports what it needs; only slower
-    if "advviewer.image_io" in modules:
+    if "advviewer.reading.image_io" in modules:
         _warm_up_pictures()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     with socket.socket(fileno=fd) as channel:
@@ -338,7 +338,7 @@ def _warm_up_pictures() -> None:
 
     from PIL import Image
 
-    from advviewer import image_io
+    from advviewer.reading import image_io
 
     gradient = Image.linear_gradient("L").resize((64, 64))
     with tempfile.TemporaryDirectory(prefix="advviewer-warm-up-") as folder:
@@ -413,7 +413,7 @@ def _run_request(request: bytes) -> tuple[dict, list[memoryview]]:
         function, args, limits = pickle.loads(request)  # from our own parent, never from the file
         _apply_limits(limits)  # after the arguments are unpacked: a model file's bytes are not counted twice
         if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(1)  # as the program runs (advviewer.threads)
+            sys.modules["torch"].set_num_threads(1)  # as the program runs (advviewer.runtime.threads)
         return _encode(function(*args))
     except BaseException as exc:  # noqa: BLE001 -- every way out becomes one line for the parent
         header: dict = {"error": type(exc).__name__, "message": _one_line(exc)}

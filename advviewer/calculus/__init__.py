@@ -1,0 +1,1 @@
+"""The network's calculus: class probabilities and the input gradient (``gradients``)."""
