@@ -11,7 +11,8 @@ from PIL import Image
 from advviewer import ExportError, predict
 from advviewer.attack import lbfgs_attack
 from advviewer.models.zoo import sha256_file, shipped_weights_path
-from advviewer.writing.export import diverging_rgb, export_result, export_stem
+from advviewer.writing.export import export_result, export_stem
+from advviewer.writing.pixels import diverging_rgb
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +250,7 @@ def test_the_robust_png_fools_even_when_r_is_far_below_one_level(cnn):
     from helpers import boundary_digit
 
     from advviewer.writing.eight_bit import robust_8bit
-    from advviewer.writing.export import to_8bit
+    from advviewer.writing.pixels import to_8bit
 
     pixels, first, other = boundary_digit(cnn)
     result = lbfgs_attack(cnn, pixels, other)

@@ -15,7 +15,9 @@ broken data becomes one :class:`ImageLoadError` line.
 from __future__ import annotations
 
 import io
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +216,19 @@ def _load_image_here(path: str | Path) -> np.ndarray:
         return gray.astype(np.float32)
     with np.errstate(all="ignore"):
         return preprocess_gray(gray)
+
+
+def warm_up_in_sandbox_server() -> None:
+    """Read a small picture of our own in each format once, in the server: Pillow's plugins and numpy's
+    lazily imported modules are then imported in every reader it forks (measured: the first picture a
+    fresh process reads costs 100-150 ms, the next ones 25 ms). Called by :func:`advviewer.reading.sandbox.serve`
+    (its ``WARM_UP`` hook), never in the program itself."""
+    gradient = Image.linear_gradient("L").resize((64, 64))
+    with tempfile.TemporaryDirectory(prefix="advviewer-warm-up-") as folder:
+        for suffix in ("png", "jpg", "bmp", "gif", "tiff", "webp", "ppm"):
+            path = os.path.join(folder, f"digit.{suffix}")
+            try:
+                gradient.save(path)
+                _load_image_here(path)
+            except Exception:  # noqa: BLE001 -- only a warm-up: a format this Pillow lacks is refused when it is read
+                pass

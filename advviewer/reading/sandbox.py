@@ -73,7 +73,10 @@ HEADER_BYTES = 64 * 1024  # the JSON header; an error's text is cut to MESSAGE_C
 MESSAGE_CHARS = 400
 MAX_ARRAYS = 8
 SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importing torch on a cold start) to fork its reader
-# the modules a child needs for pictures and IDX files, imported once by the server
+# the modules a child needs for pictures and IDX files, imported once by the server; a module's
+# function named WARM_UP, if it has one, is then called once in the server (image_io reads a picture
+# of each format, so that every reader forked later finds Pillow's plugins imported)
+WARM_UP = "warm_up_in_sandbox_server"
 READING_MODULES = ("advviewer.reading.sandbox", "advviewer.reading.image_io", "advviewer.data.idx")
 # torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
 MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
@@ -308,13 +311,15 @@ def serve_from_arguments(arguments: Sequence[str]) -> None:
 
 def serve(fd: int, modules: Sequence[str]) -> None:
     """Import ``modules``, then fork a supervisor per request until the parent closes the socket."""
+    warm_ups = []
     for module in modules:
         try:
-            importlib.import_module(module)
+            imported = importlib.import_module(module)
         except ImportError:
-            pass  # the reader imports what it needs; only slower
-    if "advviewer.reading.image_io" in modules:
-        _warm_up_pictures()
+            continue  # the reader imports what it needs; only slower
+        warm_ups.append(getattr(imported, WARM_UP, None))
+    for warm_up in filter(None, warm_ups):
+        warm_up()  # after every module is imported, as a forked reader finds them
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     with socket.socket(fileno=fd) as channel:
         while True:
@@ -328,27 +333,6 @@ def serve(fd: int, modules: Sequence[str]) -> None:
                 _supervise(request, answer_fd)
             os.close(answer_fd)
             del request  # a model file's bytes are not kept until the next request
-
-
-def _warm_up_pictures() -> None:
-    """Read a small picture of our own in each format once, in the server: Pillow's plugins and numpy's
-    lazily imported modules are then imported in every reader it forks (measured: the first picture a
-    fresh process reads costs 100-150 ms, the next ones 25 ms)."""
-    import tempfile
-
-    from PIL import Image
-
-    from advviewer.reading import image_io
-
-    gradient = Image.linear_gradient("L").resize((64, 64))
-    with tempfile.TemporaryDirectory(prefix="advviewer-warm-up-") as folder:
-        for suffix in ("png", "jpg", "bmp", "gif", "tiff", "webp", "ppm"):
-            path = os.path.join(folder, f"digit.{suffix}")
-            try:
-                gradient.save(path)
-                image_io._load_image_here(path)
-            except Exception:  # noqa: BLE001 -- only a warm-up: a format this Pillow lacks is refused when it is read
-                pass
 
 
 def _next_request(channel: socket.socket) -> tuple[bytes, int]:

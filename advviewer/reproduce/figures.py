@@ -14,7 +14,7 @@ from advviewer.reproduce import paper
 from advviewer.reproduce.attacks import AttackSet
 from advviewer.reproduce.digits import DigitSample
 from advviewer.reproduce.tables import label
-from advviewer.writing.export import diverging_rgb, to_8bit
+from advviewer.writing.pixels import diverging_rgb, to_8bit
 
 WHITE, BLACK, GREY = (255, 255, 255), (0, 0, 0), (150, 150, 150)
 READING_COLOURS = {"nearest": (33, 102, 172), "random": (214, 96, 77)}

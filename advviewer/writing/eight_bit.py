@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from advviewer.writing.export import to_8bit
+from advviewer.writing.pixels import to_8bit
 
 LADDER = 1.0 + np.concatenate([[0.0], 2.0 ** np.arange(-8, 3)])  # 1, 1.004, 1.008, ... 5: up to 5 r
 FINE_STEPS = 64  # the bracket's resolution: the factor is found to 1/64 of [last failing, first fooling]

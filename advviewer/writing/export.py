@@ -32,29 +32,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from advviewer.calculus.gradients import predict
 from advviewer.errors import ExportError
+from advviewer.models.zoo_cards import ZOO, model_card
 from advviewer.reading.files import shown
 from advviewer.writing.atomic_files import write_all_or_nothing
+from advviewer.writing.eight_bit import robust_8bit
+from advviewer.writing.figure import figure_image
+from advviewer.writing.pixels import diverging_rgb, to_8bit
 
 MAX_STEM_BYTES = 200  # + "_adversarial_x10_viewing-copy.png" and the temporary name's 14 bytes stays under 255
-
-# RdBu-like diverging map: -1 blue, 0 near white, +1 red (sRGB anchors, linearly interpolated)
-DIVERGING_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float64)
-
-
-def to_8bit(image: np.ndarray) -> np.ndarray:
-    """Floats in [0, 1] -> uint8, as a PNG stores them (round half to even, like numpy)."""
-    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) signed values -> (H, W, 3) uint8, with -scale and +scale at the ends of the map."""
-    t = np.clip(np.asarray(values, dtype=np.float64) / (scale if scale > 0 else 1.0), -1.0, 1.0)
-    pos = (t + 1.0) / 2.0 * (len(DIVERGING_ANCHORS) - 1)
-    lo = np.clip(np.floor(pos).astype(int), 0, len(DIVERGING_ANCHORS) - 2)
-    frac = (pos - lo)[..., None]
-    return np.round(DIVERGING_ANCHORS[lo] * (1 - frac) + DIVERGING_ANCHORS[lo + 1] * frac).astype(np.uint8)
-
 
 def _name_part(text: str, fallback: str) -> str:
     """``text`` reduced to characters that are safe in a file name on every system."""
@@ -110,16 +97,12 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 def _zoo_sha256(model_name: str) -> str | None:
     """A zoo model's weights hash, from its card (the card is small; the weights are not re-read)."""
-    from advviewer.models.zoo_cards import ZOO, model_card
-
     value = model_card(model_name).get("weights_sha256") if model_name in ZOO else None
     return value if isinstance(value, str) else None
 
 
 def _eight_bit_check(model, png: bytes, target: int) -> dict:
     """Re-read the written 8-bit PNG and classify it."""
-    from advviewer.calculus.gradients import predict
-
     with Image.open(io.BytesIO(png)) as image:
         reread = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     probs = predict(model, reread)
@@ -129,8 +112,6 @@ def _eight_bit_check(model, png: bytes, target: int) -> dict:
 
 def _robust_8bit(model, result):
     """The smallest scaling of r whose 8-bit image still fools the model (advviewer.writing.eight_bit.RobustPng)."""
-    from advviewer.writing.eight_bit import robust_8bit
-
     original = result.original if result.original is not None else result.adversarial - result.perturbation
     return robust_8bit(model, original, result.adversarial, result.target)
 
@@ -171,8 +152,6 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
         payload["adversarial_png"] = (f"{stem}_adversarial.png", png)
         payload["adversarial_x10_png"] = (f"{stem}_adversarial_x{enlarge}_viewing-copy.png", _png_bytes(big))
         payload["perturbation_png"] = (f"{stem}_perturbation.png", _png_bytes(colours, text))
-        from advviewer.writing.figure import figure_image
-
         payload["figure_png"] = (f"{stem}_figure.png", _png_bytes(figure_image(result, shown_robust)))
         payload["npy"] = (f"{stem}.npy", _npy_bytes(np.asarray(result.adversarial, dtype=np.float32)))
     record["files"] = [name for name, _ in payload.values()] + [f"{stem}.json"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from advviewer.writing.export import diverging_rgb, to_8bit
+from advviewer.writing.pixels import diverging_rgb, to_8bit
 
 CELL = 280  # each picture's side, in pixels (28 x 10)
 GAP = 24

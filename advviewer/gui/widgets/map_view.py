@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
-from advviewer.writing.export import DIVERGING_ANCHORS
+from advviewer.writing.pixels import DIVERGING_ANCHORS
 
 _configured = False
 
