@@ -226,10 +226,10 @@ def main() -> int:
     window = MainWindow(model=args.model, remember=False)
     window.show()
     if args.explore:
-        from advviewer.gui.widgets.science_views import TABS
+        from advviewer.gui.widgets.explore_views import TABS
 
-        window.science_views.show()
-        window.science_views.tabs.setCurrentIndex([name for name, _ in TABS].index(args.explore))
+        window.explore_views.show()
+        window.explore_views.tabs.setCurrentIndex([name for name, _ in TABS].index(args.explore))
     window.wait_until_idle()  # the model is loaded (in the background) and the first digit evaluated
     print(f"advviewer GUI benchmark: model {args.model}, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f} (other work on this machine shows in the spreads)")

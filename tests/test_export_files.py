@@ -274,7 +274,7 @@ def _model_file(tmp_path, zoo_name="fc10-1e-2"):
 def test_the_record_names_the_weights_used_not_the_file_as_it_is_at_export(success, tmp_path):
     """Retrained (or replaced) after loading: the window's export still names the model that made the result."""
     from advviewer.models import load_identified_model
-    from advviewer.session.exporting import export_finished
+    from advviewer.session.export import export_finished
     from advviewer.session.jobs import load_model_job
     from advviewer.session.tasks import TaskState
     from advviewer.session.values import FinishedAttack

@@ -50,7 +50,7 @@ def _grab(app, window, out: Path, name: str) -> None:
 
 
 def _tabs(app, window, out: Path, size: str) -> None:
-    dock = window.science_views
+    dock = window.explore_views
     if not dock.isVisible():
         dock.toggleViewAction().trigger()
     _pump(app)
@@ -61,7 +61,7 @@ def _tabs(app, window, out: Path, size: str) -> None:
 
 
 def _playback_then_leave(app, window, out: Path, size: str) -> None:
-    dock = window.science_views
+    dock = window.explore_views
     dock.tabs.setCurrentWidget(dock.playback)
     _wait(app, window)
     dock.playback.slider.setValue(1)

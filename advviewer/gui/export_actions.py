@@ -1,9 +1,9 @@
 """Export from the window: the shown result, or every result of this session, into a folder.
 
-The files, their names and their atomic writing are the core's (advviewer.writing.export, through
-advviewer.session.exporting), written off the GUI thread by the session's ExportQueue
-(advviewer.session.exports); this module picks the folder and reports progress and outcome, saying
-plainly when the 8-bit PNG no longer fools the model and offering the robust export that does.
+The files, their names and their atomic writing are the core's (the writing room, advviewer.writing),
+written off the GUI thread by the session's ExportQueue (advviewer.session.export); this module
+picks the folder and reports progress and outcome, saying plainly when the 8-bit PNG no longer
+fools the model and offering the robust export that does.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from pathlib import Path
 
 from advviewer.gui import dialogs
 from advviewer.gui.actions import menu_path
-from advviewer.session.exporting import Exported
-from advviewer.session.exports import ExportOutcome, ExportRequest
+from advviewer.session.export import Exported, ExportOutcome, ExportRequest
 from advviewer.text.wording import counted
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."

@@ -26,12 +26,12 @@ from advviewer.gui.bindings.gradient import bind_gradient_view
 from advviewer.gui.bindings.live_panels import bind_live_panels
 from advviewer.gui.bindings.model_picker import bind_model_picker
 from advviewer.gui.bindings.results import bind_results_panel
+from advviewer.gui.explore_dock import add_explore_views
 from advviewer.gui.file_opening import FileOpener
 from advviewer.gui.first_paint import FirstPaint
 from advviewer.gui.help_text import GUIDE
 from advviewer.gui.icon import app_icon
 from advviewer.gui.menu_actions import connect_menu_actions
-from advviewer.gui.science_dock import add_science_views
 from advviewer.gui.settings import Settings
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.gui.widgets.gradient_view import GradientView
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         state.events.attack_finished.connect(
             lambda item: item.result.success and self.message.dismiss(FILE, ATTACK))
         connect_menu_actions(self)
-        self.science_views = add_science_views(self, state, self.results)
+        self.explore_views = add_explore_views(self, state, self.results)
 
     # --- opening files, waiting, closing -------------------------------------------------------
 

@@ -30,7 +30,7 @@ from advviewer.session.choices import (
 )
 from advviewer.session.events import SessionEvents
 from advviewer.session.explore import ExploreState
-from advviewer.session.exports import ExportQueue
+from advviewer.session.export import ExportQueue
 from advviewer.session.lanes import Lanes
 from advviewer.session.results import ResultLog
 from advviewer.session.tasks import Post, Task

@@ -114,18 +114,18 @@ def test_export_all_runs_beside_the_window_and_closing_midway_keeps_whole_files(
     import csv
     import time
 
-    from advviewer.session import exports
+    from advviewer.session import export as session_export
 
     attack(window, qtbot, 3)
     attack(window, qtbot, 5)
     attack(window, qtbot, 2)
-    real = exports.export_finished
+    real = session_export.export_finished
 
     def slow(*args, **kwargs):  # a slow user model's 8-bit check, or a slow disk
         time.sleep(0.3)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(exports, "export_finished", slow)
+    monkeypatch.setattr(session_export, "export_finished", slow)
     out = tmp_path / "all"
     assert export_actions.export_everything(window, out)
     assert window.state.exports.running() is not None  # it returned at once; the export goes on beside the window

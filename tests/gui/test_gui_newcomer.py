@@ -157,12 +157,12 @@ def test_opening_the_explore_dock_never_squeezes_the_panels(window, qtbot, monke
     window.setGeometry(QRect(0, 30, 1278, 900))
     window.show()
     qtbot.waitExposed(window)
-    toggle = next(a for a in window.findChildren(QAction) if a.objectName() == "toggle_science_views")
+    toggle = next(a for a in window.findChildren(QAction) if a.objectName() == "toggle_explore_views")
     toggle.trigger()
-    qtbot.waitUntil(window.science_views.isVisible)
+    qtbot.waitUntil(window.explore_views.isVisible)
     qtbot.wait(50)
     central = window.centralWidget()
     assert central.width() >= central.minimumSizeHint().width()
-    assert window.science_views.isFloating() == (screen_width == 1280)
+    assert window.explore_views.isFloating() == (screen_width == 1280)
     if screen_width == 1920:
         assert window.width() > 1278 and window.geometry().right() <= 1920

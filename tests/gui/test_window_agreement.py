@@ -26,7 +26,7 @@ import torch
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication
 
-from advviewer.gui.widgets.science_views import TABS
+from advviewer.gui.widgets.explore_views import TABS
 from advviewer.session.choices import OBJECTIVES
 from advviewer.text.wording import effort
 
@@ -163,19 +163,19 @@ class Driver:
             self.window.attack.cancel_button.click()
 
     def do_toggle_views(self, _):
-        self.window.science_views.toggleViewAction().trigger()
+        self.window.explore_views.toggleViewAction().trigger()
 
     def do_tab(self, index):
-        self.window.science_views.tabs.setCurrentIndex(index)
+        self.window.explore_views.tabs.setCurrentIndex(index)
 
     def do_scrub(self, fraction):
-        slider = self.window.science_views.playback.slider
-        if slider.isEnabled() and self.window.science_views.current_view() == "playback":
+        slider = self.window.explore_views.playback.slider
+        if slider.isEnabled() and self.window.explore_views.current_view() == "playback":
             slider.setValue(round(fraction * slider.maximum()))
 
     def do_click_tile(self, index):
-        cells = self.window.science_views.all_targets.cells
-        if self.window.science_views.current_view() == "all_targets" and cells[index].isEnabled():
+        cells = self.window.explore_views.all_targets.cells
+        if self.window.explore_views.current_view() == "all_targets" and cells[index].isEnabled():
             cells[index].click()
 
     def do_export(self, _):
@@ -219,7 +219,7 @@ def _result_panel(window) -> list[str]:
     if state.attack_running():
         return []  # the attack's iterates form on screen; the other checks say it runs
     if state.explore.borrowed:
-        dock = window.science_views
+        dock = window.explore_views
         if dock.current_view() != "playback":
             return ["panel 5 shows a playback step while the Playback tab is not on screen"]
         return [] if "Playback" in panel.summary.text() else ["panel 5 shows a playback step without saying so"]
@@ -304,7 +304,7 @@ def _c_plot(window) -> list[str]:
 
 def _dock(window) -> list[str]:
     """The Explore views never cover panel 5, the result they talk about."""
-    dock = window.science_views
+    dock = window.explore_views
     if not (dock.isVisible() and dock.isFloating()):
         return []
     panel5 = window.results.parentWidget()

@@ -168,7 +168,7 @@ def test_building_the_window_state_imports_no_torch():
     """`import torch` takes 2-3 s on a cold start: the state, its rules and values must not need it until a model loads."""
     script = ("import sys, numpy as np\n"
               "from advviewer.session.state import SessionState\n"
-              "from advviewer.session import catalog, exporting, explore, model_cards\n"
+              "from advviewer.session import catalog, explore, export, model_cards\n"
               "from advviewer.session.tasks import DeliveryQueue\n"
               "q = DeliveryQueue(); s = SessionState(q.post); s.hold_model_loading(); s.load_model('cnn')\n"
               "s.set_picture(np.zeros((280, 280), np.uint8)); s.set_target(3); s.set_gradient_class(5)\n"

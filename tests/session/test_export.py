@@ -6,8 +6,8 @@ import threading
 import time
 
 import advviewer.writing.atomic_files as atomic
-from advviewer.session import exports
-from advviewer.session.exports import ExportQueue, ExportRequest, export_job
+from advviewer.session import export as session_export
+from advviewer.session.export import ExportQueue, ExportRequest, export_job
 from advviewer.session.tasks import DeliveryQueue, TaskState
 
 
@@ -52,7 +52,7 @@ def test_a_disk_that_fills_up_midway_stops_the_export_with_whole_results(seven_t
 
 
 def test_one_export_at_a_time_and_closing_waits_only_for_the_result_being_written(seven_to_three, tmp_path, monkeypatch):
-    real = exports.export_finished
+    real = session_export.export_finished
     entered = threading.Event()
 
     def slow(*args, **kwargs):  # a slow user model's 8-bit check
@@ -60,7 +60,7 @@ def test_one_export_at_a_time_and_closing_waits_only_for_the_result_being_writte
         time.sleep(0.2)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(exports, "export_finished", slow)
+    monkeypatch.setattr(session_export, "export_finished", slow)
     delivery = DeliveryQueue()
     queue = ExportQueue(delivery.post)
     refused, finished_events = [], []

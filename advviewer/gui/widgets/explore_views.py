@@ -15,18 +15,20 @@ TABS = (("all_targets", "Targets"), ("transfer", "Transfer"), ("playback", "Play
         ("noise_check", "Noise"))
 
 
-class ScienceViews(QDockWidget):
+class ExploreViews(QDockWidget):
     view_shown = Signal(object)  # the objectName of the view on screen, or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Explore this result", parent)
+        # the name it had before it was called the Explore dock: a window layout saved by then
+        # (QMainWindow.saveState, restored at start) finds the dock by this name
         self.setObjectName("science_views")
         self.all_targets = AllTargetsView()
         self.transfer = TransferView()
         self.playback = PlaybackView()
         self.compare = CompareView()
         self.noise_check = NoiseCheckView()
-        self.tabs = QTabWidget(objectName="science_tabs")
+        self.tabs = QTabWidget(objectName="explore_tabs")
         for name, title in TABS:
             self.tabs.addTab(getattr(self, name), title)
         self.tabs.setMinimumWidth(280)  # with the five panels at their minimum, the window still fits 1280 px

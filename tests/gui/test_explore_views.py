@@ -10,9 +10,9 @@ from advviewer.session.state import SessionState
 @pytest.fixture
 def explored(qapp, qtbot, cnn, test_digits):
     """A state on cnn with a minimal attack 7 -> 3 shown, and the five views bound to it."""
-    from advviewer.gui.bindings.science_views import bind_science_views
+    from advviewer.gui.bindings.explore_views import bind_explore_views
+    from advviewer.gui.widgets.explore_views import ExploreViews
     from advviewer.gui.widgets.results_panel import ResultsPanel
-    from advviewer.gui.widgets.science_views import ScienceViews
     from advviewer.session.values import ModelChoice
 
     delivery = GuiThreadDelivery()
@@ -23,7 +23,7 @@ def explored(qapp, qtbot, cnn, test_digits):
     state.set_picture(None, images[int(np.flatnonzero(labels == 7)[0])], "a 7")
     state.set_target(3)
     state.find_minimal_c()
-    dock, results = ScienceViews(), ResultsPanel()
+    dock, results = ExploreViews(), ResultsPanel()
     qtbot.addWidget(dock)
     qtbot.addWidget(results)
     from PySide6.QtWidgets import QLabel
@@ -33,7 +33,7 @@ def explored(qapp, qtbot, cnn, test_digits):
     timing = QLabel()
     qtbot.addWidget(timing)
     bind_results_panel(state, results, timing)
-    bind_science_views(state, dock, results)
+    bind_explore_views(state, dock, results)
     assert state.wait_until_idle(60, qapp.processEvents)
     dock.show()
     yield state, dock, results
@@ -41,7 +41,7 @@ def explored(qapp, qtbot, cnn, test_digits):
 
 
 def _open(state, dock, name, qapp):
-    from advviewer.gui.widgets.science_views import TABS
+    from advviewer.gui.widgets.explore_views import TABS
 
     dock.tabs.setCurrentIndex([n for n, _ in TABS].index(name))
     dock.view_shown.emit(name)
@@ -144,9 +144,9 @@ def test_hidden_views_compute_nothing(explored, qapp):
 def test_every_control_in_the_views_is_named(qtbot):
     from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView, QWidget
 
-    from advviewer.gui.widgets.science_views import ScienceViews
+    from advviewer.gui.widgets.explore_views import ExploreViews
 
-    dock = ScienceViews()
+    dock = ExploreViews()
     qtbot.addWidget(dock)
     dock.show()
     controls = [w for w in dock.findChildren(QWidget) if isinstance(w, (QAbstractButton, QAbstractSlider, QComboBox, QGraphicsView))

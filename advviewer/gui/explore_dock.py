@@ -13,22 +13,22 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QToolBar
 
-from advviewer.gui.bindings.science_views import bind_science_views
+from advviewer.gui.bindings.explore_views import bind_explore_views
+from advviewer.gui.widgets.explore_views import ExploreViews
 from advviewer.gui.widgets.results_panel import ResultsPanel
-from advviewer.gui.widgets.science_views import ScienceViews
 from advviewer.gui.window_size import FRAME_ALLOWANCE, fitted
 from advviewer.session import SessionState
 
 DOCK_WIDTH = 420  # the targets grid and the compare view's three perturbations at a readable size
 
 
-def add_science_views(window: QMainWindow, state: SessionState, results: ResultsPanel) -> ScienceViews:
-    dock = ScienceViews(window)
+def add_explore_views(window: QMainWindow, state: SessionState, results: ResultsPanel) -> ExploreViews:
+    dock = ExploreViews(window)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.hide()
     toggle = dock.toggleViewAction()
     toggle.setText("&Explore this result")
-    toggle.setObjectName("toggle_science_views")
+    toggle.setObjectName("toggle_explore_views")
     toggle.setShortcut("Ctrl+T")
     toggle.triggered.connect(lambda checked: checked and make_room(window, dock))
     toggle.setToolTip("All targets, transfer to other models, playback, FGSM/DDN compared, same-size noise (Ctrl+T)")
@@ -45,12 +45,12 @@ def add_science_views(window: QMainWindow, state: SessionState, results: Results
     if toolbar is not None:
         toolbar.addSeparator()
         toolbar.addAction(toggle)
-        toolbar.widgetForAction(toggle).setObjectName("tool_science_views")
-    bind_science_views(state, dock, results)
+        toolbar.widgetForAction(toggle).setObjectName("tool_explore_views")
+    bind_explore_views(state, dock, results)
     return dock
 
 
-def make_room(window: QMainWindow, dock: ScienceViews) -> None:
+def make_room(window: QMainWindow, dock: ExploreViews) -> None:
     """Dock the opened views beside the panels, as wide as DOCK_WIDTH where the panels keep their minimum.
 
     A floating dock (a position remembered from another screen, or dragged off) is docked again

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from advviewer.gui.widgets.explore_views import ExploreViews
 from advviewer.gui.widgets.results_panel import ResultsPanel
-from advviewer.gui.widgets.science_views import ScienceViews
 from advviewer.session import SessionState
 from advviewer.session.explore import AllTargets, PlaybackFrame
 
 
-def bind_science_views(state: SessionState, dock: ScienceViews, results: ResultsPanel) -> None:
+def bind_explore_views(state: SessionState, dock: ExploreViews, results: ResultsPanel) -> None:
     explore = state.explore
 
     def show_all_targets(value: AllTargets) -> None:
