@@ -153,3 +153,24 @@ def test_every_control_in_the_views_is_named(qtbot):
                 and not w.objectName().startswith("qt_") and type(w).__name__ not in ("QToolBarExtension", "QScrollBar")]
     unnamed = [w.objectName() for w in controls if not w.objectName() or not (w.accessibleName() or getattr(w, "text", lambda: "")())]
     assert len(controls) >= 9 and not unnamed
+
+
+def test_a_window_layout_saved_before_the_rename_still_shows_the_explore_dock(window, qtbot):
+    """Saved layouts name the dock by its Qt objectName, ``science_views`` since the first release: a user who
+    left the Explore dock open finds it open again (the code calls it explore_views; the saved name stays)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    earlier = QMainWindow()  # what the window saved before: its dock, shown, under the name it had then
+    qtbot.addWidget(earlier)
+    dock = QDockWidget("Explore this result", earlier)
+    dock.setObjectName("science_views")
+    earlier.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    earlier.show()
+    qtbot.waitUntil(dock.isVisible)
+    saved = earlier.saveState()
+
+    window.show()
+    assert not window.explore_views.isVisible()
+    assert window.restoreState(saved)
+    qtbot.waitUntil(window.explore_views.isVisible)
