@@ -15,6 +15,48 @@ Public API (no Qt is imported by any of it)::
   ``AttackResult`` for one image, ``AttackResults`` (stacked arrays, iterable) for a batch.
 
 Errors caused by input are subclasses of :class:`advviewer.errors.AdvViewerError`.
+
+Where things live (each folder a room; only ``errors`` is loose at the top)::
+
+    reading/     a file a user names, made safe: files, sandbox (decoding in a child with limits),
+                 image_structure, npy_read, image_io (pictures in), preprocess (pixels -> the 28x28 input)
+    data/        the bundled MNIST digits and IDX files
+    models/      the zoo, its cards, loading a user's model safely
+    calculus/    the network's calculus: probabilities and the input gradient
+    attack/      the box-constrained L-BFGS attack
+    explore/     what the Explore dock shows: all targets, transfer, trajectory, baselines, noise
+    writing/     results out: export (files of one result), eight_bit, figure, pixels, atomic_files
+    training/    training the zoo: train, augment, drawn_digits
+    reproduce/   the paper's tables (``advviewer reproduce``)
+    runtime/     torch_import, threads, resources_access: what the running program needs of its machine
+    text/        wording shared by the window and the command line
+    session/     the window's state, rules and jobs, without Qt
+    gui/         the window: widgets/ (passive), bindings/ (widget <-> state), the glue beside them
+    cli/         the command line
+
+The core (everything but session/, gui/ and cli/) never imports Qt, the session, the window or the
+command line; reading/ never imports writing/, training/ or the attack (pyproject.toml's
+import-linter contracts). No module imports another that imports it back.
+
+Lazy imports (inside a function, on purpose; every other import is at the top of its module).
+``import torch`` takes 2-3 s on a cold start and the window paints before it (tests/gui/
+test_gui_startup.py), so these wait until they are used:
+
+- torch, and every module that imports it (attack/, calculus/, explore/, models' loading, writing's
+  export and eight_bit, training/, reproduce's run): in this file's table, ``advviewer.models``'
+  table, the session's jobs, rules and state (``advviewer.session.jobs`` imports torch on a
+  background thread first, :mod:`advviewer.runtime.torch_import`), ``session.export`` and
+  ``runtime.threads``;
+- a command's own modules in cli/ (the sandbox, image_io, the attack, export, training,
+  reproduce's run): ``advviewer --help`` and ``advviewer predict`` on a zoo model (a numpy forward
+  pass) never import torch, and a command that reads a model file starts the file-reading server
+  before this process imports torch;
+- Qt in ``cli.main`` and ``gui.app``: the command line runs without Qt, and a broken Qt install is
+  reported in one line (``gui.app.qt_binding_problem`` tries the import itself);
+- ``image_io`` in the session's picture job (read when a user opens a file), tqdm in
+  ``cli.progress`` (only when a bar is drawn);
+- ``advviewer.session`` and ``advviewer.gui`` name their main classes lazily: a widget importing
+  ``session.choices`` does not load the state's modules, and ``import advviewer.gui`` does not import Qt.
 """
 
 from typing import TYPE_CHECKING

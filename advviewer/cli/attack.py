@@ -15,16 +15,17 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from advviewer.cli.progress import Progress
 from advviewer.errors import AdvViewerError
+from advviewer.models import ZOO, available_models
 from advviewer.reading.files import shown
 
 BATCH = 32  # attacks solved together (one progress-bar step; the solver's iteration shows meanwhile)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from advviewer.models import available_models  # the names belong in --help
-
     p = sub.add_parser("attack", help="fool a model: box-constrained L-BFGS attack (Szegedy et al.)",
                        description="Find the smallest perturbation that makes the model answer a chosen class "
                                    "(or any other class), and write it as PNG, .npy and JSON.")
@@ -72,9 +73,6 @@ def _jobs(args, model, load_image, predict) -> tuple[list[tuple[Path, object, in
 
 
 def run_attack_command(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from advviewer.models import ZOO
     from advviewer.reading.sandbox import start_server
 
     if args.model not in ZOO:

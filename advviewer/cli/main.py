@@ -15,6 +15,7 @@ from advviewer.cli import attack, predict, reproduce, train
 from advviewer.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE
 from advviewer.errors import AdvViewerError
 from advviewer.reading.files import shown
+from advviewer.runtime import threads
 
 log = logging.getLogger("advviewer")
 
@@ -52,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").setLevel(logging.INFO if args.verbose else logging.ERROR)
     if args.command is not None and not getattr(args, "torch_on_demand", False):
-        from advviewer.runtime import threads
-
         threads.configure()  # the window sets its own count once torch is imported
     if args.command is None:
         try:

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 
 from advviewer.cli.common import EXIT_BAD_INPUT
 from advviewer.errors import AdvViewerError
+from advviewer.models import ZOO, available_models
 from advviewer.reading.files import shown
+from advviewer.runtime import threads
 
 if TYPE_CHECKING:
     import numpy as np
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from advviewer.models import available_models  # the names belong in --help
-
     p = sub.add_parser("predict", help="classify digit images", description="Print the predicted class and all ten probabilities for each image.")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image file (PNG, JPEG, BMP, TIFF, WebP, ...) or .npy array")
     p.add_argument("--model", default="cnn", help=f"a zoo model ({', '.join(available_models())}) or a model file (default: cnn)")
@@ -29,8 +29,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _classifier(name_or_path: str) -> Callable[[np.ndarray], np.ndarray]:
     """image -> probabilities. A zoo model answers without torch (numpy forward pass; importing torch
     alone takes longer than the cold-start budget); a model file goes through torch's safe loading."""
-    from advviewer.models import ZOO
-
     if name_or_path in ZOO:
         from advviewer.models.numpy_zoo import load_numpy_zoo_model
 
@@ -40,7 +38,6 @@ def _classifier(name_or_path: str) -> Callable[[np.ndarray], np.ndarray]:
     start_server(with_models=True)  # the file-reading server imports torch while this process does (advviewer.reading.sandbox)
     from advviewer.calculus.gradients import predict
     from advviewer.models import load_model
-    from advviewer.runtime import threads
 
     threads.configure()
     model = load_model(name_or_path)

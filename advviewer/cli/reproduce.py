@@ -14,12 +14,11 @@ import time
 from pathlib import Path
 
 from advviewer.cli.progress import Progress
+from advviewer.reproduce.config import DEFAULT_MODELS, DEFAULT_N, ReproduceConfig
 from advviewer.text.wording import counted
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from advviewer.reproduce.config import DEFAULT_MODELS, DEFAULT_N
-
     p = sub.add_parser("reproduce", help="reproduce the paper's Tables 1 and 2 (report, CSV, figures)",
                        description="Attack N training and N test digits with every model (nearest other class and a "
                                    "random target), measure transfer between models and Gaussian-noise controls, and "
@@ -36,7 +35,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_reproduce_command(args: argparse.Namespace) -> int:
-    from advviewer.reproduce.config import ReproduceConfig
     from advviewer.reproduce.outputs import results_json, write_outputs
     from advviewer.reproduce.report import duration
     from advviewer.reproduce.run import run_reproduction

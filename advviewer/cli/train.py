@@ -7,11 +7,10 @@ from pathlib import Path
 
 from advviewer.cli.progress import Progress
 from advviewer.errors import AdvViewerError
+from advviewer.models import available_models
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from advviewer.models import available_models
-
     p = sub.add_parser("train", help="train a zoo model (same seed, same machine: same bytes)",
                        description="Train a zoo model deterministically and write its weights and JSON model card.")
     p.add_argument("model", choices=available_models(), metavar="MODEL", help="one of: " + ", ".join(available_models()))

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from advviewer.errors import Cancelled
+
 BATCH = 256  # iterates per forward pass
 
 
@@ -32,8 +34,6 @@ def trajectory(model: nn.Module, original: np.ndarray, history: list[np.ndarray]
     margins = []
     for start in range(0, len(frames), BATCH):
         if cancel is not None and cancel.is_set():
-            from advviewer.errors import Cancelled
-
             raise Cancelled("cancelled")
         with torch.no_grad():
             z = model(torch.as_tensor(frames[start:start + BATCH]).view(-1, 1, 28, 28)).to(torch.float64)

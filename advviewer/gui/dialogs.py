@@ -9,6 +9,7 @@ from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import advviewer
+from advviewer.gui.help_text import HELP
 from advviewer.session.model_cards import readable_card
 from advviewer.session.values import ModelChoice
 from advviewer.text.wording import paper_citation_html
@@ -104,8 +105,6 @@ def show_about(parent: QWidget, model: ModelChoice | None) -> QMessageBox:
 
 def show_help(parent: QWidget) -> QDialog:
     """The Help page for a student (advviewer.gui.help_text), non-modal so the window stays usable beside it."""
-    from advviewer.gui.help_text import HELP
-
     dialog = parent.findChild(QDialog, "help")
     if dialog is None:
         dialog = QDialog(parent, objectName="help")

@@ -13,6 +13,10 @@ import time
 import traceback
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import advviewer
+
 log = logging.getLogger(__name__)
 
 LOG_NAME = "advviewer.log"
@@ -30,8 +34,6 @@ def log_folder() -> Path:
 
 def write_error_log(details: str) -> Path | None:
     """Append ``details`` with the time and version to the log file; its path, or None if it cannot be written."""
-    import advviewer
-
     path = log_folder() / LOG_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +64,6 @@ def install_excepthook(show_dialog: bool) -> None:
         path = write_error_log(details)
         if not show_dialog or showing:
             return
-        from PySide6.QtWidgets import QApplication, QMessageBox
 
         if QApplication.instance() is None:
             return

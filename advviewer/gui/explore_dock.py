@@ -11,7 +11,7 @@ screen). It can be dragged anywhere afterwards.
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtWidgets import QMainWindow, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from advviewer.gui.bindings.explore_views import bind_explore_views
 from advviewer.gui.widgets.explore_views import ExploreViews
@@ -36,8 +36,6 @@ def add_explore_views(window: QMainWindow, state: SessionState, results: Results
     help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
     view_menu = bar.addMenu("&View") if help_menu is None else None
     if view_menu is None:
-        from PySide6.QtWidgets import QMenu
-
         view_menu = QMenu("&View", bar)
         bar.insertMenu(help_menu, view_menu)
     view_menu.addAction(toggle)

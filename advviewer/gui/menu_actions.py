@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advviewer.gui import dialogs, export_actions
 from advviewer.gui.widgets.attack_panel import STEPS_PER_DECADE
+from advviewer.gui.widgets.gallery import GalleryDialog
 from advviewer.gui.widgets.message_bar import FILE
 from advviewer.session import catalog
 
@@ -57,8 +58,6 @@ def open_model(w) -> None:
 
 
 def open_gallery(w) -> None:
-    from advviewer.gui.widgets.gallery import GalleryDialog
-
     gallery = getattr(w, "gallery", None)  # one dialog, kept with its class choice and pixmaps
     if gallery is None:
         images, labels = catalog.sample_digits()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication
+
 from advviewer.gui.window_size import PREFERRED
 
 WAIT_SECONDS = 180.0
@@ -24,8 +26,6 @@ def _fail(text: str, status: int) -> int:
 
 def take_screenshot(window, args) -> int:
     """The window is shown (offscreen) already; waits for the model, then does what the docstring above says."""
-    from PySide6.QtWidgets import QApplication
-
     state = window.state
     if not window.wait_until_idle(WAIT_SECONDS):
         return _fail("the model did not load in time", 1)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from advviewer.data import bundled_split
 from advviewer.errors import ModelLoadError, ModelOutputError
 from advviewer.reading.files import shown
 
@@ -60,8 +61,6 @@ class CheckedClassifier(nn.Module):
 
 
 def _digits() -> torch.Tensor:
-    from advviewer.data import bundled_split
-
     images, labels = bundled_split("test")
     picks = np.concatenate([np.flatnonzero(labels == c)[:2] for c in range(10)])
     return torch.from_numpy(images[picks].astype(np.float32) / 255.0).unsqueeze(1)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advviewer.errors import ModelLoadError
+from advviewer.reading.files import read_regular_file
 from advviewer.runtime.resources_access import resource_path
 
 DEFAULT_MODEL = "cnn"
@@ -68,7 +69,6 @@ def model_card(name: str) -> dict:
     Read like any file (regular, at most MAX_CARD_BYTES); a card that is not a JSON object is a
     ModelLoadError with one line. Its fields are read by their users with their types checked.
     """
-    from advviewer.reading.files import read_regular_file
 
     if name not in ZOO:
         raise ModelLoadError(f"unknown model {name!r}; available: {', '.join(available_models())}")
@@ -90,7 +90,6 @@ def shipped_weights_bytes(name: str, max_bytes: int) -> bytes:
     Both ways of running a zoo model read it so: torch's (advviewer.models.loading) and the
     numpy forward pass of ``predict`` (advviewer.models.numpy_zoo).
     """
-    from advviewer.reading.files import read_regular_file
 
     path = shipped_weights_path(name)
     if not path.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from PIL import Image
@@ -45,8 +46,6 @@ def results_json(reproduction: Reproduction) -> str:
 
 
 def file_stem(model: str) -> str:
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(model).stem if Path(model).suffix else model)
 
 

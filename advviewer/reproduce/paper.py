@@ -5,6 +5,8 @@ Transcribed from docs/paper.md; the report prints them beside what this machine 
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 PAPER_MODELS = ("fc10-1e-4", "fc10-1e-2", "fc10-1", "fc100-100-10", "fc200-200-10", "ae400-10")
 
 PAPER_LABELS = {
@@ -46,8 +48,6 @@ NOISE = {
 
 def paper_name(model: str) -> str | None:
     """The zoo name whose paper row applies to ``model`` (a zoo name, or a weights file named after one)."""
-    from pathlib import PurePath
-
     stem = PurePath(model).stem if PurePath(model).suffix else model
     return stem if stem in TABLE1 else None
 

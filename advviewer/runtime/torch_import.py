@@ -18,6 +18,8 @@ import logging
 import sys
 from pathlib import Path
 
+from advviewer.runtime import threads as thread_counts
+
 log = logging.getLogger(__name__)
 
 # in the order they depend on each other (each loaded RTLD_GLOBAL, so the next finds its symbols)
@@ -73,6 +75,5 @@ def import_torch(threads: int = 1) -> None:
         finally:
             if gc_was_enabled:
                 gc.enable()
-    from advviewer.runtime import threads as thread_counts
 
     thread_counts.configure(threads)

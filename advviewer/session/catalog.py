@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from advviewer.data.bundled import bundled_split, load_bundled
+from advviewer.models import DEFAULT_MODEL, available_models
+
 STARTING_CLASS = 7  # the window opens on a real MNIST 7 so every panel has something to show
 
 
 def zoo_models() -> list[str]:
-    from advviewer.models import available_models
-
     return available_models()
 
 
 def default_model() -> str:
-    from advviewer.models import DEFAULT_MODEL
-
     return DEFAULT_MODEL
 
 
 def starting_sample() -> tuple[np.ndarray, str]:
     """The digit the window opens with: the first 7 of the bundled test split, as a (28, 28) input."""
-    from advviewer.data.bundled import bundled_split
-
     images, labels = bundled_split("test")
     k = int(np.flatnonzero(labels == STARTING_CLASS)[0])
     return images[k].astype(np.float32) / 255.0, f"bundled MNIST digit (test split, first {STARTING_CLASS})"
@@ -30,8 +27,6 @@ def starting_sample() -> tuple[np.ndarray, str]:
 
 def sample_digits() -> tuple[np.ndarray, np.ndarray]:
     """All 5,000 bundled digits for the gallery: uint8 (5000, 28, 28) images and their labels."""
-    from advviewer.data.bundled import load_bundled
-
     return load_bundled()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advviewer.reading.sandbox import start_server
 from advviewer.session.tasks import TaskState
 from advviewer.session.values import AttackIterate, FiniteDifferences, InputImage, ModelChoice
 
@@ -34,7 +35,6 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
         from advviewer.runtime.torch_import import import_torch
 
         import_torch()
-        from advviewer.reading.sandbox import start_server
 
         start_server(with_models=True)  # the fork server for files (advviewer.reading.sandbox), importing torch in the background
         from advviewer.models import ZOO, load_identified_model, model_card

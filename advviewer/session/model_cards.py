@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from advviewer.errors import printable
+from advviewer.models.zoo_cards import ZOO, model_card
 
 
 def _card(name: str) -> dict | None:
-    from advviewer.models.zoo_cards import ZOO, model_card
-
     return model_card(name) if name in ZOO else None
 
 

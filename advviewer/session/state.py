@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from advviewer.errors import printable
+from advviewer.reading.preprocess import preprocess
 from advviewer.session import jobs, rules
 from advviewer.session.choices import (
     DEFAULT_C,
@@ -172,8 +173,6 @@ class SessionState:
 
     def set_picture(self, picture: np.ndarray | None, exact: np.ndarray | None = None, source: str | None = None) -> None:
         """New input: ``exact`` (28x28, loaded from ``source``) if known, else the drawn ``picture`` is framed."""
-        from advviewer.reading.preprocess import preprocess
-
         t0 = time.perf_counter()
         x = np.asarray(exact, dtype=np.float32) if exact is not None else preprocess(np.asarray(picture))
         preprocess_ms = 1e3 * (time.perf_counter() - t0)

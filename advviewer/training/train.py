@@ -27,6 +27,7 @@ from advviewer.data import bundled_split, load_idx_dataset
 from advviewer.errors import ModelLoadError
 from advviewer.models.zoo import ZOO, AutoencoderClassifier, build_model, decayed_parameters, save_weights, sha256_file
 from advviewer.training.augment import augment
+from advviewer.training.drawn_digits import drawn_digits
 
 # One thread, like the rest of the program: the result does not depend on how many cores the
 # machine has, and on a shared 2-core machine (load 8-10) fc10-1e-4's 60 epochs took 261-308 s on
@@ -69,8 +70,6 @@ class DrawnPool:
 @functools.lru_cache(maxsize=2)
 def _drawn_pool(seed: int, count: int) -> DrawnPool:
     """Drawn once per process and seed (20,000 drawings take 70-100 s): a second training run reuses them, unchanged."""
-    from advviewer.training.drawn_digits import drawn_digits
-
     drawn = drawn_digits(count, seed)
     return DrawnPool(torch.from_numpy(drawn.images).unsqueeze(1), torch.from_numpy(drawn.labels))
 
