@@ -96,12 +96,6 @@ def evaluate_input(model: nn.Module, image: np.ndarray, gradient_class: ClassRul
     return Evaluation(probs, predicted, grad[0, 0].cpu().numpy(), cls)
 
 
-def predict_and_gradient(model: nn.Module, image: np.ndarray, cls: ClassRule) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities (10,) and the autograd input gradient (28, 28) in one forward/backward pass."""
-    evaluation = evaluate_input(model, image, cls)
-    return evaluation.probs, evaluation.gradient
-
-
 @dataclass(frozen=True)
 class GradientAgreement:
     """How closely an estimate of a gradient (finite differences) matches a reference (backprop)."""
