@@ -91,8 +91,8 @@ class Limits:
     wall_seconds: float
 
 
-# Each budget is at least twice the peak measured on the largest file the static checks let through
-# (README, "The second layer").
+# Each budget is at least twice the peak of the largest file the static checks let through
+# (docs/safety.md, "The limits").
 PICTURE_LIMITS = Limits(memory_mb=1024, cpu_seconds=20, wall_seconds=30.0)
 IDX_LIMITS = Limits(memory_mb=2048, cpu_seconds=60, wall_seconds=90.0)
 MODEL_LIMITS = Limits(memory_mb=3072, cpu_seconds=20, wall_seconds=25.0)
@@ -332,8 +332,8 @@ def serve(fd: int, modules: Sequence[str]) -> None:
 
 def _warm_up_pictures() -> None:
     """Read a small picture of our own in each format once, in the server: Pillow's plugins and numpy's
-    lazily imported modules are then imported in every reader it forks (measured: the first picture a
-    fresh process reads costs 100-150 ms, the next ones 25 ms)."""
+    lazily imported modules are then imported in every reader it forks, so a reader's first picture
+    does not pay for those imports."""
     import tempfile
 
     from PIL import Image

@@ -4,8 +4,8 @@
 model lane (advviewer.session). Most of that import is Python code, which gives the GIL back to
 the window's thread every few milliseconds, but loading torch's C++ libraries (libtorch_cpu.so
 alone is over 300 MB) happens inside ``dlopen``, which Python's import machinery and
-``ctypes.CDLL`` both call while holding the GIL: measured, the window's thread then stood still
-for 0.5-0.6 s. ``dlopen`` called as a foreign function through ctypes runs with the GIL released;
+``ctypes.CDLL`` both call while holding the GIL, and the window's thread would stand still for
+the whole load. ``dlopen`` called as a foreign function through ctypes runs with the GIL released;
 the libraries loaded that way are found already loaded when torch's own import asks for them.
 """
 

@@ -185,8 +185,8 @@ def run(args) -> int:
 def exit_now(status: int) -> None:
     """End the process once the window has closed, without the interpreter's slow teardown.
 
-    Destroying Qt's and torch's objects one by one at exit took 2-3 s after the window had
-    closed (measured: 2.1-2.6 s, against 0.24 s this way). Everything worth keeping is already
+    Destroying Qt's and torch's objects one by one at exit takes seconds after the window has
+    closed. Everything worth keeping is already
     written: the settings are synced in closeEvent, the log is flushed here.
     """
     logging.shutdown()

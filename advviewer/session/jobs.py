@@ -41,8 +41,8 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
 
         module, sha256 = load_identified_model(name_or_path)
         # One evaluation here, off the GUI thread: the first forward and backward pass of a process
-        # sets up torch's kernels and autograd engine (measured: up to 0.6 s on a busy machine),
-        # which the GUI thread's first live evaluation would otherwise wait for.
+        # sets up torch's kernels and autograd engine, which the GUI thread's first live evaluation
+        # would otherwise wait for.
         from advviewer.gradients import evaluate_input
 
         try:
