@@ -20,7 +20,7 @@ it reads the bytes. An error comes back as its class name and one line of text, 
 out of memory becomes one line as well ("...needed more than 1024 MB of memory; refused").
 
 Start-up: ``fork`` from the window (Qt and torch threads running) is unsafe, and a fresh
-``spawn`` child importing numpy and Pillow costs 0.3 s (torch: 2-3 s). So children come from a
+``spawn`` child would import numpy and Pillow (and torch) again for every file. So children come from a
 *fork server* of our own: one single-threaded process, started once with our reading modules
 imported (:func:`start_server`; the window starts it after its first model load, with torch, so a
 user's model is checked without importing torch again), forks a child per file in milliseconds.
@@ -75,7 +75,7 @@ MAX_ARRAYS = 8
 SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importing torch on a cold start) to fork its reader
 # the modules a child needs for pictures and IDX files, imported once by the server
 READING_MODULES = ("advviewer.sandbox", "advviewer.image_io", "advviewer.data.idx")
-# torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
+# torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (slow)
 MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
 # how an allocation the memory limit refused shows in exceptions that are not MemoryError (torch's C++
 # allocator, std::bad_alloc, ENOMEM)
@@ -241,7 +241,7 @@ class _Server:
 
     def stop(self) -> None:
         """End and reap the servers, at once: a server holds nothing (readers already forked finish
-        on their own, within their limits), and its own exit would cost the program's 0.1-0.2 s."""
+        on their own, within their limits), and waiting for its own exit would only delay the program's."""
         with self._lock:
             if self._socket is not None:
                 self._socket.close()

@@ -1,6 +1,6 @@
 """Import torch on a background thread without stalling the thread that draws the window.
 
-``import torch`` takes 2-3 s on a cold start; the window is painted first and imports it on its
+``import torch`` takes seconds on a cold start; the window is painted first and imports it on its
 model lane (advviewer.session). Most of that import is Python code, which gives the GIL back to
 the window's thread every few milliseconds, but loading torch's C++ libraries (libtorch_cpu.so
 alone is over 300 MB) happens inside ``dlopen``, which Python's import machinery and

@@ -68,7 +68,7 @@ class DrawnPool:
 
 @functools.lru_cache(maxsize=2)
 def _drawn_pool(seed: int, count: int) -> DrawnPool:
-    """Drawn once per process and seed (20,000 drawings take 70-100 s): a second training run reuses them, unchanged."""
+    """Drawn once per process and seed (20,000 drawings take over a minute): a second training run reuses them, unchanged."""
     from advviewer.drawn_digits import drawn_digits
 
     drawn = drawn_digits(count, seed)

@@ -2,7 +2,7 @@
 
 With ``--screenshot FILE`` it renders the window offscreen instead (advviewer.gui.screenshot).
 
-Start-up order: Qt and the window first, painted and taking strokes; torch (2-3 s to import on a
+Start-up order: Qt and the window first, painted and taking strokes; torch (seconds to import on a
 cold start) and the model are loaded in the background after the first paint. With ``-v`` the log
 says when the window was shown (painted) and when the first probabilities were shown.
 """

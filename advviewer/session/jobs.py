@@ -24,7 +24,7 @@ START_WAIT_SECONDS = 5.0  # a window never painted (minimised at start) still ge
 def load_model_job(name_or_path: str, start: threading.Event | None = None) -> Job:
     """Load and validate a zoo model or a model file, with the hash of the weights it was built from, off the GUI thread.
 
-    The first load also imports torch (2-3 s on a cold start). ``start``, when given, is waited
+    The first load also imports torch (seconds on a cold start). ``start``, when given, is waited
     for first (at most START_WAIT_SECONDS): the window sets it once it has painted itself, so the
     import does not compete with building the window.
     """
