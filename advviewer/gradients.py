@@ -25,7 +25,7 @@ from advviewer.errors import Cancelled, ImageLoadError
 from advviewer.models.checked import check_logits
 
 FD_STEP = 1e-2  # central-difference step in pixel units
-FD_CHUNK = 98  # 1,568 shifted images in batches of 98: small batches stay in cache (3x faster than one batch)
+FD_CHUNK = 98  # 1,568 shifted images in batches of 98: small batches stay in cache (faster than one batch)
 
 # Classes named by a rule on the image's own probabilities rather than by number
 PREDICTED_CLASS: Literal["predicted"] = "predicted"  # the model's answer for this image

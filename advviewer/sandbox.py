@@ -20,7 +20,7 @@ it reads the bytes. An error comes back as its class name and one line of text, 
 out of memory becomes one line as well ("...needed more than 1024 MB of memory; refused").
 
 Start-up: ``fork`` from the window (Qt and torch threads running) is unsafe, and a fresh
-``spawn`` child importing numpy and Pillow costs 0.3 s (torch: 2-3 s). So children come from a
+``spawn`` child would import numpy and Pillow (and torch) again for every file. So children come from a
 *fork server* of our own: one single-threaded process, started once with our reading modules
 imported (:func:`start_server`; the window starts it after its first model load, with torch, so a
 user's model is checked without importing torch again), forks a child per file in milliseconds.
@@ -75,7 +75,7 @@ MAX_ARRAYS = 8
 SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importing torch on a cold start) to fork its reader
 # the modules a child needs for pictures and IDX files, imported once by the server
 READING_MODULES = ("advviewer.sandbox", "advviewer.image_io", "advviewer.data.idx")
-# torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
+# torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (slow)
 MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
 # how an allocation the memory limit refused shows in exceptions that are not MemoryError (torch's C++
 # allocator, std::bad_alloc, ENOMEM)
@@ -91,8 +91,8 @@ class Limits:
     wall_seconds: float
 
 
-# Each budget is at least twice the peak measured on the largest file the static checks let through
-# (README, "The second layer").
+# Each budget is at least twice the peak of the largest file the static checks let through
+# (docs/safety.md, "The limits").
 PICTURE_LIMITS = Limits(memory_mb=1024, cpu_seconds=20, wall_seconds=30.0)
 IDX_LIMITS = Limits(memory_mb=2048, cpu_seconds=60, wall_seconds=90.0)
 MODEL_LIMITS = Limits(memory_mb=3072, cpu_seconds=20, wall_seconds=25.0)
@@ -241,7 +241,7 @@ class _Server:
 
     def stop(self) -> None:
         """End and reap the servers, at once: a server holds nothing (readers already forked finish
-        on their own, within their limits), and its own exit would cost the program's 0.1-0.2 s."""
+        on their own, within their limits), and waiting for its own exit would only delay the program's."""
         with self._lock:
             if self._socket is not None:
                 self._socket.close()
@@ -332,8 +332,8 @@ def serve(fd: int, modules: Sequence[str]) -> None:
 
 def _warm_up_pictures() -> None:
     """Read a small picture of our own in each format once, in the server: Pillow's plugins and numpy's
-    lazily imported modules are then imported in every reader it forks (measured: the first picture a
-    fresh process reads costs 100-150 ms, the next ones 25 ms)."""
+    lazily imported modules are then imported in every reader it forks, so a reader's first picture
+    does not pay for those imports."""
     import tempfile
 
     from PIL import Image

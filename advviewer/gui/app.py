@@ -2,7 +2,7 @@
 
 With ``--screenshot FILE`` it renders the window offscreen instead (advviewer.gui.screenshot).
 
-Start-up order: Qt and the window first, painted and taking strokes; torch (2-3 s to import on a
+Start-up order: Qt and the window first, painted and taking strokes; torch (seconds to import on a
 cold start) and the model are loaded in the background after the first paint. With ``-v`` the log
 says when the window was shown (painted) and when the first probabilities were shown.
 """
@@ -188,8 +188,8 @@ def run(args) -> int:
 def exit_now(status: int) -> None:
     """End the process once the window has closed, without the interpreter's slow teardown.
 
-    Destroying Qt's and torch's objects one by one at exit took 2-3 s after the window had
-    closed (measured: 2.1-2.6 s, against 0.24 s this way). Everything worth keeping is already
+    Destroying Qt's and torch's objects one by one at exit takes seconds after the window has
+    closed. Everything worth keeping is already
     written: the settings are synced in closeEvent, the log is flushed here.
     """
     logging.shutdown()
