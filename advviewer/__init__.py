@@ -74,7 +74,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 # Imported on first use (below), not with the package: importing any advviewer module runs this
-# file, and `import torch` alone takes 2-3 s on a cold start. `advviewer predict` on a zoo model
+# file, and `import torch` alone takes seconds on a cold start. `advviewer predict` on a zoo model
 # and the window's first paint never wait for it.
 _LAZY = {
     "lbfgs_attack": "advviewer.attack", "AttackResult": "advviewer.attack", "AttackResults": "advviewer.attack",

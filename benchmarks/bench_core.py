@@ -3,7 +3,7 @@
     python benchmarks/bench_core.py [--repeats N] [--json FILE]
 
 Measures on the default model `cnn`, one bundled test digit at a time:
-  - live: probabilities + autograd input gradient (`predict_and_gradient`), target <= 2 ms median
+  - live: probabilities + autograd input gradient (`evaluate_input`), target <= 2 ms median
   - fd:   finite-difference gradient (1,568 forward passes), target <= 100 ms median
   - preprocess: MNIST-style framing of a 280x280 canvas drawing (part of the live path)
   - cold: `advviewer predict IMAGE` as a fresh process, target <= 3 s
@@ -52,7 +52,7 @@ def main() -> int:
     from strokes import draw_digit
 
     from advviewer import load_model, preprocess
-    from advviewer.calculus.gradients import input_gradient, predict_and_gradient
+    from advviewer.calculus.gradients import evaluate_input, input_gradient
     from advviewer.data import bundled_split
 
     images, labels = bundled_split("test")
@@ -66,7 +66,7 @@ def main() -> int:
 
         def live():
             i = next(counter) % 1000
-            predict_and_gradient(model, digits[i], int(labels[i]))
+            evaluate_input(model, digits[i], int(labels[i]))
 
         def fd():
             i = next(counter) % 1000

@@ -23,11 +23,9 @@ over all ten classes also pays for classes that are not in the way and crosses i
 (``refine=False`` keeps it). ``tau`` starts at 1% of the original logit gap; when two rivals are
 within 7 ``tau`` of each other -- checked at the first success and at the answer -- the soft
 maximum still blurs them, and the search goes on once at a ten times smaller ``tau`` from its best
-answer (this gains up to 1.5% of L2 where rivals tie, as they do for far targets). Measured on
-cnn (90 pairs, all targets): starting at 1e-3 instead, without the second search, cost more
-(median 60 against 50 batched passes, p95 191 against 125) for no better answers: a sharp soft
-maximum slows every solve on the way; checking at the first success as well saves the rounds
-that would refine c on the blurred path (median 43 against 51 passes).
+answer (rivals tie for far targets). Starting sharp instead costs more for no better answers: a
+sharp soft maximum slows every solve on the way; checking at the first success as well saves the
+rounds that would refine c on the blurred path.
 """
 
 from __future__ import annotations
@@ -42,12 +40,9 @@ from advviewer.attack.lbfgs_steps import SolverOptions
 from advviewer.attack.objective import TAU_REL, backward, initial_tau, margin, rival_gap
 from advviewer.attack.warm_states import EndStates
 
-# the linearised first c (initial_c) lies beyond the answer's: the margin's gradient grows along the
-# path. Final c over it, 900 pairs each, median (p5-p95): cnn 0.58 (0.24-1.2), fc100-100-10 0.24
-# (0.04-1.3), ae400-10 0.57 (0.27-0.97). A first solve beyond the boundary travels far; one below it
-# is cheap and the failure's stationarity gives the next c (boundary_c). Half of it, against the
-# whole (900 pairs in one batch): evaluations per pair cnn 46.4 -> 42.6, fc100 54.4 -> 47.1, ae400
-# 32.8 -> 28.7 (with boundary_c for the growth as well); L2 per pair median 1.00000x, p95 1.0001x.
+# the linearised first c (initial_c) usually lies beyond the answer's: the margin's gradient grows
+# along the path. A first solve beyond the boundary travels far; one below it is cheap and the
+# failure's stationarity gives the next c (boundary_c). So the search starts at half of it.
 FIRST_GUESS_SCALE = 0.5
 FIRST_SPREAD = 2.0  # several first candidates: multiples of the estimate around it
 GROWTH = 1.5  # spacing of the candidates while c grows; a factor per round where no slope is known yet
@@ -192,7 +187,7 @@ def next_candidates(b: Bracket, p: int, k: int) -> list[float]:
         s = np.log(max(b.hi_c[p] * (aim - lo_m) / (hi_m - lo_m), 1e-300))
         if np.isfinite(b.prev_hi_c[p]) and b.prev_hi_m[p] > hi_m:
             # the secant assumes the margin linear in c down to c = 0; far from the boundary it
-            # is not (a far target started 7x too high took 24 rounds of 6% steps). Two
+            # is not (a far target started far too high creeps down in small steps). Two
             # successes give the margin's slope in log c: extrapolate to just beyond the boundary.
             slope = (b.prev_hi_m[p] - hi_m) / np.log(b.prev_hi_c[p] / b.hi_c[p])
             step = float(clip(1.1 * hi_m / slope, np.log(1.05), np.log(MAX_GROWTH)))
@@ -201,8 +196,8 @@ def next_candidates(b: Bracket, p: int, k: int) -> list[float]:
         elif b.refine:
             # one success only: where the penalty path crosses the boundary follows from the answer's
             # stationarity (boundary_c); the secant above takes the margin as linear in c, but beyond
-            # the boundary it grows only with log c (the loss's pull fades): on fc100-100-10 it asked
-            # for 94% of c where the answer needed a third
+            # the boundary it grows only with log c (the loss's pull fades), so the secant asks for
+            # far too large a c
             est = boundary_c(b, p, b.hi_c[p], hi_m, b.hi_l2[p], b.hi_z[p], b.tau[p], aim)
             if np.isfinite(est) and est > 0:
                 s = u_hi - float(clip(np.log(b.hi_c[p] / est), np.log(1.05), np.log(MAX_GROWTH)))
@@ -225,9 +220,8 @@ def boundary_c(b: Bracket, p: int, c: float, m: float, l2: float, z: np.ndarray,
     rival minus the target's logit, about minus the margin). With ``grad u`` alike at both points,
     ``c_b / c = (l2_b / l2) (sigmoid(u) / sigmoid(u_b))``, ``u_b = u + m - aim``; ``l2_b`` from the
     margin taken as linear in the perturbation's size, from the original image (``m0``) on.
-    Measured from answers at 3x the minimal c (12 test digits, a far target): 0.44-0.99x the
-    minimal c on cnn, 0.54-0.91x on fc100-100-10, where the secant in c asked for 1.9-2.8x
-    (``tau``: the temperature the path is solved with). NaN where the answer did not move the
+    From an answer beyond the boundary it lands below the minimal c, where the secant in c
+    overshoots (``tau``: the temperature the path is solved with). NaN where the answer did not move the
     margin (nothing to go by).
     """
     if not abs(m - b.m0[p]) > 1e-9 * max(abs(b.m0[p]), 1.0):

@@ -15,15 +15,13 @@ from advviewer.attack.objective import margin
 
 C_TOL = 1e-3  # stop when log(hi_c / lo_c) is below this
 # ... unless the ends' L2 still differ by more than this (relative): then both are solved on at the
-# fixed-c tolerance first (finished). 900 pairs in one batch: fc10-1e-2's largest QP ratio 1.0097
-# -> 1.0009, fc100-100-10's largest L2 against the search without it 1.03 -> 1.004, for 3-4% more
-# evaluations (without the threshold, polishing ends 0.01% apart: 5%, no better answers)
+# fixed-c tolerance first (finished): a loosely solved end can be on the wrong side of the
+# boundary, and the worst answers came from there; below the threshold polishing costs more than
+# it gains (the figures: benchmarks/results/code-comment-figures-20261205.md)
 POLISH_GAP = 1e-3
-# once: a second time gained 0.1% at most and doubled the cost. What the one re-search buys,
-# measured on 180 pairs (20 digits x 9 targets, one batch): without it cnn took 24% fewer
-# evaluations (65 against 85 per pair) for L2 larger by median 0.003%, p95 0.4%, max 1%; on fc10-1
-# and fc10-1e-2 the QP ratio's median stayed 1.0003 / 1.0001 but its p95 rose from 1.0009 to
-# 1.0047 and its max to 1.009 (rivals tie there). Kept: exactness where rivals tie is the point.
+# once: a second time gains next to nothing for twice the cost. The one re-search costs
+# evaluations but keeps the answer exact where rivals tie, which is the point of the rival loss
+# (the figures: benchmarks/results/code-comment-figures-20261205.md).
 MAX_SHARPEN = 1
 SHARPEN_FACTOR = 10.0
 SHARPEN_GAP = 7.0  # the second rival's weight in the soft maximum is exp(-gap / tau) < 1e-3 beyond it

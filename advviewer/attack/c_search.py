@@ -30,14 +30,11 @@ from advviewer.attack.warm_states import EndStates
 
 # a solve that only looks for the boundary (no success yet on its path) stops at a looser
 # tolerance: its answer is a start point and a margin for the extrapolation, not a result.
-# Measured on cnn (180 pairs in one batch): 3e-5 instead of 3e-7 took 13% fewer evaluations,
-# with the same answers (a later solve from that point finishes the job).
+# A later solve from that point finishes the job, so the answers stay the same.
 LOOSE_DTOL = 3e-5
 # every other solve of the search: its answer counts only through the bracket's margins and the
-# best success, and the regula falsi in c corrects what a looser solve leaves. Measured (270 pairs
-# in one batch, against 3e-7, the fixed-c solves' tolerance): evaluations per pair fc100-100-10
-# 105 -> 77, cnn 82 -> 60; L2 per pair median ratio 1.00000, p95 1.00014 / 1.00008, max 1.0042;
-# the fc10 models' QP ratio unchanged (fc10-1 median 1.00026, p95 1.00092). 3e-6 saved two thirds of that.
+# best success, and the regula falsi in c corrects what a looser solve leaves: fewer evaluations
+# than at the fixed-c solves' tolerance, for the same answers (benchmarks/results/code-comment-figures-20261205.md).
 SEARCH_DTOL = 1e-5
 
 
@@ -195,7 +192,7 @@ class _Search:
             self.rounds[p] += 1
             b.done[p] |= self.rounds[p] >= self.opts.max_rounds
             if self.groups is not None:
-                rivals = self.members[int(self.groups[p])]  # (over its members only: a mask over all problems cost 14 us each)
+                rivals = self.members[int(self.groups[p])]  # (over its members only: cheaper than a mask over all problems)
                 b.done[rivals] |= (b.lo_l2[rivals] >= b.best_l2[rivals].min()) & (self.in_flight[rivals] == 0)
         if ready:
             self.states.keep_only(np.concatenate([b.lo_parent, b.hi_parent, b.best_parent]))

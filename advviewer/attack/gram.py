@@ -4,9 +4,8 @@ The subspace step (lbfgs_steps.subspace_step) needs, per problem, ``G = W W^T`` 
 S^T Y and S^T S form the middle matrix K) and ``G_F = W_F W_F^T``, the same over the free
 variables only (W holds the m curvature pairs y and s as 2m rows of n = 784 pixels).
 Recomputed, they are 2m x 2m x n products per problem and iteration: on the MLPs, whose network
-pass is cheap, 45% of a batched attack. Between two iterations only one pair (two rows of W)
-changes, and the free set gains or loses a few pixels (measured on fc100-100-10 and cnn: median
-3-8 of 784, a tenth of the iterations more than 64). So, as L-BFGS-B itself does (Byrd, Lu,
+pass is cheap, a large share of a batched attack. Between two iterations only one pair (two rows
+of W) changes, and the free set usually gains or loses a few pixels. So, as L-BFGS-B itself does (Byrd, Lu,
 Nocedal, Zhu 1995, section 5, "formk"):
 
 - the new pair's rows and columns are recomputed (2 x 2m x n);
@@ -64,7 +63,7 @@ def refresh(W: np.ndarray, free: np.ndarray, free_before: np.ndarray, G: np.ndar
     A[:, :2] = W[:, pair]
     np.multiply(A[:, :2], free[:, None, :], out=A[:, 2:4])
     A[:, 4] = gF
-    # torch's batched product reads W about once for all five rows; numpy's took 1.5 times as long
+    # torch's batched product reads W about once for all five rows; numpy's is slower here
     P = torch.bmm(torch.from_numpy(W), torch.from_numpy(A).transpose(1, 2)).numpy().transpose(0, 2, 1).astype(np.float64)
     if not full.all():
         _move_pixels(W, free, changed, n_changed, GF, ~full & (n_changed > 0))

@@ -20,9 +20,8 @@ Each iteration, per problem (Bertsekas' projected Newton with an L-BFGS metric):
 Every iterate is the projection ``P`` onto the box, so ``0 <= x <= 1`` holds exactly on every
 point at which the objective is evaluated (and on float32's grid, so the network sees exactly
 the iterate). The algebra runs in numpy on the CPU, in float64 except the curvature pairs (see
-:func:`subspace_step`): for the few rows of one image a numpy operation costs a third of a torch
-one, and a solver iteration is some hundred of them (measured: the subspace step for 3 rows,
-0.25 ms against 0.74 ms in torch; for 200 rows 18 against 25 ms). Only the network, and the one
+:func:`subspace_step`): for the few rows of one image a numpy operation costs much less than a
+torch one, and a solver iteration is some hundred of them. Only the network, and the one
 batched product per iteration that reads the whole curvature memory (gram.refresh), run in torch.
 """
 
@@ -39,11 +38,9 @@ Objective = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.
 # A batch of at least BATCH_MEMORY_FROM problems keeps BATCH_MEMORY curvature pairs. There the
 # solver's per-row algebra, which reads the memory (2m x 784) several times an iteration, costs
 # more than the network on the MLPs, and the c search's warm starts carry the memory over, so 5
-# pairs cost only 5-10% more evaluations than 10. 900 pairs, minimal mode, against 10 pairs
-# (alternated, three runs each): fc100-100-10 -15%, ae400-10 -15%, cnn 0%; 3, 4 and 7 pairs were
-# slower than 5 on both MLPs. L2 per pair against 10: median 1.00001x, p95 1.0003x.
-# Below it the per-iteration overhead dominates and fewer iterations win: 100 pairs fc100 -7%,
-# cnn +2%; 30 pairs fc100 0%, cnn +5%; one image 8% slower on both.
+# pairs cost only a few more evaluations than 10 for a cheaper iteration, with the same answers.
+# Below it the per-iteration overhead dominates and fewer iterations win, so smaller batches keep
+# SolverOptions.memory (the A/B figures: benchmarks/results/code-comment-figures-20261205.md).
 BATCH_MEMORY = 5
 BATCH_MEMORY_FROM = 256
 
@@ -56,8 +53,8 @@ MAX_BACKTRACKS = 10
 @dataclass
 class SolverOptions:
     max_iter: int = 500
-    # curvature pairs kept: on cnn 10 took 25% fewer iterations than 5, and 20 another 20% fewer
-    # but cost more per iteration than it saved in batches (the n-sized products grow with m);
+    # curvature pairs kept: more pairs mean fewer iterations, but beyond 10 they cost more per
+    # iteration than they save in batches (the n-sized products grow with m);
     # large batches keep BATCH_MEMORY instead
     memory: int = 10
     pgtol: float = 1e-7  # stop when max |x - P(x - g)| <= pgtol (absolute: tiny perturbations need it small)

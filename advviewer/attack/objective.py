@@ -102,7 +102,7 @@ def backward(out: torch.Tensor, x: torch.Tensor, seed: np.ndarray) -> np.ndarray
     """sum_k seed_k * d out_k / dx per row, as float64 (n, 784): one backward pass through the network.
 
     (A scalar is differentiated: handing ``grad_outputs`` to autograd makes torch import sympy on
-    first use, 0.75 s of a first attack.)
+    first use, which a first attack would wait for.)
     """
     with torch.enable_grad():
         (grad,) = torch.autograd.grad((out * torch.from_numpy(seed.astype(np.float32)).to(out.device, out.dtype)).sum(), x)

@@ -7,11 +7,9 @@ linearised distance at the original image, ``-margin_k / ||grad margin_k||`` (De
 estimate; only pixels free to move count). The paper's objective and fixed c still solve all
 nine.
 
-How far down that ranking the class with the smallest answer lies, 100 test digits each, every
-target solved (counts for ranks 1, 2, ...): cnn 90 6 3 0 1, ae400-10 84 12 3 0 1,
-fc100-100-10 75 13 7 2 1 2. With the 4 nearest (as before), 3 of fc100's digits got an answer up
-to 11% larger than the nearest class's (cnn one, 1.4%; ae400 one, 3.4%); with 6, none. One image,
-untargeted, median time 4 -> 6 classes: cnn 94 -> 121 ms, ae400 30 -> 36 ms, fc100 41 -> 60 ms.
+The class with the smallest answer is not always first in that ranking; six classes leave it
+out only rarely, at some cost in time (how far down it lies, per model, and what four classes
+missed: benchmarks/results/code-comment-figures-20261205.md).
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def rescaled_memory(W: np.ndarray, q: np.ndarray) -> np.ndarray:
     Y += S2
     sy, yy = np.einsum("kij,kij->ki", S, Y), np.einsum("kij,kij->ki", Y, Y)
     valid = (sy > 1e-10 * yy) & (yy > 0)  # a pair with negative loss curvature may turn
-    if not valid.all():  # times 0 (not = 0: the same signed zeros as before); a broadcast bool mask cost 10x
+    if not valid.all():  # times 0 (not = 0: the same signed zeros as before); cheaper than a broadcast bool mask
         k, i = np.nonzero(~valid)
         W[k, i] *= np.float32(0)
         W[k, m + i] *= np.float32(0)

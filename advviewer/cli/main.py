@@ -55,21 +55,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is not None and not getattr(args, "torch_on_demand", False):
         threads.configure()  # the window sets its own count once torch is imported
     if args.command is None:
-        try:
-            from advviewer.gui.app import run as gui_main
-        except ImportError as exc:  # a broken or missing Qt installation
-            print(f"advviewer: the window cannot start ({exc}); the sub-commands still work, see --help", file=sys.stderr)
-            return EXIT_FAILURE
-        try:
-            status = int(gui_main(args) or 0)
-        except AdvViewerError as exc:
-            print(f"advviewer: {shown(str(exc))}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        if argv_given is None:  # the program itself, not a test calling main(): leave at once (see exit_now)
-            from advviewer.gui.app import exit_now
+        return _run_window(args, exit_when_closed=argv_given is None)
+    return _run_command(args)
 
-            exit_now(status)
-        return status
+
+def _run_window(args: argparse.Namespace, exit_when_closed: bool) -> int:
+    """The window (no COMMAND); ``exit_when_closed``: the program itself, not a test calling main(), so leave at once (see exit_now)."""
+    try:
+        from advviewer.gui.app import run as gui_main
+    except ImportError as exc:  # a broken or missing Qt installation
+        print(f"advviewer: the window cannot start ({exc}); the sub-commands still work, see --help", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        status = int(gui_main(args) or 0)
+    except AdvViewerError as exc:
+        print(f"advviewer: {shown(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if exit_when_closed:
+        from advviewer.gui.app import exit_now
+
+        exit_now(status)
+    return status
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """A sub-command; what a user can cause ends in one line on stderr and an exit status, never a traceback."""
     try:
         return int(args.func(args) or 0)
     except AdvViewerError as exc:
@@ -84,4 +94,3 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"advviewer: {exc.strerror or exc}{': ' + shown(exc.filename) if exc.filename else ''}", file=sys.stderr)
         return EXIT_FAILURE
-

@@ -3,7 +3,7 @@
 ``MainWindow()`` builds the whole window once a QApplication exists; ``app.run(args)`` is the
 entry point the ``advviewer`` command calls with no sub-command. Qt is imported lazily (on first
 use of ``MainWindow``). torch is not imported with the window: the model lane imports it in the
-background once the window is painted (``import torch`` alone takes 2-3 s on a cold start).
+background once the window is painted (``import torch`` alone takes seconds on a cold start).
 """
 
 __all__ = ["MainWindow"]

@@ -2,7 +2,7 @@
 
 With ``--screenshot FILE`` it renders the window offscreen instead (advviewer.gui.screenshot).
 
-Start-up order: Qt and the window first, painted and taking strokes; torch (2-3 s to import on a
+Start-up order: Qt and the window first, painted and taking strokes; torch (seconds to import on a
 cold start) and the model are loaded in the background after the first paint. With ``-v`` the log
 says when the window was shown (painted) and when the first probabilities were shown.
 """
@@ -43,7 +43,7 @@ def _route_qt_messages() -> None:
     levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO, QtMsgType.QtWarningMsg: logging.INFO,
               QtMsgType.QtCriticalMsg: logging.ERROR, QtMsgType.QtFatalMsg: logging.CRITICAL}
 
-    def handler(kind, context, message: str) -> None:
+    def handler(kind, _context, message: str) -> None:
         qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
 
     qInstallMessageHandler(handler)
@@ -121,6 +121,17 @@ def _echo_model_problems(window) -> None:
     events.model.connect(lambda _: events.message.disconnect(echo, missing_ok=True))
 
 
+def _window_problem() -> str | None:
+    """Why the window cannot open here (no display, missing xcb libraries, a broken PySide6), else None."""
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+                "use --screenshot FILE to render it offscreen, or run it in a desktop session")
+    if (missing := xcb_problem()) is not None:  # Qt would abort the process; say which libraries are missing
+        return missing
+    return qt_binding_problem()
+
+
 def run(args) -> int:
     """Open the window (or take a screenshot of it, see the module docstring); returns the exit status."""
     screenshot = getattr(args, "screenshot", None) is not None
@@ -132,15 +143,7 @@ def run(args) -> int:
     from advviewer.gui.error_log import install_excepthook
     from advviewer.gui.main_window import MainWindow
 
-    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        print("advviewer: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
-              "use --screenshot FILE to render it offscreen, or run it in a desktop session", file=sys.stderr)
-        return 1
-    if (missing := xcb_problem()) is not None:  # Qt would abort the process; say which libraries are missing
-        print(f"advviewer: {missing}", file=sys.stderr)
-        return 1
-    problem = qt_binding_problem()
+    problem = _window_problem()
     if problem is not None:
         print(f"advviewer: {problem}", file=sys.stderr)
         return 1
@@ -185,8 +188,8 @@ def run(args) -> int:
 def exit_now(status: int) -> None:
     """End the process once the window has closed, without the interpreter's slow teardown.
 
-    Destroying Qt's and torch's objects one by one at exit took 2-3 s after the window had
-    closed (measured: 2.1-2.6 s, against 0.24 s this way). Everything worth keeping is already
+    Destroying Qt's and torch's objects one by one at exit takes seconds after the window has
+    closed. Everything worth keeping is already
     written: the settings are synced in closeEvent, the log is flushed here.
     """
     logging.shutdown()

@@ -2,9 +2,9 @@
 
 When one is missing (a fresh Debian lacks libxcb-icccm4 and libxcb-keysyms1), Qt prints "no Qt
 platform plugin could be initialized" and aborts the process. :func:`xcb_problem` finds the
-plugin through importlib (no Qt is imported) and loads it the way Qt will (``dlopen``, about 1 ms
-when it works; Qt then finds it loaded). Only when that fails does it ask ``ldd`` (about 20 ms, a
-process) which of its libraries do not resolve, and return one line naming them and the Debian
+plugin through importlib (no Qt is imported) and loads it the way Qt will (``dlopen``, cheap
+when it works; Qt then finds it loaded). Only when that fails does it ask ``ldd`` (a process)
+which of its libraries do not resolve, and return one line naming them and the Debian
 packages that provide them. ``tools/dev.sh run``
 uses the same lists (``python -m advviewer.gui.xcb_check --debian-packages``) to install them.
 """

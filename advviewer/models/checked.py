@@ -36,7 +36,7 @@ def check_logits(out: object, batch: int) -> torch.Tensor:
         raise ModelOutputError(f"the model returned shape {tuple(out.shape)} for {batch} image(s), expected logits of shape ({batch}, 10)")
     if not out.is_floating_point():
         raise ModelOutputError(f"the model returned {out.dtype} values, not floating-point logits")
-    # one reduction instead of isfinite().all() (13 against 41 us, on the live path of every stroke): NaN
+    # one reduction, cheaper than isfinite().all() on the live path of every stroke: NaN
     # and inf propagate into the sum; a sum beyond float's range means unusable logits as well
     if not math.isfinite(out.detach().sum().item()):
         raise ModelOutputError("the model returned NaN or infinite logits for this input")

@@ -1,6 +1,6 @@
 """The zoo's networks as numpy forward passes, read from the same sha256-checked weights files, without torch.
 
-``advviewer predict`` on a zoo model answers from here: ``import torch`` alone takes 2-3 s on a
+``advviewer predict`` on a zoo model answers from here: ``import torch`` alone takes seconds on a
 cold start, longer than the whole answer may (issue 12: frozen ``predict`` within 2 s). Only the
 forward pass, in float32 like torch; anything needing gradients, training or a user's model goes
 through torch (:mod:`advviewer.models.loading`). The test suite checks that every zoo model gives

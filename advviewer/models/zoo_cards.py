@@ -1,7 +1,7 @@
 """The zoo's names, descriptions, model cards and weights files, without torch.
 
 What the command line's --help, ``predict`` on a zoo model (:mod:`advviewer.models.numpy_zoo`) and
-the window's model picker need before, or instead of, ``import torch`` (which takes 2-3 s on a
+the window's model picker need before, or instead of, ``import torch`` (which takes seconds on a
 cold start). The architectures themselves are in :mod:`advviewer.models.zoo`.
 """
 

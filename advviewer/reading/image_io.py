@@ -220,8 +220,8 @@ def _load_image_here(path: str | Path) -> np.ndarray:
 
 def warm_up_in_sandbox_server() -> None:
     """Read a small picture of our own in each format once, in the server: Pillow's plugins and numpy's
-    lazily imported modules are then imported in every reader it forks (measured: the first picture a
-    fresh process reads costs 100-150 ms, the next ones 25 ms). Called by :func:`advviewer.reading.sandbox.serve`
+    lazily imported modules are then imported in every reader it forks, so a reader's first picture
+    does not pay for those imports. Called by :func:`advviewer.reading.sandbox.serve`
     (its ``WARM_UP`` hook), never in the program itself."""
     gradient = Image.linear_gradient("L").resize((64, 64))
     with tempfile.TemporaryDirectory(prefix="advviewer-warm-up-") as folder:

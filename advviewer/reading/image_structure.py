@@ -2,29 +2,25 @@
 
 The pixel limit bounds the memory a picture decodes into, not the time decoding takes. Some
 files take long with few pixels, because a decoder does work per piece of the file rather than
-per pixel (measured with Pillow 13 on main before this check):
+per pixel (the times such files took without these limits:
+benchmarks/results/code-comment-figures-20261205.md):
 
-- a PNG is read chunk by chunk, in Python: 10 million empty private chunks (190 MB, under the
-  file-size limit) took 58 s and 2.1 GB; at most ``MAX_PNG_CHUNKS`` are allowed;
-- a progressive JPEG is decoded scan by scan, each scan visiting every block of the picture:
-  40,000 scans (480 kB) of a 1000x1000 picture took 36 s; at most ``MAX_JPEG_SCANS``, and at
-  most ``MAX_JPEG_SCAN_PIXELS`` scans times pixels (a big picture may have fewer); its marker
-  segments are read one by one in Python (0.3 s per MB of empty comments): at most
+- a PNG is read chunk by chunk, in Python: at most ``MAX_PNG_CHUNKS`` are allowed;
+- a progressive JPEG is decoded scan by scan, each scan visiting every block of the picture: at
+  most ``MAX_JPEG_SCANS``, and at most ``MAX_JPEG_SCAN_PIXELS`` scans times pixels (a big picture
+  may have fewer); its marker segments are read one by one in Python: at most
   ``MAX_JPEG_SEGMENTS``;
-- Pillow's PNM reader reads the header (and its comments) one byte at a time, 1 us each, and cuts
-  each comment out of the plain (text) raster by copying its 64 kB block: 2 MB of ``#`` lines in
-  an 8x8 plain PGM took 33 s; the header may be ``MAX_PNM_HEADER_BYTES`` long, the raster may
-  hold ``MAX_PNM_COMMENTS`` comments;
-- the plain (text) PNM formats P1-P3 are decoded token by token in Python (0.1 s per MB):
-  they are refused over ``MAX_PLAIN_PNM_BYTES`` (a 1000x1000 colour P3 is about 11 MB);
+- Pillow's PNM reader reads the header (and its comments) one byte at a time, and cuts each
+  comment out of the plain (text) raster by copying its 64 kB block: the header may be
+  ``MAX_PNM_HEADER_BYTES`` long, the raster may hold ``MAX_PNM_COMMENTS`` comments;
+- the plain (text) PNM formats P1-P3 are decoded token by token in Python: they are refused over
+  ``MAX_PLAIN_PNM_BYTES`` (a 1000x1000 colour P3 is about 11 MB);
 - a TIFF directory's numbers (one strip offset and size per strip, any tag's values) become a
-  Python tuple: an 8 MB TIFF of an 8x8 picture in a million strips took 8.2 s and 310 MB; at most
-  ``MAX_TIFF_VALUES`` in the first directory (the only one read);
-- a GIF's extensions (comments, application data) are read sub-block by sub-block in Python:
-  4 MB of 1-byte comment sub-blocks before the picture took 0.65 s (200 MB: half a minute); at
+  Python tuple: at most ``MAX_TIFF_VALUES`` in the first directory (the only one read);
+- a GIF's extensions (comments, application data) are read sub-block by sub-block in Python: at
   most ``MAX_GIF_BLOCKS`` before the first picture;
-- a run-length encoded BMP is decoded two bytes at a time in Python (0.5 s per MB, and runs that
-  add no pixel still cost their time): refused over ``MAX_RLE_BMP_BYTES``.
+- a run-length encoded BMP is decoded two bytes at a time in Python (and runs that add no pixel
+  still cost their time): refused over ``MAX_RLE_BMP_BYTES``.
 
 Only the structure is walked (lengths and markers, never pixel data), so a normal picture costs
 microseconds more; a file whose structure is broken is left to Pillow, which names the damage.
@@ -37,18 +33,18 @@ import struct
 
 from advviewer.errors import ImageLoadError
 
-MAX_PNG_CHUNKS = 65_536  # libpng writes 8 kB IDAT chunks: a 200 MB PNG has 25,000; Pillow reads 65,536 in 0.15 s
+MAX_PNG_CHUNKS = 65_536  # libpng writes 8 kB IDAT chunks: a 200 MB PNG has 25,000
 MAX_JPEG_SCANS = 100  # encoders write 1 (baseline) or about 10 (progressive; libjpeg's default script has 10)
 MAX_JPEG_SEGMENTS = 10_000  # markers with a length (APPn, COM, DQT, DHT, SOS...); Pillow reads each in Python
-MAX_JPEG_SCAN_PIXELS = 1_000_000_000  # scans x pixels: 99 scans of 36 megapixels took 2.9 s; 27 are allowed
+MAX_JPEG_SCAN_PIXELS = 1_000_000_000  # scans x pixels: a 36-megapixel picture may have 27 scans
 MAX_PNM_HEADER_BYTES = 4096  # "P5 28 28 255" and a few lines of comments
 MAX_PNM_COMMENTS = 64  # in a plain raster
 MAX_PLAIN_PNM_BYTES = 16_000_000
-MAX_TIFF_VALUES = 200_000  # 100,000 strips (offsets and sizes): 0.8 s; a 6324-row picture in one-row strips has 6,324
+MAX_TIFF_VALUES = 200_000  # 100,000 strips (offsets and sizes); a 6324-row picture in one-row strips has 6,324
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 _TIFF_BYTE_TYPES = (1, 2, 6, 7)  # BYTE, ASCII, SBYTE, UNDEFINED
 MAX_GIF_BLOCKS = 10_000  # extension sub-blocks before the first picture (XMP's trailer is 257 of them)
-MAX_RLE_BMP_BYTES = 4_000_000  # 1000x1000 in one-pixel runs is 2 MB and takes 1 s
+MAX_RLE_BMP_BYTES = 4_000_000  # 1000x1000 in one-pixel runs is 2 MB
 _BMP_RLE = (1, 2)  # BI_RLE8, BI_RLE4
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

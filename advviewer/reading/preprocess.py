@@ -99,23 +99,7 @@ def array_to_gray(array: np.ndarray, max_side: int | None = None) -> np.ndarray:
 
     With ``max_side``, a bigger picture is first shrunk by block means (see :func:`shrink`).
     """
-    arr = np.asarray(array)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == bool):
-        raise ImageLoadError(f"expected a numeric image array, got dtype {arr.dtype}")
-    while arr.ndim > 2 and arr.shape[0] == 1:  # (1, H, W), (1, 1, H, W)
-        arr = arr[0]
-    if arr.ndim == 3 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or arr.ndim == 3 and arr.shape[-1] not in (3, 4):
-        raise ImageLoadError(
-            f"expected a 2-D grayscale image (H, W), (H, W, 3|4) colour or (1, 28, 28); got shape {tuple(np.shape(array))}"
-        )
-    if arr.size == 0:
-        raise ImageLoadError("the image array is empty (0 pixels)")
-    if arr.dtype == bool:
-        arr = arr.astype(np.float32)
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ImageLoadError("the image array contains NaN or infinite values")
+    arr = _checked_image(np.asarray(array))
     top = _integer_top(arr)
     if max_side is not None:
         arr = shrink(arr, max_side)
@@ -124,6 +108,33 @@ def array_to_gray(array: np.ndarray, max_side: int | None = None) -> np.ndarray:
         rgb = np.round(unit * 255).astype(np.uint8)
         return pil_to_gray(Image.fromarray(rgb, "RGBA" if arr.shape[-1] == 4 else "RGB"))
     return _to_unit(arr, top)
+
+
+def _checked_image(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as (H, W) or (H, W, 3|4) of finite numbers (bool as float32); an ImageLoadError says what is wrong."""
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == bool):
+        raise ImageLoadError(f"expected a numeric image array, got dtype {arr.dtype}")
+    image = _without_unit_dims(arr)
+    if image.ndim not in (2, 3) or image.ndim == 3 and image.shape[-1] not in (3, 4):
+        raise ImageLoadError(
+            f"expected a 2-D grayscale image (H, W), (H, W, 3|4) colour or (1, 28, 28); got shape {arr.shape}"
+        )
+    if image.size == 0:
+        raise ImageLoadError("the image array is empty (0 pixels)")
+    if image.dtype == bool:
+        return image.astype(np.float32)
+    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
+        raise ImageLoadError("the image array contains NaN or infinite values")
+    return image
+
+
+def _without_unit_dims(arr: np.ndarray) -> np.ndarray:
+    """Leading 1-dims dropped ((1, H, W), (1, 1, H, W)), and a single trailing channel ((H, W, 1))."""
+    while arr.ndim > 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    return arr
 
 
 def _integer_top(arr: np.ndarray) -> float | None:

@@ -20,7 +20,7 @@ it reads the bytes. An error comes back as its class name and one line of text, 
 out of memory becomes one line as well ("...needed more than 1024 MB of memory; refused").
 
 Start-up: ``fork`` from the window (Qt and torch threads running) is unsafe, and a fresh
-``spawn`` child importing numpy and Pillow costs 0.3 s (torch: 2-3 s). So children come from a
+``spawn`` child would import numpy and Pillow (and torch) again for every file. So children come from a
 *fork server* of our own: one single-threaded process, started once with our reading modules
 imported (:func:`start_server`; the window starts it after its first model load, with torch, so a
 user's model is checked without importing torch again), forks a child per file in milliseconds.
@@ -78,7 +78,7 @@ SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importin
 # of each format, so that every reader forked later finds Pillow's plugins imported)
 WARM_UP = "warm_up_in_sandbox_server"
 READING_MODULES = ("advviewer.reading.sandbox", "advviewer.reading.image_io", "advviewer.data.idx")
-# torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (1.8 s)
+# torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (slow)
 MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
 # how an allocation the memory limit refused shows in exceptions that are not MemoryError (torch's C++
 # allocator, std::bad_alloc, ENOMEM)
@@ -94,8 +94,8 @@ class Limits:
     wall_seconds: float
 
 
-# Each budget is at least twice the peak measured on the largest file the static checks let through
-# (README, "The second layer").
+# Each budget is at least twice the peak of the largest file the static checks let through
+# (docs/safety.md, "The limits").
 PICTURE_LIMITS = Limits(memory_mb=1024, cpu_seconds=20, wall_seconds=30.0)
 IDX_LIMITS = Limits(memory_mb=2048, cpu_seconds=60, wall_seconds=90.0)
 MODEL_LIMITS = Limits(memory_mb=3072, cpu_seconds=20, wall_seconds=25.0)
@@ -244,7 +244,7 @@ class _Server:
 
     def stop(self) -> None:
         """End and reap the servers, at once: a server holds nothing (readers already forked finish
-        on their own, within their limits), and its own exit would cost the program's 0.1-0.2 s."""
+        on their own, within their limits), and waiting for its own exit would only delay the program's."""
         with self._lock:
             if self._socket is not None:
                 self._socket.close()

@@ -7,6 +7,8 @@ command. The perturbations use the export's diverging map, so they look as in th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -118,41 +120,70 @@ def distortion_figure(results: dict, split: str, width: int = 760, row_h: int = 
     """Per model, every successful attack's distortion as a dot (both readings), its mean as a bar, the paper's as a diamond."""
     records = [e for e in results["examples"] if e["split"] == split]
     models = list(results["table1"])
-    values = [d for e in records for d, ok in zip(e["distortion"], e["success"]) if ok]
+    values = [d for e in records for d in _successful_distortions(e)]
     top = max(values + [v[2] for v in paper.TABLE1.values()] + [0.05]) * 1.05
-    left, right, head = 130, width - 20, 40
+    axis = _DistortionAxis(left=130, right=width - 20, top=top)
+    head = 40
     height = head + row_h * len(models) + 50
     image = Image.new("RGB", (width, height), WHITE)
     draw = ImageDraw.Draw(image)
     font, small = _font(15), _font(11)
-
-    def px(v: float) -> float:
-        return left + (right - left) * v / top
-
     draw.text((10, 8), f"minimal distortion ||r||/28 per attack, {split} digits", fill=BLACK, font=font)
     for i, model in enumerate(models):
-        y = head + i * row_h
-        draw.text((10, y + row_h // 2 - 7), label(model), fill=BLACK, font=small)
-        for j, reading in enumerate(("nearest", "random")):
-            yy = y + 12 + j * 18
-            rec = next((e for e in records if e["model"] == model and e["reading"] == reading), None)
-            ds = [d for d, ok in zip(rec["distortion"], rec["success"]) if ok] if rec else []
-            for d in ds:
-                draw.ellipse((px(d) - 2, yy - 2, px(d) + 2, yy + 2), fill=READING_COLOURS[reading])
-            if ds:
-                m = px(float(np.mean(ds)))
-                draw.line((m, yy - 7, m, yy + 7), fill=BLACK, width=2)
-        ref = paper.TABLE1.get(paper.paper_name(model) or "")
-        if ref:
-            cx, cy = px(ref[2]), y + 21
-            draw.polygon([(cx, cy - 6), (cx + 6, cy), (cx, cy + 6), (cx - 6, cy)], outline=BLACK, fill=(255, 215, 0))
-        draw.line((left, y + row_h - 2, right, y + row_h - 2), fill=(225, 225, 225))
+        _draw_model_row(draw, axis, model, records, head + i * row_h, row_h, small)
     axis_y = head + row_h * len(models)
-    draw.line((left, axis_y, right, axis_y), fill=BLACK)
-    step = 0.02 if top <= 0.16 else 0.05
-    for t in np.arange(0, top, step):
-        draw.line((px(t), axis_y, px(t), axis_y + 5), fill=BLACK)
-        draw.text((px(t), axis_y + 8), f"{t:.2f}", fill=BLACK, font=small, anchor="ma")
+    _draw_distortion_axis(draw, axis, axis_y, small)
     legend = "dots: nearest class (blue), random target (red); bar: mean; diamond: the paper's average"
-    draw.text((left, axis_y + 26), legend, fill=BLACK, font=small)
+    draw.text((axis.left, axis_y + 26), legend, fill=BLACK, font=small)
     return image
+
+
+@dataclass(frozen=True)
+class _DistortionAxis:
+    """The horizontal scale of the distortion figure: 0 at pixel ``left``, ``top`` at pixel ``right``."""
+
+    left: int
+    right: int
+    top: float
+
+    def x(self, value: float) -> float:
+        return self.left + (self.right - self.left) * value / self.top
+
+
+def _successful_distortions(record: dict) -> list[float]:
+    """The distortions of the record's successful attacks (failed ones have no minimal distortion)."""
+    return [d for d, ok in zip(record["distortion"], record["success"]) if ok]
+
+
+def _draw_model_row(draw: ImageDraw.ImageDraw, axis: _DistortionAxis, model: str, records: list[dict], y: int, row_h: int,
+                    small) -> None:
+    """One model's row: its label, a strip of dots and a mean bar per reading, the paper's diamond, a separator."""
+    draw.text((10, y + row_h // 2 - 7), label(model), fill=BLACK, font=small)
+    for j, reading in enumerate(("nearest", "random")):
+        record = next((e for e in records if e["model"] == model and e["reading"] == reading), None)
+        distortions = _successful_distortions(record) if record else []
+        _draw_reading_strip(draw, axis, distortions, y + 12 + j * 18, READING_COLOURS[reading])
+    ref = paper.TABLE1.get(paper.paper_name(model) or "")
+    if ref:
+        cx, cy = axis.x(ref[2]), y + 21
+        draw.polygon([(cx, cy - 6), (cx + 6, cy), (cx, cy + 6), (cx - 6, cy)], outline=BLACK, fill=(255, 215, 0))
+    draw.line((axis.left, y + row_h - 2, axis.right, y + row_h - 2), fill=(225, 225, 225))
+
+
+def _draw_reading_strip(draw: ImageDraw.ImageDraw, axis: _DistortionAxis, distortions: list[float], y: int,
+                        colour: tuple[int, int, int]) -> None:
+    """A dot per distortion and, if there are any, a bar at their mean."""
+    for d in distortions:
+        draw.ellipse((axis.x(d) - 2, y - 2, axis.x(d) + 2, y + 2), fill=colour)
+    if distortions:
+        m = axis.x(float(np.mean(distortions)))
+        draw.line((m, y - 7, m, y + 7), fill=BLACK, width=2)
+
+
+def _draw_distortion_axis(draw: ImageDraw.ImageDraw, axis: _DistortionAxis, axis_y: int, small) -> None:
+    """The axis line with a labelled tick every 0.02 (every 0.05 when the scale goes past 0.16)."""
+    draw.line((axis.left, axis_y, axis.right, axis_y), fill=BLACK)
+    step = 0.02 if axis.top <= 0.16 else 0.05
+    for t in np.arange(0, axis.top, step):
+        draw.line((axis.x(t), axis_y, axis.x(t), axis_y + 5), fill=BLACK)
+        draw.text((axis.x(t), axis_y + 8), f"{t:.2f}", fill=BLACK, font=small, anchor="ma")

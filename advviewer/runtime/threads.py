@@ -1,9 +1,8 @@
 """Thread counts, set deliberately: on a 2-core machine a second torch thread can cost far more than it gains.
 
-Measured on the 2-core machine (benchmarks/bench_core.py, bench_attack.py): one image through
-`cnn` takes the same 0.5 ms on one thread as on two, finite differences 62 ms on one and 33 ms
-on two -- but when anything else is using a core, a second torch thread waits for it at every
-operation and the same work becomes 10-300x slower. So the default is one torch thread
+A second thread gains little on one image and at most halves the finite differences, but when
+anything else is using a core it waits for that core at every operation and the same work
+becomes many times slower (docs/performance.md). So the default is one torch thread
 everywhere; training pins its own count (for reproducible sums). Call :func:`configure` once at
 start-up (the CLI does; the window sets its own).
 """
@@ -32,8 +31,8 @@ def torch_threads(n: int) -> Iterator[None]:
     """Run torch on ``n`` intra-op threads inside the block, then restore the previous count.
 
     torch's setting is process-wide. The attack uses this with n = 1: its batches are small and
-    its iterations many, and on a 2-core machine that other work shares, two threads made it 30x
-    (one image) to 10x (40 images) slower -- the second thread waits for a busy core at every op.
+    its iterations many, so on a machine that other work shares a second thread mostly waits for
+    a busy core at every op.
     """
     import torch
 

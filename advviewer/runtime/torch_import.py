@@ -1,11 +1,11 @@
 """Import torch on a background thread without stalling the thread that draws the window.
 
-``import torch`` takes 2-3 s on a cold start; the window is painted first and imports it on its
+``import torch`` takes seconds on a cold start; the window is painted first and imports it on its
 model lane (advviewer.session). Most of that import is Python code, which gives the GIL back to
 the window's thread every few milliseconds, but loading torch's C++ libraries (libtorch_cpu.so
 alone is over 300 MB) happens inside ``dlopen``, which Python's import machinery and
-``ctypes.CDLL`` both call while holding the GIL: measured, the window's thread then stood still
-for 0.5-0.6 s. ``dlopen`` called as a foreign function through ctypes runs with the GIL released;
+``ctypes.CDLL`` both call while holding the GIL, and the window's thread would stand still for
+the whole load. ``dlopen`` called as a foreign function through ctypes runs with the GIL released;
 the libraries loaded that way are found already loaded when torch's own import asks for them.
 """
 

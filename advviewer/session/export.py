@@ -2,9 +2,9 @@
 (:mod:`advviewer.writing.export` writes each), off the GUI thread, one at a time, with progress;
 closing the window stops them cleanly.
 
-One result takes 20-30 ms to write (PNGs, figure, .npy, JSON and the 8-bit check, which runs the
-model), and a session keeps up to 500 results: "Export all" done on the GUI thread froze the
-window for up to 15 s, longer with a slow user model. Here the export is a plain job of a
+Writing one result means PNGs, a figure, .npy, JSON and the 8-bit check (which runs the model),
+and a session keeps up to 500 results: "Export all" on the GUI thread would freeze the window for
+seconds, longer with a slow user model. Here the export is a plain job of a
 TaskState on its own lane. A second export while one runs is refused (superseding it, as the
 other lanes do, would leave half a folder). Between results the job looks at its cancel flag;
 each result is all-or-nothing on disk (advviewer.writing.atomic_files), so stopping between results leaves

@@ -25,7 +25,7 @@ START_WAIT_SECONDS = 5.0  # a window never painted (minimised at start) still ge
 def load_model_job(name_or_path: str, start: threading.Event | None = None) -> Job:
     """Load and validate a zoo model or a model file, with the hash of the weights it was built from, off the GUI thread.
 
-    The first load also imports torch (2-3 s on a cold start). ``start``, when given, is waited
+    The first load also imports torch (seconds on a cold start). ``start``, when given, is waited
     for first (at most START_WAIT_SECONDS): the window sets it once it has painted itself, so the
     import does not compete with building the window.
     """
@@ -41,8 +41,8 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
 
         module, sha256 = load_identified_model(name_or_path)
         # One evaluation here, off the GUI thread: the first forward and backward pass of a process
-        # sets up torch's kernels and autograd engine (measured: up to 0.6 s on a busy machine),
-        # which the GUI thread's first live evaluation would otherwise wait for.
+        # sets up torch's kernels and autograd engine, which the GUI thread's first live evaluation
+        # would otherwise wait for.
         from advviewer.calculus.gradients import evaluate_input
 
         try:

@@ -125,7 +125,7 @@ class SessionState:
     def hold_model_loading(self) -> None:
         """Loads submitted from now on wait for :meth:`release_model_loading` (the window: until it has painted itself).
 
-        The first load imports torch, 2-3 s of mostly Python code that would otherwise share the
+        The first load imports torch, seconds of mostly Python code that would otherwise share the
         GIL with building and painting the window.
         """
         self._model_start.clear()

@@ -1,6 +1,6 @@
 """Training of the zoo models, deterministic from a seed on one machine, writing weights and a model card.
 
-What is reproducible, measured (README "Models"): on one machine, the same seed, data and torch
+What is reproducible (docs/models.md): on one machine, the same seed, data and torch
 give the same bytes. On another CPU the bytes differ -- float kernels are chosen per processor
 (ATen's AVX2/AVX-512 code, MKL's code paths, and MKL's vector math, which torch.sqrt, exp, log,
 sin and cos use and which is not correctly rounded: its results differ between processors even
@@ -30,8 +30,8 @@ from advviewer.training.augment import augment
 from advviewer.training.drawn_digits import drawn_digits
 
 # One thread, like the rest of the program: the result does not depend on how many cores the
-# machine has, and on a shared 2-core machine (load 8-10) fc10-1e-4's 60 epochs took 261-308 s on
-# two threads against 9-10 s on one, measured back to back.
+# machine has, and a second thread on a machine that other work shares waits for a busy core at
+# every op (advviewer.runtime.threads).
 TRAIN_THREADS = 1
 
 # The convnet also learns from procedural mouse drawings (advviewer.training.drawn_digits): a pool drawn once
@@ -69,7 +69,7 @@ class DrawnPool:
 
 @functools.lru_cache(maxsize=2)
 def _drawn_pool(seed: int, count: int) -> DrawnPool:
-    """Drawn once per process and seed (20,000 drawings take 70-100 s): a second training run reuses them, unchanged."""
+    """Drawn once per process and seed (20,000 drawings take over a minute): a second training run reuses them, unchanged."""
     drawn = drawn_digits(count, seed)
     return DrawnPool(torch.from_numpy(drawn.images).unsqueeze(1), torch.from_numpy(drawn.labels))
 

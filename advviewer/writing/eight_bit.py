@@ -33,7 +33,6 @@ class RobustPng:
     scale: float
     fools: bool
     png_class: int
-    png_target_prob: float
     png_class_prob: float  # how sure the model is of png_class
     l2: float  # ||8-bit image - original||_2, in pixel units (0..1)
 
@@ -80,5 +79,4 @@ def robust_8bit(model, original: np.ndarray, adversarial: np.ndarray, target: in
 
 def _made(pixels: np.ndarray, scale: float, probs: np.ndarray, target: int, original: np.ndarray) -> RobustPng:
     l2 = float(np.linalg.norm(pixels / 255.0 - original))
-    return RobustPng(pixels, scale, bool(probs.argmax() == target), int(probs.argmax()), float(probs[target]),
-                     float(probs.max()), l2)
+    return RobustPng(pixels, scale, bool(probs.argmax() == target), int(probs.argmax()), float(probs.max()), l2)

@@ -1,6 +1,6 @@
 """The outline of a digit (its 0.5 iso-line) as line segments, by vectorised marching squares.
 
-pyqtgraph's IsocurveItem walks the cells in Python (about 1 ms for 28x28, on every stroke
+pyqtgraph's IsocurveItem walks the cells in Python (on every stroke
 segment); this does the same in a few numpy operations.
 """
 

@@ -89,16 +89,26 @@ class ProbabilityPlot(StaticPlot):
         self._bars.setOpts(height=heights, brushes=brushes, pens=pens)
         offset = -0.2 if self._adversarial.isVisible() else 0.0
         for i, p in enumerate(heights):
-            text = "" if probs is None or p < 0.005 else ("1" if p >= 0.995 else f"{p:.2f}"[1:])  # .07, .50, 1; tiny ones clutter
-            inside = p > INSIDE
-            key = f"{text}|{inside}"
-            if key != self._shown[i]:
-                self._shown[i] = key
-                self._labels[i].setText(text)
-                self._labels[i].setVisible(bool(text))  # an empty label would still draw its box
-                self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
-            if text:
-                self._labels[i].setPos(i + offset, float(p) - 0.015 if inside else float(p) + 0.01)
+            self._place_label(i, "" if probs is None else self._bar_label(p), float(p), offset)
+
+    def _place_label(self, i: int, text: str, height: float, offset: float) -> None:
+        """Class ``i``'s label on its bar of ``height``: inside a tall bar, above a short one; hidden when empty."""
+        inside = height > INSIDE
+        key = f"{text}|{inside}"
+        if key != self._shown[i]:
+            self._shown[i] = key
+            self._labels[i].setText(text)
+            self._labels[i].setVisible(bool(text))  # an empty label would still draw its box
+            self._labels[i].setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
+        if text:
+            self._labels[i].setPos(i + offset, height - 0.015 if inside else height + 0.01)
+
+    @staticmethod
+    def _bar_label(probability: float) -> str:
+        """A bar's label: .07, .50, 1; nothing below 0.005 (tiny ones clutter)."""
+        if probability < 0.005:
+            return ""
+        return "1" if probability >= 0.995 else f"{probability:.2f}"[1:]
 
     def set_adversarial(self, probs: np.ndarray | None, adversarial_class: int | None = None, fooled: bool = True) -> None:
         """The attack's image's ten probabilities as red bars beside the original's (None: hide them).
