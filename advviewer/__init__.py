@@ -39,7 +39,7 @@ command line; reading/ never imports writing/, training/ or the attack (pyprojec
 import-linter contracts). No module imports another that imports it back.
 
 Lazy imports (inside a function, on purpose; every other import is at the top of its module).
-``import torch`` takes 2-3 s on a cold start and the window paints before it (tests/gui/
+``import torch`` takes seconds on a cold start (docs/performance.md) and the window paints before it (tests/gui/
 test_gui_startup.py), so these wait until they are used:
 
 - torch, and every module that imports it (attack/, calculus/, explore/, models' loading, writing's
