@@ -39,8 +39,8 @@ command line; reading/ never imports writing/, training/ or the attack (pyprojec
 import-linter contracts). No module imports another that imports it back.
 
 Lazy imports (inside a function, on purpose; every other import is at the top of its module).
-``import torch`` takes seconds on a cold start (docs/performance.md) and the window paints before it (tests/gui/
-test_gui_startup.py), so these wait until they are used:
+``import torch`` takes seconds on a cold start (docs/performance.md) and the window paints before
+it (tests/gui/test_gui_startup.py), so these wait until they are used:
 
 - torch, and every module that imports it (attack/, calculus/, explore/, models' loading, writing's
   export and eight_bit, training/, reproduce's run): in this file's table, ``advviewer.models``'
