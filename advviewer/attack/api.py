@@ -39,8 +39,9 @@ from advviewer.attack.answers import image_results
 from advviewer.attack.c_bracket import SearchOptions
 from advviewer.attack.c_search import History
 from advviewer.attack.lbfgs_steps import BATCH_MEMORY, BATCH_MEMORY_FROM, SolverOptions
-from advviewer.attack.objective import RIVAL, check_objective
+from advviewer.attack.objective import RIVAL, check_objective, initial_tau
 from advviewer.attack.problems import build_problems
+from advviewer.attack.reference import ReferenceOptions, reference_answers
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
 from advviewer.attack.runs import fixed_losses, progress_hook, run_fixed, run_minimal
 from advviewer.attack.validation import (
@@ -53,9 +54,11 @@ from advviewer.attack.validation import (
     check_warm_starts,
     prepare_model,
 )
+from advviewer.errors import AttackInputError
 from advviewer.runtime.threads import torch_threads
 
 DEFAULT_MAX_ITER = 500
+ENGINES = ("batched", "reference")  # the fast engine, and the paper's method one problem at a time (reference.py)
 KEEP_STATE_UP_TO = 16  # results of calls on this many images keep their solver state (about 80 kB each) for warm starts
 
 # what the public functions accept (numpy arrays, torch tensors on any device, or nested sequences)
@@ -75,8 +78,8 @@ class CancelFlag(Protocol):
 def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs = None, *, untargeted: bool = False,
                  warm_start: WarmStarts = None, callback: ProgressCallback | None = None, cancel: CancelFlag | None = None,
                  record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER, device: str = "cpu",
-                 refine: bool | None = None, candidates: int | None = None, objective: str | None = None
-                 ) -> AttackResult | AttackResults:
+                 refine: bool | None = None, candidates: int | None = None, objective: str | None = None,
+                 engine: str = "batched") -> AttackResult | AttackResults:
     """Attack one image (28, 28) -> :class:`AttackResult`; a batch (N, 28, 28) -> :class:`AttackResults`.
 
     ``image``: float values in [0, 1] as a numpy array or torch tensor ((N, 1, 28, 28) too).
@@ -89,10 +92,12 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
     ``threading.Event`` or anything with ``is_set()``) is checked at the same moments and raises
     :class:`AttackCancelled`. Bad arguments raise AttackInputError. A batch of N = 1 is still an
     :class:`AttackResults` (index it, or pass a (28, 28) image for an :class:`AttackResult`).
+    ``engine``: ``"batched"`` (the default) or ``"reference"``, the paper's method one problem at a
+    time, plainly and slowly (advviewer.attack.reference; the oracle the batched engine is tested against).
     """
     images, single = check_images(image)
     results = _attack(model, images, single, target, c, untargeted, warm_start, callback, cancel, record_history,
-                      max_iter, device, refine, candidates, objective)
+                      max_iter, device, refine, candidates, objective, engine)
     return results[0] if single else results
 
 
@@ -100,7 +105,7 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets, c: Cs
                        warm_start: WarmStarts = None, callback: ProgressCallback | None = None,
                        cancel: CancelFlag | None = None, record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER,
                        device: str = "cpu", refine: bool | None = None, candidates: int | None = None,
-                       objective: str | None = None) -> AttackResults:
+                       objective: str | None = None, engine: str = "batched") -> AttackResults:
     """Attack image ``i`` towards ``targets[i]`` for every i, all in one batched solve -> :class:`AttackResults`.
 
     As :func:`lbfgs_attack`, with a (28, 28) image taken as a batch of one. ``candidates``: c
@@ -110,12 +115,13 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets, c: Cs
     """
     arr, _ = check_images(images)
     return _attack(model, arr, False, targets, c, untargeted, warm_start, callback, cancel, record_history, max_iter,
-                   device, refine, candidates, objective)
+                   device, refine, candidates, objective, engine)
 
 
 def _attack(model, images: np.ndarray, single: bool, targets, c, untargeted, warm_start, callback, cancel, record_history,
-            max_iter, device, refine, candidates, objective) -> AttackResults:
+            max_iter, device, refine, candidates, objective, engine="batched") -> AttackResults:
     started = time.perf_counter()
+    check_engine(engine, record_history)
     if cancel is not None and cancel.is_set():
         raise AttackCancelled("attack cancelled")
     n_img = len(images)
@@ -128,15 +134,23 @@ def _attack(model, images: np.ndarray, single: bool, targets, c, untargeted, war
     with torch_threads(1):
         found, img_of, tgt, probs0, history, start, settled = _solve(
             model, dev, images, raw_targets, cs, untargeted, warm, callback, cancel, record_history, max_iter, objective,
-            candidates)
+            candidates, engine)
         per_image = np.zeros(n_img)
         np.maximum.at(per_image, np.asarray(img_of), settled - started)
         results = image_results(model, dev, images, probs0, img_of, tgt, found, untargeted, cs is None, per_image, history, start)
     return AttackResults.stack(results, time.perf_counter() - started)
 
 
+def check_engine(engine: object, record_history: bool) -> None:
+    """``engine`` is one of ENGINES (the reference engine records no history)."""
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise AttackInputError(f"engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}")
+    if engine == "reference" and record_history:
+        raise AttackInputError("the reference engine records no history; leave record_history off")
+
+
 def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, cancel, record_history, max_iter, objective,
-           candidates):
+           candidates, engine="batched"):
     """Every (image, target) problem solved; returns the solves and when each problem was settled.
 
     ``objective``: from check_objective (always set in minimal mode; None at fixed c: follow the warm starts).
@@ -162,7 +176,10 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
     hook = progress_hook(callback, cancel, x0, target, img_arr)
     solver = SolverOptions(max_iter=max_iter)
     keep_state = n_img <= KEEP_STATE_UP_TO
-    if cs is None:
+    if engine == "reference":
+        found = _reference(model, dev, x0, target, z0, start, cs, img_arr, starts, objective, hook, max_iter)
+        settled = np.full(len(tgt), time.perf_counter())
+    elif cs is None:
         k = candidates or max(1, min(3, 6 // len(tgt)))
         if len(tgt) >= BATCH_MEMORY_FROM and not keep_state:  # (kept states all have the default memory)
             solver = dataclasses.replace(solver, memory=BATCH_MEMORY)
@@ -174,3 +191,13 @@ def _solve(model, dev, images, raw_targets, cs, untargeted, warm, callback, canc
         found, settled = run_fixed(model, x0, target, start, cs[img_arr], previous, losses, solver, hook, history, dev,
                                    keep_state)
     return found, img_of, tgt, probs0, history, start, settled
+
+
+def _reference(model, dev, x0, target, z0, start, cs, img_arr, starts, objective, hook, max_iter) -> list[dict]:
+    """Every problem solved by the reference method (advviewer.attack.reference), with each mode's loss."""
+    opts = ReferenceOptions(max_iter=max_iter)
+    if cs is None:
+        tau = initial_tau(z0, target) if objective == RIVAL else np.full(len(target), np.nan)
+        return reference_answers(model, dev, x0, target, start, None, tau, hook, opts)
+    losses = fixed_losses(objective, [starts[i][1] for i in img_arr], target, z0)
+    return reference_answers(model, dev, x0, target, start, cs[img_arr], losses.tau, hook, opts)
