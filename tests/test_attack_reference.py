@@ -7,6 +7,8 @@
 (c) whenever the reference reports success, its float32 answer is classified as the target.
 """
 
+import threading
+
 import numpy as np
 import pytest
 import scipy.optimize
@@ -14,7 +16,7 @@ import torch
 from test_attack_exact import exact_min_l2
 
 from advviewer import load_model, predict
-from advviewer.attack import lbfgs_attack
+from advviewer.attack import AttackCancelled, lbfgs_attack
 from advviewer.attack.objective import cross_entropy
 from advviewer.errors import AttackInputError
 from advviewer.models import available_models
@@ -57,12 +59,13 @@ def test_the_reference_is_exact_on_linear_models(name, test_digits):
     fixed = lbfgs_attack(model, images, targets, c=5.0, engine="reference", objective="paper")
     for x, t, res in zip(images, targets, fixed):
         best, y = penalty_minimum(W, b, x.astype(np.float64).ravel(), t, 5.0)
-        assert res.l2 == pytest.approx(np.linalg.norm(y - x.ravel()), rel=1e-3)  # measured: within 1e-5
+        assert res.l2 == pytest.approx(np.linalg.norm(y - x.ravel()), rel=1e-4)  # measured: within 1.3e-5
     minimal = lbfgs_attack(model, images, targets, engine="reference")
     exact = np.array([exact_min_l2(W, b, x.astype(np.float64).ravel(), t) for x, t in zip(images, targets)])
     assert minimal.success.all()
     ratio = minimal.l2 / exact
-    assert ratio.min() >= 1 - 1e-5 and ratio.max() <= 1.01  # measured: see the report
+    # below 1 would beat the proven minimum; measured: 1.00007-1.00046 (fc10-1e-2), 1.0001-1.00025 (fc10-1)
+    assert ratio.min() >= 1 - 1e-6 and ratio.max() <= 1.002
 
 
 @pytest.mark.parametrize("name", available_models())
@@ -79,13 +82,30 @@ def test_the_engine_is_at_least_as_small_as_the_reference(name, test_digits):
 def test_a_reported_success_is_classified_as_the_target(test_digits):
     model = load_model("fc100-100-10")
     images, targets = held_out_pairs(test_digits, model, 2, seed=5)
-    for c in (1e-3, 1.0):  # one that fails, one that succeeds
+    outcomes = set()
+    for c in (1e-3, 1.0):  # too small a c to fool the model, and a large enough one
         results = lbfgs_attack(model, images, targets, c=c, engine="reference")
         with torch.no_grad():
             answers = model(torch.from_numpy(results.adversarial)[:, None]).argmax(1).numpy()
         assert np.array_equal(results.success, answers == np.asarray(targets))
         assert (results.iterations > 0).all() and (results.evaluations > results.iterations).all()
-        assert results.mode == "fixed-c"
+        assert results.mode == "fixed-c" and (results.c == c).all()
+        outcomes.update(results.success.tolist())
+    assert outcomes == {True, False}
+
+
+def test_the_reference_is_cancelled_between_iterations(test_digits):
+    stop = threading.Event()
+    seen = []
+
+    def progress(p):
+        seen.append(p.iteration)
+        if p.iteration == 3:
+            stop.set()
+
+    with pytest.raises(AttackCancelled):
+        lbfgs_attack(load_model("fc10-1"), test_digits[0][0], 3, engine="reference", callback=progress, cancel=stop)
+    assert seen == [1, 2, 3]
 
 
 def test_one_image_and_untargeted(test_digits):
