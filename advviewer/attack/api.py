@@ -110,7 +110,8 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets, c: Cs
 
     As :func:`lbfgs_attack`, with a (28, 28) image taken as a batch of one. ``candidates``: c
     values per image solved at once in minimal mode (default: more for fewer images, which
-    lowers latency on one image). Runs torch on one CPU thread (see
+    lowers latency on one image). ``engine="reference"`` solves the problems one by one by the paper's
+    method (advviewer.attack.reference) instead. Runs torch on one CPU thread (see
     :func:`advviewer.runtime.threads.torch_threads`).
     """
     arr, _ = check_images(images)
