@@ -260,6 +260,7 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         "cpu": cpu_description(),
         "weights_file": out.name,
         "weights_sha256": sha256_file(out),
+        "subnormals": "flushed to zero when saved (advviewer.models.zoo.save_weights)",
     }
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
