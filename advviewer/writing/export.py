@@ -137,7 +137,7 @@ def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge
         shown_robust = None
         if robust:
             made = _robust_8bit(model, result)
-            adv8, shown_robust = made.pixels, (made.pixels, made.png_class, made.png_class_prob)
+            adv8, shown_robust = made.pixels, made
             record.update({"png_robust": True, "png_robust_scale": round(made.scale, 6), "png_l2": round(made.l2, 6)})
         else:
             adv8 = to_8bit(result.adversarial)

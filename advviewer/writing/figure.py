@@ -7,10 +7,15 @@ Pillow, no Qt: the command line and the window write the same figure.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from advviewer.writing.pixels import diverging_rgb, to_8bit
+
+if TYPE_CHECKING:  # eight_bit imports torch: the figure does not need it to draw
+    from advviewer.writing.eight_bit import RobustPng
 
 CELL = 280  # each picture's side, in pixels (28 x 10)
 GAP = 24
@@ -27,17 +32,16 @@ def _gray(image: np.ndarray) -> Image.Image:
     return Image.fromarray(pixels).convert("RGB").resize((CELL, CELL), Image.Resampling.NEAREST)
 
 
-def figure_image(result, robust: tuple[np.ndarray, int, float] | None = None) -> Image.Image:
+def figure_image(result, robust: RobustPng | None = None) -> Image.Image:
     """The figure for an AttackResult, its float adversarial and what the model says of it.
 
-    ``robust``: (the robust 8-bit image, its class, that class's probability) shows the robust
-    export's image instead, with its own perturbation and answer.
+    ``robust``: the robust 8-bit export, shown instead, with its own perturbation and answer.
     """
     original = result.original if result.original is not None else result.adversarial - result.perturbation
     p0, p1 = np.asarray(result.original_probs), np.asarray(result.adversarial_probs)
     adversarial, answer, confidence = result.adversarial, result.adversarial_class, float(p1[result.adversarial_class])
     if robust is not None:
-        adversarial, answer, confidence = robust[0].astype(np.float32) / 255.0, robust[1], robust[2]
+        adversarial, answer, confidence = robust.pixels.astype(np.float32) / 255.0, robust.png_class, robust.png_class_prob
     perturbation = adversarial - original
     l2, linf = float(np.linalg.norm(perturbation)), float(np.abs(perturbation).max())
     scale = linf or 1.0
