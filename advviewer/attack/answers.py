@@ -1,6 +1,9 @@
-"""Each image's answer from its solves (one per target for an untargeted attack), as AttackResults."""
+"""Each problem's solve (:class:`Solved`), and each image's answer from its solves (one per target for an
+untargeted attack), as AttackResults."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -9,45 +12,91 @@ import torch.nn.functional as F
 from advviewer.attack.result import AttackResult
 
 
-def image_results(model, device, images: np.ndarray, probs0: np.ndarray, img_of: list[int], tgt: list[int], found: list[dict],
-                  untargeted: bool, minimal: bool, seconds: np.ndarray, history, start: np.ndarray) -> list[AttackResult]:
+@dataclass
+class Solved:
+    """What one (image, target) problem's solve ended with, by either engine."""
+
+    x: torch.Tensor  # (n,) float64, the answer's image (flattened) on the solver's device
+    c: float
+    row: int  # the objective row that gave it (the history's key; -1: none)
+    evaluations: int
+    iterations: int
+    loss: str
+    tau: float | None
+    state: object | None = None  # runs.SolverState, for warm starts from the result
+    z: np.ndarray | None = None  # (K,) the logits at x, where the solver kept them
+    already: bool = False  # the model already gave the asked answer at the start: nothing was solved
+
+
+@dataclass(frozen=True)
+class ImageProblems:
+    """The images of a call and their problems: ``img_of[p]`` is problem p's image, ``tgt[p]`` its class."""
+
+    images: np.ndarray  # (N, *input_shape) float32
+    probs0: np.ndarray  # (N, K) the model's probabilities at the images
+    img_of: list[int]
+    tgt: list[int]
+    untargeted: bool
+    minimal: bool
+    input_shape: tuple[int, ...]  # what the model takes per image
+
+
+def image_results(model, call: ImageProblems, found: list[Solved], seconds: np.ndarray, history,
+                  start: torch.Tensor) -> list[AttackResult]:
     """Classify every final image once (as returned: float32) and pick each image's answer.
 
-    ``found[p]``: problem p's solve (x, c, row, evaluations, iterations, loss, tau); ``img_of[p]``
-    its image, ``tgt[p]`` its target; ``seconds[i]``: image i's latency within the call.
+    ``seconds[i]``: image i's latency within the call; ``start``: each problem's start point (P, n).
     """
-    xs = np.stack([f["x"] for f in found]).astype(np.float32).reshape(-1, 28, 28)
+    shape = call.images.shape[1:]
+    xs_dev = torch.stack([f.x for f in found]).to(torch.float32)
     with torch.no_grad():
-        probs = F.softmax(model(torch.from_numpy(xs).to(device)[:, None]).to(torch.float64), 1).cpu().numpy()
-    by_image: list[list[int]] = [[] for _ in range(len(images))]
-    for p, i in enumerate(img_of):
+        probs = F.softmax(model(xs_dev.view(-1, *call.input_shape)).to(torch.float64), 1).cpu().numpy()
+    xs = xs_dev.cpu().numpy().reshape(-1, *shape)
+    by_image: list[list[int]] = [[] for _ in range(len(call.images))]
+    for p, i in enumerate(call.img_of):
         by_image[i].append(p)
     results = []
     for i, ps in enumerate(by_image):
-        ok = [p for p in ps if probs[p].argmax() == tgt[p]]
-        norms = {p: float(np.linalg.norm(xs[p] - images[i])) for p in ps}
-        best = min(ok, key=lambda p: norms[p]) if ok else max(ps, key=lambda p: probs[p][tgt[p]])
+        best = _answer(call, ps, probs, xs, i)
         f = found[best]
-        adv = xs[best]
-        r = adv - images[i]
-        l2 = float(np.linalg.norm(r))
         hist = None
         if history is not None:
-            hist = [start[best].astype(np.float32).reshape(28, 28)] + history.chain(f["row"])
-        res = AttackResult(
-            adversarial=adv, perturbation=r, success=bool(ok), c=f["c"], l2=l2, linf=float(np.abs(r).max()),
-            distortion=l2 / 28.0, target=tgt[best], original_class=int(probs0[i].argmax()),
-            adversarial_class=int(probs[best].argmax()), original_probs=probs0[i], adversarial_probs=probs[best],
-            evaluations=sum(found[p]["evaluations"] for p in ps), iterations=sum(found[p]["iterations"] for p in ps),
-            seconds=float(seconds[i]), history=hist, mode="minimal" if minimal else "fixed-c", untargeted=untargeted,
-            loss=f["loss"], tau=f["tau"], original=images[i], state=f.get("state"))
-        res.message = message(res, minimal)
-        results.append(res)
+            hist = [start[best].to(torch.float32).cpu().numpy().reshape(shape)] + history.chain(f.row)
+        results.append(_result(call, i, ps, best, found, probs, xs[best], hist))
+        results[-1].seconds = float(seconds[i])
     return results
+
+
+def _answer(call: ImageProblems, ps: list[int], probs: np.ndarray, xs: np.ndarray, i: int) -> int:
+    """The problem whose answer image ``i`` returns: the smallest that fools the model, else the closest attempt."""
+    ok = [p for p in ps if probs[p].argmax() == call.tgt[p]]
+    if not ok:
+        return max(ps, key=lambda p: probs[p][call.tgt[p]])
+    return min(ok, key=lambda p: float(np.linalg.norm(xs[p] - call.images[i])))
+
+
+def _result(call: ImageProblems, i: int, ps: list[int], best: int, found: list[Solved], probs: np.ndarray,
+            adv: np.ndarray, hist) -> AttackResult:
+    f = found[best]
+    r = adv - call.images[i]
+    l2 = float(np.linalg.norm(r))
+    ok = bool(probs[best].argmax() == call.tgt[best])
+    res = AttackResult(
+        adversarial=adv, perturbation=r, success=ok, c=f.c, l2=l2, linf=float(np.abs(r).max()),
+        distortion=l2 / np.sqrt(r.size), target=call.tgt[best], original_class=int(call.probs0[i].argmax()),
+        adversarial_class=int(probs[best].argmax()), original_probs=call.probs0[i], adversarial_probs=probs[best],
+        evaluations=sum(found[p].evaluations for p in ps), iterations=sum(found[p].iterations for p in ps),
+        seconds=0.0, history=hist, mode="minimal" if call.minimal else "fixed-c", untargeted=call.untargeted,
+        loss=f.loss, tau=f.tau, original=call.images[i], state=f.state, already_fooled=f.already)
+    res.message = message(res, call.minimal)
+    return res
 
 
 def message(res: AttackResult, minimal: bool) -> str:
     to = "the nearest other class" if res.untargeted else f"class {res.target}"
+    if res.already_fooled:
+        return (f"nothing to do: the model already answers {res.adversarial_class} for this image "
+                f"({'not its label' if res.untargeted else 'the target'}); the perturbation is zero")
     if res.success:
         how = "the smallest c that fools it" if minimal else "the chosen c"
         reached = f"class {res.target} (the nearest other class)" if res.untargeted else f"class {res.target}"

@@ -3,47 +3,127 @@
 Minimal mode solves a sequence of c values per image; with a fixed batch, every round would
 wait for its slowest problem. Here a problem whose solve has finished gets its next c at once
 (the c search adds the row), so the batched forward/backward pass stays full. Rows live in
-preallocated arrays; a finished row's place is taken by the last row (no full copies).
+preallocated tensors (:class:`PoolRows`) on the objective's device; a finished row's place is
+taken by the last row (no full copies).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-import numpy as np
+import torch
 
 from advviewer.attack import gram
-from advviewer.attack.lbfgs_steps import Objective, SolverOptions, binding_free, line_search, project, subspace_step
+from advviewer.attack.lbfgs_steps import (
+    LineSearchResult,
+    Objective,
+    SolverOptions,
+    Trial,
+    binding_free,
+    dot,
+    line_search,
+    project,
+    subspace_step,
+)
 
 # on_iteration(iteration, ids, x, f, aux): called once per iteration with every active row
-IterationHook = Callable[[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+IterationHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], None]
+# memory(W) -> (theta, gram_kept): writes a warm start's curvature memory into the rows' W (warm_states.EndStates.carried)
+MemoryWriter = Callable[[torch.Tensor], tuple[torch.Tensor, "GramKept | None"]]
+MEMORY_DTYPE = torch.float32  # the curvature pairs: they only shape the step (see subspace_step)
 
-_FIELDS = ("ids", "x", "f", "g", "aux", "W", "theta", "iters", "fails", "evals", "dtol", "G", "GF", "free", "known", "empty")
-MEMORY_DTYPE = np.float32  # the curvature pairs: they only shape the step (see subspace_step)
+
+@dataclass
+class GramKept:
+    """A memory's Gram matrices (gram.py), the free set they were kept for, and whether they are right for it."""
+
+    G: torch.Tensor  # (k, 2m, 2m) float64
+    GF: torch.Tensor
+    free: torch.Tensor  # (k, n) bool
+    known: torch.Tensor  # (k,) bool
+
+
+@dataclass
+class PoolRows:
+    """Every row's solver state, one tensor per quantity (the first ``BoxLBFGS.n`` rows are active)."""
+
+    ids: torch.Tensor  # (cap,) int64: the objective's row
+    x: torch.Tensor  # (cap, n) float64, in the box and on float32's grid
+    f: torch.Tensor  # (cap,) float64
+    g: torch.Tensor  # (cap, n) float64
+    aux: torch.Tensor  # (cap, K) the objective's aux (the logits)
+    W: torch.Tensor  # (cap, 2m, n) MEMORY_DTYPE: y pairs in rows 0..m-1, s pairs in rows m..2m-1
+    theta: torch.Tensor  # (cap,) float64
+    iters: torch.Tensor  # (cap,) int64
+    fails: torch.Tensor  # (cap,) int64: line searches failed in a row
+    evals: torch.Tensor  # (cap,) int64
+    dtol: torch.Tensor  # (cap,) float64: each row's stopping tolerance
+    G: torch.Tensor  # (cap, 2m, 2m) float64: W's Gram matrices, whole and over the free set of the last step
+    GF: torch.Tensor
+    free: torch.Tensor  # (cap, n) bool
+    known: torch.Tensor  # (cap,) bool: G and GF are right for W and free
+    empty: torch.Tensor  # (cap,) bool: W is all zero (so are G and GF, whatever the free set)
+
+    @classmethod
+    def allocate(cls, cap: int, n: int, memory: int, aux: torch.Tensor) -> PoolRows:
+        def zeros(*shape, dtype=torch.float64):
+            return torch.zeros(shape, dtype=dtype, device=aux.device)
+
+        i64, m2 = torch.int64, 2 * memory
+        return cls(ids=zeros(cap, dtype=i64), x=zeros(cap, n), f=zeros(cap), g=zeros(cap, n),
+                   aux=zeros(cap, *aux.shape[1:], dtype=aux.dtype), W=zeros(cap, m2, n, dtype=MEMORY_DTYPE),
+                   theta=zeros(cap), iters=zeros(cap, dtype=i64), fails=zeros(cap, dtype=i64), evals=zeros(cap, dtype=i64),
+                   dtol=zeros(cap), G=zeros(cap, m2, m2), GF=zeros(cap, m2, m2), free=zeros(cap, n, dtype=torch.bool),
+                   known=zeros(cap, dtype=torch.bool), empty=zeros(cap, dtype=torch.bool))
+
+    @property
+    def capacity(self) -> int:
+        return self.x.shape[0]
+
+    def columns(self) -> list[str]:
+        return [f.name for f in fields(self)]
+
+    def head(self, n: int) -> PoolRows:
+        """The first ``n`` rows (views)."""
+        return PoolRows(**{name: getattr(self, name)[:n] for name in self.columns()})
 
 
 @dataclass
 class Finished:
     """Rows that stopped in one iteration, and how (with their curvature memory, to warm-start others)."""
 
-    ids: np.ndarray
-    x: np.ndarray
-    f: np.ndarray
-    g: np.ndarray
-    aux: np.ndarray
-    S: np.ndarray  # (k, m, n); (k, 0, n) where the pool's memory_sink took the memory instead
-    Y: np.ndarray
-    theta: np.ndarray
-    iterations: np.ndarray
-    evaluations: np.ndarray
-    converged: np.ndarray  # stopped by pgtol/dtol, not by max_iter or a line search that failed twice
+    ids: torch.Tensor
+    x: torch.Tensor
+    f: torch.Tensor
+    g: torch.Tensor
+    aux: torch.Tensor
+    S: torch.Tensor  # (k, m, n); (k, 0, n) where the pool's memory_sink took the memory instead
+    Y: torch.Tensor
+    theta: torch.Tensor
+    iterations: torch.Tensor
+    evaluations: torch.Tensor
+    converged: torch.Tensor  # stopped by pgtol/dtol, not by max_iter or a line search that failed twice
     # the memory's Gram matrices and the free set they were kept for (gram.py), and whether they
     # are right for S and Y (not for a row that left after its last pair was written)
-    G: np.ndarray
-    GF: np.ndarray
-    free: np.ndarray
-    gram_known: np.ndarray
+    G: torch.Tensor
+    GF: torch.Tensor
+    free: torch.Tensor
+    gram_known: torch.Tensor
+
+    def sorted_by_id(self) -> Finished:
+        order = torch.argsort(self.ids)
+        return Finished(*(v[order] for v in vars(self).values()))
+
+
+@dataclass
+class _Step:
+    """One iteration's direction for the active rows: the step, its full projected point, the predicted decrease."""
+
+    d: torch.Tensor
+    x_full: torch.Tensor
+    gd: torch.Tensor
+    converged: torch.Tensor
 
 
 class BoxLBFGS:
@@ -52,215 +132,224 @@ class BoxLBFGS:
         self.objective = objective
         self.opt = options or SolverOptions()
         self.hook = on_iteration
-        self.n = 0  # active rows: the first n of every state array
+        self.n = 0  # active rows: the first n of every state tensor
         self.slot = 0  # the memory slot written last (shared by all rows)
         self.iteration = 0
-        self.t: dict[str, np.ndarray] = {}
-        self._orders: dict[int, np.ndarray] = {}
+        self.rows: PoolRows | None = None
+        self._orders: dict[tuple[int, str], torch.Tensor] = {}
         self._any_fails = False
         # memory_sink(ids, W, idx): takes finishing rows' memory W[idx] straight from the pool (the
         # c search keeps it for warm starts), so that Finished need not carry a gathered copy
-        self.memory_sink: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None
+        self.memory_sink: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None
 
     def __len__(self) -> int:
         return self.n
 
-    def _view(self, name: str) -> np.ndarray:
-        return self.t[name][: self.n]
+    @property
+    def active(self) -> PoolRows:
+        assert self.rows is not None
+        return self.rows.head(self.n)
 
-    def add(self, ids: np.ndarray, x_start: np.ndarray, start=None, memory=None, dtol=None) -> None:
+    def add(self, ids, x_start: torch.Tensor, start: Trial | None = None, memory: MemoryWriter | None = None,
+            dtol=None) -> None:
         """Start problems ``ids`` (the objective's row numbers) from ``x_start``, inside the box.
 
-        ``start``: their (f, g, aux) at ``x_start`` if known (else evaluated here); ``memory``:
-        (S, Y, theta) to begin with instead of an empty curvature memory, or a function that
-        writes it into the rows' W (k, 2m, n) and returns (theta, gram_kept), ``gram_kept`` the
-        memory's (G, GF, free, known) as in :class:`Finished` (with the other forms the Gram matrices
-        are computed at the rows' first step); ``dtol``: their stopping tolerance (default: the options').
+        ``start``: their point, f, g and aux if known (else ``x_start`` is projected and evaluated
+        here); ``memory``: a function that writes their curvature memory into the rows' W
+        (k, 2m, n) and returns (theta, the memory's Gram matrices or None: computed at the rows'
+        first step); without one they start with an empty memory. ``dtol``: their stopping
+        tolerance (default: the options').
         """
         k = len(ids)
         if not k:
             return
+        ids = torch.as_tensor(ids, dtype=torch.int64).to(x_start.device)
         if start is None:
             x_start = project(x_start)
-            f, g, aux = self.objective(ids, x_start)
+            start = Trial(x_start, *self.objective(ids, x_start))
+            evaluated = 1
         else:
-            f, g, aux = start
+            evaluated = 0
         n_new = self.n + k
-        if not self.t or n_new > self.t["x"].shape[0]:
-            self._grow(max(n_new, 2 * (self.t["x"].shape[0] if self.t else 0)), x_start, aux)
-        t, sl, m = self.t, slice(self.n, n_new), self.opt.memory
-        gram_kept = None
-        t["ids"][sl], t["x"][sl], t["f"][sl], t["g"][sl], t["aux"][sl] = ids, x_start, f, g, aux
-        if memory is None:
-            t["W"][sl] = 0
-            t["theta"][sl] = self.opt.theta0
-            t["G"][sl], t["GF"][sl] = 0.0, 0.0
-        elif callable(memory):  # it writes W straight into the pool's rows (warm_states: no copy in between)
-            t["theta"][sl], gram_kept = memory(t["W"][sl])
-        else:
-            t["W"][sl, m:], t["W"][sl, :m], t["theta"][sl] = memory
-        t["empty"][sl] = memory is None
-        t["iters"][sl] = 0
-        t["fails"][sl] = 0
-        t["evals"][sl] = 0 if start is not None else 1
-        t["dtol"][sl] = self.opt.dtol if dtol is None else dtol
-        if gram_kept is None:
-            t["known"][sl] = False
-        else:
-            t["G"][sl], t["GF"][sl], t["free"][sl], t["known"][sl] = gram_kept
+        if self.rows is None or n_new > self.rows.capacity:
+            self._grow(max(n_new, 2 * (self.rows.capacity if self.rows is not None else 0)), start)
+        t = self.rows
+        assert t is not None
+        sl = slice(self.n, n_new)
+        t.ids[sl], t.x[sl], t.f[sl], t.g[sl], t.aux[sl] = ids, start.x, start.f, start.g, start.aux
+        self._start_memory(t, sl, memory)
+        t.iters[sl] = 0
+        t.fails[sl] = 0
+        t.evals[sl] = evaluated
+        t.dtol[sl] = self.opt.dtol if dtol is None else torch.as_tensor(dtol, dtype=torch.float64).to(t.dtol.device)
         self.n = n_new
 
-    def _grow(self, cap: int, x: np.ndarray, aux: np.ndarray) -> None:
-        n, m = x.shape[1], self.opt.memory
-        new = {
-            "ids": np.zeros(cap, dtype=np.int64),
-            "x": np.zeros((cap, n)),
-            "f": np.zeros(cap),
-            "g": np.zeros((cap, n)),
-            "aux": np.zeros((cap,) + aux.shape[1:], dtype=aux.dtype),
-            "W": np.zeros((cap, 2 * m, n), dtype=MEMORY_DTYPE),
-            "theta": np.zeros(cap),
-            "iters": np.zeros(cap, dtype=np.int64),
-            "fails": np.zeros(cap, dtype=np.int64),
-            "evals": np.zeros(cap, dtype=np.int64),
-            "dtol": np.zeros(cap),
-            # W's Gram matrices, whole and over the free set, for the free set of the last step (gram.py)
-            "G": np.zeros((cap, 2 * m, 2 * m)),
-            "GF": np.zeros((cap, 2 * m, 2 * m)),
-            "free": np.zeros((cap, n), dtype=bool),
-            "known": np.zeros(cap, dtype=bool),
-            "empty": np.zeros(cap, dtype=bool),  # W is all zero (so are G and GF, whatever the free set)
-        }
-        for name in _FIELDS if self.t else ():
-            new[name][: self.n] = self._view(name)
-        self.t = new
+    def _start_memory(self, t: PoolRows, sl: slice, memory: MemoryWriter | None) -> None:
+        gram_kept = None
+        if memory is None:
+            t.W[sl] = 0
+            t.theta[sl] = self.opt.theta0
+            t.G[sl], t.GF[sl] = 0.0, 0.0
+        else:  # it writes W straight into the pool's rows (warm_states: no copy in between)
+            t.theta[sl], gram_kept = memory(t.W[sl])
+        t.empty[sl] = memory is None
+        if gram_kept is None:
+            t.known[sl] = False
+        else:
+            t.G[sl], t.GF[sl], t.free[sl], t.known[sl] = gram_kept.G, gram_kept.GF, gram_kept.free, gram_kept.known
+
+    def _grow(self, cap: int, start: Trial) -> None:
+        new = PoolRows.allocate(cap, start.x.shape[1], self.opt.memory, start.aux)
+        if self.rows is not None:
+            for name in new.columns():
+                getattr(new, name)[: self.n] = getattr(self.rows, name)[: self.n]
+        self.rows = new
 
     def drop(self, ids: list[int]) -> Finished | None:
         """Take rows ``ids`` out of the pool unfinished (their answer is no longer needed)."""
-        mask = np.isin(self._view("ids"), ids)
-        if not mask.any():
+        active = self.active
+        mask = torch.isin(active.ids, torch.as_tensor(ids, dtype=torch.int64, device=active.ids.device))
+        if not bool(mask.any()):
             return None
-        return self._remove(mask, np.zeros_like(mask), gram_current=False, sink=False)[0]
+        return self._remove(mask, torch.zeros_like(mask), gram_current=False, sink=False)[0]
 
-    def _remove(self, mask: np.ndarray, converged: np.ndarray, gram_current: bool, sink: bool = True) -> tuple[Finished, np.ndarray]:
+    def _remove(self, mask: torch.Tensor, converged: torch.Tensor, gram_current: bool,
+                sink: bool = True) -> tuple[Finished, torch.Tensor]:
         """Take the rows in ``mask`` (over the active rows) out of the pool.
 
         ``gram_current``: their Gram matrices were refreshed after their last pair was written;
         ``sink``: their memory goes to ``memory_sink`` if there is one.
 
-        Returns them, and for every remaining row its old position (to reorder per-row arrays).
+        Returns them, and for every remaining row its old position (to reorder per-row tensors).
         """
-        idx = np.flatnonzero(mask)
-        t, m = self.t, self.opt.memory
+        idx = torch.nonzero(mask).flatten()
+        t, m = self.rows, self.opt.memory
+        assert t is not None
         if sink and self.memory_sink is not None:
-            self.memory_sink(t["ids"][idx], t["W"], idx)
-            W = np.empty((idx.size, 0, t["W"].shape[2]), dtype=MEMORY_DTYPE)
+            self.memory_sink(t.ids[idx], t.W, idx)
+            W = torch.empty((idx.numel(), 0, t.W.shape[2]), dtype=MEMORY_DTYPE, device=t.W.device)
         else:
-            W = t["W"][idx]
-        out = Finished(ids=t["ids"][idx], x=t["x"][idx], f=t["f"][idx], g=t["g"][idx], aux=t["aux"][idx], S=W[:, m:],
-                       Y=W[:, :m], theta=t["theta"][idx], iterations=t["iters"][idx], evaluations=t["evals"][idx],
-                       converged=converged[idx], G=t["G"][idx], GF=t["GF"][idx], free=t["free"][idx],
-                       gram_known=t["known"][idx] & gram_current)
-        keep_n = self.n - idx.size
+            W = t.W[idx]
+        out = Finished(ids=t.ids[idx], x=t.x[idx], f=t.f[idx], g=t.g[idx], aux=t.aux[idx], S=W[:, m:], Y=W[:, :m],
+                       theta=t.theta[idx], iterations=t.iters[idx], evaluations=t.evals[idx], converged=converged[idx],
+                       G=t.G[idx], GF=t.GF[idx], free=t.free[idx], gram_known=t.known[idx] & gram_current)
+        keep_n = self.n - idx.numel()
         holes = idx[idx < keep_n]
-        movers = np.arange(keep_n, self.n)[~mask[keep_n:]]
-        for name in _FIELDS:
-            t[name][holes] = t[name][movers]
+        movers = torch.arange(keep_n, self.n, device=idx.device)[~mask[keep_n:]]
+        for name in t.columns():
+            column = getattr(t, name)
+            column[holes] = column[movers]
         self.n = keep_n
-        old = np.arange(keep_n)
+        old = torch.arange(keep_n, device=idx.device)
         old[holes] = movers
         return out, old
 
     def step(self) -> Finished | None:
         """One iteration of every active row; returns the rows that stopped (None if none did)."""
-        opt, m = self.opt, self.opt.memory
-        ids, x, f, g, aux, W, theta = (self._view(k) for k in ("ids", "x", "f", "g", "aux", "W", "theta"))
-        free, pg_norm = binding_free(x, g)
-        G, GF, known = self._view("G"), self._view("GF"), self._view("known")
-        # W_F^T g = W (g on F): no masked copy of W
-        Wg = gram.refresh(W, free, self._view("free"), G, GF, known, self.slot, g * free, self._view("empty"))
-        self._view("free")[:] = free
-        known[:] = True
-        self._view("empty")[:] = False
-        d = subspace_step(g, free, W, self._order(), theta, G, GF, Wg)
-        x_full = project(x + d)  # the full step, which is also the line search's first trial
-        gd = np.einsum("ij,ij->i", g, x_full - x)  # its predicted decrease
-        bad = ~(gd < 0)  # NaN too
-        if bad.any():  # not a descent direction: forget the curvature, take a gradient step
-            self._forget(bad)
-            d[bad] = -g[bad] / opt.theta0
-            x_full[bad] = project(x[bad] + d[bad])
-            gd[bad] = np.einsum("ij,ij->i", g[bad], x_full[bad] - x[bad])
-        absf = np.abs(f)
-        converged = (pg_norm <= opt.pgtol) | (-gd <= self._view("dtol") * np.maximum(absf, 1e-6))
-        done = converged | (self._view("iters") >= opt.max_iter)
-        scale = np.maximum(absf, 1.0)  # f's float32 rounding noise is relative to its loss part
+        step = self._direction()
+        done = step.converged | (self.active.iters >= self.opt.max_iter)
         finished = []
-        if done.any():
-            fin, old = self._remove(done, converged, gram_current=True)
+        if bool(done.any()):
+            fin, old = self._remove(done, step.converged, gram_current=True)
             finished.append(fin)
-            d, scale, x_full = d[old], scale[old], x_full[old]
-            ids, x, f, g, aux, W, theta = (self._view(k) for k in ("ids", "x", "f", "g", "aux", "W", "theta"))
+            step = _Step(step.d[old], step.x_full[old], step.gd[old], step.converged[old])
         if self.n:
-            self.iteration += 1
-            x_new, f_new, g_new, aux_new, n_evals, ok = line_search(self.objective, ids, x, f, g, aux, d, opt.noise * scale,
-                                                                   x_full)
-            self._view("evals")[:] += n_evals
-            s, y = x_new - x, g_new - g
-            sy, yy = np.einsum("ij,ij->i", s, y), np.einsum("ij,ij->i", y, y)
-            good = ok & (sy > 1e-10 * yy) & (yy > 0)
-            self.slot = (self.slot + 1) % m
-            W[:, m + self.slot] = s * good[:, None]
-            W[:, self.slot] = y * good[:, None]
-            theta[:] = np.where(good, yy / np.maximum(sy, 1e-300), theta)
-            x[:], f[:], g[:], aux[:] = x_new, f_new, g_new, aux_new
-            self._view("iters")[:] += 1
-            if self.hook is not None:
-                self.hook(self.iteration, ids, x, f, aux)
-            # a failed line search is retried once from a fresh memory (a scaled gradient step);
-            # a second failure in a row ends the row (stuck: not converged)
-            if not ok.all() or self._any_fails:
-                fails = self._view("fails")
-                fails[:] = np.where(ok, 0, fails + 1)
-                self._forget(fails == 1)
-                stuck = fails >= 2
-                if stuck.any():
-                    finished.append(self._remove(stuck, np.zeros_like(stuck), gram_current=False)[0])
-                self._any_fails = bool((self._view("fails") > 0).any())
+            stuck = self._advance(step)
+            if stuck is not None:
+                finished.append(stuck)
         if not finished:
             return None
         return finished[0] if len(finished) == 1 else _concat(finished)
 
-    def _order(self) -> np.ndarray:
-        """The memory slots oldest first."""
-        if self.slot not in self._orders:
-            m = self.opt.memory
-            self._orders[self.slot] = np.array([(self.slot + 1 + i) % m for i in range(m)])
-        return self._orders[self.slot]
+    def _direction(self) -> _Step:
+        """The quasi-Newton step of every active row, and which rows have converged already."""
+        opt, a = self.opt, self.active
+        free, pg_norm = binding_free(a.x, a.g)
+        # W_F^T g = W (g on F): no masked copy of W
+        Wg = gram.refresh(a.W, free, a.free, a.G, a.GF, a.known, self.slot, a.g * free, a.empty)
+        a.free[:] = free
+        a.known[:] = True
+        a.empty[:] = False
+        d = subspace_step(a.g, free, a.W, self._order(a.W.device), a.theta, a.G, a.GF, Wg)
+        x_full = project(a.x + d)  # the full step, which is also the line search's first trial
+        gd = dot(a.g, x_full - a.x)  # its predicted decrease
+        bad = ~(gd < 0)  # NaN too
+        if bool(bad.any()):  # not a descent direction: forget the curvature, take a gradient step
+            self._forget(bad)
+            d[bad] = -a.g[bad] / opt.theta0
+            x_full[bad] = project(a.x[bad] + d[bad])
+            gd[bad] = dot(a.g[bad], x_full[bad] - a.x[bad])
+        converged = (pg_norm <= opt.pgtol) | (-gd <= a.dtol * torch.clamp_min(a.f.abs(), 1e-6))
+        return _Step(d, x_full, gd, converged)
 
-    def _forget(self, mask: np.ndarray) -> None:
-        if mask.any():
-            self._view("W")[mask] = 0
-            self._view("theta")[mask] = self.opt.theta0
-            self._view("G")[mask] = 0.0
-            self._view("GF")[mask] = 0.0
-            self._view("empty")[mask] = True
+    def _advance(self, step: _Step) -> Finished | None:
+        """The line search along ``step`` for every active row, the new curvature pair; returns rows now stuck."""
+        opt, m, a = self.opt, self.opt.memory, self.active
+        self.iteration += 1
+        scale = torch.clamp_min(a.f.abs(), 1.0)  # f's float32 rounding noise is relative to its loss part
+        found = line_search(self.objective, a.ids, Trial(a.x, a.f, a.g, a.aux), step.d, opt.noise * scale, step.x_full)
+        a.evals += found.evaluations
+        self._new_pair(a, found, m)
+        a.x[:], a.f[:], a.g[:], a.aux[:] = found.point.x, found.point.f, found.point.g, found.point.aux
+        a.iters += 1
+        if self.hook is not None:
+            self.hook(self.iteration, a.ids, a.x, a.f, a.aux)
+        return self._retry_failed(found.ok)
+
+    def _new_pair(self, a: PoolRows, found: LineSearchResult, m: int) -> None:
+        s, y = found.point.x - a.x, found.point.g - a.g
+        sy, yy = dot(s, y), dot(y, y)
+        good = found.ok & (sy > 1e-10 * yy) & (yy > 0)
+        self.slot = (self.slot + 1) % m
+        a.W[:, m + self.slot] = s * good[:, None]
+        a.W[:, self.slot] = y * good[:, None]
+        a.theta[:] = torch.where(good, yy / torch.clamp_min(sy, 1e-300), a.theta)
+
+    def _retry_failed(self, ok: torch.Tensor) -> Finished | None:
+        """A failed line search is retried once from a fresh memory (a scaled gradient step); a second failure in a
+        row ends the row (stuck: not converged)."""
+        if bool(ok.all()) and not self._any_fails:
+            return None
+        fails = self.active.fails
+        fails[:] = torch.where(ok, 0, fails + 1)
+        self._forget(fails == 1)
+        stuck = fails >= 2
+        out = None
+        if bool(stuck.any()):
+            out = self._remove(stuck, torch.zeros_like(stuck), gram_current=False)[0]
+        self._any_fails = bool((self.active.fails > 0).any())
+        return out
+
+    def _order(self, device: torch.device) -> torch.Tensor:
+        """The memory slots oldest first."""
+        key = (self.slot, str(device))
+        if key not in self._orders:
+            m = self.opt.memory
+            self._orders[key] = torch.tensor([(self.slot + 1 + i) % m for i in range(m)], device=device)
+        return self._orders[key]
+
+    def _forget(self, mask: torch.Tensor) -> None:
+        if bool(mask.any()):
+            a = self.active
+            a.W[mask] = 0
+            a.theta[mask] = self.opt.theta0
+            a.G[mask] = 0.0
+            a.GF[mask] = 0.0
+            a.empty[mask] = True
 
 
 def _concat(parts: list[Finished]) -> Finished:
-    return Finished(*(np.concatenate(column) for column in zip(*(vars(f).values() for f in parts))))
+    return Finished(*(torch.cat(column) for column in zip(*(vars(f).values() for f in parts))))
 
 
-def minimize_box(objective: Objective, x_start: np.ndarray, options: SolverOptions | None = None,
+def minimize_box(objective: Objective, x_start: torch.Tensor, options: SolverOptions | None = None,
                  on_iteration: IterationHook | None = None) -> Finished:
     """Solve every row of ``x_start`` (B, n) to the end; the result's rows are in input order."""
     pool = BoxLBFGS(objective, options, on_iteration)
-    pool.add(np.arange(x_start.shape[0]), x_start)
+    pool.add(torch.arange(x_start.shape[0]), x_start)
     parts = []
     while len(pool):
         fin = pool.step()
         if fin is not None:
             parts.append(fin)
-    out = _concat(parts)
-    order = np.argsort(out.ids)
-    return Finished(*(v[order] for v in vars(out).values()))
+    return _concat(parts).sorted_by_id()

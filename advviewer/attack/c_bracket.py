@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from advviewer.attack.lbfgs_steps import SolverOptions
-from advviewer.attack.objective import TAU_REL, backward, initial_tau, margin, rival_gap
+from advviewer.attack.objective import TAU_REL, as_tensor, backward, initial_tau, margin_np, network_pass, rival_gap
 from advviewer.attack.warm_states import EndStates
 
 # the linearised first c (initial_c) usually lies beyond the answer's: the margin's gradient grows
@@ -55,6 +55,7 @@ SHARPEN_SPREAD = 1.04  # candidates around the c predicted after sharpening
 class SearchOptions:
     candidates: int = 1  # c values per problem per round (several suit one image: latency)
     max_rounds: int = 24
+    max_evaluations: int | None = None  # model evaluations per group of problems (an image's), None: no budget
     rtol: float = 1e-4  # stop when the L2 left to gain, interpolated to the boundary, is below rtol * L2
     # logit margin a solution needs to count, robust to float32 rounding (about 1e-6 |z|); at most
     # 0.2% of the original gap, not below 2e-5 (an image next to the boundary pays for the margin)
@@ -68,19 +69,22 @@ class SearchOptions:
 class Bracket:
     """Per-problem search state, one row per (image, target) problem."""
 
-    def __init__(self, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, c_guess: np.ndarray,
+    def __init__(self, x0: torch.Tensor, target: np.ndarray, z0: np.ndarray, c_guess: np.ndarray,
                  opts: SearchOptions) -> None:
+        """``x0``: the problems' images (P, n) on the solver's device (as are the ends' images, ``lo_x``,
+        ``hi_x``, ``best_x``); ``target``, the logits ``z0`` (P, K) and every other field: host numpy."""
+        x0 = as_tensor(x0)
         P = x0.shape[0]
         self.c_guess = c_guess  # where the search starts
         self.x0, self.target = x0, target
-        m0 = margin(z0, target)
+        m0 = margin_np(z0, target)
         self.m0 = m0
         self.min_margin = np.clip(0.002 * np.abs(m0), 2e-5, opts.min_margin)
         self.lo_c, self.lo_m, self.lo_l2 = np.zeros(P), m0.copy(), np.zeros(P)
         self.prev_c, self.prev_m = np.full(P, np.nan), np.full(P, np.nan)
-        self.lo_x, self.lo_z = x0.copy(), z0.copy()
+        self.lo_x, self.lo_z = x0.clone(), z0.copy()
         self.hi_c, self.hi_m, self.hi_l2 = np.full(P, np.inf), np.full(P, np.nan), np.full(P, np.inf)
-        self.hi_x, self.hi_z = x0.copy(), z0.copy()
+        self.hi_x, self.hi_z = x0.clone(), z0.copy()
         self.prev_hi_c, self.prev_hi_m = np.full(P, np.nan), np.full(P, np.nan)  # the success before hi
         # the rival loss's temperature: small against the logit gap it has to close
         self.tau = initial_tau(z0, target, opts.tau_rel)
@@ -98,7 +102,7 @@ class Bracket:
         self.lo_parent = np.full(P, -1)
         # the smallest successful perturbation found (usually hi's; not always for a non-convex model)
         self.best_c, self.best_l2, self.best_parent = np.full(P, np.nan), np.full(P, np.inf), np.full(P, -1)
-        self.best_x, self.best_z = x0.copy(), z0.copy()
+        self.best_x, self.best_z = x0.clone(), z0.copy()
         self.states = EndStates()  # the end states of the solves that are lo, hi or best (set by the search)
         self.refine = opts.refine  # the rival loss (boundary_c models its gradient)
 
@@ -138,7 +142,7 @@ class Bracket:
         return np.isfinite(self.best_l2)
 
 
-def initial_c(model, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, device: torch.device) -> np.ndarray:
+def initial_c(model, x0: torch.Tensor, target: np.ndarray, z0: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
     """A first c from the linearised two-class problem at the original image (one backward pass).
 
     Without the box, ||r||^2 + c * log(1 + exp(-u)) for u = z_t - z_j linear crosses u = 0 at
@@ -151,12 +155,10 @@ def initial_c(model, x0: np.ndarray, target: np.ndarray, z0: np.ndarray, device:
     rival = others.argmax(1)
     seed = np.zeros(z0.shape, dtype=np.float32)
     seed[rows, target], seed[rows, rival] = 1.0, -1.0
-    xf = torch.from_numpy(x0.astype(np.float32)).to(device).view(-1, 1, 28, 28).requires_grad_(True)
-    with torch.enable_grad():
-        out = model(xf)
-    gu = backward(out, xf, seed)
+    xf, out = network_pass(model, x0, input_shape)
+    gu = backward(out, xf, as_tensor(seed, x0.device))
     movable = ((gu > 0) & (x0 < 1)) | ((gu < 0) & (x0 > 0))
-    norm2 = np.maximum(np.einsum("ij,ij->i", gu * movable, gu), 1e-12)
+    norm2 = np.maximum(((gu * movable) * gu).sum(1).cpu().numpy(), 1e-12)
     u0 = z0[rows, target] - z0[rows, rival]
     return FIRST_GUESS_SCALE * 4.0 * np.maximum(-u0, 1e-3) / norm2
 
@@ -227,7 +229,7 @@ def boundary_c(b: Bracket, p: int, c: float, m: float, l2: float, z: np.ndarray,
     if not abs(m - b.m0[p]) > 1e-9 * max(abs(b.m0[p]), 1.0):
         return float("nan")
     shrink = float(clip((aim - b.m0[p]) / (m - b.m0[p]), 0.05, 20.0))
-    u = float(rival_gap(z[None], b.target[p:p + 1], np.array([tau]))[0][0])
+    u = float(rival_gap(as_tensor(z[None]), as_tensor(b.target[p:p + 1]), torch.tensor([tau], dtype=torch.float64))[0][0])
     # log sigmoid(u) - log sigmoid(u_b), without underflow far from the boundary (callers clip the step)
     log_ratio = float(np.logaddexp(0.0, -(u + m - aim)) - np.logaddexp(0.0, -u))
     return c * shrink * float(np.exp(clip(log_ratio, -50.0, 50.0)))

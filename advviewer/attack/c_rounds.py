@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from advviewer.attack.c_bracket import Bracket, SearchOptions, boundary_c
-from advviewer.attack.objective import margin
+from advviewer.attack.objective import margin_np
 
 C_TOL = 1e-3  # stop when log(hi_c / lo_c) is below this
 # ... unless the ends' L2 still differ by more than this (relative): then both are solved on at the
@@ -68,7 +68,7 @@ def sharpen(b: Bracket, p: int) -> None:
     if b.lo_c[p] == 0 and b.refine:
         # no failure yet: the boundary's c on the sharper path, from the best answer's stationarity
         # (starting there at the perturbation's predicted size instead took as many evaluations)
-        m = float(margin(b.best_z[p][None], b.target[p:p + 1])[0])
+        m = float(margin_np(b.best_z[p], b.target[p])[0])
         aim = max(1.5 * b.min_margin[p], 0.1 * m)
         est = boundary_c(b, p, b.best_c[p], m, b.best_l2[p], b.best_z[p], b.tau[p] / SHARPEN_FACTOR, aim)
         if np.isfinite(est) and est > 0:

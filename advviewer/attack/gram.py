@@ -15,13 +15,13 @@ Nocedal, Zhu 1995, section 5, "formk"):
   full (G does not depend on the free set); one new to the pool or whose memory was replaced,
   both.
 
-W is float32 (see box_lbfgs.MEMORY_DTYPE); the products over n run in float32, as before, and
-the kept matrices are float64 so that adding and taking pixels does not drift.
+W is float32 (see box_lbfgs.MEMORY_DTYPE); the products over n run in float32, and the kept
+matrices are float64 so that adding and taking pixels does not drift. All of it is torch on the
+pool's device.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 # beyond this many changed pixels, recomputing G_F (one float32 product over all n pixels) is
@@ -29,18 +29,18 @@ import torch
 MAX_CHANGED = 64
 
 
-def recomputed(W: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def recomputed(W: torch.Tensor, free: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``W W^T`` and ``W_F W_F^T`` (float64, (k, 2m, 2m)) from scratch, for W (k, 2m, n) and free (k, n)."""
-    return np.matmul(W, W.transpose(0, 2, 1)).astype(np.float64), free_gram(W, free)
+    return torch.bmm(W, W.transpose(1, 2)).to(torch.float64), free_gram(W, free)
 
 
-def free_gram(W: np.ndarray, free: np.ndarray) -> np.ndarray:
+def free_gram(W: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
     """``W_F W_F^T`` (float64) from scratch."""
-    return np.matmul(W * free[:, None, :], W.transpose(0, 2, 1)).astype(np.float64)
+    return torch.bmm(W * free[:, None, :], W.transpose(1, 2)).to(torch.float64)
 
 
-def refresh(W: np.ndarray, free: np.ndarray, free_before: np.ndarray, G: np.ndarray, GF: np.ndarray,
-            known: np.ndarray, slot: int, gF: np.ndarray, empty: np.ndarray | None = None) -> np.ndarray:
+def refresh(W: torch.Tensor, free: torch.Tensor, free_before: torch.Tensor, G: torch.Tensor, GF: torch.Tensor,
+            known: torch.Tensor, slot: int, gF: torch.Tensor, empty: torch.Tensor) -> torch.Tensor:
     """Bring ``G`` and ``GF`` (in place) up to date with W and the free set ``free``; returns ``W gF`` (k, 2m).
 
     ``known``: the problems whose G and GF were right for W as it was before memory slot
@@ -49,55 +49,52 @@ def refresh(W: np.ndarray, free: np.ndarray, free_before: np.ndarray, G: np.ndar
     before the slot was written (G and GF zero, whatever the free set: nothing to recompute).
     Afterwards every row is right for (W, free).
     ``W gF`` (the subspace step's ``W_F^T g``) comes from the same product as the new pair's
-    rows: reading W (63 kB per problem) is what these products cost.
+    rows: reading W (2m x n float32 per problem) is what these products cost.
     """
     m = W.shape[1] // 2
     changed = free != free_before
     n_changed = changed.sum(1)
-    if empty is not None and empty.any():
-        n_changed[empty] = 0
-        known = known | empty
+    n_changed[empty] = 0
+    known = known | empty
     full = ~known | (n_changed > MAX_CHANGED)
-    pair = np.array([slot, m + slot])
-    A = np.empty((W.shape[0], 5, W.shape[2]), dtype=W.dtype)
+    pair = torch.tensor([slot, m + slot], device=W.device)
+    A = torch.empty((W.shape[0], 5, W.shape[2]), dtype=W.dtype, device=W.device)
     A[:, :2] = W[:, pair]
-    np.multiply(A[:, :2], free[:, None, :], out=A[:, 2:4])
+    torch.mul(A[:, :2], free[:, None, :], out=A[:, 2:4])
     A[:, 4] = gF
-    # torch's batched product reads W about once for all five rows; numpy's is slower here
-    P = torch.bmm(torch.from_numpy(W), torch.from_numpy(A).transpose(1, 2)).numpy().transpose(0, 2, 1).astype(np.float64)
-    if not full.all():
-        _move_pixels(W, free, changed, n_changed, GF, ~full & (n_changed > 0))
-    if known.any():  # the new pair's rows and columns (rows recomputed below are overwritten)
-        for M, new in ((G, P[:, :2]), (GF, P[:, 2:4])):
-            M[:, pair, :] = new
-            M[:, :, pair] = new.transpose(0, 2, 1)
+    P = torch.bmm(W, A.transpose(1, 2)).transpose(1, 2).to(torch.float64)  # reads W once for all five rows
+    moving = ~full & (n_changed > 0)
+    if bool(moving.any()):
+        _move_pixels(W, free, changed, n_changed, GF, moving)
+    for M, new in ((G, P[:, :2]), (GF, P[:, 2:4])):  # the new pair's rows and columns (rows recomputed below are overwritten)
+        M[:, pair, :] = new
+        M[:, :, pair] = new.transpose(1, 2)
     # G does not depend on the free set: a known problem whose free set changed by many pixels keeps
     # its G (the new pair written above) and only GF is recomputed
-    idx = np.flatnonzero(full & known)
-    if idx.size:
+    idx = torch.nonzero(full & known).flatten()
+    if idx.numel():
         GF[idx] = free_gram(W[idx], free[idx])
-    idx = np.flatnonzero(~known)
-    if idx.size:
+    idx = torch.nonzero(~known).flatten()
+    if idx.numel():
         G[idx], GF[idx] = recomputed(W[idx], free[idx])
     return P[:, 4]
 
 
-def _move_pixels(W, free, changed, n_changed, GF, rows: np.ndarray) -> None:
+def _move_pixels(W, free, changed, n_changed, GF, rows: torch.Tensor) -> None:
     """Add each pixel that entered the free set to GF, take each that left it away (rows ``rows`` only)."""
-    idx = np.flatnonzero(rows)
-    if not idx.size:
-        return
-    r, j = np.nonzero(changed[idx])  # row-major: each problem's pixels together, in order
+    idx = torch.nonzero(rows).flatten()
+    r, j = torch.nonzero(changed[idx], as_tuple=True)  # row-major: each problem's pixels together, in order
     counts = n_changed[idx]
-    pos = np.arange(r.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    V = np.zeros((idx.size, int(counts.max()), W.shape[1]))  # each problem's changed pixels, zero-padded
-    sign = np.zeros(V.shape[:2])
-    V[r, pos] = W[idx[r], :, j]
-    sign[r, pos] = np.where(free[idx[r], j], 1.0, -1.0)
-    GF[idx] += np.matmul((V * sign[:, :, None]).transpose(0, 2, 1), V)
+    pos = torch.arange(r.numel(), device=W.device) - torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+    widest = int(counts.max())
+    V = torch.zeros((idx.numel(), widest, W.shape[1]), dtype=torch.float64, device=W.device)  # changed pixels, zero-padded
+    sign = torch.zeros(V.shape[:2], dtype=torch.float64, device=W.device)
+    V[r, pos] = W[idx[r], :, j].to(torch.float64)
+    sign[r, pos] = torch.where(free[idx[r], j], 1.0, -1.0).to(torch.float64)
+    GF[idx] += torch.bmm((V * sign[:, :, None]).transpose(1, 2), V)
 
 
-def rescaled(G: np.ndarray, GF: np.ndarray, q: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rescaled(G: torch.Tensor, GF: torch.Tensor, q: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """G and GF after the memory is carried to another c (warm_states.rescaled_memory): ``y <- 2 (1 - q) s + q y``.
 
     Every y is then a fixed combination of the old y and s, so the new Gram matrices are
@@ -105,11 +102,11 @@ def rescaled(G: np.ndarray, GF: np.ndarray, q: np.ndarray, valid: np.ndarray) ->
     """
     k, m2, _ = G.shape
     m = m2 // 2
-    i = np.arange(m)
-    T = np.zeros((k, m2, m2))
+    i = torch.arange(m, device=G.device)
+    T = torch.zeros((k, m2, m2), dtype=torch.float64, device=G.device)
     T[:, i, i] = q[:, None]
     T[:, i, m + i] = 2.0 * (1.0 - q)[:, None]
     T[:, m + i, m + i] = 1.0
-    T *= np.concatenate([valid, valid], 1)[:, :, None]
-    TT = T.transpose(0, 2, 1)
+    T *= torch.cat([valid, valid], 1)[:, :, None]
+    TT = T.transpose(1, 2)
     return T @ G @ TT, T @ GF @ TT

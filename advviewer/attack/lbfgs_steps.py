@@ -19,10 +19,8 @@ Each iteration, per problem (Bertsekas' projected Newton with an L-BFGS metric):
 
 Every iterate is the projection ``P`` onto the box, so ``0 <= x <= 1`` holds exactly on every
 point at which the objective is evaluated (and on float32's grid, so the network sees exactly
-the iterate). The algebra runs in numpy on the CPU, in float64 except the curvature pairs (see
-:func:`subspace_step`): for the few rows of one image a numpy operation costs much less than a
-torch one, and a solver iteration is some hundred of them. Only the network, and the one
-batched product per iteration that reads the whole curvature memory (gram.refresh), run in torch.
+the iterate). The algebra is torch on the model's device, in float64 except the curvature pairs
+(see :func:`subspace_step`): no copy to the host per evaluation on a GPU.
 """
 
 from __future__ import annotations
@@ -30,13 +28,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
+import torch
 
 # objective(ids, x) -> (f (k,), g (k, n), aux (k, ...)); ids index the objective's rows
-Objective = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+Objective = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 # A batch of at least BATCH_MEMORY_FROM problems keeps BATCH_MEMORY curvature pairs. There the
-# solver's per-row algebra, which reads the memory (2m x 784) several times an iteration, costs
+# solver's per-row algebra, which reads the memory (2m x n) several times an iteration, costs
 # more than the network on the MLPs, and the c search's warm starts carry the memory over, so 5
 # pairs cost only a few more evaluations than 10 for a cheaper iteration, with the same answers.
 # Below it the per-iteration overhead dominates and fewer iterations win, so smaller batches keep
@@ -67,17 +65,22 @@ class SolverOptions:
     theta0: float = 2.0  # initial curvature guess (the Hessian of ||r||^2 is 2 I)
 
 
-def binding_free(x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Row-wise inner products (k,) of two (k, n) arrays."""
+    return (a * b).sum(1)
+
+
+def binding_free(x: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Free-variable mask (bool) and the projected-gradient sup norm per problem."""
     pg = x - box(x - g)
-    pg_norm = np.abs(pg).max(1)
-    eps = np.minimum(np.sqrt(np.einsum("ij,ij->i", pg, pg)), EPS_BIND)[:, None]
+    pg_norm = pg.abs().amax(1)
+    eps = torch.clamp_max(torch.sqrt(dot(pg, pg)), EPS_BIND)[:, None]
     bind = ((x <= eps) & (g > 0)) | ((x >= 1.0 - eps) & (g < 0))
     return ~bind, pg_norm
 
 
-def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndarray, theta: np.ndarray,
-                  G: np.ndarray, GF: np.ndarray, Wg: np.ndarray) -> np.ndarray:
+def subspace_step(g: torch.Tensor, free: torch.Tensor, W: torch.Tensor, order: torch.Tensor, theta: torch.Tensor,
+                  G: torch.Tensor, GF: torch.Tensor, Wg: torch.Tensor) -> torch.Tensor:
     """d = -(Z^T B Z)^{-1} Z^T g on the free variables, -g / theta on the bound ones.
 
     ``W`` is (k, 2m, n): the curvature pairs' ``y`` in rows 0..m-1 and ``s`` in rows m..2m-1, in
@@ -91,93 +94,139 @@ def subspace_step(g: np.ndarray, free: np.ndarray, W: np.ndarray, order: np.ndar
     """
     k, m2, _ = W.shape
     m = m2 // 2
-    rank = np.empty_like(order)
-    rank[order] = np.arange(m)
-    later = rank[:, None] > rank[None, :]  # slot i was written after slot j
-    SY, SS = G[:, m:, :m], G[:, m:, m:]
-    diag = np.diagonal(SY, axis1=1, axis2=2)
-    empty = diag <= 0
-    K = np.zeros((k, m2, m2))
-    K[:, :m, m:] = (SY * later).transpose(0, 2, 1)  # L^T
-    K[:, m:, :m] = SY * later  # L
-    th = theta[:, None, None]
-    K[:, m:, m:] = th * (SS + np.eye(m) * empty[:, :, None])  # keep K invertible for empty slots
-    K[:, np.arange(m), np.arange(m)] = -np.where(empty, 1.0, diag)  # -D
-    scale = np.ones((k, m2))
-    scale[:, m:] = theta[:, None]
-    A = GF * scale[:, :, None] * scale[:, None, :]
+    A = _middle_matrix(G, GF, order, theta)
+    scale = _pair_scale(theta, m)
     try:
-        v = np.linalg.solve(K - A / th, (Wg * scale)[:, :, None])
-    except np.linalg.LinAlgError:  # singular for some problem: fall back to scaled steepest descent
+        v = torch.linalg.solve(A, (Wg * scale)[:, :, None])
+    except torch.linalg.LinAlgError:  # singular for some problem: fall back to scaled steepest descent
         return -g / theta[:, None]
-    WFv = np.matmul(W.transpose(0, 2, 1), (v * scale[:, :, None]).astype(W.dtype))[:, :, 0] * free
+    WFv = torch.bmm(W.transpose(1, 2), (v * scale[:, :, None]).to(W.dtype))[:, :, 0] * free
     # free: -(g_F / theta + W_F v / theta^2); bound: -g / theta (the projection turns it into "go to the bound")
     return -(g / theta[:, None] + WFv / theta[:, None] ** 2)
 
 
-def box(x: np.ndarray) -> np.ndarray:
+def _pair_scale(theta: torch.Tensor, m: int) -> torch.Tensor:
+    """(k, 2m): 1 on the y rows, theta on the s rows (W = [Y, theta S])."""
+    scale = torch.ones((len(theta), 2 * m), dtype=torch.float64, device=theta.device)
+    scale[:, m:] = theta[:, None]
+    return scale
+
+
+def _middle_matrix(G: torch.Tensor, GF: torch.Tensor, order: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """``K - W_F^T W_F / theta`` (k, 2m, 2m), float64: the small system of the subspace step."""
+    k, m2, _ = G.shape
+    m = m2 // 2
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(m, device=order.device)
+    later = rank[:, None] > rank[None, :]  # slot i was written after slot j
+    SY, SS = G[:, m:, :m], G[:, m:, m:]
+    diag = torch.diagonal(SY, dim1=1, dim2=2)
+    empty = diag <= 0
+    K = torch.zeros((k, m2, m2), dtype=torch.float64, device=G.device)
+    K[:, :m, m:] = (SY * later).transpose(1, 2)  # L^T
+    K[:, m:, :m] = SY * later  # L
+    th = theta[:, None, None]
+    eye = torch.eye(m, dtype=torch.float64, device=G.device)
+    K[:, m:, m:] = th * (SS + eye * empty[:, :, None])  # keep K invertible for empty slots
+    idx = torch.arange(m, device=G.device)
+    K[:, idx, idx] = -torch.where(empty, 1.0, diag)  # -D
+    scale = _pair_scale(theta, m)
+    return K - GF * scale[:, :, None] * scale[:, None, :] / th
+
+
+def box(x: torch.Tensor) -> torch.Tensor:
     # values below TINY become 0: iterates creeping towards the lower bound would otherwise reach
     # float32's subnormal range, where the network's arithmetic is many times slower
-    return np.minimum(np.where(x > TINY, x, 0.0), 1.0)
+    return torch.where(x > TINY, x, 0.0).clamp_max(1.0)
 
 
-def project(x: np.ndarray) -> np.ndarray:
+def project(x: torch.Tensor) -> torch.Tensor:
     """Onto the box, and onto float32's grid: the network sees exactly the x the solver holds."""
-    return box(x).astype(np.float32).astype(np.float64)
+    return box(x).to(torch.float32).to(torch.float64)
 
 
-def line_search(objective: Objective, ids: np.ndarray, x: np.ndarray, f: np.ndarray, g: np.ndarray,
-                aux: np.ndarray, d: np.ndarray, noise: np.ndarray, x_full: np.ndarray | None = None):
+@dataclass
+class Trial:
+    """Points the line search evaluated, for some rows: where, the objective's value, gradient and aux there."""
+
+    x: torch.Tensor
+    f: torch.Tensor
+    g: torch.Tensor
+    aux: torch.Tensor
+
+
+@dataclass
+class LineSearchResult:
+    """Each row's accepted point (its start where the search failed), evaluations spent, and whether it succeeded."""
+
+    point: Trial
+    evaluations: torch.Tensor  # (k,) int64
+    ok: torch.Tensor  # (k,) bool
+
+
+def line_search(objective: Objective, ids: torch.Tensor, start: Trial, d: torch.Tensor, noise: torch.Tensor,
+                x_full: torch.Tensor | None = None) -> LineSearchResult:
     """Projected Armijo backtracking for every active problem; evaluates only those still searching.
 
     Where the predicted decrease is below the float32 rounding ``noise`` of f, comparing values
     of f would compare rounding errors; there the decrease is estimated from the gradients.
     ``x_full``: ``project(x + d)`` if the caller has it already.
     """
+    x, f, g = start.x, start.f, start.g
     k = x.shape[0]
     # first trial, a = 1, for every row at once (usually accepted by all: then nothing is indexed)
     xt = project(x + d) if x_full is None else x_full
-    ft, gt, auxt = objective(ids, xt)
+    trial = Trial(xt, *objective(ids, xt))
     step = xt - x
-    decrease = np.einsum("ij,ij->i", g, step)
-    accept = _armijo(f, g, gt, step, ft, decrease, noise)
-    n_evals = np.ones(k, dtype=np.int64)
-    if accept.all():
-        return xt, ft, gt, auxt, n_evals, accept
-    alpha = np.ones(k)
-    x_new, f_new, g_new, aux_new = x.copy(), f.copy(), g.copy(), aux.copy()
-    ok = accept.copy()
-    x_new[accept], f_new[accept], g_new[accept], aux_new[accept] = xt[accept], ft[accept], gt[accept], auxt[accept]
-    todo = np.arange(k)
+    decrease = dot(g, step)
+    accept = _armijo(f, g, trial, step, decrease, noise)
+    n_evals = torch.ones(k, dtype=torch.int64, device=x.device)
+    if bool(accept.all()):
+        return LineSearchResult(trial, n_evals, accept)
+    new = Trial(x.clone(), f.clone(), g.clone(), start.aux.clone())
+    _take(new, torch.nonzero(accept).flatten(), trial, accept)
+    ok = accept.clone()
+    alpha = torch.ones(k, dtype=torch.float64, device=x.device)
+    todo = torch.arange(k, device=x.device)
     for _ in range(MAX_BACKTRACKS - 1):
-        # safeguarded quadratic interpolation of f along the (projected) path
         rej = ~accept
-        r = todo[rej]
-        a_r = alpha[r]
-        slope = decrease[rej] / a_r
-        df = ft[rej] - f[r]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a_q = -slope * a_r ** 2 / (2 * (df - slope * a_r))
-        a_q = np.where(np.isfinite(a_q), a_q, 0.5 * a_r)
-        alpha[r] = np.minimum(np.maximum(a_q, 0.1 * a_r), 0.5 * a_r)
-        todo = r
+        todo = _shorter_steps(alpha, todo, rej, decrease, trial.f, f)
         xt = project(x[todo] + alpha[todo, None] * d[todo])
-        ft, gt, auxt = objective(ids[todo], xt)
+        trial = Trial(xt, *objective(ids[todo], xt))
         n_evals[todo] += 1
         step = xt - x[todo]
-        decrease = np.einsum("ij,ij->i", g[todo], step)
-        accept = _armijo(f[todo], g[todo], gt, step, ft, decrease, noise[todo])
+        decrease = dot(g[todo], step)
+        accept = _armijo(f[todo], g[todo], trial, step, decrease, noise[todo])
         acc = todo[accept]
-        x_new[acc], f_new[acc], g_new[acc], aux_new[acc] = xt[accept], ft[accept], gt[accept], auxt[accept]
+        _take(new, acc, trial, accept)
         ok[acc] = True
-        if accept.all():
+        if bool(accept.all()):
             break
-    return x_new, f_new, g_new, aux_new, n_evals, ok
+    return LineSearchResult(new, n_evals, ok)
 
 
-def _armijo(f, g, gt, step, ft, decrease, noise) -> np.ndarray:
+def _shorter_steps(alpha, todo, rej, decrease, f_trial, f) -> torch.Tensor:
+    """The rejected rows' next step length, by safeguarded quadratic interpolation of f along the (projected)
+    path (in ``alpha``, in place); returns those rows."""
+    r = todo[rej]
+    a_r = alpha[r]
+    slope = decrease[rej] / a_r
+    df = f_trial[rej] - f[r]
+    a_q = -slope * a_r ** 2 / (2 * (df - slope * a_r))
+    a_q = torch.where(torch.isfinite(a_q), a_q, 0.5 * a_r)
+    alpha[r] = torch.minimum(torch.maximum(a_q, 0.1 * a_r), 0.5 * a_r)
+    return r
+
+
+def _take(into: Trial, rows: torch.Tensor, trial: Trial, accepted: torch.Tensor) -> None:
+    """The accepted trial points into ``into``'s ``rows``."""
+    into.x[rows], into.f[rows] = trial.x[accepted], trial.f[accepted]
+    into.g[rows], into.aux[rows] = trial.g[accepted], trial.aux[accepted]
+
+
+def _armijo(f, g, trial: Trial, step, decrease, noise) -> torch.Tensor:
     """Sufficient decrease; below f's rounding noise measured by the trapezoid rule on the gradients
     (exact for a quadratic, and the gradients are accurate to about 1e-6)."""
     tiny = -decrease <= noise
-    change = np.where(tiny, 0.5 * np.einsum("ij,ij->i", g + gt, step), ft - f)
-    return (change <= ARMIJO * decrease) & np.isfinite(ft)
+    change = torch.where(tiny, 0.5 * dot(g + trial.g, step), trial.f - f)
+    return (change <= ARMIJO * decrease) & torch.isfinite(trial.f)

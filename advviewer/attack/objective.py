@@ -1,12 +1,14 @@
-"""The attack's objective: ||x' - x||^2 + c * CE(f(x'), target), for a batch of problems at once.
+"""The attack's objective: ||x' - x||^2 + c * loss(f(x'), target), for a batch of problems at once.
 
 ``x'`` is the adversarial image itself (the solver's variable, boxed to [0, 1]); the perturbation
-is ``r = x' - x``. CE is the cross-entropy of the model's softmax against the target class,
+is ``r = x' - x``. The loss is the cross-entropy of the model's softmax against the target class,
 formed in float64 from the network's float32 logits (the paper's loss), or -- minimal mode's
 refinement, see c_bracket.py -- the cross-entropy of the target against its strongest rival only.
 
-The loss and its gradient with respect to the ten logits are formed in numpy (float64); one
-backward pass of the network with that gradient gives the gradient with respect to the image.
+Everything here is torch on the model's device: the network's pass, the loss and its gradient
+with respect to the K logits (float64), and one backward pass of the network with that gradient
+for the gradient with respect to the image. Images are rows of ``n`` numbers (the input flattened);
+``input_shape`` is what the network takes per image: (C, H, W), (D,), ...
 """
 
 from __future__ import annotations
@@ -51,28 +53,51 @@ def check_objective(objective: object, refine: bool | None, minimal: bool) -> st
     return str(objective)
 
 
-def initial_tau(z0: np.ndarray, target: np.ndarray, tau_rel: float = TAU_REL) -> np.ndarray:
-    """The rival loss's temperature for images with logits ``z0`` (P, 10): small against the logit gap it has to close."""
-    return tau_rel * np.maximum(np.abs(margin(z0, target)), 1e-2)
+def as_tensor(a, device: torch.device | None = None) -> torch.Tensor:
+    """A numpy array (or tensor) as a tensor on ``device`` (no copy where it already is one there)."""
+    t = a if isinstance(a, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(a))
+    return t if device is None else t.to(device)
+
+
+def initial_tau(z0, target, tau_rel: float = TAU_REL) -> np.ndarray:
+    """The rival loss's temperature for images with logits ``z0`` (P, K): small against the logit gap it has to close."""
+    gap = margin(as_tensor(z0), as_tensor(target)).cpu().numpy()
+    return tau_rel * np.maximum(np.abs(gap), 1e-2)
+
+
+def network_pass(model: nn.Module, x: torch.Tensor, input_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The network on the rows of ``x`` (k, n) as float32 images of ``input_shape``: (the float32 input that
+    requires its gradient, the logits (k, K))."""
+    xf = x.to(torch.float32).view(-1, *input_shape).requires_grad_(True)
+    with torch.enable_grad():
+        out = model(xf)
+    return xf, out
 
 
 class PenaltyObjective:
     """Evaluate f, its gradient and the logits for any subset of the rows in one pass.
 
     A row is one problem (an image and its target) at one c; rows can be added while a solver
-    runs (the c search adds the next c of a problem as soon as its last solve is done).
+    runs (the c search adds the next c of a problem as soon as its last solve is done). The rows'
+    problem, c and temperature are kept on the host (``problem``, ``c``, ``tau``: numpy, what the
+    c search reads) and on the device (what an evaluation reads).
     """
 
-    def __init__(self, model: nn.Module, x0: np.ndarray, target: np.ndarray, rival: bool = False,
-                 device: torch.device | None = None) -> None:
+    def __init__(self, model: nn.Module, x0: torch.Tensor, target: torch.Tensor, input_shape: tuple[int, ...],
+                 rival: bool = False) -> None:
         self.model = model
-        self.device = device or torch.device("cpu")
-        self.x0 = x0  # (P, 784) float64: the original images, one per problem
-        self.target = target  # (P,) int
+        self.x0 = x0  # (P, n) float64 on the device: the original images, one per problem
+        self.target = target  # (P,) int64 on the device
+        self.input_shape = input_shape
         self.rival = rival  # the rival loss (temperature per row) instead of the paper's cross-entropy
         self.problem = np.zeros(0, dtype=np.int64)  # (R,) row -> problem
         self.c = np.zeros(0)  # (R,)
         self.tau = np.zeros(0)  # (R,)
+        self._on_device = _RowsOnDevice(x0.device)
+
+    @property
+    def device(self) -> torch.device:
+        return self.x0.device
 
     def add_rows(self, problem, c, tau=None) -> np.ndarray:
         """New rows for ``problem`` at penalty constants ``c`` (and temperatures ``tau``); returns their ids."""
@@ -83,76 +108,98 @@ class PenaltyObjective:
         self.tau = np.concatenate([self.tau, np.zeros_like(c) if tau is None else np.asarray(tau, dtype=np.float64)])
         return np.arange(first, self.problem.size)
 
-    def __call__(self, ids: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        p = self.problem[ids]
-        c = self.c[ids]
-        t = self.target[p]
-        xf = torch.from_numpy(x.astype(np.float32)).to(self.device).view(-1, 1, 28, 28).requires_grad_(True)
-        with torch.enable_grad():
-            out = self.model(xf)
-        z = out.detach().to(torch.float64).cpu().numpy()
-        loss, dz = rival_loss(z, t, self.tau[ids]) if self.rival else cross_entropy(z, t)
-        r = x - self.x0[p]
-        f = np.einsum("ij,ij->i", r, r) + c * loss
+    def __call__(self, ids: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        problem, c, tau = self._on_device.rows(self, ids)
+        t = self.target[problem]
+        xf, out = network_pass(self.model, x, self.input_shape)
+        z = out.detach().to(torch.float64)
+        loss, dz = rival_loss(z, t, tau) if self.rival else cross_entropy(z, t)
+        r = x - self.x0[problem]
+        f = (r * r).sum(1) + c * loss
         g = backward(out, xf, c[:, None] * dz) + 2.0 * r
         return f, g, z
 
 
-def backward(out: torch.Tensor, x: torch.Tensor, seed: np.ndarray) -> np.ndarray:
-    """sum_k seed_k * d out_k / dx per row, as float64 (n, 784): one backward pass through the network.
+class _RowsOnDevice:
+    """The objective's per-row numbers on the device, copied over when rows were added since the last evaluation."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.size = -1
+        self.problem = self.c = self.tau = torch.zeros(0)
+
+    def rows(self, objective: PenaltyObjective, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self.size != objective.problem.size:
+            self.problem = as_tensor(objective.problem, self.device)
+            self.c = as_tensor(objective.c, self.device)
+            self.tau = as_tensor(objective.tau, self.device)
+            self.size = objective.problem.size
+        return self.problem[ids], self.c[ids], self.tau[ids]
+
+
+def backward(out: torch.Tensor, x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
+    """sum_k seed_k * d out_k / dx per row, as float64 (k, n): one backward pass through the network.
 
     (A scalar is differentiated: handing ``grad_outputs`` to autograd makes torch import sympy on
     first use, which a first attack would wait for.)
     """
     with torch.enable_grad():
-        (grad,) = torch.autograd.grad((out * torch.from_numpy(seed.astype(np.float32)).to(out.device, out.dtype)).sum(), x)
-    return grad.view(len(seed), -1).cpu().numpy().astype(np.float64)
+        (grad,) = torch.autograd.grad((out * seed.to(out.dtype)).sum(), x)
+    return grad.reshape(len(seed), -1).to(torch.float64)
 
 
-def _logsumexp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _logsumexp(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Row-wise log-sum-exp and softmax of ``a`` (which may hold -inf)."""
-    top = a.max(1, keepdims=True)
-    e = np.exp(a - top)
-    s = e.sum(1, keepdims=True)
-    return (np.log(s) + top)[:, 0], e / s
+    top = a.max(1, keepdim=True).values
+    e = torch.exp(a - top)
+    s = e.sum(1, keepdim=True)
+    return (torch.log(s) + top)[:, 0], e / s
 
 
-def cross_entropy(z: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rows(z: torch.Tensor) -> torch.Tensor:
+    return torch.arange(len(z), device=z.device)
+
+
+def cross_entropy(z: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """-log softmax(z)[target] (the paper's loss) and its gradient with respect to z."""
-    rows = np.arange(len(z))
+    rows = _rows(z)
     lse, p = _logsumexp(z)
     p[rows, target] -= 1.0
     return lse - z[rows, target], p
 
 
-def rival_loss(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Cross-entropy of the target against its strongest rival, log(1 + exp(z_rival - z_target)), and its gradient.
 
     The strongest rival's logit is a soft maximum ``tau * logsumexp(z_k / tau)`` over the other
-    classes, which is within ``tau * log 9`` of the maximum and smooth where rivals swap.
+    classes, which is within ``tau * log(K - 1)`` of the maximum and smooth where rivals swap.
     """
-    rows = np.arange(len(z))
     u, w = rival_gap(z, target, tau)
-    loss = np.logaddexp(0.0, u)  # softplus
-    sig = 0.5 * (1.0 + np.tanh(0.5 * u))  # its derivative, without overflow
+    loss = u.clamp_min(0.0) + torch.log1p(torch.exp(-u.abs()))  # softplus, log(1 + exp(u)), without overflow
+    sig = 0.5 * (1.0 + torch.tanh(0.5 * u))  # its derivative, without overflow
     dz = sig[:, None] * w
-    dz[rows, target] = -sig
+    dz[_rows(z), target] = -sig
     return loss, dz
 
 
-def rival_gap(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rival_gap(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The rival loss's argument ``u``: the soft maximum of the other classes' logits minus the target's
     (about minus the margin), and the soft maximum's weights (a row's target weight is 0)."""
-    rows = np.arange(len(z))
-    others = z.copy()
-    others[rows, target] = -np.inf
+    rows = _rows(z)
+    others = z.clone()
+    others[rows, target] = -torch.inf
     lse, w = _logsumexp(others / tau[:, None])
     return tau * lse - z[rows, target], w
 
 
-def margin(z: np.ndarray, target: np.ndarray) -> np.ndarray:
+def margin(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """z_target - max_{k != target} z_k: positive exactly when the model predicts the target."""
-    rows = np.arange(len(z))
-    others = z.copy()
-    others[rows, target] = -np.inf
-    return z[rows, target] - others.max(1)
+    rows = _rows(z)
+    others = z.clone()
+    others[rows, target] = -torch.inf
+    return z[rows, target] - others.max(1).values
+
+
+def margin_np(z: np.ndarray, target) -> np.ndarray:
+    """:func:`margin` of host arrays (the c search's bookkeeping), as numpy."""
+    return margin(as_tensor(np.atleast_2d(z)), as_tensor(np.atleast_1d(np.asarray(target, dtype=np.int64)))).numpy()

@@ -17,37 +17,36 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from advviewer.attack.objective import PAPER, RIVAL, RIVAL_LOSS, backward
+from advviewer.attack.objective import PAPER, RIVAL, RIVAL_LOSS, as_tensor, backward, network_pass
 
 UNTARGETED_CLASSES = 6
 
 
-def nearest_classes(model, x: np.ndarray, original: np.ndarray, device: torch.device, k: int | None = None) -> list[list[int]]:
-    """For each image (M, 784) the ``k`` other classes nearest by the linearised distance (one batched pass)."""
-    k = k or UNTARGETED_CLASSES
+def nearest_classes(model, x: torch.Tensor, original: np.ndarray, input_shape: tuple[int, ...], n_classes: int,
+                    k: int | None = None) -> list[list[int]]:
+    """For each image (M, n) the ``k`` other classes nearest by the linearised distance (one batched pass)."""
+    k = min(k or UNTARGETED_CLASSES, n_classes - 1)
     m = x.shape[0]
-    xr = np.repeat(x, 10, 0)  # image i's copy j: the margin of class j over the original
-    copies = torch.from_numpy(xr.astype(np.float32)).to(device).view(-1, 1, 28, 28).requires_grad_(True)
-    with torch.enable_grad():
-        out = model(copies)
+    xr = x.repeat_interleave(n_classes, 0)  # image i's copy j: the margin of class j over the original
+    copies, out = network_pass(model, xr, input_shape)
     z = out.detach().to(torch.float64).cpu().numpy()
-    cls, orig = np.tile(np.arange(10), m), np.repeat(original, 10)
-    rows = np.arange(10 * m)
+    cls, orig = np.tile(np.arange(n_classes), m), np.repeat(original, n_classes)
+    rows = np.arange(n_classes * m)
     gap = z[rows, cls] - z[rows, orig]
     seed = np.zeros(z.shape, dtype=np.float32)
     seed[rows, cls] += 1.0
     seed[rows, orig] -= 1.0
-    g = backward(out, copies, seed)
+    g = backward(out, copies, as_tensor(seed, x.device))
     movable = ((g > 0) & (xr < 1)) | ((g < 0) & (xr > 0))
-    norm = np.sqrt(np.einsum("ij,ij->i", g * movable, g))
+    norm = torch.sqrt(((g * movable) * g).sum(1)).cpu().numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        distance = (-gap / np.maximum(norm, 1e-12)).reshape(m, 10)
+        distance = (-gap / np.maximum(norm, 1e-12)).reshape(m, n_classes)
     distance[np.arange(m), original] = np.inf
     return [[int(c) for c in np.argsort(row)[:k]] for row in distance]
 
 
-def build_problems(model, x_img: np.ndarray, original: np.ndarray, targets: list, previous: list, minimal: bool,
-                   objective: str | None, device: torch.device) -> tuple[list[int], list[int]]:
+def build_problems(model, x_img: torch.Tensor, original: np.ndarray, targets: list, previous: list, minimal: bool,
+                   objective: str | None, input_shape: tuple[int, ...], n_classes: int) -> tuple[list[int], list[int]]:
     """Every problem's image and target class.
 
     ``targets[i]``: image i's class, or None for untargeted; ``previous[i]``: the result it is
@@ -56,7 +55,10 @@ def build_problems(model, x_img: np.ndarray, original: np.ndarray, targets: list
     on its path), unless the paper's objective is asked for.
     """
     away = [i for i, t in enumerate(targets) if t is None and minimal and objective == RIVAL]
-    near = dict(zip(away, nearest_classes(model, x_img[away], original[away], device))) if away else {}
+    near = {}
+    if away:
+        rows = torch.tensor(away, device=x_img.device)
+        near = dict(zip(away, nearest_classes(model, x_img[rows], original[away], input_shape, n_classes)))
     img_of, tgt = [], []
     for i, t in enumerate(targets):
         prev = previous[i]
@@ -67,7 +69,7 @@ def build_problems(model, x_img: np.ndarray, original: np.ndarray, targets: list
         elif _stays_on_path(prev, minimal, objective):
             classes = [prev.target]
         else:
-            classes = [k for k in range(10) if k != original[i]]
+            classes = [k for k in range(n_classes) if k != original[i]]
         img_of += [i] * len(classes)
         tgt += classes
     return img_of, tgt

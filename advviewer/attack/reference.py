@@ -36,8 +36,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from advviewer.attack.answers import Solved
 from advviewer.attack.c_rounds import SHARPEN_FACTOR, SHARPEN_GAP
-from advviewer.attack.objective import PAPER_LOSS, RIVAL_LOSS, backward, cross_entropy, rival_loss
+from advviewer.attack.objective import PAPER_LOSS, RIVAL_LOSS, backward, cross_entropy, network_pass, rival_loss
 
 Hook = Callable[[int, float, np.ndarray, np.ndarray], None]  # (iteration, c, x, logits) after every iteration
 
@@ -57,6 +58,11 @@ class ReferenceOptions:
     c_grow: float = 10.0  # minimal mode: c is multiplied by this until the solve fools the model
     c_max: float = 1e6  # minimal mode: no success up to here is a failure
     c_rel_width: float = 1e-3  # minimal mode: bisect until hi / lo <= 1 + c_rel_width
+    max_evaluations: int | None = None  # model evaluations per problem; then the smallest success seen is the answer
+
+
+class BudgetSpent(Exception):
+    """A problem has spent ``max_evaluations``."""
 
 
 @dataclass
@@ -65,11 +71,14 @@ class Problem:
 
     model: nn.Module
     device: torch.device
-    x0: np.ndarray  # (784,) float64
+    x0: np.ndarray  # (n,) float64: the image, flattened
     target: int
+    input_shape: tuple[int, ...]  # what the model takes per image
     tau: float | None = None
+    max_evaluations: int | None = None
     evaluations: int = 0  # forward+backward passes so far
     iterations: int = 0  # L-BFGS iterations so far, over every solve
+    smallest_success: tuple[float, np.ndarray, float] | None = None  # (l2, x, c) of the smallest point seen that fools it
 
     @property
     def loss_name(self) -> str:
@@ -77,32 +86,42 @@ class Problem:
 
     def evaluate(self, c: float, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """f = ||x - x0||^2 + c * loss at x (float64), its gradient, and the model's logits for float32 x."""
+        if self.max_evaluations is not None and self.evaluations >= self.max_evaluations:
+            raise BudgetSpent
         self.evaluations += 1
-        xf = torch.from_numpy(x.astype(np.float32)).to(self.device).view(1, 1, 28, 28).requires_grad_(True)
-        with torch.enable_grad():
-            out = self.model(xf)
-        z = out.detach().to(torch.float64).cpu().numpy()
-        t = np.array([self.target])
+        xf, out = network_pass(self.model, torch.from_numpy(x[None]).to(self.device), self.input_shape)
+        z = out.detach().to(torch.float64)
+        t = torch.tensor([self.target], device=z.device)
         if self.tau is None:
             loss, dz = cross_entropy(z, t)
         else:
-            loss, dz = rival_loss(z, t, np.array([self.tau]))
+            loss, dz = rival_loss(z, t, torch.tensor([self.tau], dtype=torch.float64, device=z.device))
         r = x - self.x0
-        g = backward(out, xf, c * dz)[0] + 2.0 * r
-        return float(r @ r + c * loss[0]), g, z[0]
+        g = backward(out, xf, c * dz)[0].cpu().numpy() + 2.0 * r
+        z_host = z[0].cpu().numpy()
+        self._remember(x, c, z_host)
+        return float(r @ r + c * float(loss[0])), g, z_host
+
+    def _remember(self, x: np.ndarray, c: float, z: np.ndarray) -> None:
+        """Keep the smallest point seen that fools the model (the answer if the budget runs out)."""
+        if int(z.argmax()) != self.target:
+            return
+        l2 = float(np.linalg.norm(x.astype(np.float32) - self.x0))
+        if self.smallest_success is None or l2 < self.smallest_success[0]:
+            self.smallest_success = (l2, x.copy(), c)
 
 
 @dataclass
 class Solve:
     """The answer of one solve at one c."""
 
-    x: np.ndarray  # (784,) float64 in [0, 1]
+    x: np.ndarray  # (n,) float64 in [0, 1]
     c: float
     success: bool  # the float32 image is classified as the target
     l2: float
     iterations: int
     tau: float | None  # the rival loss's temperature it was solved at (None: the paper's loss)
-    z: np.ndarray  # (10,) the logits at x
+    z: np.ndarray  # (K,) the logits at x
 
 
 @dataclass
@@ -263,25 +282,32 @@ def grow_c(problem: Problem, start: np.ndarray, opts: ReferenceOptions, hook: Ho
     return failing_c, last
 
 
-def reference_answers(model: nn.Module, device: torch.device, x0: np.ndarray, target: np.ndarray, start: np.ndarray,
-                      cs: np.ndarray | None, tau: np.ndarray, hook=None, opts: ReferenceOptions | None = None) -> list[dict]:
-    """Every problem p (image ``x0[p]``, ``target[p]``, from ``start[p]``) solved alone, as the engine's answers.
+def reference_answers(model: nn.Module, problems, cs: np.ndarray | None, tau: np.ndarray, hook=None,
+                      opts: ReferenceOptions | None = None) -> list[Solved]:
+    """Every problem p (``problems``: advviewer.attack.runs.Problems) solved alone from its start point.
 
     ``cs``: one c per problem (a fixed-c solve), or None (minimal search); ``tau[p]``: the rival loss's temperature,
     NaN for the paper's loss. ``hook``: the engine's progress hook (advviewer.attack.runs.progress_hook) or None.
-    Each answer is the dict advviewer.attack.answers.image_results reads.
     """
     opts = opts or ReferenceOptions()
     found = []
-    for p in range(len(target)):
-        problem = Problem(model, device, x0[p], int(target[p]), None if np.isnan(tau[p]) else float(tau[p]))
+    for p in range(len(problems.target)):
+        x0 = problems.x0[p].cpu().numpy()
+        problem = Problem(model, problems.x0.device, x0, int(problems.target[p]), problems.input_shape,
+                          None if np.isnan(tau[p]) else float(tau[p]), opts.max_evaluations)
+        start = problems.start[p].cpu().numpy()
         report = _report(hook, p)
-        if cs is None:
-            solve = sharpened_search(problem, start[p], opts, report)
-        else:
-            solve = sharpened_solve(problem, float(cs[p]), start[p], opts, report)
-        found.append(dict(x=solve.x, c=solve.c, row=None, evaluations=problem.evaluations,
-                          iterations=problem.iterations, loss=problem.loss_name, tau=solve.tau))
+        try:
+            if cs is None:
+                solve = sharpened_search(problem, start, opts, report)
+            else:
+                solve = sharpened_solve(problem, float(cs[p]), start, opts, report)
+            x, c, tau_p = solve.x, solve.c, solve.tau
+        except BudgetSpent:
+            x, c = (problem.smallest_success[1], problem.smallest_success[2]) if problem.smallest_success else (start, 0.0)
+            tau_p = problem.tau
+        found.append(Solved(x=torch.from_numpy(x).to(problems.x0.device), c=c, row=-1, evaluations=problem.evaluations,
+                            iterations=problem.iterations, loss=problem.loss_name, tau=tau_p))
     return found
 
 

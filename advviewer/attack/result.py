@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
 import numpy as np
+import torch
 
 from advviewer.attack.objective import objective_of_loss
 from advviewer.errors import Cancelled
@@ -29,7 +31,7 @@ class AttackProgress:
     l2: float  # ||r|| of its current iterate
     target_prob: float  # the model's probability of the target class there
     index: int = 0  # which image of a batch
-    adversarial: np.ndarray | None = field(default=None, repr=False)  # the current iterate, (28, 28) float32
+    adversarial: np.ndarray | None = field(default=None, repr=False)  # the current iterate, float32, the image's shape
     settled: int | None = None  # images of the call whose answer is final (minimal mode; None: not known)
 
 
@@ -42,31 +44,34 @@ class AttackResult:
     last solve), never presented as adversarial: ``message`` says what happened.
     """
 
-    adversarial: np.ndarray  # (28, 28) float32 in [0, 1]
-    perturbation: np.ndarray  # (28, 28) float32: adversarial - original
+    adversarial: np.ndarray  # float32 in [0, 1], the image's shape (a tensor on its device for a tensor input)
+    perturbation: np.ndarray  # float32: adversarial - original
     success: bool
     c: float  # the penalty constant that gave this image
     l2: float  # ||r||_2
     linf: float  # ||r||_inf
-    distortion: float  # the paper's measure: l2 / 28 = sqrt(mean r^2)
+    distortion: float  # the paper's measure: sqrt(mean r^2) = l2 / sqrt(pixels) (l2 / 28 on MNIST)
     target: int
     original_class: int
     adversarial_class: int
-    original_probs: np.ndarray  # (10,)
-    adversarial_probs: np.ndarray  # (10,)
+    original_probs: np.ndarray  # (K,)
+    adversarial_probs: np.ndarray  # (K,)
     evaluations: int  # model forward+backward passes, one per image
     iterations: int  # solver iterations, summed over every c tried
     seconds: float  # wall time from the call's start until this image's answer was settled (see AttackResults)
-    history: list[np.ndarray] | None = field(default=None, repr=False)  # iterates, (28, 28) each
+    history: list[np.ndarray] | None = field(default=None, repr=False)  # iterates, the image's shape each
     message: str = ""
     mode: str = "minimal"  # "minimal" (c searched) or "fixed-c"
     untargeted: bool = False
     loss: str = "cross-entropy"  # or "rival cross-entropy" (minimal mode's refinement, see c_bracket.py)
     tau: float | None = None  # the rival loss's temperature (TAU_MEANS)
-    original: np.ndarray | None = field(default=None, repr=False)  # (28, 28) float32
+    original: np.ndarray | None = field(default=None, repr=False)  # float32, the image's shape
     # where the solver ended (runs.SolverState), so that a warm start from this result continues it
     # exactly; kept for calls on a few images only
     state: object | None = field(default=None, repr=False, compare=False)
+    # the model already gave the asked answer (the target; untargeted with labels: not the label): nothing was
+    # solved, the perturbation is zero (lbfgs_attack_batch)
+    already_fooled: bool = False
 
     @property
     def objective(self) -> str:
@@ -95,6 +100,7 @@ class AttackResult:
             "loss": self.loss,
             "tau": self.tau,
             **({"tau_means": TAU_MEANS} if self.tau is not None else {}),
+            "already_fooled": self.already_fooled,
             "message": self.message,
         }
 
@@ -111,8 +117,8 @@ class AttackResults(Sequence[AttackResult]):
     the whole call, and ``evaluations`` each image's share of the work.
     """
 
-    adversarial: np.ndarray  # (N, 28, 28) float32
-    perturbation: np.ndarray  # (N, 28, 28) float32
+    adversarial: np.ndarray  # (N, ...) float32: the input's shape (a tensor on the input's device for a tensor input)
+    perturbation: np.ndarray  # (N, ...) float32
     success: np.ndarray  # (N,) bool
     c: np.ndarray  # (N,) float64
     l2: np.ndarray  # (N,) float64
@@ -121,12 +127,12 @@ class AttackResults(Sequence[AttackResult]):
     target: np.ndarray  # (N,) int64
     original_class: np.ndarray  # (N,) int64
     adversarial_class: np.ndarray  # (N,) int64
-    original_probs: np.ndarray  # (N, 10) float64
-    adversarial_probs: np.ndarray  # (N, 10) float64
+    original_probs: np.ndarray  # (N, K) float64
+    adversarial_probs: np.ndarray  # (N, K) float64
     evaluations: np.ndarray  # (N,) int64
     iterations: np.ndarray  # (N,) int64
     seconds: np.ndarray  # (N,) float64: latency of each image's answer within the call
-    original: np.ndarray  # (N, 28, 28) float32
+    original: np.ndarray  # (N, ...) float32, as ``adversarial``
     message: list[str]
     loss: list[str]
     tau: np.ndarray  # (N,) float64, NaN where the loss has no temperature
@@ -135,6 +141,7 @@ class AttackResults(Sequence[AttackResult]):
     total_seconds: float
     history: list[list[np.ndarray]] | None = field(default=None, repr=False)
     state: list | None = field(default=None, repr=False)  # per image, see AttackResult.state
+    already_fooled: np.ndarray | None = None  # (N,) bool, see AttackResult.already_fooled (None: all False)
 
     @classmethod
     def stack(cls, results: Sequence[AttackResult], total_seconds: float) -> AttackResults:
@@ -147,20 +154,28 @@ class AttackResults(Sequence[AttackResult]):
 
         history = [r.history for r in results if r.history is not None]
         return cls(
-            adversarial=np.stack([r.adversarial for r in results]), perturbation=np.stack([r.perturbation for r in results]),
+            adversarial=_stack([r.adversarial for r in results]), perturbation=_stack([r.perturbation for r in results]),
             success=column("success", bool), c=column("c", np.float64), l2=column("l2", np.float64),
             linf=column("linf", np.float64), distortion=column("distortion", np.float64), target=column("target", np.int64),
             original_class=column("original_class", np.int64), adversarial_class=column("adversarial_class", np.int64),
             original_probs=np.stack([r.original_probs for r in results]),
             adversarial_probs=np.stack([r.adversarial_probs for r in results]),
             evaluations=column("evaluations", np.int64), iterations=column("iterations", np.int64),
-            seconds=column("seconds", np.float64), original=np.stack([_original(r) for r in results]),
+            seconds=column("seconds", np.float64), original=_stack([_original(r) for r in results]),
             message=[r.message for r in results], loss=[r.loss for r in results],
             tau=np.asarray([np.nan if r.tau is None else r.tau for r in results], dtype=np.float64),
             mode=results[0].mode, untargeted=results[0].untargeted, total_seconds=float(total_seconds),
             history=history if len(history) == len(results) else None,
             state=[r.state for r in results] if any(r.state is not None for r in results) else None,
+            already_fooled=column("already_fooled", bool),
         )
+
+    def with_images_on(self, device) -> AttackResults:
+        """These results with their images as tensors on ``device`` (None: as they are)."""
+        if device is None:
+            return self
+        images = {name: torch.as_tensor(getattr(self, name)).to(device) for name in ("adversarial", "perturbation", "original")}
+        return dataclasses.replace(self, **images)
 
     def __len__(self) -> int:
         return len(self.success)
@@ -185,7 +200,8 @@ class AttackResults(Sequence[AttackResult]):
             iterations=int(self.iterations[i]), seconds=float(self.seconds[i]),
             history=None if self.history is None else self.history[i], message=self.message[i], mode=self.mode,
             untargeted=self.untargeted, loss=self.loss[i], tau=None if np.isnan(tau) else tau, original=self.original[i],
-            state=None if self.state is None else self.state[i])
+            state=None if self.state is None else self.state[i],
+            already_fooled=bool(self.already_fooled[i]) if self.already_fooled is not None else False)
 
     def __iter__(self) -> Iterator[AttackResult]:
         return (self[i] for i in range(len(self)))
@@ -198,6 +214,11 @@ class AttackResults(Sequence[AttackResult]):
     def to_records(self) -> list[dict]:
         """JSON-able summaries, one per image (no images)."""
         return [r.to_record() for r in self]
+
+
+def _stack(images: list):
+    """Images of one kind stacked: tensors (on their device) or numpy arrays."""
+    return torch.stack(images) if isinstance(images[0], torch.Tensor) else np.stack(images)
 
 
 def _original(r: AttackResult) -> np.ndarray:

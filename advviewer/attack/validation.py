@@ -6,6 +6,7 @@ import copy
 import math
 import numbers
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -15,46 +16,93 @@ from advviewer.attack.result import AttackResult
 from advviewer.errors import AttackInputError
 
 
-def check_images(image) -> tuple[np.ndarray, bool]:
-    """(28, 28) or (N, 28, 28) float values in [0, 1] -> ((N, 28, 28) float32, was it one image)."""
+@dataclass(frozen=True)
+class CheckedImages:
+    """An attack's images, checked: as float32 (N, *image_shape), and what the model and the results need to know."""
+
+    pixels: np.ndarray  # (N, *image_shape) float32 in [0, 1]
+    single: bool  # one image was given (lbfgs_attack with an (H, W) image): one AttackResult comes back
+    input_shape: tuple[int, ...]  # what the model takes per image: (C, H, W), (1, H, W) for (H, W) images, or (D,)
+    tensor_device: torch.device | None  # the images came as a tensor there: the result's images go back there
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return tuple(self.pixels.shape[1:])
+
+
+def check_images(image, batch: bool = False) -> CheckedImages:
+    """Float values in [0, 1]: one image (H, W) (not for ``batch``), a batch (N, H, W) or (N, C, H, W), or for
+    ``batch`` also (N, D) flat rows."""
+    device = image.device if isinstance(image, torch.Tensor) else None
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
     try:
         arr = np.asarray(image, dtype=np.float64)
     except (TypeError, ValueError):
         raise AttackInputError(f"image must be a numeric array, not {type(image).__name__}") from None
-    single = arr.ndim == 2
+    single = arr.ndim == 2 and not batch
     if single:
         arr = arr[None]
-    if arr.ndim == 4 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 3 or arr.shape[1:] != (28, 28) or arr.shape[0] == 0:
-        raise AttackInputError(f"image must be 28x28 (or a batch N x 28 x 28), got shape {np.shape(image)}")
+    if arr.ndim not in (2, 3, 4) or arr.shape[0] == 0 or arr[0].size == 0:
+        what = "(N, D), (N, H, W) or (N, C, H, W)" if batch else "(H, W), or a batch (N, H, W) or (N, C, H, W)"
+        raise AttackInputError(f"image must be {what}, got shape {np.shape(image)}")
+    _check_values(arr)
+    input_shape = (1, *arr.shape[1:]) if arr.ndim == 3 else tuple(arr.shape[1:])
+    return CheckedImages(arr.astype(np.float32), single, input_shape, device)
+
+
+def _check_values(arr: np.ndarray) -> None:
     if not np.isfinite(arr).all():
         raise AttackInputError("image contains NaN or infinite values")
     lo, hi = float(arr.min()), float(arr.max())
     if lo < 0.0 or hi > 1.0:
         hint = " (divide 8-bit images by 255)" if hi > 1.0 and hi <= 255.0 and lo >= 0.0 else ""
         raise AttackInputError(f"image values must lie in [0, 1], got {lo:g}..{hi:g}{hint}")
-    return arr.astype(np.float32), single
 
 
-def check_target(target, original_class: int, untargeted: bool) -> int | None:
-    """A class 0..9 that is not the model's current answer, or None for an untargeted attack."""
+def check_target(target, original_class: int, untargeted: bool, n_classes: int, single: bool) -> int | None:
+    """A class 0..K-1, or None for an untargeted attack. One image (``single``) whose model already answers the
+    target is refused (the window and the command line say so); in a batch such a pair is flagged instead
+    (api: ``already_fooled``)."""
     if untargeted:
         if target is not None:
             raise AttackInputError("give either a target class or untargeted=True, not both")
         return None
+    last = n_classes - 1
     if target is None:
-        raise AttackInputError("give a target class 0..9, or untargeted=True for the nearest other class")
+        raise AttackInputError(f"give a target class 0..{last}, or untargeted=True for the nearest other class")
     if isinstance(target, bool) or not isinstance(target, numbers.Integral):
-        raise AttackInputError(f"target must be a class 0..9, not {target!r}")
-    if not 0 <= int(target) <= 9:
-        raise AttackInputError(f"target must be a class 0..9, got {int(target)}")
-    if int(target) == original_class:
+        raise AttackInputError(f"target must be a class 0..{last}, not {target!r}")
+    if not 0 <= int(target) <= last:
+        raise AttackInputError(f"target must be a class 0..{last}, got {int(target)}")
+    if single and int(target) == original_class:
         raise AttackInputError(f"the model already answers {original_class} for this image; choose another "
                                "target, or attack untargeted (the smallest change to any other class)")
     return int(target)
+
+
+def check_labels(labels, n: int, untargeted: bool, n_classes: int) -> list[int] | None:
+    """The images' true labels (untargeted attacks only): one class 0..K-1 per image, or None."""
+    if labels is None:
+        return None
+    if not untargeted:
+        raise AttackInputError("labels are for untargeted attacks (a targeted attack has its targets)")
+    values = _plain(labels)
+    if not isinstance(values, Sequence) or isinstance(values, str) or len(values) != n:
+        raise AttackInputError(f"labels must be one class per image ({n})")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= int(v) < n_classes:
+            raise AttackInputError(f"a label must be a class 0..{n_classes - 1}, not {v!r}")
+        out.append(int(v))
+    return out
+
+
+def check_budget(max_evaluations, threads) -> None:
+    """``max_evaluations``: None or a positive integer; ``threads``: None or a positive integer."""
+    for name, value in (("max_evaluations", max_evaluations), ("threads", threads)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+            raise AttackInputError(f"{name} must be a positive integer or None, got {value!r}")
 
 
 def _plain(value):
@@ -107,13 +155,13 @@ def check_max_iter(max_iter) -> int:
     return int(max_iter)
 
 
-def check_warm_starts(warm_start, n: int, single: bool) -> list:
-    """One warm start per image: None, a result or a perturbation for all, or one each (a batch's results, (N, 28, 28))."""
+def check_warm_starts(warm_start, n: int, single: bool, image_ndim: int = 2) -> list:
+    """One warm start per image: None, a result or a perturbation for all, or one each (a batch's results, (N, ...))."""
     if single or warm_start is None or isinstance(warm_start, AttackResult):
         return [warm_start] * n
     if isinstance(warm_start, torch.Tensor):
         warm_start = warm_start.detach().cpu().numpy()
-    if isinstance(warm_start, np.ndarray) and warm_start.ndim == 2:
+    if isinstance(warm_start, np.ndarray) and warm_start.ndim == image_ndim:
         return [warm_start] * n
     if isinstance(warm_start, np.ndarray | Sequence):
         if len(warm_start) != n:
@@ -133,28 +181,32 @@ def check_warm_start(warm_start, original: np.ndarray) -> tuple[np.ndarray | Non
     try:
         r = np.asarray(r, dtype=np.float64)
     except (TypeError, ValueError):
-        raise AttackInputError("warm_start must be an AttackResult or a 28x28 perturbation") from None
-    if r.shape != (28, 28) or not np.isfinite(r).all():
-        raise AttackInputError(f"warm_start must be a finite 28x28 perturbation, got shape {r.shape}")
+        raise AttackInputError("warm_start must be an AttackResult or a perturbation of the image's shape") from None
+    if r.shape != original.shape or not np.isfinite(r).all():
+        raise AttackInputError(f"warm_start must be a finite perturbation of shape {original.shape}, got shape {r.shape}")
     # a start point only: the solver projects it into the box and every iterate stays there
     return np.clip(original + r, 0.0, 1.0).astype(np.float32), previous
 
 
-def prepare_model(model: nn.Module, device: str) -> tuple[nn.Module, torch.device]:
-    """The model on ``device`` (a copy if it lives elsewhere), in eval mode, without parameter gradients."""
+def prepare_model(model: nn.Module, device: str | torch.device | None) -> tuple[nn.Module, torch.device]:
+    """The model on ``device`` (a copy if it lives elsewhere; None: where its parameters are), in eval mode."""
     if not isinstance(model, nn.Module) and not callable(model):
         raise AttackInputError(f"model must be a torch module, not {type(model).__name__}")
+    if device is None:
+        params = list(model.parameters()) if isinstance(model, nn.Module) else []
+        return prepare_model(model, params[0].device if params else "cpu")
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
         raise AttackInputError(f"unknown device {device!r}; use 'cpu' or 'cuda'") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise AttackInputError("device 'cuda' was asked for but no CUDA GPU is available; use the CPU (--device cpu, the default)")
-    if dev.type not in ("cpu", "cuda"):
-        raise AttackInputError(f"unsupported device {device!r}; use 'cpu' or 'cuda'")
     params = list(model.parameters()) if isinstance(model, nn.Module) else []
     if params and params[0].device != dev:
-        model = copy.deepcopy(model).to(dev)
+        try:
+            model = copy.deepcopy(model).to(dev)
+        except (RuntimeError, AssertionError) as e:  # torch built without that device
+            raise AttackInputError(f"cannot move the model to device {device!r}: {str(e).splitlines()[0]}") from None
     if isinstance(model, nn.Module) and model.training:
         raise AttackInputError("model is in training mode; call model.eval() first (dropout/batch-norm would change its answers)")
     return model, dev
