@@ -9,9 +9,10 @@ such solves give.
 
 import numpy as np
 import pytest
+import torch
 
 from advviewer.attack.c_bracket import Bracket, SearchOptions, next_candidates
-from advviewer.attack.c_rounds import finished, update
+from advviewer.attack.c_rounds import RoundAnswer, finished, two_strongest_rivals, update
 
 TARGET = 3
 
@@ -32,7 +33,7 @@ def solved(row, c, m, l2):
     """A finished solve as the search hands it to ``update`` (one rival clearly ahead of the others)."""
     z = np.zeros(10)
     z[0] = 1.0
-    return (row, c, np.full(784, l2 / 28.0), z, m, l2)
+    return RoundAnswer(row=row, c=c, x=np.full(784, l2 / 28.0), z=z, margin=m, l2=l2)
 
 
 def test_ends_that_agree_end_the_search_at_once():
@@ -70,3 +71,64 @@ def test_ends_confirmed_when_solved_on_end_the_search_with_the_tight_answers():
     assert b.done[0]
     assert b.hi_l2[0] == pytest.approx(0.2830) and b.best_l2[0] == pytest.approx(0.2830)
     assert b.lo_l2[0] == pytest.approx(0.2826)
+
+
+# The sharpening test (c_rounds.update): the two strongest classes other than the target, on numpy
+# arrays and on torch tensors (the engine's answers are to become tensors on the model's device).
+NUMPY_AND_TORCH = [np.asarray, torch.tensor, lambda z: torch.tensor(z, dtype=torch.float32)]
+
+
+@pytest.mark.parametrize("array", NUMPY_AND_TORCH)
+def test_the_two_strongest_rivals_leave_out_the_target(array):
+    z = array([0.5, 4.0, -1.0, 3.0, 2.5])
+    strongest, runner_up = two_strongest_rivals(z, target=1)  # the target is the largest: not a rival
+    assert (float(strongest), float(runner_up)) == (3.0, 2.5)
+    strongest, runner_up = two_strongest_rivals(z, target=3)
+    assert (float(strongest), float(runner_up)) == (4.0, 2.5)
+    assert float(strongest - runner_up) == 1.5
+
+
+@pytest.mark.parametrize("array", NUMPY_AND_TORCH)
+def test_tied_rivals_have_no_gap(array):
+    strongest, runner_up = two_strongest_rivals(array([1.0, 7.0, 0.0, 7.0]), target=2)
+    assert float(strongest - runner_up) == 0.0
+
+
+def test_torch_logits_stay_tensors_in_their_precision():
+    z = torch.tensor([5.0, 3.0, 1e-8], dtype=torch.float32)
+    strongest, runner_up = two_strongest_rivals(z, target=0)
+    assert isinstance(strongest, torch.Tensor) and isinstance(runner_up, torch.Tensor)
+    assert strongest.dtype == runner_up.dtype == torch.float32
+    # the gap in the logits' precision, as numpy takes it on float32 logits: 3 - 1e-8 is 3 in float32
+    assert float(strongest - runner_up) == 3.0 == float(np.float32(3.0) - np.float32(1e-8))
+    assert 3.0 - float(np.float32(1e-8)) != 3.0  # (in float64 it is not)
+
+
+@pytest.mark.parametrize("array", NUMPY_AND_TORCH)
+def test_two_classes_have_one_rival_and_nothing_to_blur(array):
+    strongest, runner_up = two_strongest_rivals(array([2.0, -1.0]), target=0)
+    assert float(strongest) == -1.0 and float(strongest - runner_up) == float("inf")
+
+
+def first_success_with_rivals(gap: float) -> Bracket:
+    """A new search (original gap 1: temperature 0.01) whose first round succeeds with its two strongest rivals ``gap`` apart."""
+    z0 = np.zeros((1, 10))
+    z0[0, 0] = 1.0
+    b = Bracket(np.zeros((1, 784)), np.array([TARGET]), z0, np.ones(1), SearchOptions())
+    z = np.zeros(10)
+    z[TARGET], z[0], z[5] = 2.0, 1.0, 1.0 - gap
+    update(b, 0, [RoundAnswer(row=4, c=2.0, x=np.full(784, 0.01), z=z, margin=1.0, l2=0.28)], SearchOptions())
+    return b
+
+
+def test_a_first_success_with_tied_rivals_sharpens_the_loss_and_searches_again():
+    b = first_success_with_rivals(gap=0.01)  # within 7 temperatures
+    assert b.sharpened[0] == 1 and b.tau[0] == pytest.approx(0.001)
+    assert b.new_path[0] and not b.found[0]  # a new search on the sharper path ...
+    assert b.best_l2[0] == 0.28 and b.best_c[0] == 2.0  # ... that keeps the success found
+
+
+def test_a_first_success_with_one_rival_ahead_refines_c_on_its_path():
+    b = first_success_with_rivals(gap=0.5)  # 50 temperatures: the soft maximum blurs nothing
+    assert b.sharpened[0] == 0 and b.tau[0] == pytest.approx(0.01)
+    assert b.hi_c[0] == 2.0 and b.hi_parent[0] == 4 and not b.new_path[0]

@@ -164,54 +164,101 @@ def initial_c(model, x0: torch.Tensor, target: np.ndarray, z0: np.ndarray, input
 
 
 def next_candidates(b: Bracket, p: int, k: int) -> list[float]:
-    """The c values to try next for problem ``p`` (distinct, ascending)."""
+    """The c values to try next for problem ``p`` (distinct, ascending): one case per state of its bracket."""
     if b.polishing[p]:
-        return [float(b.lo_c[p]), float(b.hi_c[p])]
+        return _polishing_the_ends(b, p)
     if not b.found_at(p):
-        if b.lo_c[p] == 0 or b.new_path[p]:  # nothing solved on this path yet: around the estimate
-            spread = SHARPEN_SPREAD if b.sharpened[p] else FIRST_SPREAD
-            return _distinct([b.c_guess[p] * spread ** (i - (k - 1) // 2) for i in range(k)])
-        factor, spacing = GROWTH, GROWTH
-        if np.isfinite(b.prev_c[p]) and b.prev_c[p] > 0 and b.lo_m[p] > b.prev_m[p]:
-            # extrapolate the margin linearly in log c to a small positive value
-            slope = (b.lo_m[p] - b.prev_m[p]) / np.log(b.lo_c[p] / b.prev_c[p])
-            step = (0.1 * abs(b.lo_m[p]) - b.lo_m[p]) / slope
-            factor, spacing = float(np.exp(clip(step, np.log(1.05), np.log(MAX_GROWTH)))), GROWTH_ON_SLOPE
-        elif b.refine:  # else from one failure: the c its answer's stationarity predicts for a small positive margin
-            est = boundary_c(b, p, b.lo_c[p], b.lo_m[p], b.lo_l2[p], b.lo_z[p], b.tau[p], 0.1 * abs(b.lo_m[p]))
-            if np.isfinite(est):
-                factor, spacing = float(clip(est / b.lo_c[p], 1.05, MAX_GROWTH)), GROWTH_ON_SLOPE
-        return _distinct([b.lo_c[p] * factor * spacing ** i for i in range(k)])
+        if b.lo_c[p] == 0 or b.new_path[p]:
+            return _nothing_solved_on_this_path(b, p, k)
+        return _growing_from_failures(b, p, k)
+    if b.lo_c[p] == 0:
+        return _stepping_down_from_a_first_success(b, p, k)
+    if b.jumped[p]:
+        return _cutting_a_jumped_bracket(b, p, k)
+    return _regula_falsi(b, p, k)
+
+
+def _polishing_the_ends(b: Bracket, p: int) -> list[float]:
+    """c is known but the ends' loose answers disagree (c_rounds.finished): both ends again, whatever k."""
+    return [float(b.lo_c[p]), float(b.hi_c[p])]
+
+
+def _nothing_solved_on_this_path(b: Bracket, p: int, k: int) -> list[float]:
+    """The first round, or the first after sharpening: multiples of the estimate around it."""
+    spread = SHARPEN_SPREAD if b.sharpened[p] else FIRST_SPREAD
+    return _distinct([b.c_guess[p] * spread ** (i - (k - 1) // 2) for i in range(k)])
+
+
+def _growing_from_failures(b: Bracket, p: int, k: int) -> list[float]:
+    """Only failures so far: c grows from the largest of them (``_growth``)."""
+    factor, spacing = _growth(b, p)
+    return _distinct([b.lo_c[p] * factor * spacing ** i for i in range(k)])
+
+
+def _growth(b: Bracket, p: int) -> tuple[float, float]:
+    """The factor from the largest failure's c to the first candidate, and the spacing of the others."""
+    if np.isfinite(b.prev_c[p]) and b.prev_c[p] > 0 and b.lo_m[p] > b.prev_m[p]:
+        # two failures: extrapolate the margin linearly in log c to a small positive value
+        slope = (b.lo_m[p] - b.prev_m[p]) / np.log(b.lo_c[p] / b.prev_c[p])
+        step = (0.1 * abs(b.lo_m[p]) - b.lo_m[p]) / slope
+        return float(np.exp(clip(step, np.log(1.05), np.log(MAX_GROWTH)))), GROWTH_ON_SLOPE
+    if b.refine:  # one failure: the c its answer's stationarity predicts for a small positive margin
+        est = boundary_c(b, p, b.lo_c[p], b.lo_m[p], b.lo_l2[p], b.lo_z[p], b.tau[p], 0.1 * abs(b.lo_m[p]))
+        if np.isfinite(est):
+            return float(clip(est / b.lo_c[p], 1.05, MAX_GROWTH)), GROWTH_ON_SLOPE
+    return GROWTH, GROWTH
+
+
+def _stepping_down_from_a_first_success(b: Bracket, p: int, k: int) -> list[float]:
+    """Successes but no failing c yet: a secant in c itself towards the original image, or better estimates."""
     lo_m, hi_m, u_hi = b.lo_m[p], b.hi_m[p], np.log(b.hi_c[p])
-    aim = max(1.5 * b.min_margin[p], 0.1 * hi_m)  # just inside the target's side, closer every success
-    if b.lo_c[p] == 0:  # no failing c yet: secant in c itself, towards the original image
-        u_lo = u_hi - np.log(20.0)
-        s = np.log(max(b.hi_c[p] * (aim - lo_m) / (hi_m - lo_m), 1e-300))
-        if np.isfinite(b.prev_hi_c[p]) and b.prev_hi_m[p] > hi_m:
-            # the secant assumes the margin linear in c down to c = 0; far from the boundary it
-            # is not (a far target started far too high creeps down in small steps). Two
-            # successes give the margin's slope in log c: extrapolate to just beyond the boundary.
-            slope = (b.prev_hi_m[p] - hi_m) / np.log(b.prev_hi_c[p] / b.hi_c[p])
-            step = float(clip(1.1 * hi_m / slope, np.log(1.05), np.log(MAX_GROWTH)))
-            s = min(s, u_hi - step)
+    aim = _aim(b, p)
+    u_lo = u_hi - np.log(20.0)
+    s = np.log(max(b.hi_c[p] * (aim - lo_m) / (hi_m - lo_m), 1e-300))
+    if np.isfinite(b.prev_hi_c[p]) and b.prev_hi_m[p] > hi_m:
+        # the secant assumes the margin linear in c down to c = 0; far from the boundary it
+        # is not (a far target started far too high creeps down in small steps). Two
+        # successes give the margin's slope in log c: extrapolate to just beyond the boundary.
+        slope = (b.prev_hi_m[p] - hi_m) / np.log(b.prev_hi_c[p] / b.hi_c[p])
+        step = float(clip(1.1 * hi_m / slope, np.log(1.05), np.log(MAX_GROWTH)))
+        s = min(s, u_hi - step)
+        u_lo = min(u_lo, s - 0.1)
+    elif b.refine:
+        # one success only: where the penalty path crosses the boundary follows from the answer's
+        # stationarity (boundary_c); the secant above takes the margin as linear in c, but beyond
+        # the boundary it grows only with log c (the loss's pull fades), so the secant asks for
+        # far too large a c
+        est = boundary_c(b, p, b.hi_c[p], hi_m, b.hi_l2[p], b.hi_z[p], b.tau[p], aim)
+        if np.isfinite(est) and est > 0:
+            s = u_hi - float(clip(np.log(b.hi_c[p] / est), np.log(1.05), np.log(MAX_GROWTH)))
             u_lo = min(u_lo, s - 0.1)
-        elif b.refine:
-            # one success only: where the penalty path crosses the boundary follows from the answer's
-            # stationarity (boundary_c); the secant above takes the margin as linear in c, but beyond
-            # the boundary it grows only with log c (the loss's pull fades), so the secant asks for
-            # far too large a c
-            est = boundary_c(b, p, b.hi_c[p], hi_m, b.hi_l2[p], b.hi_z[p], b.tau[p], aim)
-            if np.isfinite(est) and est > 0:
-                s = u_hi - float(clip(np.log(b.hi_c[p] / est), np.log(1.05), np.log(MAX_GROWTH)))
-                u_lo = min(u_lo, s - 0.1)
-    else:  # regula falsi in log c
-        u_lo = np.log(b.lo_c[p])
-        if b.jumped[p]:  # the margin jumps somewhere inside: cut the bracket in k + 1 equal parts
-            return _distinct([float(np.exp(u_lo + (u_hi - u_lo) * (j + 1) / (k + 1))) for j in range(k)])
-        s = u_lo + (u_hi - u_lo) * (aim - lo_m) / (hi_m - lo_m)
+    return _around_in_log_c(s, u_lo, u_hi, k)
+
+
+def _cutting_a_jumped_bracket(b: Bracket, p: int, k: int) -> list[float]:
+    """The margin jumped across the boundary instead of closing in: the bracket cut in k + 1 equal parts (in log c)."""
+    u_lo, u_hi = np.log(b.lo_c[p]), np.log(b.hi_c[p])
+    return _distinct([float(np.exp(u_lo + (u_hi - u_lo) * (j + 1) / (k + 1))) for j in range(k)])
+
+
+def _regula_falsi(b: Bracket, p: int, k: int) -> list[float]:
+    """A failure and a success: the margin interpolated linearly in log c between them, to ``_aim``."""
+    lo_m, hi_m = b.lo_m[p], b.hi_m[p]
+    u_lo, u_hi = np.log(b.lo_c[p]), np.log(b.hi_c[p])
+    s = u_lo + (u_hi - u_lo) * (_aim(b, p) - lo_m) / (hi_m - lo_m)
+    return _around_in_log_c(s, u_lo, u_hi, k)
+
+
+def _aim(b: Bracket, p: int) -> float:
+    """The margin the next c aims for: just inside the target's side, closer every success (each shrinks ``hi``)."""
+    return max(1.5 * b.min_margin[p], 0.1 * b.hi_m[p])
+
+
+def _around_in_log_c(s: float, u_lo: float, u_hi: float, k: int) -> list[float]:
+    """k values of c around log c = ``s`` (s, s+, s-, s++, ... by a tenth of the bracket), kept inside (u_lo, u_hi)."""
     w = u_hi - u_lo
-    aims = [s + 0.1 * w * ((j + 1) // 2) * (1 if j % 2 else -1) for j in range(k)]  # s, s+, s-, s++, ...
-    return _distinct([float(np.exp(clip(v, u_lo + 0.02 * w, u_hi - 0.02 * w))) for v in aims])
+    points = [s + 0.1 * w * ((j + 1) // 2) * (1 if j % 2 else -1) for j in range(k)]
+    return _distinct([float(np.exp(clip(v, u_lo + 0.02 * w, u_hi - 0.02 * w))) for v in points])
 
 
 def boundary_c(b: Bracket, p: int, c: float, m: float, l2: float, z: np.ndarray, tau: float, aim: float) -> float:

@@ -8,6 +8,9 @@ rivals are close (``sharpen``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from advviewer.attack.c_bracket import Bracket, SearchOptions, boundary_c
@@ -27,33 +30,69 @@ SHARPEN_FACTOR = 10.0
 SHARPEN_GAP = 7.0  # the second rival's weight in the soft maximum is exp(-gap / tau) < 1e-3 beyond it
 
 
-def update(b: Bracket, p: int, rows: list[tuple[int, float, np.ndarray, np.ndarray, float, float]], opts: SearchOptions) -> None:
-    """Fold the finished solves ``(row, c, x, z, margin, L2)`` of one round of problem ``p`` into its bracket."""
+@dataclass(frozen=True, eq=False, slots=True)
+class RoundAnswer:
+    """One finished solve of a problem's round, as the search (c_search) hands it to ``update``."""
+
+    row: int  # the solve's row in the solver pool (its history and kept state)
+    c: float
+    x: Any  # the answer, a flat image (numpy now; typed loosely for torch tensors)
+    z: Any  # the network's logits there
+    margin: float  # z_target - max other z
+    l2: float  # ||x - x0|| as the network sees it (float32)
+
+
+def update(b: Bracket, p: int, answers: list[RoundAnswer], opts: SearchOptions) -> None:
+    """Fold the finished solves of one round of problem ``p`` into its bracket; sharpen the loss if rivals tie."""
     had_found = b.found_at(p)
     b.new_path[p] = False
     if b.polishing[p]:
-        _fold_polished(b, p, rows, opts)
+        _fold_polished(b, p, answers, opts)
     else:
-        had_bracket, old_lo_m, old_hi_m = had_found and b.lo_c[p] > 0, b.lo_m[p], b.hi_m[p]
-        for r in sorted(rows, key=lambda r: r[1]):
-            c, m = r[1], r[4]
-            if m >= b.min_margin[p]:
-                if c < b.hi_c[p]:
-                    _set_hi(b, p, r)
-                _keep_best(b, p, r)
-            elif b.lo_c[p] < c < b.hi_c[p]:
-                _set_lo(b, p, r)
-        if had_bracket:  # regula falsi closes in on a continuous crossing: some end's margin at least halves
-            b.jumped[p] = not (abs(b.hi_m[p]) < 0.5 * abs(old_hi_m) or abs(b.lo_m[p]) < 0.5 * abs(old_lo_m))
-        b.done[p] = finished(b, p, opts)
-    if opts.refine and b.found_at(p) and b.sharpened[p] < MAX_SHARPEN and (b.done[p] or not had_found):
-        # two rivals close: the soft maximum blurs them, so sharpen it and search on (the path
-        # moves by about the old temperature). Checked at the first success (the rivals close in
-        # there already: no point refining c on the blurred path) and at the answer.
-        z = b.best_z[p] if b.done[p] else b.hi_z[p]
-        top2 = np.sort(np.delete(z, b.target[p]))[-2:]
-        if float(top2[1] - top2[0]) < SHARPEN_GAP * b.tau[p]:
-            sharpen(b, p)
+        _fold_search_round(b, p, answers, had_found, opts)
+    if _rivals_blurred(b, p, had_found, opts):
+        sharpen(b, p)
+
+
+def _fold_search_round(b: Bracket, p: int, answers: list[RoundAnswer], had_found: bool, opts: SearchOptions) -> None:
+    """A success below hi becomes hi, a failure inside the bracket lo; then whether the margin jumped, and whether it is over."""
+    had_bracket, old_lo_m, old_hi_m = had_found and b.lo_c[p] > 0, b.lo_m[p], b.hi_m[p]
+    for a in sorted(answers, key=lambda a: a.c):
+        if a.margin >= b.min_margin[p]:
+            if a.c < b.hi_c[p]:
+                _set_hi(b, p, a)
+            _keep_best(b, p, a)
+        elif b.lo_c[p] < a.c < b.hi_c[p]:
+            _set_lo(b, p, a)
+    if had_bracket:  # regula falsi closes in on a continuous crossing: some end's margin at least halves
+        b.jumped[p] = not (abs(b.hi_m[p]) < 0.5 * abs(old_hi_m) or abs(b.lo_m[p]) < 0.5 * abs(old_lo_m))
+    b.done[p] = finished(b, p, opts)
+
+
+def _rivals_blurred(b: Bracket, p: int, had_found: bool, opts: SearchOptions) -> bool:
+    """Whether the rival loss is to be sharpened: its two strongest rivals within SHARPEN_GAP temperatures.
+
+    The soft maximum blurs two rivals that close, so it is sharpened and the search goes on (the
+    path moves by about the old temperature). Checked at the first success (the rivals close in
+    there already: no point refining c on the blurred path) and at the answer, at most MAX_SHARPEN times.
+    """
+    if not (opts.refine and b.found_at(p) and b.sharpened[p] < MAX_SHARPEN and (b.done[p] or not had_found)):
+        return False
+    z = b.best_z[p] if b.done[p] else b.hi_z[p]
+    strongest, runner_up = two_strongest_rivals(z, int(b.target[p]))
+    return float(strongest - runner_up) < SHARPEN_GAP * b.tau[p]
+
+
+def two_strongest_rivals(z: Any, target: int) -> tuple[Any, Any]:
+    """The largest and second largest logits of 1-d ``z`` other than the target's (numpy array or torch tensor).
+
+    Elements of ``z`` itself (numpy scalars or 0-d tensors: their difference is taken in z's
+    precision). With one rival only (two classes) the runner-up is -inf: nothing to blur.
+    """
+    others = z[[i for i in range(len(z)) if i != target]]
+    first = int(others.argmax())
+    rest = others[[i for i in range(len(others)) if i != first]]
+    return others[first], (rest.max() if len(rest) else float("-inf"))
 
 
 def sharpen(b: Bracket, p: int) -> None:
@@ -100,7 +139,7 @@ def finished(b: Bracket, p: int, opts: SearchOptions) -> bool:
     return False
 
 
-def _fold_polished(b: Bracket, p: int, rows: list, opts: SearchOptions) -> None:
+def _fold_polished(b: Bracket, p: int, answers: list[RoundAnswer], opts: SearchOptions) -> None:
     """The bracket's ends solved on tightly (``finished``): the answers they give, or where the loose solves misled.
 
     A failure at lo's c that succeeds, solved on, had stopped short: no failure is known any more
@@ -109,15 +148,15 @@ def _fold_polished(b: Bracket, p: int, rows: list, opts: SearchOptions) -> None:
     up to it and c grows again. (A success at lo drops hi's solve: c_search.drop_dominated.)
     """
     b.polishing[p] = False
-    ends = {r[1]: r for r in rows}
-    for r in rows:
-        if r[4] >= b.min_margin[p]:
-            _keep_best(b, p, r)
+    ends = {a.c: a for a in answers}
+    for a in answers:
+        if a.margin >= b.min_margin[p]:
+            _keep_best(b, p, a)
     lo, hi = ends.get(b.lo_c[p]), ends.get(b.hi_c[p])
-    if lo is not None and lo[4] >= b.min_margin[p]:
+    if lo is not None and lo.margin >= b.min_margin[p]:
         _set_hi(b, p, lo)
         b.clear_lo(p)
-    elif hi is not None and hi[4] < b.min_margin[p]:
+    elif hi is not None and hi.margin < b.min_margin[p]:
         _set_lo(b, p, hi)
         b.clear_hi(p)
     else:  # both confirmed: the answers at the ends, solved tightly
@@ -130,21 +169,18 @@ def _fold_polished(b: Bracket, p: int, rows: list, opts: SearchOptions) -> None:
     b.done[p] = finished(b, p, opts)
 
 
-def _set_hi(b: Bracket, p: int, r: tuple, keep_prev: bool = True) -> None:
-    row, c, x, z, m, l2 = r
+def _set_hi(b: Bracket, p: int, a: RoundAnswer, keep_prev: bool = True) -> None:
     if keep_prev and np.isfinite(b.hi_c[p]):
         b.prev_hi_c[p], b.prev_hi_m[p] = b.hi_c[p], b.hi_m[p]
-    b.hi_c[p], b.hi_m[p], b.hi_l2[p], b.hi_x[p], b.hi_parent[p], b.hi_z[p] = c, m, l2, x, row, z
+    b.hi_c[p], b.hi_m[p], b.hi_l2[p], b.hi_x[p], b.hi_parent[p], b.hi_z[p] = a.c, a.margin, a.l2, a.x, a.row, a.z
 
 
-def _set_lo(b: Bracket, p: int, r: tuple, keep_prev: bool = True) -> None:
-    row, c, x, z, m, l2 = r
+def _set_lo(b: Bracket, p: int, a: RoundAnswer, keep_prev: bool = True) -> None:
     if keep_prev:
         b.prev_c[p], b.prev_m[p] = b.lo_c[p], b.lo_m[p]
-    b.lo_c[p], b.lo_m[p], b.lo_l2[p], b.lo_x[p], b.lo_parent[p], b.lo_z[p] = c, m, l2, x, row, z
+    b.lo_c[p], b.lo_m[p], b.lo_l2[p], b.lo_x[p], b.lo_parent[p], b.lo_z[p] = a.c, a.margin, a.l2, a.x, a.row, a.z
 
 
-def _keep_best(b: Bracket, p: int, r: tuple) -> None:
-    row, c, x, z, m, l2 = r
-    if l2 < b.best_l2[p]:
-        b.best_c[p], b.best_l2[p], b.best_x[p], b.best_z[p], b.best_parent[p] = c, l2, x, z, row
+def _keep_best(b: Bracket, p: int, a: RoundAnswer) -> None:
+    if a.l2 < b.best_l2[p]:
+        b.best_c[p], b.best_l2[p], b.best_x[p], b.best_z[p], b.best_parent[p] = a.c, a.l2, a.x, a.z, a.row

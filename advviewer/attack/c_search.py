@@ -25,7 +25,7 @@ import torch
 
 from advviewer.attack.box_lbfgs import BoxLBFGS, Finished, Trial
 from advviewer.attack.c_bracket import Bracket, SearchOptions, clip, initial_c, next_candidates
-from advviewer.attack.c_rounds import update
+from advviewer.attack.c_rounds import RoundAnswer, update
 from advviewer.attack.objective import PenaltyObjective, as_tensor, margin_np
 from advviewer.attack.warm_states import EndStates
 
@@ -213,7 +213,7 @@ class _Search:
         np.add.at(b.evaluations, problems, fin.evaluations.cpu().numpy())
         np.add.at(b.iterations, problems, fin.iterations.cpu().numpy())
         for i, (row, p) in enumerate(zip(ids.tolist(), problems.tolist())):
-            self.results[p].append((row, float(obj.c[row]), fin.x[i], z[i], float(margins[i]), float(l2s[i])))
+            self.results[p].append(RoundAnswer(row, float(obj.c[row]), fin.x[i], z[i], float(margins[i]), float(l2s[i])))
             del self.flying[p][row]
             self.in_flight[p] -= 1
         for i, (row, p) in enumerate(zip(ids.tolist(), problems.tolist())):
