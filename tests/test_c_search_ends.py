@@ -21,7 +21,7 @@ def bracket(lo, hi) -> Bracket:
     """One problem whose bracket ends are ``lo`` and ``hi``: (c, margin, L2) each."""
     z0 = np.zeros((1, 10))
     z0[0, 0] = 1.0  # the original answer 0, one logit ahead of the target
-    b = Bracket(np.zeros((1, 784)), np.array([TARGET]), z0, np.ones(1), SearchOptions())
+    b = Bracket(torch.zeros((1, 784), dtype=torch.float64), np.array([TARGET]), z0, np.ones(1), SearchOptions())
     for end, (c, m, l2), row in (("lo", lo, 1), ("hi", hi, 2)):
         getattr(b, f"{end}_c")[0], getattr(b, f"{end}_m")[0], getattr(b, f"{end}_l2")[0] = c, m, l2
         getattr(b, f"{end}_parent")[0] = row
@@ -30,10 +30,11 @@ def bracket(lo, hi) -> Bracket:
 
 
 def solved(row, c, m, l2):
-    """A finished solve as the search hands it to ``update`` (one rival clearly ahead of the others)."""
+    """A finished solve as the search hands it to ``update`` (one rival clearly ahead of the others): its x a
+    float64 tensor, as the solver's rows are."""
     z = np.zeros(10)
     z[0] = 1.0
-    return RoundAnswer(row=row, c=c, x=np.full(784, l2 / 28.0), z=z, margin=m, l2=l2)
+    return RoundAnswer(row=row, c=c, x=torch.full((784,), l2 / 28.0, dtype=torch.float64), z=z, margin=m, l2=l2)
 
 
 def test_ends_that_agree_end_the_search_at_once():
@@ -114,10 +115,10 @@ def first_success_with_rivals(gap: float) -> Bracket:
     """A new search (original gap 1: temperature 0.01) whose first round succeeds with its two strongest rivals ``gap`` apart."""
     z0 = np.zeros((1, 10))
     z0[0, 0] = 1.0
-    b = Bracket(np.zeros((1, 784)), np.array([TARGET]), z0, np.ones(1), SearchOptions())
+    b = Bracket(torch.zeros((1, 784), dtype=torch.float64), np.array([TARGET]), z0, np.ones(1), SearchOptions())
     z = np.zeros(10)
     z[TARGET], z[0], z[5] = 2.0, 1.0, 1.0 - gap
-    update(b, 0, [RoundAnswer(row=4, c=2.0, x=np.full(784, 0.01), z=z, margin=1.0, l2=0.28)], SearchOptions())
+    update(b, 0, [RoundAnswer(row=4, c=2.0, x=torch.full((784,), 0.01, dtype=torch.float64), z=z, margin=1.0, l2=0.28)], SearchOptions())
     return b
 
 
