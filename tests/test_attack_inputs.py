@@ -60,11 +60,18 @@ def test_out_of_range_image_hints_at_8_bit(cnn, digit):
         lbfgs_attack(cnn, digit - 0.5, 3)
 
 
-@pytest.mark.parametrize("shape", [(28,), (27, 28), (2, 3, 28, 28), (0, 28, 28)])
-def test_wrong_shape(cnn, shape):
+@pytest.mark.parametrize("shape, named", [
+    ((28,), "image must be (H, W), or a batch (N, H, W) or (N, C, H, W), got shape (28,)"),  # not an image at all
+    ((0, 28, 28), "image must be (H, W), or a batch (N, H, W) or (N, C, H, W), got shape (0, 28, 28)"),  # no images
+    ((27, 28), "the model does not take images of shape (1, 1, 27, 28)"),  # an image, but not the model's size
+    ((2, 3, 28, 28), "the model does not take images of shape (2, 3, 28, 28)"),  # three channels for a one-channel model
+])
+def test_wrong_shape(cnn, shape, named):
+    """Any classifier's images are accepted, so a wrong shape is one the engine cannot read or the model refuses:
+    the one line says which, and names the shape it got."""
     with pytest.raises(AttackInputError) as e:
         lbfgs_attack(cnn, np.zeros(shape, dtype=np.float32), 3)
-    assert "28x28" in one_line(e)
+    assert named in one_line(e)
 
 
 @pytest.mark.parametrize("c", [0.0, -1.0, float("inf"), float("nan"), "1", True])
