@@ -37,8 +37,8 @@ def held_out_pairs(test_digits, model, n, seed):
 def penalty_minimum(W, b, x, t, c):
     """min over the box of ||y - x||^2 + c * CE(W y + b, t) (convex for a linear model), by scipy's L-BFGS-B."""
     def f(y):
-        z = (W @ y + b)[None]
-        loss, dz = cross_entropy(z, np.array([t]))
+        z = torch.from_numpy(W @ y + b)[None]
+        loss, dz = (v.numpy() for v in cross_entropy(z, torch.tensor([t])))
         r = y - x
         return r @ r + c * loss[0], 2 * r + c * (W.T @ dz[0])
 
