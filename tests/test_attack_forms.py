@@ -74,10 +74,12 @@ def test_a_batch_is_one_object_of_stacked_arrays_that_iterates_as_results(fc10, 
     with pytest.raises(IndexError):
         res[n]
     assert len(res.to_records()) == n
-    # N = 1 is still a batch; a (28, 28) image is one result
+    # N = 1 is still a batch; lbfgs_attack_batch is batch-first, so one image goes in as a batch of one
+    # (a bare (28, 28) array would be 28 flat rows: the engine takes any classifier's (N, D) inputs)
     one = lbfgs_attack(fc10, x[:1], targets[:1])
     assert isinstance(one, AttackResults) and len(one) == 1 and one[0].l2 == pytest.approx(res.l2[0], rel=1e-3)
-    assert isinstance(lbfgs_attack_batch(fc10, x[0], int(targets[0])), AttackResults)
+    single = lbfgs_attack_batch(fc10, x[0][None], int(targets[0]))
+    assert isinstance(single, AttackResults) and len(single) == 1
 
 
 def test_per_image_seconds_are_latencies_within_the_call(fc10, batch):
