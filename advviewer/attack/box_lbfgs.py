@@ -136,7 +136,8 @@ class BoxLBFGS:
         self.slot = 0  # the memory slot written last (shared by all rows)
         self.iteration = 0
         self.rows: PoolRows | None = None
-        self._orders: dict[tuple[int, str], torch.Tensor] = {}
+        self._active: tuple[int, PoolRows | None, PoolRows | None] = (-1, None, None)  # (n, rows, their head) cached
+        self._later: dict[tuple[int, str], torch.Tensor] = {}
         self._any_fails = False
         # memory_sink(ids, W, idx): takes finishing rows' memory W[idx] straight from the pool (the
         # c search keeps it for warm starts), so that Finished need not carry a gathered copy
@@ -147,8 +148,13 @@ class BoxLBFGS:
 
     @property
     def active(self) -> PoolRows:
-        assert self.rows is not None
-        return self.rows.head(self.n)
+        """The active rows (views; made once per change of the active count: an iteration reads them often)."""
+        n, rows, head = self._active
+        if n != self.n or rows is not self.rows or head is None:
+            assert self.rows is not None
+            head = self.rows.head(self.n)
+            self._active = (self.n, self.rows, head)
+        return head
 
     def add(self, ids, x_start: torch.Tensor, start: Trial | None = None, memory: MemoryWriter | None = None,
             dtol=None) -> None:
@@ -270,7 +276,7 @@ class BoxLBFGS:
         a.free[:] = free
         a.known[:] = True
         a.empty[:] = False
-        d = subspace_step(a.g, free, a.W, self._order(a.W.device), a.theta, a.G, a.GF, Wg)
+        d = subspace_step(a.g, free, a.W, self._slots_later(a.W.device), a.theta, a.G, a.GF, Wg)
         x_full = project(a.x + d)  # the full step, which is also the line search's first trial
         gd = dot(a.g, x_full - a.x)  # its predicted decrease
         bad = ~(gd < 0)  # NaN too
@@ -320,13 +326,14 @@ class BoxLBFGS:
         self._any_fails = bool((self.active.fails > 0).any())
         return out
 
-    def _order(self, device: torch.device) -> torch.Tensor:
-        """The memory slots oldest first."""
+    def _slots_later(self, device: torch.device) -> torch.Tensor:
+        """(m, m) bool: memory slot i was written after slot j (the slot written last is ``self.slot``)."""
         key = (self.slot, str(device))
-        if key not in self._orders:
+        if key not in self._later:
             m = self.opt.memory
-            self._orders[key] = torch.tensor([(self.slot + 1 + i) % m for i in range(m)], device=device)
-        return self._orders[key]
+            age = [(self.slot - i) % m for i in range(m)]  # 0: the newest
+            self._later[key] = torch.tensor([[age[i] < age[j] for j in range(m)] for i in range(m)], device=device)
+        return self._later[key]
 
     def _forget(self, mask: torch.Tensor) -> None:
         if bool(mask.any()):

@@ -27,6 +27,13 @@ import torch
 # beyond this many changed pixels, recomputing G_F (one float32 product over all n pixels) is
 # cheaper than adding them one by one (float64, padded to the most changed problem)
 MAX_CHANGED = 64
+# Strategy: pixels are moved in and out of G_F one by one only in pools of at least this many rows.
+# In a smaller pool (one image's few c values) the dozen small operations of moving them cost more
+# than recomputing G_F for the rows whose free set changed (benchmarks/results/engine-strategies-20261205.md).
+MOVE_PIXELS_FROM_ROWS = 32
+# Strategy: the products are kept up to date at all only in pools of at least this many rows; below
+# it (one image's few c values) recomputing them is a handful of operations against refresh's dozens.
+KEEP_FROM_ROWS = 8
 
 
 def recomputed(W: torch.Tensor, free: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,24 +58,28 @@ def refresh(W: torch.Tensor, free: torch.Tensor, free_before: torch.Tensor, G: t
     ``W gF`` (the subspace step's ``W_F^T g``) comes from the same product as the new pair's
     rows: reading W (2m x n float32 per problem) is what these products cost.
     """
+    if W.shape[0] < KEEP_FROM_ROWS:  # a small pool: both products from scratch, in a few operations
+        G[:], GF[:] = recomputed(W, free)
+        return torch.bmm(W, gF.to(W.dtype)[:, :, None])[:, :, 0].to(torch.float64)
     m = W.shape[1] // 2
     changed = free != free_before
-    n_changed = changed.sum(1)
-    n_changed[empty] = 0
+    n_changed = torch.where(empty, 0, changed.sum(1))
     known = known | empty
-    full = ~known | (n_changed > MAX_CHANGED)
-    pair = torch.tensor([slot, m + slot], device=W.device)
+    limit = MAX_CHANGED if W.shape[0] >= MOVE_PIXELS_FROM_ROWS else 0
+    full = ~known | (n_changed > limit)
     A = torch.empty((W.shape[0], 5, W.shape[2]), dtype=W.dtype, device=W.device)
-    A[:, :2] = W[:, pair]
+    A[:, 0], A[:, 1] = W[:, slot], W[:, m + slot]
     torch.mul(A[:, :2], free[:, None, :], out=A[:, 2:4])
     A[:, 4] = gF
     P = torch.bmm(W, A.transpose(1, 2)).transpose(1, 2).to(torch.float64)  # reads W once for all five rows
-    moving = ~full & (n_changed > 0)
-    if bool(moving.any()):
-        _move_pixels(W, free, changed, n_changed, GF, moving)
+    if limit:
+        moving = ~full & (n_changed > 0)
+        if bool(moving.any()):
+            _move_pixels(W, free, changed, n_changed, GF, moving)
     for M, new in ((G, P[:, :2]), (GF, P[:, 2:4])):  # the new pair's rows and columns (rows recomputed below are overwritten)
-        M[:, pair, :] = new
-        M[:, :, pair] = new.transpose(1, 2)
+        for i, row in enumerate((slot, m + slot)):
+            M[:, row, :] = new[:, i]
+            M[:, :, row] = new[:, i]
     # G does not depend on the free set: a known problem whose free set changed by many pixels keeps
     # its G (the new pair written above) and only GF is recomputed
     idx = torch.nonzero(full & known).flatten()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
@@ -72,19 +73,19 @@ def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def binding_free(x: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Free-variable mask (bool) and the projected-gradient sup norm per problem."""
-    pg = x - box(x - g)
+    pg = x - torch.clamp(x - g, 0.0, 1.0)
     pg_norm = pg.abs().amax(1)
-    eps = torch.clamp_max(torch.sqrt(dot(pg, pg)), EPS_BIND)[:, None]
+    eps = torch.clamp_max(torch.linalg.vector_norm(pg, dim=1), EPS_BIND)[:, None]
     bind = ((x <= eps) & (g > 0)) | ((x >= 1.0 - eps) & (g < 0))
     return ~bind, pg_norm
 
 
-def subspace_step(g: torch.Tensor, free: torch.Tensor, W: torch.Tensor, order: torch.Tensor, theta: torch.Tensor,
+def subspace_step(g: torch.Tensor, free: torch.Tensor, W: torch.Tensor, later: torch.Tensor, theta: torch.Tensor,
                   G: torch.Tensor, GF: torch.Tensor, Wg: torch.Tensor) -> torch.Tensor:
     """d = -(Z^T B Z)^{-1} Z^T g on the free variables, -g / theta on the bound ones.
 
     ``W`` is (k, 2m, n): the curvature pairs' ``y`` in rows 0..m-1 and ``s`` in rows m..2m-1, in
-    storage order; ``order`` lists the slots oldest first. Empty slots are all-zero and drop out of
+    storage order; ``later[i, j]``: slot i was written after slot j. Empty slots are all-zero and drop out of
     the formula. ``G = W W^T``, ``GF = W_F W_F^T`` (float64, (k, 2m, 2m)) and ``Wg = W_F^T g``
     (k, 2m) come from the caller (see gram.py). With ``W = [Y, theta S]`` and ``K = [[-D, L^T], [L, theta S^T S]]``
     (Byrd et al.), Sherman-Morrison-Woodbury gives
@@ -94,8 +95,8 @@ def subspace_step(g: torch.Tensor, free: torch.Tensor, W: torch.Tensor, order: t
     """
     k, m2, _ = W.shape
     m = m2 // 2
-    A = _middle_matrix(G, GF, order, theta)
     scale = _pair_scale(theta, m)
+    A = _middle_matrix(G, GF, later, theta, scale)
     try:
         v = torch.linalg.solve(A, (Wg * scale)[:, :, None])
     except torch.linalg.LinAlgError:  # singular for some problem: fall back to scaled steepest descent
@@ -112,26 +113,26 @@ def _pair_scale(theta: torch.Tensor, m: int) -> torch.Tensor:
     return scale
 
 
-def _middle_matrix(G: torch.Tensor, GF: torch.Tensor, order: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+def _middle_matrix(G: torch.Tensor, GF: torch.Tensor, later: torch.Tensor, theta: torch.Tensor,
+                   scale: torch.Tensor) -> torch.Tensor:
     """``K - W_F^T W_F / theta`` (k, 2m, 2m), float64: the small system of the subspace step."""
     k, m2, _ = G.shape
     m = m2 // 2
-    rank = torch.empty_like(order)
-    rank[order] = torch.arange(m, device=order.device)
-    later = rank[:, None] > rank[None, :]  # slot i was written after slot j
     SY, SS = G[:, m:, :m], G[:, m:, m:]
     diag = torch.diagonal(SY, dim1=1, dim2=2)
     empty = diag <= 0
-    K = torch.zeros((k, m2, m2), dtype=torch.float64, device=G.device)
-    K[:, :m, m:] = (SY * later).transpose(1, 2)  # L^T
-    K[:, m:, :m] = SY * later  # L
+    eye = _eye(m, G.device)
+    L = SY * later
     th = theta[:, None, None]
-    eye = torch.eye(m, dtype=torch.float64, device=G.device)
-    K[:, m:, m:] = th * (SS + eye * empty[:, :, None])  # keep K invertible for empty slots
-    idx = torch.arange(m, device=G.device)
-    K[:, idx, idx] = -torch.where(empty, 1.0, diag)  # -D
-    scale = _pair_scale(theta, m)
-    return K - GF * scale[:, :, None] * scale[:, None, :] / th
+    top = torch.cat([-eye * torch.where(empty, 1.0, diag)[:, None, :], L.transpose(1, 2)], 2)  # [-D, L^T]
+    bottom = torch.cat([L, th * (SS + eye * empty[:, :, None])], 2)  # [L, theta S^T S]; empty slots kept invertible
+    K = torch.cat([top, bottom], 1)
+    return K - GF * (scale[:, :, None] * scale[:, None, :]) / th
+
+
+@lru_cache(maxsize=8)
+def _eye(m: int, device: torch.device) -> torch.Tensor:
+    return torch.eye(m, dtype=torch.float64, device=device)
 
 
 def box(x: torch.Tensor) -> torch.Tensor:

@@ -68,8 +68,10 @@ def initial_tau(z0, target, tau_rel: float = TAU_REL) -> np.ndarray:
 def network_pass(model: nn.Module, x: torch.Tensor, input_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
     """The network on the rows of ``x`` (k, n) as float32 images of ``input_shape``: (the float32 input that
     requires its gradient, the logits (k, K))."""
-    xf = x.to(torch.float32).view(-1, *input_shape).requires_grad_(True)
-    with torch.enable_grad():
+    # (the solver's algebra runs in inference mode, which saves a part of every operation's cost; the
+    # network's pass needs autograd, so it leaves it)
+    with torch.inference_mode(False), torch.enable_grad():
+        xf = x.to(torch.float32).view(-1, *input_shape).clone().requires_grad_(True)
         out = model(xf)
     return xf, out
 
@@ -143,29 +145,21 @@ def backward(out: torch.Tensor, x: torch.Tensor, seed: torch.Tensor) -> torch.Te
     (A scalar is differentiated: handing ``grad_outputs`` to autograd makes torch import sympy on
     first use, which a first attack would wait for.)
     """
-    with torch.enable_grad():
-        (grad,) = torch.autograd.grad((out * seed.to(out.dtype)).sum(), x)
+    with torch.inference_mode(False), torch.enable_grad():
+        (grad,) = torch.autograd.grad((out * seed.to(out.dtype).clone()).sum(), x)
     return grad.reshape(len(seed), -1).to(torch.float64)
 
 
-def _logsumexp(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Row-wise log-sum-exp and softmax of ``a`` (which may hold -inf)."""
-    top = a.max(1, keepdim=True).values
-    e = torch.exp(a - top)
-    s = e.sum(1, keepdim=True)
-    return (torch.log(s) + top)[:, 0], e / s
-
-
-def _rows(z: torch.Tensor) -> torch.Tensor:
-    return torch.arange(len(z), device=z.device)
+def _one_hot(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(k, K) bool: each row's target class."""
+    return torch.nn.functional.one_hot(target, z.shape[1]).to(torch.bool)
 
 
 def cross_entropy(z: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """-log softmax(z)[target] (the paper's loss) and its gradient with respect to z."""
-    rows = _rows(z)
-    lse, p = _logsumexp(z)
-    p[rows, target] -= 1.0
-    return lse - z[rows, target], p
+    hot = _one_hot(z, target)
+    lse = torch.logsumexp(z, 1)
+    return lse - z[hot], torch.softmax(z, 1) - hot.to(z.dtype)
 
 
 def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,30 +168,28 @@ def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tupl
     The strongest rival's logit is a soft maximum ``tau * logsumexp(z_k / tau)`` over the other
     classes, which is within ``tau * log(K - 1)`` of the maximum and smooth where rivals swap.
     """
-    u, w = rival_gap(z, target, tau)
-    loss = u.clamp_min(0.0) + torch.log1p(torch.exp(-u.abs()))  # softplus, log(1 + exp(u)), without overflow
-    sig = 0.5 * (1.0 + torch.tanh(0.5 * u))  # its derivative, without overflow
-    dz = sig[:, None] * w
-    dz[_rows(z), target] = -sig
-    return loss, dz
+    hot = _one_hot(z, target)
+    u, w = _rival_gap(z, hot, tau)
+    loss = torch.logaddexp(torch.zeros_like(u), u)  # softplus, log(1 + exp(u)), without overflow
+    sig = torch.sigmoid(u)  # its derivative
+    return loss, sig[:, None] * (w - hot.to(z.dtype))  # (w is 0 at the target, whose derivative is -sig)
 
 
 def rival_gap(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The rival loss's argument ``u``: the soft maximum of the other classes' logits minus the target's
     (about minus the margin), and the soft maximum's weights (a row's target weight is 0)."""
-    rows = _rows(z)
-    others = z.clone()
-    others[rows, target] = -torch.inf
-    lse, w = _logsumexp(others / tau[:, None])
-    return tau * lse - z[rows, target], w
+    return _rival_gap(z, _one_hot(z, target), tau)
+
+
+def _rival_gap(z: torch.Tensor, hot: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    scaled = z.masked_fill(hot, -torch.inf) / tau[:, None]
+    return tau * torch.logsumexp(scaled, 1) - z[hot], torch.softmax(scaled, 1)
 
 
 def margin(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """z_target - max_{k != target} z_k: positive exactly when the model predicts the target."""
-    rows = _rows(z)
-    others = z.clone()
-    others[rows, target] = -torch.inf
-    return z[rows, target] - others.max(1).values
+    hot = _one_hot(z, target)
+    return z[hot] - z.masked_fill(hot, -torch.inf).amax(1)
 
 
 def margin_np(z: np.ndarray, target) -> np.ndarray:
