@@ -18,6 +18,7 @@ keyword argument 'labels'" or "the model already answers ...". The unmarked ones
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from advviewer.attack import AttackResults, lbfgs_attack_batch
 from advviewer.data.idx import SPLITS, read_images_labels
 
 FASHION = Path(__file__).parent / "data" / "fashion-mnist"
+TOOLS = Path(__file__).parent.parent / "tools"
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 new_api = pytest.mark.new_attack_api
 
@@ -139,11 +141,16 @@ def attacked_linear(case: LinearCase, device: str) -> AttackResults:
     return lbfgs_attack_batch(pairs.model, pairs.images, pairs.targets)
 
 
+# The model answers in float32: along the exact optimum's direction a float32 image is still classified as the target
+# up to 1.03e-6 (relative) short of the float64 minimum on 3x32x32 (measured; 9.7e-7 at 3 and 2 classes, 6.4e-7 on
+# 1x28x28; 1.6e-8 or less in float64). A perfect attack may land there; anything further below means the check is wrong.
+FLOAT32_SLACK = 1e-5
+
+
 def assert_exact(l2, exact) -> None:
     """Minimal mode's perturbations against the proven minima."""
     ratio = np.asarray(l2, dtype=np.float64) / np.asarray(exact)
-    # a ratio below 1 would be a smaller perturbation than the proven minimum: the check is wrong
-    assert ratio.min() >= 1 - 1e-6, f"below the exact minimum: {ratio.min()}"
+    assert ratio.min() >= 1 - FLOAT32_SLACK, f"below the exact minimum: {ratio.min()}"
     assert np.median(ratio) <= 1.001, f"median ratio to the exact minimum {np.median(ratio)}"
     assert ratio.max() <= 1.01, f"largest ratio to the exact minimum {ratio.max()}"
 
@@ -244,6 +251,20 @@ def fashion_pairs(fashion_convnet) -> FashionPairs:
     images = originals.repeat_interleave(2, 0)
     targets = drawn.reshape(-1).tolist()
     return FashionPairs(images, targets, lbfgs_attack_batch(fashion_convnet.model, images, targets))
+
+
+def test_the_bundled_subset_is_the_cut_its_readme_describes(tmp_path):
+    """tools/cut_fashion_mnist_subset.py run on Debian's files reproduces tests/data/fashion-mnist byte for byte."""
+    spec = importlib.util.spec_from_file_location("cut_fashion_mnist_subset", TOOLS / "cut_fashion_mnist_subset.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    if not tool.DEBIAN.is_dir():
+        pytest.skip(f"Debian's dataset-fashion-mnist is not installed ({tool.DEBIAN})")
+    tool.cut(tool.DEBIAN, tmp_path)
+    for split in SPLITS.values():
+        for stem in split:
+            assert (tmp_path / f"{stem}.gz").read_bytes() == (FASHION / f"{stem}.gz").read_bytes(), stem
 
 
 def test_a_tiny_convnet_learns_the_bundled_fashion_subset(fashion_convnet):

@@ -47,18 +47,25 @@ def write_idx(path: Path, array: np.ndarray) -> None:
         fh.write(header + array.astype(np.uint8).tobytes())
 
 
-def main(argv: list[str]) -> int:
-    source = Path(argv[0]) if argv else DEBIAN
-    OUT.mkdir(parents=True, exist_ok=True)
+def cut(source: Path, out: Path) -> list[str]:
+    """Write the subset of the IDX files in ``source`` into ``out``; one line per split saying what was taken."""
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
     for split, per_class in (("train", TRAIN_PER_CLASS), ("test", TEST_PER_CLASS)):
         image_stem, label_stem = SPLITS[split]
         images, labels = read_images_labels(source / f"{image_stem}.gz", source / f"{label_stem}.gz")
         keep = first_per_class(labels, per_class)
         assert len(keep) == 10 * per_class
-        write_idx(OUT / f"{image_stem}.gz", images[keep])
-        write_idx(OUT / f"{label_stem}.gz", labels[keep])
+        write_idx(out / f"{image_stem}.gz", images[keep])
+        write_idx(out / f"{label_stem}.gz", labels[keep])
         digest = hashlib.sha256((source / f"{image_stem}.gz").read_bytes()).hexdigest()
-        print(f"{split}: {len(keep)} of {len(labels)} images (last index {keep[-1]}); source sha256 {digest}")
+        lines.append(f"{split}: {len(keep)} of {len(labels)} images (last index {keep[-1]}); source sha256 {digest}")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    for line in cut(Path(argv[0]) if argv else DEBIAN, OUT):
+        print(line)
     return 0
 
 
