@@ -1,41 +1,16 @@
-"""The attack against the exact answer: for a linear softmax model (the fc10 models) the smallest
-perturbation that makes the model answer ``t`` is a quadratic programme,
-
-    min ||y - x||^2   subject to   (W_t - W_k) . y + b_t - b_k >= 0 (k != t),   0 <= y <= 1,
-
-solved here independently of the attack through its 9-variable dual (scipy's L-BFGS-B on the
-multipliers): every dual value is a lower bound on the true minimum (weak duality), and the
-primal point the multipliers give certifies how tight it is.
+"""The attack against the exact answer on the linear softmax models (the fc10 models): the smallest
+perturbation that makes the model answer ``t``, a quadratic programme solved independently of the
+attack through its dual, with its duality gap and feasibility checked (tests/exact_qp.py).
 """
 
 import numpy as np
 import pytest
-import scipy.optimize
+from exact_qp import exact_min_l2, linear_weights
 
 from advviewer import load_model, predict
 from advviewer.attack import lbfgs_attack
 
 PAIRS = 50
-
-
-def exact_min_l2(W: np.ndarray, b: np.ndarray, x: np.ndarray, t: int) -> float:
-    """sqrt of the dual optimum, with the duality gap and feasibility checked (the check checks itself)."""
-    others = [k for k in range(10) if k != t]
-    A = W[t][None] - W[others]
-    lower = b[others] - b[t]  # A y >= lower
-
-    def neg_dual(lam):
-        y = np.clip(x + A.T @ lam / 2, 0.0, 1.0)
-        r = y - x
-        return -(r @ r - lam @ (A @ y - lower)), A @ y - lower
-
-    res = scipy.optimize.minimize(neg_dual, np.zeros(9), jac=True, method="L-BFGS-B", bounds=[(0, None)] * 9,
-                                  options=dict(ftol=1e-15, gtol=1e-12, maxiter=10000, maxcor=20))
-    y = np.clip(x + A.T @ res.x / 2, 0.0, 1.0)
-    dual, primal = -res.fun, float(((y - x) ** 2).sum())
-    assert (primal - dual) <= 1e-6 * primal, "the reference QP did not converge"
-    assert (lower - A @ y).max() <= 1e-6, "the reference QP's point is not feasible"
-    return float(np.sqrt(dual))
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +27,7 @@ def test_minimal_mode_finds_the_exact_smallest_perturbation(name, pairs):
     orig = predict(model, images).argmax(1)
     targets = np.where(draw >= orig, draw + 1, draw)  # a random class other than the current answer
     results = lbfgs_attack(model, images, [int(t) for t in targets])
-    W = model[1].weight.detach().double().numpy()
-    b = model[1].bias.detach().double().numpy()
+    W, b = linear_weights(model)
     exact = np.array([exact_min_l2(W, b, x.astype(np.float64).ravel(), int(t)) for x, t in zip(images, targets)])
     assert results.success.all()
     ratio = results.l2 / exact
@@ -91,8 +65,7 @@ def test_a_large_batch_keeps_a_shorter_memory_and_stays_exact(test_digits):
     targets = [t for o in orig.tolist() for t in range(10) if t != o]
     assert len(targets) >= BATCH_MEMORY_FROM
     results = lbfgs_attack(model, images[img], targets)
-    W = model[1].weight.detach().double().numpy()
-    b = model[1].bias.detach().double().numpy()
+    W, b = linear_weights(model)
     exact = np.array([exact_min_l2(W, b, images[i].astype(np.float64).ravel(), t) for i, t in zip(img, targets)])
     assert results.success.all()
     ratio = results.l2 / exact

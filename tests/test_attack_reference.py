@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import torch
-from test_attack_exact import exact_min_l2
+from exact_qp import exact_min_l2
 
 from advviewer import load_model, predict
 from advviewer.attack import AttackCancelled, lbfgs_attack
