@@ -156,7 +156,7 @@ class OursApi:
 
     def call(self, model: nn.Module, x: np.ndarray, t: np.ndarray, **options):
         if self.channels_first:
-            return lbfgs_attack_batch(model, torch.from_numpy(x)[:, None].contiguous(), [int(v) for v in t], threads=1, **options)
+            return lbfgs_attack_batch(model, torch.from_numpy(x)[:, None].contiguous(), [int(v) for v in t], **{"threads": 1, **options})
         return lbfgs_attack_batch(model, x, [int(v) for v in t], **options)
 
 
@@ -194,21 +194,39 @@ class MethodRun:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     chunk_seconds: list[float] = field(default_factory=list)
+    changed_flush: int = 0  # calls after which flush-to-zero was not as set before the call
 
 
-def run_interleaved(model: nn.Module, x: np.ndarray, t: np.ndarray, methods: list[Method], chunk: int) -> dict[str, MethodRun]:
+def flush_to_zero_is_on() -> bool:
+    """Whether the CPU flushes subnormal floats to zero now (torch.set_flush_denormal has no getter)."""
+    return (torch.tensor([1e-39], dtype=torch.float32) * 1.5).item() == 0.0
+
+
+def timed_call(m: Method, model: nn.Module, x: np.ndarray, t: np.ndarray, flush: bool, run: MethodRun) -> np.ndarray:
+    """One call of ``m``, flush-to-zero set to ``flush`` first (a method may set it itself: noted in ``run``).
+
+    Subnormal activations and gradients (saturated sigmoids) make fc100-100-10 and ae400-10 6-9x
+    slower without flush-to-zero on an x86 CPU, whatever the weights; a mode left on by one call
+    would otherwise carry over to the next method's."""
+    torch.set_flush_denormal(flush)
+    wall, cpu = time.perf_counter(), time.process_time()
+    adv = m.run(model, x, t)
+    run.chunk_seconds.append(time.perf_counter() - wall)
+    run.seconds += run.chunk_seconds[-1]
+    run.cpu_seconds += time.process_time() - cpu
+    run.adversarial.append(adv)
+    run.changed_flush += flush_to_zero_is_on() != flush
+    return adv
+
+
+def run_interleaved(model: nn.Module, x: np.ndarray, t: np.ndarray, methods: list[Method], chunk: int,
+                    flush: bool) -> dict[str, MethodRun]:
     """Every method on every chunk of pairs, one batched call each, the order rotating from chunk to chunk."""
     runs = {m.name: MethodRun() for m in methods}
     for k, start in enumerate(range(0, len(x), chunk)):
         xs, ts = x[start:start + chunk], t[start:start + chunk]
         for m in methods[k % len(methods):] + methods[:k % len(methods)]:
-            wall, cpu = time.perf_counter(), time.process_time()
-            adv = m.run(model, xs, ts)
-            run = runs[m.name]
-            run.chunk_seconds.append(time.perf_counter() - wall)
-            run.seconds += run.chunk_seconds[-1]
-            run.cpu_seconds += time.process_time() - cpu
-            run.adversarial.append(adv)
+            timed_call(m, model, xs, ts, flush, runs[m.name])
         print(f"  chunk {k + 1}: pairs {start}-{start + len(xs) - 1} " + ", ".join(
             f"{m.name} {runs[m.name].chunk_seconds[-1]:.1f} s" for m in methods), flush=True)
     return runs
@@ -248,9 +266,13 @@ def l2_ratios(ours: np.ndarray, other: np.ndarray) -> dict:
                   "share_beaten_by_1pct": float(np.mean(r > BEATEN_BY))}
 
 
-def method_summary(l2: np.ndarray, run: MethodRun, pairs: int) -> dict:
-    ok = np.isfinite(l2)
+def method_summary(l2: np.ndarray, run: MethodRun, x: np.ndarray) -> dict:
+    """Success, median L2, time; ``moved_not_fooled``: pairs whose answer is not the original image yet not
+    the target (adv-lib returns the original image where it never fooled the model)."""
+    ok, pairs = np.isfinite(l2), len(x)
+    moved = (np.concatenate(run.adversarial) != x).any(axis=(1, 2))
     return {"success": float(ok.mean()), "l2_median": float(np.median(l2[ok])) if ok.any() else None,
+            "moved_not_fooled": int(np.sum(moved & ~ok)), "changed_flush_to_zero": run.changed_flush,
             "seconds": run.seconds, "cpu_seconds": run.cpu_seconds, "seconds_per_pair": run.seconds / pairs,
             "chunk_seconds": run.chunk_seconds}
 
@@ -262,20 +284,18 @@ def _json_l2(l2: np.ndarray) -> list[float | None]:
 # -- the batch target: all pairs in one call against DDN-100 ----------------------------------
 
 
-def batch_vs_ddn100(model: nn.Module, x: np.ndarray, t: np.ndarray, ours: Method, ddn100: Method, repeats: int) -> dict:
+def batch_vs_ddn100(model: nn.Module, x: np.ndarray, t: np.ndarray, ours: Method, ddn100: Method, repeats: int, flush: bool) -> dict:
     """``repeats`` rounds of one call each, in the order ours, DDN, DDN, ours, ... (ABBA); the median of each."""
-    seconds: dict[str, list[float]] = {ours.name: [], ddn100.name: []}
-    success: dict[str, float] = {}
+    runs = {ours.name: MethodRun(), ddn100.name: MethodRun()}
     for k in range(repeats):
         for m in (ours, ddn100) if k % 2 == 0 else (ddn100, ours):
-            start = time.perf_counter()
-            adv = m.run(model, x, t)
-            seconds[m.name].append(time.perf_counter() - start)
-            success[m.name] = float(np.isfinite(checked_l2(model, x, t, adv)).mean())
-            print(f"  batch of {len(x)}: {m.name} {seconds[m.name][-1]:.1f} s", flush=True)
-    ours_s, ddn_s = float(np.median(seconds[ours.name])), float(np.median(seconds[ddn100.name]))
-    return {"pairs": len(x), "ours_seconds": seconds[ours.name], "ddn100_seconds": seconds[ddn100.name],
-            "ours_success": success[ours.name], "ddn100_success": success[ddn100.name], "ratio": ours_s / ddn_s}
+            timed_call(m, model, x, t, flush, runs[m.name])
+            print(f"  batch of {len(x)}, flush-to-zero {'on' if flush else 'off'}: {m.name} {runs[m.name].chunk_seconds[-1]:.1f} s", flush=True)
+    success = {k: float(np.isfinite(checked_l2(model, x, t, r.adversarial[-1])).mean()) for k, r in runs.items()}
+    ours_s, ddn_s = (float(np.median(runs[k].chunk_seconds)) for k in (ours.name, ddn100.name))
+    return {"pairs": len(x), "flush_to_zero": flush, "ours_seconds": runs[ours.name].chunk_seconds,
+            "ddn100_seconds": runs[ddn100.name].chunk_seconds, "ours_success": success[ours.name],
+            "ddn100_success": success[ddn100.name], "ours_changed_flush": runs[ours.name].changed_flush, "ratio": ours_s / ddn_s}
 
 
 # -- one model ---------------------------------------------------------------------------------
@@ -291,15 +311,16 @@ def run_model(name: str, args, lib: types.SimpleNamespace, api: OursApi, clock: 
     if api.max_evaluations:
         methods.append(ours_method(api, f"ours-{BUDGET}", budget_record, max_evaluations=BUDGET))
     print(f"{name}: {n} pairs, chunks of {9 * args.chunk_digits}: " + ", ".join(m.name for m in methods), flush=True)
+    torch.set_flush_denormal(args.flush_denormal == "on")
     warm_up(model, x, tgt, methods)
     ours_record.clear()
     budget_record.clear()
-    runs = run_interleaved(model, x, tgt, methods, 9 * args.chunk_digits)
+    runs = run_interleaved(model, x, tgt, methods, 9 * args.chunk_digits, args.flush_denormal == "on")
     clock.tick()
     l2 = {m.name: checked_l2(model, x, tgt, np.concatenate(runs[m.name].adversarial)) for m in methods}
     out: dict = {"model": name, "digits": int(len(set(img.tolist()))), "pairs": n, "chunk_pairs": 9 * args.chunk_digits,
                  "image_index": img.tolist(), "target": tgt.tolist(),
-                 "methods": {m.name: {"settings": m.settings, **method_summary(l2[m.name], runs[m.name], n)} for m in methods},
+                 "methods": {m.name: {"settings": m.settings, **method_summary(l2[m.name], runs[m.name], x)} for m in methods},
                  "l2": {k: _json_l2(v) for k, v in l2.items()}}
     out["ours_claims"] = {"success": float(np.mean(ours_record.success)),
                           "claimed_but_not_fooled": int(np.sum(np.array(ours_record.success) & ~np.isfinite(l2["ours"]))),
@@ -313,7 +334,8 @@ def run_model(name: str, args, lib: types.SimpleNamespace, api: OursApi, clock: 
     if name in args.batch_models:
         bx, bt = batch_pairs(model, args.batch_pairs)
         ddn100 = _peer("DDN-100", lib.ddn, {"steps": 100, "γ": 0.05, "init_norm": 1.0, "levels": None})
-        out["batch_vs_ddn100"] = batch_vs_ddn100(model, bx, bt, ours_method(api, "ours", OursRecord()), ddn100, args.batch_repeats)
+        out["batch_vs_ddn100"] = [batch_vs_ddn100(model, bx, bt, ours_method(api, "ours", OursRecord()), ddn100, args.batch_repeats, mode == "on")
+                                  for mode in args.batch_flush]
         clock.tick()
     return out
 
@@ -346,8 +368,9 @@ def _time(seconds: float, u: float) -> str:
 
 def _method_rows(m: dict, u: float) -> list[str]:
     c = m["comparison"]
-    rows = ["| method | success | median L2 | ours / it per pair: median | p95 | max | it beats ours by > 1% | time per pair | ours' time / its |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| method | success | moved, not fooled | median L2 | ours / it per pair: median | p95 | max | it beats ours by > 1% "
+            "| time per pair | ours' time / its |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in m["methods"].items():
         median = f"{s['l2_median']:.4f}" if s["l2_median"] is not None else "-"
         if name in c["over_each"]:
@@ -356,7 +379,7 @@ def _method_rows(m: dict, u: float) -> list[str]:
                      f"{_time(s['seconds_per_pair'], u)} | {c['time_over_each'][name]:.3f}")
         else:
             cells = f" | | | | {_time(s['seconds_per_pair'], u)} | "
-        rows.append(f"| {name} | {s['success']:.1%} | {median} | {cells} |")
+        rows.append(f"| {name} | {s['success']:.1%} | {s['moved_not_fooled']} | {median} | {cells} |")
     return rows
 
 
@@ -387,21 +410,33 @@ def _parity_lines(m: dict) -> list[str]:
     return lines
 
 
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+def _batch_line(b: dict) -> str:
+    changed = f"; ours' calls left flush-to-zero changed {b['ours_changed_flush']} times" if b["ours_changed_flush"] else ""
+    return (f"All {b['pairs']} pairs in one call, flush-to-zero {_on_off(b['flush_to_zero'])}: ours {np.median(b['ours_seconds']):.2f} s, "
+            f"adv-lib DDN-100 (levels=None) {np.median(b['ddn100_seconds']):.2f} s (medians of {len(b['ours_seconds'])}, ABBA), "
+            f"ratio {b['ratio']:.3f} (target <= {BATCH_RATIO}: {_verdict(b['ratio'] <= BATCH_RATIO)}); success ours "
+            f"{b['ours_success']:.1%}, DDN-100 {b['ddn100_success']:.1%}{changed}.")
+
+
 def markdown(r: dict) -> str:
     u = r["u_seconds"]
     lines = [f"Run {r['label'] or '(unlabelled)'} started {r['started']}, torch {r['torch']}, adv-lib {r['adv_lib']}, {r['cpu']}, "
-             f"one torch thread. u = one forward+backward of cnn on one image: median {u['median_ms']:.3f} ms "
+             f"one torch thread, flush-to-zero {r['flush_denormal']} before every call of the interleaved methods. "
+             f"u = one forward+backward of cnn on one image: median {u['median_ms']:.3f} ms "
              f"(p5-p95 {u['p5_ms']:.3f}-{u['p95_ms']:.3f}). Load average (1 min) at the start and after each model: "
-             f"{r['load_average']}. Success and L2 as checked here (the model on each float32 image alone, inside [0, 1]).", ""]
+             f"{r['load_average']}. Success and L2 as checked here (the model on each float32 image alone, inside [0, 1]); "
+             "'moved, not fooled': answers other than the original image that the check rejects.", ""]
     for name, m in r["models"].items():
         lines += [f"### {name}: {m['digits']} test digits x 9 targets = {m['pairs']} pairs, chunks of {m['chunk_pairs']}, "
-                  "methods interleaved", "", *_method_rows(m, u['median_ms'] / 1e3), "", *_parity_lines(m)]
-        if "batch_vs_ddn100" in m:
-            b = m["batch_vs_ddn100"]
-            lines.append(f"All {b['pairs']} pairs in one call: ours {np.median(b['ours_seconds']):.2f} s, adv-lib DDN-100 (levels=None) "
-                         f"{np.median(b['ddn100_seconds']):.2f} s (medians of {len(b['ours_seconds'])}, ABBA), ratio {b['ratio']:.3f} "
-                         f"(target <= {BATCH_RATIO}: {_verdict(b['ratio'] <= BATCH_RATIO)}); success ours {b['ours_success']:.1%}, "
-                         f"DDN-100 {b['ddn100_success']:.1%}.")
+                  "methods interleaved", "", *_method_rows(m, u["median_ms"] / 1e3), "", *_parity_lines(m)]
+        changed = [k for k, v in m["methods"].items() if v["changed_flush_to_zero"]]
+        if changed:
+            lines.append("Calls that left flush-to-zero changed: " + ", ".join(f"{k} {m['methods'][k]['changed_flush_to_zero']}" for k in changed))
+        lines += [_batch_line(b) for b in m.get("batch_vs_ddn100", [])]
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -416,6 +451,10 @@ def main() -> int:
     parser.add_argument("--batch-models", nargs="*", default=["cnn", "fc100-100-10", "ae400-10"],
                         help="models of the one-call comparison with DDN-100 (none: leave it out)")
     parser.add_argument("--batch-repeats", type=int, default=2)
+    parser.add_argument("--flush-denormal", choices=("off", "on"), default="off",
+                        help="flush-to-zero of subnormal floats, set before every timed call (off: torch's default)")
+    parser.add_argument("--batch-flush", nargs="+", choices=("off", "on"), default=["off", "on"],
+                        help="the one-call comparison with DDN-100 under each of these flush-to-zero modes")
     parser.add_argument("--label", default="", help="a name for this run")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
@@ -427,7 +466,7 @@ def main() -> int:
     clock = Clock(load_model("cnn"), digits[0].astype(np.float32) / 255)
     report: dict = {"label": args.label, "torch": torch.__version__, "adv_lib": lib.version, "ours_api": asdict(api),
                     "cpu": platform.processor() or platform.machine(), "started": time.strftime("%Y-%m-%d %H:%M"),
-                    "argv": sys.argv[1:], "models": {}}
+                    "argv": sys.argv[1:], "flush_denormal": args.flush_denormal, "models": {}}
     load = [os.getloadavg()]
     for name in args.models:
         report["models"][name] = run_model(name, args, lib, api, clock)
