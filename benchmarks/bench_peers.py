@@ -2,7 +2,10 @@
 
     python benchmarks/bench_peers.py --digits 100 [--models cnn fc100-100-10 ae400-10 fc10-1e-2]
         [--steps 1000] [--chunk-digits 10] [--batch-pairs 900] [--batch-models cnn fc100-100-10 ae400-10]
-        [--batch-repeats 2] [--label NAME] [--out benchmarks/results]
+        [--batch-repeats 2] [--flush-denormal off|on] [--batch-flush off on] [--label NAME] [--out benchmarks/results]
+
+Run it from a checkout's root with ``PYTHONPATH=.`` (as bench_attack_targets.py, it imports the
+advviewer that Python finds first).
 
 The peers are adv-lib's (Rony et al., https://github.com/jeromerony/adversarial-library, PyPI
 ``adv-lib``) minimal-L2 attacks, targeted, batched, ``--steps`` steps each (one step = one forward
@@ -33,7 +36,15 @@ evaluations per pair; the peers' 1,000 steps cost the same), ours over the best 
 the attack has that argument (until then the run says "needs max_evaluations"). Then, for
 ``--batch-models``, the batch target: ``--batch-pairs`` pairs in one call of ours against one call
 of adv-lib's DDN-100 (``levels=None``), ``--batch-repeats`` rounds in the order ours, DDN, DDN,
-ours ... (the median of each). Results: JSON (with every pair's L2) and markdown in ``--out``.
+ours ... (the median of each), under each ``--batch-flush`` mode.
+
+Flush-to-zero: saturated sigmoids give subnormal activations and gradients during an attack, which
+make fc100-100-10 and ae400-10 6-9x slower on x86 CPUs whatever the weights (adv-lib's DDN, 200
+steps on 18 pairs, here). ``--flush-denormal`` is set before every timed call (off: torch's
+default, each method as it runs in a researcher's hands; a method that turns flush-to-zero on
+itself keeps what that buys it, and the report counts the calls that left it changed).
+
+Results: JSON (with every pair's L2) and markdown in ``--out``.
 """
 
 from __future__ import annotations
@@ -171,6 +182,13 @@ class OursRecord:
         self.success.clear()
         self.evaluations.clear()
 
+    def summary(self, checked_l2: np.ndarray) -> dict:
+        evaluations = np.asarray(self.evaluations)
+        return {"success": float(np.mean(self.success)),
+                "claimed_but_not_fooled": int(np.sum(np.array(self.success) & ~np.isfinite(checked_l2))),
+                "evaluations": {"median": float(np.median(evaluations)), "p95": float(np.percentile(evaluations, 95)),
+                                "max": int(evaluations.max())}}
+
 
 def ours_method(api: OursApi, name: str, record: OursRecord, **options) -> Method:
     def run(model: nn.Module, x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -307,7 +325,8 @@ def run_model(name: str, args, lib: types.SimpleNamespace, api: OursApi, clock: 
     x, n = digits[img], len(img)
     ours_record, budget_record = OursRecord(), OursRecord()
     ours = ours_method(api, "ours", ours_record)
-    methods = [ours, *peer_methods(lib, args.steps)]
+    peers = peer_methods(lib, args.steps)
+    methods = [ours, *peers]
     if api.max_evaluations:
         methods.append(ours_method(api, f"ours-{BUDGET}", budget_record, max_evaluations=BUDGET))
     print(f"{name}: {n} pairs, chunks of {9 * args.chunk_digits}: " + ", ".join(m.name for m in methods), flush=True)
@@ -322,15 +341,11 @@ def run_model(name: str, args, lib: types.SimpleNamespace, api: OursApi, clock: 
                  "image_index": img.tolist(), "target": tgt.tolist(),
                  "methods": {m.name: {"settings": m.settings, **method_summary(l2[m.name], runs[m.name], x)} for m in methods},
                  "l2": {k: _json_l2(v) for k, v in l2.items()}}
-    out["ours_claims"] = {"success": float(np.mean(ours_record.success)),
-                          "claimed_but_not_fooled": int(np.sum(np.array(ours_record.success) & ~np.isfinite(l2["ours"]))),
-                          "evaluations": {"median": float(np.median(ours_record.evaluations)),
-                                          "p95": float(np.percentile(ours_record.evaluations, 95)), "max": int(max(ours_record.evaluations))}}
-    out["comparison"] = compare(l2, runs, [m.name for m in methods[1:5]])
+    out["ours_claims"] = ours_record.summary(l2["ours"])
+    out["comparison"] = compare(l2, runs, [m.name for m in peers])
     if api.max_evaluations:
-        best = np.min([l2[p] for p in out["comparison"]["peers"]], axis=0)
-        out["budget"] = {"over_best_peer": l2_ratios(l2[f"ours-{BUDGET}"], best),
-                         "evaluations_max": int(max(budget_record.evaluations))}
+        best = np.min([l2[p.name] for p in peers], axis=0)
+        out["budget"] = {"over_best_peer": l2_ratios(l2[f"ours-{BUDGET}"], best), "claims": budget_record.summary(l2[f"ours-{BUDGET}"])}
     if name in args.batch_models:
         bx, bt = batch_pairs(model, args.batch_pairs)
         ddn100 = _peer("DDN-100", lib.ddn, {"steps": 100, "γ": 0.05, "init_norm": 1.0, "levels": None})
@@ -404,7 +419,9 @@ def _parity_lines(m: dict) -> list[str]:
         lines.append(f"With max_evaluations={BUDGET} (the peers' {BUDGET} steps): ours over the best peer median {r['median']:.5f}, "
                      f"p95 {r['p95']:.5f}, max {r['max']:.4f}, a peer better by > 1% on {r['share_beaten_by_1pct']:.1%} "
                      f"(target: median <= 1.0, the best of them or better: {_verdict(r['median'] <= 1.0)}); "
-                     f"most evaluations used {m['budget']['evaluations_max']}.")
+                     f"evaluations used: median {m['budget']['claims']['evaluations']['median']:.0f}, "
+                     f"max {m['budget']['claims']['evaluations']['max']}; pairs it called fooled that the check did not: "
+                     f"{m['budget']['claims']['claimed_but_not_fooled']}.")
     else:
         lines.append(f"With max_evaluations={BUDGET}: needs max_evaluations (today's lbfgs_attack_batch has no such argument).")
     return lines
