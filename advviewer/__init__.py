@@ -3,7 +3,7 @@
 Public API (no Qt is imported by any of it)::
 
     from advviewer import available_models, load_model, load_digits, load_image, preprocess, predict, input_gradient
-    from advviewer import lbfgs_attack
+    from advviewer import lbfgs_attack, lbfgs_attack_batch
 
 - ``available_models()``: names of the shipped models (``cnn`` first, the default).
 - ``load_model(name_or_path)``: eval-mode ``torch.nn.Module``, (N, 1, 28, 28) in [0, 1] -> logits (N, 10).
@@ -13,6 +13,8 @@ Public API (no Qt is imported by any of it)::
 - ``input_gradient(model, image, cls, method="autograd" | "finite-difference")``: d CE(f(x), cls) / dx.
 - ``lbfgs_attack(model, image, ...)``: the box-constrained L-BFGS attack of Szegedy et al.;
   ``AttackResult`` for one image, ``AttackResults`` (stacked arrays, iterable) for a batch.
+- ``lbfgs_attack_batch(model, images, targets, ...)``: the same on any classifier's batch,
+  (N, C, H, W), (N, H, W) or (N, D), on the model's device; images back in the input's type.
 
 Errors caused by input are subclasses of :class:`advviewer.errors.AdvViewerError`.
 
@@ -65,7 +67,7 @@ from advviewer.errors import AdvViewerError, AttackInputError, DataFormatError, 
 from advviewer.reading.preprocess import preprocess  # eager: numpy and Pillow only, no torch
 
 if TYPE_CHECKING:
-    from advviewer.attack import AttackResult, AttackResults, lbfgs_attack
+    from advviewer.attack import AttackResult, AttackResults, lbfgs_attack, lbfgs_attack_batch
     from advviewer.calculus.gradients import input_gradient, predict
     from advviewer.data import load_digits
     from advviewer.models import available_models, load_model
@@ -77,7 +79,8 @@ __version__ = "0.1.0"
 # file, and `import torch` alone takes seconds on a cold start. `advviewer predict` on a zoo model
 # and the window's first paint never wait for it.
 _LAZY = {
-    "lbfgs_attack": "advviewer.attack", "AttackResult": "advviewer.attack", "AttackResults": "advviewer.attack",
+    "lbfgs_attack": "advviewer.attack", "lbfgs_attack_batch": "advviewer.attack",
+    "AttackResult": "advviewer.attack", "AttackResults": "advviewer.attack",
     "load_digits": "advviewer.data", "input_gradient": "advviewer.calculus.gradients", "predict": "advviewer.calculus.gradients",
     "load_image": "advviewer.reading.image_io", "available_models": "advviewer.models", "load_model": "advviewer.models",
 }
@@ -91,6 +94,7 @@ __all__ = [
     "predict",
     "input_gradient",
     "lbfgs_attack",
+    "lbfgs_attack_batch",
     "AttackResult",
     "AttackResults",
     "AdvViewerError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import torch
@@ -16,6 +16,11 @@ from advviewer.errors import Cancelled
 TAU_MEANS = ("the temperature of the rival loss the minimal-c search refines with: the target's logit is "
              "compared with a soft maximum of the other classes' logits, this soft; small tau: nearly the largest "
              "rival alone (advviewer.attack.c_bracket)")
+
+
+# images as the caller gave them: numpy arrays, or tensors for a tensor input (typed loosely: a caller who
+# passed numpy reads numpy)
+ImageBatch = Any
 
 
 class AttackCancelled(Cancelled):
@@ -117,8 +122,8 @@ class AttackResults(Sequence[AttackResult]):
     the whole call, and ``evaluations`` each image's share of the work.
     """
 
-    adversarial: np.ndarray  # (N, ...) float32: the input's shape (a tensor on the input's device for a tensor input)
-    perturbation: np.ndarray  # (N, ...) float32
+    adversarial: ImageBatch  # (N, ...) float32: the input's shape (a tensor on the input's device for a tensor input)
+    perturbation: ImageBatch  # (N, ...) float32
     success: np.ndarray  # (N,) bool
     c: np.ndarray  # (N,) float64
     l2: np.ndarray  # (N,) float64
@@ -132,7 +137,7 @@ class AttackResults(Sequence[AttackResult]):
     evaluations: np.ndarray  # (N,) int64
     iterations: np.ndarray  # (N,) int64
     seconds: np.ndarray  # (N,) float64: latency of each image's answer within the call
-    original: np.ndarray  # (N, ...) float32, as ``adversarial``
+    original: ImageBatch  # (N, ...) float32, as ``adversarial``
     message: list[str]
     loss: list[str]
     tau: np.ndarray  # (N,) float64, NaN where the loss has no temperature
@@ -152,30 +157,27 @@ class AttackResults(Sequence[AttackResult]):
         def column(name: str, dtype=None) -> np.ndarray:
             return np.asarray([getattr(r, name) for r in results], dtype=dtype)
 
-        history = [r.history for r in results if r.history is not None]
+        numbers = {name: column(name, dtype) for name, dtype in _NUMBER_COLUMNS.items()}
+        images = {name: _stack([getattr(r, name) for r in results]) for name in ("adversarial", "perturbation")}
         return cls(
-            adversarial=_stack([r.adversarial for r in results]), perturbation=_stack([r.perturbation for r in results]),
-            success=column("success", bool), c=column("c", np.float64), l2=column("l2", np.float64),
-            linf=column("linf", np.float64), distortion=column("distortion", np.float64), target=column("target", np.int64),
-            original_class=column("original_class", np.int64), adversarial_class=column("adversarial_class", np.int64),
+            **images, **numbers, original=_stack([_original(r) for r in results]),
             original_probs=np.stack([r.original_probs for r in results]),
             adversarial_probs=np.stack([r.adversarial_probs for r in results]),
-            evaluations=column("evaluations", np.int64), iterations=column("iterations", np.int64),
-            seconds=column("seconds", np.float64), original=_stack([_original(r) for r in results]),
             message=[r.message for r in results], loss=[r.loss for r in results],
             tau=np.asarray([np.nan if r.tau is None else r.tau for r in results], dtype=np.float64),
             mode=results[0].mode, untargeted=results[0].untargeted, total_seconds=float(total_seconds),
-            history=history if len(history) == len(results) else None,
-            state=[r.state for r in results] if any(r.state is not None for r in results) else None,
-            already_fooled=column("already_fooled", bool),
+            history=_all_or_none([r.history for r in results]), state=_any_or_none([r.state for r in results]),
         )
 
     def with_images_on(self, device) -> AttackResults:
         """These results with their images as tensors on ``device`` (None: as they are)."""
         if device is None:
             return self
-        images = {name: torch.as_tensor(getattr(self, name)).to(device) for name in ("adversarial", "perturbation", "original")}
-        return dataclasses.replace(self, **images)
+        def moved(images) -> torch.Tensor:
+            return torch.as_tensor(images).to(device)
+
+        return dataclasses.replace(self, adversarial=moved(self.adversarial), perturbation=moved(self.perturbation),
+                                   original=moved(self.original))
 
     def __len__(self) -> int:
         return len(self.success)
@@ -214,6 +216,22 @@ class AttackResults(Sequence[AttackResult]):
     def to_records(self) -> list[dict]:
         """JSON-able summaries, one per image (no images)."""
         return [r.to_record() for r in self]
+
+
+# the per-image numbers an AttackResults stacks, and their types
+_NUMBER_COLUMNS = {"success": bool, "c": np.float64, "l2": np.float64, "linf": np.float64, "distortion": np.float64,
+                   "target": np.int64, "original_class": np.int64, "adversarial_class": np.int64,
+                   "evaluations": np.int64, "iterations": np.int64, "seconds": np.float64, "already_fooled": bool}
+
+
+def _all_or_none(values: list) -> list | None:
+    """The values if every one is there, else None."""
+    return values if all(v is not None for v in values) else None
+
+
+def _any_or_none(values: list) -> list | None:
+    """The values if any one is there, else None."""
+    return values if any(v is not None for v in values) else None
 
 
 def _stack(images: list):

@@ -27,8 +27,8 @@ def configure(torch_threads: int | None = None) -> int:
 
 
 @contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run torch on ``n`` intra-op threads inside the block, then restore the previous count.
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run torch on ``n`` intra-op threads inside the block (None: as it is), then restore the previous count.
 
     torch's setting is process-wide. The attack uses this with n = 1: its batches are small and
     its iterations many, so on a machine that other work shares a second thread mostly waits for
@@ -36,6 +36,9 @@ def torch_threads(n: int) -> Iterator[None]:
     """
     import torch
 
+    if n is None:  # leave torch's setting as it is
+        yield
+        return
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
