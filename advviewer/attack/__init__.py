@@ -14,5 +14,7 @@ returned), api.py (the public functions). The command
 
 from advviewer.attack.api import lbfgs_attack, lbfgs_attack_batch
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
+from advviewer.attack.strategies import Strategies
 
-__all__ = ["lbfgs_attack", "lbfgs_attack_batch", "AttackResult", "AttackResults", "AttackProgress", "AttackCancelled"]
+__all__ = ["lbfgs_attack", "lbfgs_attack_batch", "AttackResult", "AttackResults", "AttackProgress", "AttackCancelled",
+           "Strategies"]

@@ -50,6 +50,7 @@ from advviewer.attack.problems import build_problems
 from advviewer.attack.reference import ReferenceOptions, reference_answers
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
 from advviewer.attack.runs import Problems, fixed_losses, progress_hook, run_fixed, run_minimal
+from advviewer.attack.strategies import ALL_ON, Strategies
 from advviewer.attack.validation import (
     CheckedImages,
     check_budget,
@@ -102,6 +103,7 @@ class AttackRequest:
     candidates: int | None
     objective: str | None
     engine: str
+    strategies: Strategies = ALL_ON
 
 
 def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs = None, *, untargeted: bool = False,
@@ -109,7 +111,7 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
                  cancel: CancelFlag | None = None, record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER,
                  max_evaluations: int | None = None, device: str | torch.device | None = None, threads: int | None = 1,
                  refine: bool | None = None, candidates: int | None = None, objective: str | None = None,
-                 engine: str = "batched") -> AttackResult | AttackResults:
+                 engine: str = "batched", strategies: Strategies = ALL_ON) -> AttackResult | AttackResults:
     """Attack one image (H, W) -> :class:`AttackResult`; a batch (N, H, W) or (N, C, H, W) -> :class:`AttackResults`.
 
     ``image``: float values in [0, 1] as a numpy array or torch tensor; the model takes (N, 1, H, W)
@@ -129,11 +131,12 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
     setting). Bad arguments raise AttackInputError; one image whose model already answers the
     target too (a batch flags such pairs instead: ``already_fooled``). ``engine``: ``"batched"``
     (the default) or ``"reference"``, the paper's method one problem at a time, plainly and slowly
-    (advviewer.attack.reference; the oracle the batched engine is tested against).
+    (advviewer.attack.reference; the oracle the batched engine is tested against). ``strategies``: the
+    engine's speed measures, each switchable (advviewer.attack.strategies).
     """
     checked = check_images(image)
     request = AttackRequest(target, c, untargeted, labels, warm_start, callback, cancel, record_history, max_iter,
-                            max_evaluations, refine, candidates, objective, engine)
+                            max_evaluations, refine, candidates, objective, engine, _checked_strategies(strategies))
     results = _attack(model, checked, request, device, threads)
     return results[0] if checked.single else results
 
@@ -144,7 +147,7 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets = None
                        record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER, max_evaluations: int | None = None,
                        device: str | torch.device | None = None, threads: int | None = 1, refine: bool | None = None,
                        candidates: int | None = None, objective: str | None = None,
-                       engine: str = "batched") -> AttackResults:
+                       engine: str = "batched", strategies: Strategies = ALL_ON) -> AttackResults:
     """Attack image ``i`` towards ``targets[i]`` for every i, all in one batched solve -> :class:`AttackResults`.
 
     As :func:`lbfgs_attack`, for a batch always: (N, D), (N, H, W) or (N, C, H, W). A pair whose
@@ -155,8 +158,14 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets = None
     """
     checked = check_images(images, batch=True)
     request = AttackRequest(targets, c, untargeted, labels, warm_start, callback, cancel, record_history, max_iter,
-                            max_evaluations, refine, candidates, objective, engine)
+                            max_evaluations, refine, candidates, objective, engine, _checked_strategies(strategies))
     return _attack(model, checked, request, device, threads)
+
+
+def _checked_strategies(strategies: object) -> Strategies:
+    if not isinstance(strategies, Strategies):
+        raise AttackInputError(f"strategies must be an advviewer.attack.Strategies, not {type(strategies).__name__}")
+    return strategies
 
 
 def _attack(model, checked: CheckedImages, request: AttackRequest, device, threads: int | None) -> AttackResults:
@@ -290,29 +299,30 @@ def _run_engine(model, dev, problems: Problems, call: _CallSetup, request: Attac
                 history: History | None) -> tuple[list[Solved], np.ndarray]:
     """The problems solved by the chosen engine in the chosen mode: each one's :class:`Solved`, and when it settled."""
     hook = progress_hook(request.callback, request.cancel, problems)
-    solver = SolverOptions(max_iter=check_max_iter(request.max_iter))
+    use = request.strategies
+    solver = SolverOptions(max_iter=check_max_iter(request.max_iter), keep_gram=use.kept_gram)
     keep_state = call.n_images <= KEEP_STATE_UP_TO
     previous = [call.warm[i][1] for i in problems.img_of]
     n_problems = len(problems.target)
     if request.engine == "reference":
-        found = _reference(model, dev, problems, call.cs, previous, objective, hook, solver.max_iter,
-                           request.max_evaluations)
+        opts = ReferenceOptions(max_iter=solver.max_iter, max_evaluations=request.max_evaluations,
+                                sharpen=use.sharpened_rival)
+        found = _reference(model, problems, call.cs, previous, objective, hook, opts)
         return found, np.full(n_problems, time.perf_counter())
     if call.cs is None:
-        k = request.candidates or max(1, min(3, 6 // n_problems))
-        if n_problems >= BATCH_MEMORY_FROM and not keep_state:  # (kept states all have the default memory)
+        k = request.candidates or (max(1, min(3, 6 // n_problems)) if use.several_c else 1)
+        if use.batch_memory and n_problems >= BATCH_MEMORY_FROM and not keep_state:  # (kept states: default memory)
             solver = dataclasses.replace(solver, memory=BATCH_MEMORY)
-        opts = SearchOptions(candidates=k, refine=objective == RIVAL, solver=solver,
-                             max_evaluations=request.max_evaluations)
+        opts = SearchOptions(candidates=k, refine=objective == RIVAL, solver=solver, max_evaluations=request.max_evaluations,
+                             warm_starts=use.warm_starts, polish_ends=use.polish_ends, sharpen=use.sharpened_rival)
         return run_minimal(model, problems, opts, hook, history, keep_state)
     losses = fixed_losses(objective, previous, problems.target, problems.z0)
     return run_fixed(model, problems, call.cs[problems.img_of], previous, losses, solver, hook, history, keep_state,
-                     request.max_evaluations)
+                     request.max_evaluations, use.sharpened_rival)
 
 
-def _reference(model, dev, problems: Problems, cs, previous, objective, hook, max_iter, max_evaluations) -> list[Solved]:
+def _reference(model, problems: Problems, cs, previous, objective, hook, opts: ReferenceOptions) -> list[Solved]:
     """Every problem solved by the reference method (advviewer.attack.reference), with each mode's loss."""
-    opts = ReferenceOptions(max_iter=max_iter, max_evaluations=max_evaluations)
     if cs is None:
         tau = initial_tau(problems.z0, problems.target) if objective == RIVAL else np.full(len(problems.target), np.nan)
         return reference_answers(model, problems, None, tau, hook, opts)

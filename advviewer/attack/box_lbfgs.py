@@ -272,7 +272,7 @@ class BoxLBFGS:
         opt, a = self.opt, self.active
         free, pg_norm = binding_free(a.x, a.g)
         # W_F^T g = W (g on F): no masked copy of W
-        Wg = gram.refresh(a.W, free, a.free, a.G, a.GF, a.known, self.slot, a.g * free, a.empty)
+        Wg = gram.refresh(a.W, free, a.free, a.G, a.GF, a.known, self.slot, a.g * free, a.empty, opt.keep_gram)
         a.free[:] = free
         a.known[:] = True
         a.empty[:] = False

@@ -56,6 +56,9 @@ class SearchOptions:
     candidates: int = 1  # c values per problem per round (several suit one image: latency)
     max_rounds: int = 24
     max_evaluations: int | None = None  # model evaluations per group of problems (an image's), None: no budget
+    warm_starts: bool = True  # strategies.Strategies.warm_starts
+    polish_ends: bool = True  # strategies.Strategies.polish_ends
+    sharpen: bool = True  # strategies.Strategies.sharpened_rival
     rtol: float = 1e-4  # stop when the L2 left to gain, interpolated to the boundary, is below rtol * L2
     # logit margin a solution needs to count, robust to float32 rounding (about 1e-6 |z|); at most
     # 0.2% of the original gap, not below 2e-5 (an image next to the boundary pays for the margin)

@@ -76,7 +76,7 @@ def _rivals_blurred(b: Bracket, p: int, had_found: bool, opts: SearchOptions) ->
     path moves by about the old temperature). Checked at the first success (the rivals close in
     there already: no point refining c on the blurred path) and at the answer, at most MAX_SHARPEN times.
     """
-    if not (opts.refine and b.found_at(p) and b.sharpened[p] < MAX_SHARPEN and (b.done[p] or not had_found)):
+    if not (opts.refine and opts.sharpen and b.found_at(p) and b.sharpened[p] < MAX_SHARPEN and (b.done[p] or not had_found)):
         return False
     z = b.best_z[p] if b.done[p] else b.hi_z[p]
     strongest, runner_up = two_strongest_rivals(z, int(b.target[p]))
@@ -135,6 +135,8 @@ def finished(b: Bracket, p: int, opts: SearchOptions) -> bool:
         # they would not, so a solve stopped short at the search's loose tolerance
         # (c_search.SEARCH_DTOL); a failure so found is no proof (a success is). One more round:
         # both ends solved on from their own states at the fixed-c tolerance (update).
+        if not opts.polish_ends:
+            return True
         b.polishing[p] = True
     return False
 

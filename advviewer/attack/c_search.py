@@ -99,6 +99,7 @@ class _Search:
         b.evaluations += 1  # the backward pass of initial_c (the forward pass is the caller's)
         if problems.start is not None:
             b.lo_x = problems.start.clone()
+        self.first_x = b.lo_x.clone()  # each problem's start point
         self.x0, self.target, self.opts, self.history, self.groups = x0, target, opts, history, problems.groups
         self.obj = obj = PenaltyObjective(model, x0, as_tensor(target, x0.device), problems.input_shape, rival=opts.refine)
 
@@ -155,6 +156,8 @@ class _Search:
     def launch_at(self, p: int, c: float, found: bool) -> Launch:
         """Where problem ``p``'s solve at ``c`` starts, and from which finished solve's state."""
         b = self.b
+        if not self.opts.warm_starts:  # Strategies.warm_starts off: afresh from the problem's start point
+            return Launch(p, c, self.first_x[p], -1, False)
         if b.polishing[p]:  # an end's answer, solved on from its own state
             hi = c == b.hi_c[p]
             return Launch(p, c, b.hi_x[p] if hi else b.lo_x[p], int(b.hi_parent[p] if hi else b.lo_parent[p]), False)

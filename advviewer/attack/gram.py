@@ -47,18 +47,18 @@ def free_gram(W: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
 
 
 def refresh(W: torch.Tensor, free: torch.Tensor, free_before: torch.Tensor, G: torch.Tensor, GF: torch.Tensor,
-            known: torch.Tensor, slot: int, gF: torch.Tensor, empty: torch.Tensor) -> torch.Tensor:
+            known: torch.Tensor, slot: int, gF: torch.Tensor, empty: torch.Tensor, keep: bool = True) -> torch.Tensor:
     """Bring ``G`` and ``GF`` (in place) up to date with W and the free set ``free``; returns ``W gF`` (k, 2m).
 
     ``known``: the problems whose G and GF were right for W as it was before memory slot
     ``slot`` (its y in row ``slot``, its s in row ``m + slot``) was written, and for the free set
     ``free_before``; the others are recomputed. ``empty``: problems whose memory was all zero
     before the slot was written (G and GF zero, whatever the free set: nothing to recompute).
-    Afterwards every row is right for (W, free).
+    Afterwards every row is right for (W, free). ``keep`` False: recomputed from scratch (Strategies.kept_gram).
     ``W gF`` (the subspace step's ``W_F^T g``) comes from the same product as the new pair's
     rows: reading W (2m x n float32 per problem) is what these products cost.
     """
-    if W.shape[0] < KEEP_FROM_ROWS:  # a small pool: both products from scratch, in a few operations
+    if W.shape[0] < KEEP_FROM_ROWS or not keep:  # a small pool: both products from scratch, in a few operations
         G[:], GF[:] = recomputed(W, free)
         return torch.bmm(W, gF.to(W.dtype)[:, :, None])[:, :, 0].to(torch.float64)
     m = W.shape[1] // 2

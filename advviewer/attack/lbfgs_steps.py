@@ -64,6 +64,7 @@ class SolverOptions:
     dtol: float = 3e-7
     noise: float = 1e-7  # relative float32 rounding noise of f (the network runs in float32)
     theta0: float = 2.0  # initial curvature guess (the Hessian of ||r||^2 is 2 I)
+    keep_gram: bool = True  # Strategies.kept_gram: the Gram products kept up to date (gram.py), not recomputed
 
 
 def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -71,7 +71,7 @@ def network_pass(model: nn.Module, x: torch.Tensor, input_shape: tuple[int, ...]
     # (the solver's algebra runs in inference mode, which saves a part of every operation's cost; the
     # network's pass needs autograd, so it leaves it)
     with torch.inference_mode(False), torch.enable_grad():
-        xf = x.to(torch.float32).view(-1, *input_shape).clone().requires_grad_(True)
+        xf = x.to(torch.float32).view(-1, *input_shape).requires_grad_(True)
         out = model(xf)
     return xf, out
 

@@ -59,6 +59,7 @@ class ReferenceOptions:
     c_max: float = 1e6  # minimal mode: no success up to here is a failure
     c_rel_width: float = 1e-3  # minimal mode: bisect until hi / lo <= 1 + c_rel_width
     max_evaluations: int | None = None  # model evaluations per problem; then the smallest success seen is the answer
+    sharpen: bool = True  # the rival loss sharpened where two rivals tie at the answer (as the engine: Strategies)
 
 
 class BudgetSpent(Exception):
@@ -245,7 +246,7 @@ def sharpened_solve(problem: Problem, c: float, start: np.ndarray, opts: Referen
     """A fixed-c solve; with the rival loss blurring two rivals at the answer, solved on from it at a
     SHARPEN_FACTOR times smaller temperature (once), as the engine's fixed-c solve does."""
     solve = solve_at_c(problem, c, start, opts, hook)
-    if not rivals_blurred(problem, solve):
+    if not opts.sharpen or not rivals_blurred(problem, solve):
         return solve
     problem.tau = solve.tau / SHARPEN_FACTOR  # type: ignore[operator]  # (rivals_blurred: not None)
     return solve_at_c(problem, c, solve.x, opts, hook)
@@ -255,7 +256,7 @@ def sharpened_search(problem: Problem, start: np.ndarray, opts: ReferenceOptions
     """The minimal search; with the rival loss blurring two rivals at its answer, searched again at a
     SHARPEN_FACTOR times smaller temperature (once, as the engine does), keeping the smaller successful answer."""
     first = minimal_search(problem, start, opts, hook)
-    if not rivals_blurred(problem, first):
+    if not opts.sharpen or not rivals_blurred(problem, first):
         return first
     problem.tau = first.tau / SHARPEN_FACTOR  # type: ignore[operator]  # (rivals_blurred: not None)
     second = minimal_search(problem, start, opts, hook)

@@ -139,13 +139,13 @@ def fixed_losses(objective: str | None, previous, target: np.ndarray, z0: np.nda
 
 
 def run_fixed(model, problems: Problems, cs: np.ndarray, previous, losses: FixedLosses, solver: SolverOptions, hook,
-              history, keep_state: bool, max_evaluations: int | None = None):
+              history, keep_state: bool, max_evaluations: int | None = None, sharpen: bool = True):
     """One solve per problem at its c with its loss (fixed_losses); a previous result's state of the same loss is continued.
 
     The rival loss follows minimal mode's rule (c_rounds.sharpen): where the two strongest rivals at
     the answer are within SHARPEN_GAP temperatures of each other, the soft maximum still blurs them,
     and the problem is solved on from its answer at a SHARPEN_FACTOR times smaller temperature (once);
-    so a fixed-c solve at the c a minimal search found gives that search's answer.
+    so a fixed-c solve at the c a minimal search found gives that search's answer (``sharpen`` False: never).
     """
     P = len(problems.target)
     fixed = _FixedRun(model, problems, cs, solver, hook, history, keep_state, max_evaluations, [None] * P, np.zeros(P))
@@ -156,7 +156,7 @@ def run_fixed(model, problems: Problems, cs: np.ndarray, previous, losses: Fixed
     if rival.size:
         tau = losses.tau.copy()
         fixed.solve(rival, tau[rival], problems.start[rival], [previous[p] for p in rival], [-1] * rival.size)
-        may_sharpen = tau[rival] > 1.5 * losses.first_tau[rival] / SHARPEN_FACTOR ** MAX_SHARPEN  # not yet sharpened
+        may_sharpen = sharpen & (tau[rival] > 1.5 * losses.first_tau[rival] / SHARPEN_FACTOR ** MAX_SHARPEN)  # not yet
         blurred = rival[may_sharpen & _rivals_close(fixed.final_z(rival), problems.target[rival], tau[rival])]
         if blurred.size:
             fixed.sharpen(blurred, tau)
