@@ -31,9 +31,10 @@ per pair (median, p95, max), and on CUDA the peak GPU memory of each method
 table in ``--out``.
 
 Runs from the source tree with torch, numpy and pillow only (advviewer's core, nothing else). The 3x32x32
-model needs the generalised attack API (images (N, C, H, W), ``threads=``, ``max_evaluations=``);
-until that API is in advviewer, ``cifar`` runs the peers only and reports ours as waiting for it
-(``--api new`` forces the new call, ``--api old`` the 28x28 numpy call).
+model needs the generalised attack API (images (N, C, H, W), ``threads=``, ``max_evaluations=``;
+``--api auto`` detects it by lbfgs_attack_batch's signature); on a checkout without it (before/after
+figures), ``cifar`` runs the peers only and reports ours as waiting for it, and cnn is attacked by
+the older (N, 28, 28) numpy call (``--api old`` forces that call, ``--api new`` the generalised one).
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +102,7 @@ class Problems:
     x: Tensor  # (pairs, C, H, W) float32 in [0, 1]
     targets: Tensor  # (pairs,) int64
     images: int  # distinct images
+    image_of: np.ndarray  # (pairs,) each pair's image: its index in the test split (cnn) or the generated set (cifar)
 
 
 def all_pairs(name: str, description: str, model: nn.Module, images: np.ndarray, labels: np.ndarray, n: int,
@@ -112,7 +115,7 @@ def all_pairs(name: str, description: str, model: nn.Module, images: np.ndarray,
     image_of = np.repeat(correct, classes - 1)
     targets = np.array([t for i in correct for t in range(classes) if t != labels[i]], dtype=np.int64)
     return Problems(name, description, model.to(device), torch.as_tensor(images[image_of]).to(device),
-                    torch.as_tensor(targets).to(device), len(correct))
+                    torch.as_tensor(targets).to(device), len(correct), image_of)
 
 
 def cnn_problems(n: int, device: torch.device) -> Problems:
@@ -192,14 +195,22 @@ def cifar_problems(n: int, device: torch.device, seed: int) -> Problems:
 
 
 @dataclass
-class MethodRun:
-    """One method on all pairs: its wall time, each pair's L2 (inf where the model does not answer the target)."""
+class Timing:
+    """One timed call: wall seconds (the device synchronised), this process's CPU seconds, peak CUDA memory."""
 
-    name: str
     seconds: float = math.nan
-    l2: np.ndarray | None = None
+    cpu_seconds: float = math.nan
     peak_gpu_mb: float | None = None  # torch.cuda.max_memory_allocated during the call
     peak_gpu_above_start_mb: float | None = None  # ... less what was allocated before it (model, inputs)
+
+
+@dataclass
+class MethodRun:
+    """One method on all pairs: its timing, each pair's L2 (inf where the model does not answer the target)."""
+
+    name: str
+    timing: Timing = field(default_factory=Timing)
+    l2: np.ndarray | None = None
     note: str = ""  # why it was not run, or what went wrong
 
 
@@ -208,21 +219,21 @@ def synchronise(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(fn: Callable[[], Tensor], device: torch.device) -> tuple[Tensor, float, float | None, float | None]:
-    """``fn()``'s adversarial images, its wall seconds (device synchronised) and on CUDA its peak memory (MB)."""
+def timed(fn: Callable[[], Tensor], device: torch.device) -> tuple[Tensor, Timing]:
+    """``fn()``'s adversarial images and its :class:`Timing`."""
     synchronise(device)
     start_mb = None
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         start_mb = torch.cuda.memory_allocated(device) / 2**20
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     adversarial = fn()
     synchronise(device)
-    seconds = time.perf_counter() - started
-    if start_mb is None:
-        return adversarial, seconds, None, None
-    peak = torch.cuda.max_memory_allocated(device) / 2**20
-    return adversarial, seconds, peak, peak - start_mb
+    timing = Timing(time.perf_counter() - started, time.process_time() - cpu_started)
+    if start_mb is not None:
+        timing.peak_gpu_mb = torch.cuda.max_memory_allocated(device) / 2**20
+        timing.peak_gpu_above_start_mb = timing.peak_gpu_mb - start_mb
+    return adversarial, timing
 
 
 def l2_if_fooled(p: Problems, adversarial: Tensor) -> np.ndarray:
@@ -244,9 +255,10 @@ def run_method(name: str, p: Problems, fn: Callable[[], Tensor], warm_up: Callab
     device = p.x.device
     warm_up()
     torch.manual_seed(0)
-    adversarial, seconds, peak, above = timed(fn, device)
-    run = MethodRun(name, seconds, l2_if_fooled(p, adversarial), peak, above)
-    print(f"  {name}: {seconds:.2f} s, {seconds / len(p.x) * 1e3:.3f} ms/pair, success {np.isfinite(run.l2).mean():.1%}", flush=True)
+    adversarial, timing = timed(fn, device)
+    run = MethodRun(name, timing, l2_if_fooled(p, adversarial))
+    print(f"  {name}: {timing.seconds:.2f} s, {timing.seconds / len(p.x) * 1e3:.3f} ms/pair, "
+          f"success {np.isfinite(run.l2).mean():.1%}", flush=True)
     return run
 
 
@@ -257,7 +269,7 @@ def peer(name: str) -> Callable[[nn.Module, Tensor, Tensor, int], Tensor]:
         return lambda model, x, t, steps: ddn(model, x, t, steps=steps)
     if kind == "FMN":
         return lambda model, x, t, steps: fmn_l2(model, x, t, steps=steps)
-    raise SystemExit(f"unknown peer {name!r}: use DDN-<steps> or FMN-<steps>")
+    raise ValueError(f"unknown peer {name!r}: use DDN-<steps> or FMN-<steps>")
 
 
 def run_peer(name: str, p: Problems) -> MethodRun:
@@ -265,14 +277,16 @@ def run_peer(name: str, p: Problems) -> MethodRun:
     return run_method(name, p, lambda: attack(p.model, p.x, p.targets, steps), lambda: attack(p.model, p.x, p.targets, 2))
 
 
-def ours_call(p: Problems, new_api: bool, threads: int) -> Callable[[Tensor, Tensor], Tensor]:
-    """fn(x, targets) -> adversarial images, by the generalised API (tensors on the model's device in and
-    out) or the current one ((N, 28, 28) numpy in and out; it runs torch on one thread whatever --threads)."""
+def ours_call(p: Problems, new_api: bool, threads: int) -> Callable[[int], Tensor]:
+    """fn(n) -> adversarial images of the first n pairs, by the generalised API (tensors on the model's
+    device in and out, the solver on that device) or the older one (``--api old``: (N, 28, 28) numpy in
+    and out, torch on one thread whatever --threads)."""
     attack = lbfgs_attack_batch_function()
+    targets = p.targets.cpu().numpy()
     if new_api:
-        return lambda x, t: attack(p.model, x, t.cpu().numpy(), threads=threads).adversarial
-    device = str(p.x.device)
-    return lambda x, t: torch.as_tensor(attack(p.model, x.cpu().numpy()[:, 0], t.cpu().numpy(), device=device).adversarial)
+        return lambda n: attack(p.model, p.x[:n], targets[:n], threads=threads).adversarial
+    x, device = p.x.cpu().numpy()[:, 0], str(p.x.device)
+    return lambda n: torch.as_tensor(attack(p.model, x[:n], targets[:n], device=device).adversarial)
 
 
 def run_ours(p: Problems, new_api: bool, threads: int) -> MethodRun:
@@ -280,11 +294,12 @@ def run_ours(p: Problems, new_api: bool, threads: int) -> MethodRun:
         print(f"  ours: {NEEDS_NEW_API}", flush=True)
         return MethodRun("ours", note=NEEDS_NEW_API)
     call = ours_call(p, new_api, threads)
-    warm = min(9, len(p.x))
     try:
-        return run_method("ours", p, lambda: call(p.x, p.targets), lambda: call(p.x[:warm], p.targets[:warm]))
+        return run_method("ours", p, lambda: call(len(p.x)), lambda: call(min(9, len(p.x))))
     except Exception as error:  # e.g. the current API's gradient path on a CUDA model: reported, the peers still run
         note = f"failed: {type(error).__name__}: {' '.join(str(error).split())[:300]}"
+        if p.x.device.type == "cuda":
+            torch.cuda.empty_cache()  # after an out-of-memory error, the peers get the memory back
         print(f"  ours {note}", flush=True)
         return MethodRun("ours", note=note)
 
@@ -306,9 +321,8 @@ def method_summary(run: MethodRun, pairs: int) -> dict:
     if run.l2 is None:
         return out
     solved = run.l2[np.isfinite(run.l2)]
-    out.update({"seconds": run.seconds, "ms_per_pair": run.seconds / pairs * 1e3, "success": float(np.isfinite(run.l2).mean()),
-                "l2_median_solved": float(np.median(solved)) if solved.size else None,
-                "peak_gpu_mb": run.peak_gpu_mb, "peak_gpu_above_start_mb": run.peak_gpu_above_start_mb})
+    out.update({**asdict(run.timing), "ms_per_pair": run.timing.seconds / pairs * 1e3, "success": float(np.isfinite(run.l2).mean()),
+                "l2_median_solved": float(np.median(solved)) if solved.size else None})
     return out
 
 
@@ -328,7 +342,8 @@ def comparison(runs: dict[str, MethodRun]) -> dict:
     for r in peers:
         both = np.isfinite(r.l2) & np.isfinite(ours.l2)
         out[f"l2_over_{r.name}_median"] = float(np.median(ours.l2[both] / r.l2[both])) if both.any() else None
-        out[f"time_over_{r.name}"] = ours.seconds / r.seconds
+        out[f"time_over_{r.name}"] = ours.timing.seconds / r.timing.seconds
+        out[f"cpu_time_over_{r.name}"] = ours.timing.cpu_seconds / r.timing.cpu_seconds
     return out
 
 
@@ -344,7 +359,8 @@ def run_model(name: str, args, device: torch.device, new_api: bool) -> dict:
         runs[peer_name] = run_peer(peer_name, p)
     return {"description": p.description, "images": p.images, "pairs": len(p.x), "input_shape": list(p.x.shape[1:]),
             "methods": {n: method_summary(r, len(p.x)) for n, r in runs.items()}, "comparison": comparison(runs),
-            "per_pair": {"targets": p.targets.cpu().tolist(), **{f"l2_{n}": l2_list(r.l2) for n, r in runs.items()}}}
+            "per_pair": {"image": p.image_of.tolist(), "target": p.targets.cpu().tolist(),
+                         **{f"l2_{n}": l2_list(r.l2) for n, r in runs.items()}}}
 
 
 # ---------------------------------------------------------------- report
@@ -379,12 +395,13 @@ def markdown(report: dict) -> str:
     for name, m in report["models"].items():
         lines += [f"## {name}: {m['images']} images x 9 targets = {m['pairs']} pairs, input {'x'.join(map(str, m['input_shape']))}", "",
                   m["description"], "",
-                  "| method | total s | ms / pair | success | median L2 (solved) | peak GPU MB (above start) | note |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| method | wall s | CPU s | ms / pair | success | median L2 (solved) | peak GPU MB (above start) | note |",
+                  "|---|---|---|---|---|---|---|---|"]
         for method, s in m["methods"].items():
             peak = "" if s.get("peak_gpu_mb") is None else f"{s['peak_gpu_mb']:.0f} ({s['peak_gpu_above_start_mb']:.0f})"
             success = "" if "success" not in s else f"{s['success']:.1%}"
-            lines.append(f"| {method} | {cell(s, 'seconds', '.2f')} | {cell(s, 'ms_per_pair', '.3f')} | {success} | "
+            lines.append(f"| {method} | {cell(s, 'seconds', '.2f')} | {cell(s, 'cpu_seconds', '.2f')} | {cell(s, 'ms_per_pair', '.3f')} | "
+                         f"{success} | "
                          f"{cell(s, 'l2_median_solved', '.4f')} | {peak} | {s.get('note', '')} |")
         lines += ["", comparison_line(m), ""]
     return "\n".join(lines) + "\n"
@@ -396,10 +413,25 @@ def comparison_line(m: dict) -> str:
         return f"No comparison: ours: {m['methods']['ours'].get('note') or 'ran'}; peers: {len(m['methods']) - 1}."
     r = c["l2_over_best_peer"]
     times = ", ".join(f"{k[len('time_over_'):]} {v:.3f}x" for k, v in c.items() if k.startswith("time_over_"))
+    cpu_times = ", ".join(f"{k[len('cpu_time_over_'):]} {v:.3f}x" for k, v in c.items() if k.startswith("cpu_time_over_"))
     medians = ", ".join(f"{k[len('l2_over_'):-len('_median')]} {v:.5f}" for k, v in c.items() if k.endswith("_median") and v is not None)
+    quality = "no peer solved any pair" if not r["pairs"] else (
+        f"median {r['median']:.5f}, p95 {r['p95']:.5f}, max {r['max']:.4f}; above 1.001 on {r['share_above_1.001']:.1%}, "
+        f"below 0.999 on {r['share_below_0.999']:.1%}")
     return (f"L2 ours / best of the peers, per pair ({r['pairs']} pairs a peer solved; {r['pairs_no_peer_solved']} no peer solved): "
-            f"median {r['median']:.5f}, p95 {r['p95']:.5f}, max {r['max']:.4f}; above 1.001 on {r['share_above_1.001']:.1%}, "
-            f"below 0.999 on {r['share_below_0.999']:.1%}. Median L2 ratio to each peer: {medians}. Ours' time over: {times}.")
+            f"{quality}. Median L2 ratio to each peer: {medians or 'none'}. "
+            f"Ours' wall time over: {times}; process CPU time over: {cpu_times}.")
+
+
+def json_text(report: dict) -> str:
+    """The report as JSON, indented, except each model's per-pair lists: one line each (9,000 numbers)."""
+    per_pair = {name: m.pop("per_pair") for name, m in report["models"].items()}
+    head = json.dumps(report, indent=1)
+    for name, m in report["models"].items():
+        m["per_pair"] = per_pair[name]
+    lists = ",\n".join(f'  "{name}": {{\n' + ",\n".join(f"   {json.dumps(key)}: {json.dumps(values)}" for key, values in pairs.items())
+                       + "\n  }" for name, pairs in per_pair.items())
+    return head[:-2] + ',\n "per_pair": {\n' + lists + "\n }\n}\n"
 
 
 def output_paths(out: str, device: torch.device, label: str) -> tuple[Path, Path]:
@@ -429,6 +461,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.models) - {"cnn", "cifar"}
     if unknown or args.digits < 1 or args.threads < 1:
         parser.error(f"models must be cnn and/or cifar (got {sorted(unknown)}), --digits and --threads at least 1")
+    bad_peers = [p for p in args.peers if not re.fullmatch(r"(DDN|FMN)-[1-9][0-9]*", p)]
+    if bad_peers:
+        parser.error(f"peers are DDN-<steps> or FMN-<steps>, not {', '.join(bad_peers)}")
     return args
 
 
@@ -438,15 +473,13 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no CUDA GPU here; use --device cpu")
     torch.set_num_threads(args.threads)
-    for name in args.peers:
-        peer(name)
     new_api = has_generalised_api(args.api)
     report = {"environment": environment(device, args, new_api), "models": {}}
     for name in args.models:
         report["models"][name] = run_model(name, args, device, new_api)
     report["unexpected_modules"] = sorted(m for m in NOT_EXPECTED if m in sys.modules)
     json_path, md_path = output_paths(args.out, device, args.label)
-    json_path.write_text(json.dumps(report, indent=1) + "\n")
+    json_path.write_text(json_text(report))
     md_path.write_text(markdown(report))
     print(markdown(report))
     print(f"wrote {json_path} and {md_path}")

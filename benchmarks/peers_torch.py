@@ -20,9 +20,9 @@ on the same device; the model maps the batch to logits (N, K).
 Agreement with adv-lib (a throwaway install, never a dependency of the benchmark)::
 
     pip install --target /tmp/advlib-inst adv-lib --no-deps
-    PYTHONPATH=/tmp/advlib-inst python3 benchmarks/peers_torch.py --check-adv-lib [--digits 10]
+    PYTHONPATH=/tmp/advlib-inst python3 benchmarks/peers_torch.py --check-adv-lib [--digits 10] [--models cnn,cifar]
 
-runs both implementations on the same cnn pairs on the CPU and prints, per attack and step count,
+runs both implementations on the same pairs of bench_gpu.py's models on the CPU and prints, per attack and step count,
 the largest difference of the returned images and of the per-pair L2, and the success agreement.
 """
 
@@ -151,27 +151,18 @@ def _load_adv_lib():
     return ddn_mod.ddn, fmn_mod.fmn
 
 
-def check_adv_lib(n_digits: int, step_counts: tuple[int, ...]) -> list[dict]:
-    """Ours and adv-lib's DDN and FMN-L2 on the same cnn pairs (the first correctly classified test
-    digits x their 9 other classes), CPU, one thread: the differences, per attack and step count."""
-    import sys
-    from pathlib import Path
-
-    import numpy as np
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import advviewer
+def check_adv_lib(model_name: str, n_images: int, step_counts: tuple[int, ...]) -> list[dict]:
+    """Ours and adv-lib's DDN and FMN-L2 on the same pairs of bench_gpu.py (``cnn`` or ``cifar``: the
+    first correctly classified images x their 9 other classes), CPU, one thread: the differences, per
+    attack and step count."""
+    import bench_gpu
 
     their_ddn, their_fmn = _load_adv_lib()
     torch.set_num_threads(1)
-    model = advviewer.load_model("cnn")
-    digits, labels = advviewer.load_digits("test")
-    x_all = torch.as_tensor(digits[:, None])
-    with torch.no_grad():
-        correct = np.flatnonzero(model(x_all).argmax(1).numpy() == labels)[:n_digits]
-    img = np.repeat(correct, 9)
-    tgt = torch.as_tensor(np.array([t for i in correct for t in range(10) if t != labels[i]]))
-    x = x_all[img]
+    cpu = torch.device("cpu")
+    problems = bench_gpu.cnn_problems(n_images, cpu) if model_name == "cnn" else bench_gpu.cifar_problems(n_images, cpu, 23)
+    model, x, tgt = problems.model, problems.x, problems.targets
+    print(f"{model_name}: {len(x)} pairs", flush=True)
     runs = []
     for steps in step_counts:
         pairs = [("DDN", lambda: ddn(model, x, tgt, steps=steps),
@@ -217,7 +208,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check-adv-lib", action="store_true", required=True,
                         help="compare with adv-lib's ddn and fmn (adv-lib on PYTHONPATH, a throwaway install)")
-    parser.add_argument("--digits", type=int, default=10, help="test digits, each x its 9 other classes (default 10)")
+    parser.add_argument("--models", default="cnn,cifar", help="bench_gpu.py's models to check on (default cnn,cifar)")
+    parser.add_argument("--digits", type=int, default=10, help="images per model, each x its 9 other classes (default 10)")
     parser.add_argument("--steps", default="100,1000", help="comma-separated step counts (default 100,1000)")
     args = parser.parse_args()
-    check_adv_lib(args.digits, tuple(int(s) for s in args.steps.split(",")))
+    for name in args.models.split(","):
+        check_adv_lib(name, args.digits, tuple(int(s) for s in args.steps.split(",")))
