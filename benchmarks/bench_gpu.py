@@ -3,6 +3,11 @@
     python3 benchmarks/bench_gpu.py [--device cuda|cpu] [--digits 1000] [--models cnn,cifar]
         [--peers DDN-100,DDN-1000,FMN-1000] [--threads 1] [--api auto|old|new] [--label NAME] [--out benchmarks/results]
 
+    # on the lent GPU machine (torch, numpy and pillow only), from the source tree, files back through $OUT:
+    python3 benchmarks/bench_gpu.py --label h100 --out "$OUT/bench_gpu-h100.json"
+    # the quick check on a CPU (about 2 minutes on a loaded 2-core machine):
+    python3 benchmarks/bench_gpu.py --device cpu --digits 5
+
 For each model, every pair (image, target) of the first ``--digits`` correctly classified images x
 the 9 other classes:
 
@@ -51,6 +56,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -256,10 +262,10 @@ def run_method(name: str, p: Problems, fn: Callable[[], Tensor], warm_up: Callab
     warm_up()
     torch.manual_seed(0)
     adversarial, timing = timed(fn, device)
-    run = MethodRun(name, timing, l2_if_fooled(p, adversarial))
+    l2 = l2_if_fooled(p, adversarial)
     print(f"  {name}: {timing.seconds:.2f} s, {timing.seconds / len(p.x) * 1e3:.3f} ms/pair, "
-          f"success {np.isfinite(run.l2).mean():.1%}", flush=True)
-    return run
+          f"success {np.isfinite(l2).mean():.1%}", flush=True)
+    return MethodRun(name, timing, l2)
 
 
 def peer(name: str) -> Callable[[nn.Module, Tensor, Tensor, int], Tensor]:
@@ -328,22 +334,22 @@ def method_summary(run: MethodRun, pairs: int) -> dict:
 
 def comparison(runs: dict[str, MethodRun]) -> dict:
     """Ours / the best peer per pair, over the pairs some peer solved (ours unsolved: inf); ours' time over each peer's."""
-    ours = runs["ours"]
-    peers = [r for n, r in runs.items() if n != "ours" and r.l2 is not None]
-    if ours.l2 is None or not peers:
+    ours, ours_l2 = runs["ours"], runs["ours"].l2
+    peers = {n: (r, r.l2) for n, r in runs.items() if n != "ours" and r.l2 is not None}
+    if ours_l2 is None or not peers:
         return {}
-    best = np.min(np.stack([r.l2 for r in peers]), axis=0)
+    best = np.min(np.stack([l2 for _, l2 in peers.values()]), axis=0)
     compared = np.isfinite(best)
-    ratio = ours.l2[compared] / best[compared]
-    out = {"l2_over_best_peer": {**quantiles(ratio), "pairs": int(compared.sum()),
+    ratio = ours_l2[compared] / best[compared]
+    out: dict[str, Any] = {"l2_over_best_peer": {**quantiles(ratio), "pairs": int(compared.sum()),
                                  "pairs_no_peer_solved": int((~compared).sum()),
                                  "share_above_1.001": float(np.mean(ratio > 1.001)) if ratio.size else None,
                                  "share_below_0.999": float(np.mean(ratio < 0.999)) if ratio.size else None}}
-    for r in peers:
-        both = np.isfinite(r.l2) & np.isfinite(ours.l2)
-        out[f"l2_over_{r.name}_median"] = float(np.median(ours.l2[both] / r.l2[both])) if both.any() else None
-        out[f"time_over_{r.name}"] = ours.timing.seconds / r.timing.seconds
-        out[f"cpu_time_over_{r.name}"] = ours.timing.cpu_seconds / r.timing.cpu_seconds
+    for name, (r, l2) in peers.items():
+        both = np.isfinite(l2) & np.isfinite(ours_l2)
+        out[f"l2_over_{name}_median"] = float(np.median(ours_l2[both] / l2[both])) if both.any() else None
+        out[f"time_over_{name}"] = ours.timing.seconds / r.timing.seconds
+        out[f"cpu_time_over_{name}"] = ours.timing.cpu_seconds / r.timing.cpu_seconds
     return out
 
 
@@ -474,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--device cuda: no CUDA GPU here; use --device cpu")
     torch.set_num_threads(args.threads)
     new_api = has_generalised_api(args.api)
-    report = {"environment": environment(device, args, new_api), "models": {}}
+    report: dict[str, Any] = {"environment": environment(device, args, new_api), "models": {}}
     for name in args.models:
         report["models"][name] = run_model(name, args, device, new_api)
     report["unexpected_modules"] = sorted(m for m in NOT_EXPECTED if m in sys.modules)
