@@ -124,9 +124,10 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
     (or perturbation) to start from, per image for a batch. ``callback(AttackProgress)`` is called
     after every solver iteration; ``cancel`` (a ``threading.Event`` or anything with ``is_set()``)
     is checked at the same moments and raises :class:`AttackCancelled`. ``max_iter`` bounds each
-    solve; ``max_evaluations`` bounds the model evaluations (one forward+backward of one image) per
-    image over the whole attack, which then returns the best answer found within it (a line search
-    under way may pass it by a few). ``device``: where the model and the solver run (None: the
+    solve; ``max_evaluations`` bounds the model evaluations (one forward+backward of one image): in
+    minimal mode per image over its whole search (all its classes when untargeted), at fixed c and
+    in the reference per (image, class) solve; the best answer found within it is returned (a line
+    search under way may pass it by a few). ``device``: where the model and the solver run (None: the
     model's device). ``threads``: torch's intra-op threads during the call (None: leave torch's
     setting). Bad arguments raise AttackInputError; one image whose model already answers the
     target too (a batch flags such pairs instead: ``already_fooled``). ``engine``: ``"batched"``

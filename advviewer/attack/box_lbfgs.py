@@ -241,13 +241,14 @@ class BoxLBFGS:
                        G=t.G[idx], GF=t.GF[idx], free=t.free[idx], gram_known=t.known[idx] & gram_current)
         keep_n = self.n - idx.numel()
         holes = idx[idx < keep_n]
-        movers = torch.arange(keep_n, self.n, device=idx.device)[~mask[keep_n:]]
-        for name in t.columns():
-            column = getattr(t, name)
-            column[holes] = column[movers]
-        self.n = keep_n
         old = torch.arange(keep_n, device=idx.device)
-        old[holes] = movers
+        if holes.numel():  # (none where the rows that leave are the last ones)
+            movers = torch.arange(keep_n, self.n, device=idx.device)[~mask[keep_n:]]
+            for name in t.columns():
+                column = getattr(t, name)
+                column[holes] = column[movers]
+            old[holes] = movers
+        self.n = keep_n
         return out, old
 
     def step(self) -> Finished | None:

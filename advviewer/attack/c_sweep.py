@@ -69,7 +69,7 @@ def c_sweep(model: nn.Module, found: AttackResult, factors: Sequence[float] = SW
             r = lbfgs_attack(model, x, target=found.target, c=found.c * factor, warm_start=start, cancel=cancel,
                              objective=found.objective)  # the points of one objective's curve
             if not isinstance(r, AttackResult):  # a batch of images: the sweep is one image's curve
-                raise ValueError("c_sweep takes one image (28, 28)")
+                raise ValueError("c_sweep takes one image (H, W)")
             point = sweep_point(r, untargeted=found.untargeted)
             points.append(point)
             if callback is not None:

@@ -2,7 +2,7 @@
 
 The subspace step (lbfgs_steps.subspace_step) needs, per problem, ``G = W W^T`` (its blocks
 S^T Y and S^T S form the middle matrix K) and ``G_F = W_F W_F^T``, the same over the free
-variables only (W holds the m curvature pairs y and s as 2m rows of n = 784 pixels).
+variables only (W holds the m curvature pairs y and s as 2m rows of n pixels: 784 on MNIST).
 Recomputed, they are 2m x 2m x n products per problem and iteration: on the MLPs, whose network
 pass is cheap, a large share of a batched attack. Between two iterations only one pair (two rows
 of W) changes, and the free set usually gains or loses a few pixels. So, as L-BFGS-B itself does (Byrd, Lu,
@@ -29,7 +29,7 @@ import torch
 MAX_CHANGED = 64
 # Strategy: pixels are moved in and out of G_F one by one only in pools of at least this many rows.
 # In a smaller pool (one image's few c values) the dozen small operations of moving them cost more
-# than recomputing G_F for the rows whose free set changed (benchmarks/results/engine-strategies-20261205.md).
+# than recomputing G_F for the rows whose free set changed (benchmarks/results/engine-torch-cpu-20261205.md).
 MOVE_PIXELS_FROM_ROWS = 32
 # Strategy: the products are kept up to date at all only in pools of at least this many rows; below
 # it (one image's few c values) recomputing them is a handful of operations against refresh's dozens.
