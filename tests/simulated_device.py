@@ -49,7 +49,9 @@ class OnDevice(torch.Tensor):
         kwargs = kwargs or {}
         flat, _ = tree_flatten((args, kwargs))
         on_device = [t for t in flat if isinstance(t, OnDevice)]
-        on_cpu = [t for t in flat if isinstance(t, torch.Tensor) and not isinstance(t, OnDevice) and t.dim() > 0]
+        # (CUDA takes the indices of an indexing operation from the CPU too: only the other operands must agree)
+        checked = flat if func not in _INDEXING else tree_flatten((args[:1], args[2:], kwargs))[0]
+        on_cpu = [t for t in checked if isinstance(t, torch.Tensor) and not isinstance(t, OnDevice) and t.dim() > 0]
         if func in (torch.ops.aten._to_copy.default, torch.ops.aten.to.dtype_layout) and "device" in kwargs:
             target = torch.device(kwargs["device"])
             plain = tree_map(_unwrap, args)[0]
@@ -62,16 +64,24 @@ class OnDevice(torch.Tensor):
         return tree_map(_wrap, out) if on_device else out
 
 
+_INDEXING = (torch.ops.aten.index.Tensor, torch.ops.aten.index_put_.default, torch.ops.aten.index_put.default,
+             torch.ops.aten._index_put_impl_.default)
+
+
 class SimulatedDevice(TorchDispatchMode):
     """While active, ``tensor.to(DEVICE)`` of a CPU tensor gives an :class:`OnDevice` copy (a real
-    meta tensor would have no values); every other operation runs as usual."""
+    meta tensor would have no values), and a tensor made on DEVICE (``torch.zeros(..., device=DEVICE)``,
+    ``torch.arange``, ``torch.tensor``...) is made on the CPU and wrapped; every other operation runs as usual."""
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if (func is torch.ops.aten._to_copy.default and kwargs.get("device") is not None
-                and torch.device(kwargs["device"]) == DEVICE and not isinstance(args[0], OnDevice)):
+        if kwargs.get("device") is None or torch.device(kwargs["device"]) != DEVICE:
+            return func(*args, **kwargs)
+        if func is torch.ops.aten._to_copy.default:
+            if isinstance(args[0], OnDevice):
+                return func(*args, **kwargs)
             return OnDevice(args[0].to(dtype=kwargs.get("dtype") or args[0].dtype, copy=True))
-        return func(*args, **kwargs)
+        return tree_map(_wrap, func(*args, **{**kwargs, "device": torch.device("cpu")}))  # a factory: made, then moved
 
 
 def _unwrap(value):

@@ -176,7 +176,7 @@ def _attack(model, checked: CheckedImages, request: AttackRequest, device, threa
     if request.cancel is not None and request.cancel.is_set():
         raise AttackCancelled("attack cancelled")
     model, dev = prepare_model(model, device)
-    with torch_threads(threads), torch.inference_mode():  # (the network's passes leave it: objective.network_pass)
+    with torch_threads(threads):
         call = _CallSetup.of(model, dev, checked, request)
         results: list[AttackResult | None] = [None] * call.n_images
         for i in np.flatnonzero(call.already).tolist():

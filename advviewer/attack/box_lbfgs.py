@@ -214,7 +214,7 @@ class BoxLBFGS:
     def drop(self, ids: list[int]) -> Finished | None:
         """Take rows ``ids`` out of the pool unfinished (their answer is no longer needed)."""
         active = self.active
-        mask = torch.isin(active.ids, torch.as_tensor(ids, dtype=torch.int64, device=active.ids.device))
+        mask = torch.isin(active.ids, torch.as_tensor(ids, dtype=torch.int64).to(active.ids.device))
         if not bool(mask.any()):
             return None
         return self._remove(mask, torch.zeros_like(mask), gram_current=False, sink=False)[0]
@@ -333,7 +333,7 @@ class BoxLBFGS:
         if key not in self._later:
             m = self.opt.memory
             age = [(self.slot - i) % m for i in range(m)]  # 0: the newest
-            self._later[key] = torch.tensor([[age[i] < age[j] for j in range(m)] for i in range(m)], device=device)
+            self._later[key] = torch.tensor([[age[i] < age[j] for j in range(m)] for i in range(m)]).to(device)
         return self._later[key]
 
     def _forget(self, mask: torch.Tensor) -> None:

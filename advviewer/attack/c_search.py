@@ -203,7 +203,7 @@ class _Search:
         dev = self.x0.device
         q = torch.from_numpy(np.array([e.c for e in entries]) / self.obj.c[parents]).to(dev)
         x = torch.stack([e.start for e in entries])
-        x0 = self.x0[torch.tensor([e.problem for e in entries], device=dev)]
+        x0 = self.x0[torch.tensor([e.problem for e in entries]).to(dev)]
         return x, self.states.carried(parents, q, x, x0)
 
     def finish(self, fin: Finished) -> None:

@@ -68,9 +68,7 @@ def initial_tau(z0, target, tau_rel: float = TAU_REL) -> np.ndarray:
 def network_pass(model: nn.Module, x: torch.Tensor, input_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
     """The network on the rows of ``x`` (k, n) as float32 images of ``input_shape``: (the float32 input that
     requires its gradient, the logits (k, K))."""
-    # (the solver's algebra runs in inference mode, which saves a part of every operation's cost; the
-    # network's pass needs autograd, so it leaves it)
-    with torch.inference_mode(False), torch.enable_grad():
+    with torch.enable_grad():
         xf = x.to(torch.float32).view(-1, *input_shape).requires_grad_(True)
         out = model(xf)
     return xf, out
@@ -145,8 +143,8 @@ def backward(out: torch.Tensor, x: torch.Tensor, seed: torch.Tensor) -> torch.Te
     (A scalar is differentiated: handing ``grad_outputs`` to autograd makes torch import sympy on
     first use, which a first attack would wait for.)
     """
-    with torch.inference_mode(False), torch.enable_grad():
-        (grad,) = torch.autograd.grad((out * seed.to(out.dtype).clone()).sum(), x)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad((out * seed.to(out.dtype)).sum(), x)
     return grad.reshape(len(seed), -1).to(torch.float64)
 
 

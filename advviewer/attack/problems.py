@@ -57,7 +57,7 @@ def build_problems(model, x_img: torch.Tensor, original: np.ndarray, targets: li
     away = [i for i, t in enumerate(targets) if t is None and minimal and objective == RIVAL]
     near = {}
     if away:
-        rows = torch.tensor(away, device=x_img.device)
+        rows = torch.tensor(away).to(x_img.device)
         near = dict(zip(away, nearest_classes(model, x_img[rows], original[away], input_shape, n_classes)))
     img_of, tgt = [], []
     for i, t in enumerate(targets):

@@ -92,11 +92,11 @@ class Problem:
         self.evaluations += 1
         xf, out = network_pass(self.model, torch.from_numpy(x[None]).to(self.device), self.input_shape)
         z = out.detach().to(torch.float64)
-        t = torch.tensor([self.target], device=z.device)
+        t = torch.tensor([self.target]).to(z.device)
         if self.tau is None:
             loss, dz = cross_entropy(z, t)
         else:
-            loss, dz = rival_loss(z, t, torch.tensor([self.tau], dtype=torch.float64, device=z.device))
+            loss, dz = rival_loss(z, t, torch.tensor([self.tau], dtype=torch.float64).to(z.device))
         r = x - self.x0
         g = backward(out, xf, c * dz)[0].cpu().numpy() + 2.0 * r
         z_host = z[0].cpu().numpy()

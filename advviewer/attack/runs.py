@@ -233,15 +233,16 @@ class _FixedRun:
     def record(self, fin: Finished, which: np.ndarray, taus: np.ndarray | None, loss: str, history_offset: int) -> None:
         """Finished solves into ``out``."""
         now = time.perf_counter()
-        z = fin.aux.cpu().numpy()
-        for j, row in enumerate(fin.ids.tolist()):
+        z, f, theta = fin.aux.cpu().numpy(), fin.f.cpu().numpy(), fin.theta.cpu().numpy()  # (one copy to the host each)
+        evaluations, iterations = fin.evaluations.cpu().numpy(), fin.iterations.cpu().numpy()
+        for j, row in enumerate(fin.ids.cpu().tolist()):
             p = int(which[row])
             self.settled[p] = now
             tau = None if taus is None else float(taus[row])
-            state = SolverState(fin.x[j], float(fin.f[j]), fin.g[j], z[j], fin.S[j], fin.Y[j], float(fin.theta[j]),
-                                float(self.cs[p]), loss, tau, int(self.problems.target[p])) if self.keep_state else None
+            state = SolverState(fin.x[j], float(f[j]), fin.g[j], z[j], fin.S[j], fin.Y[j], float(theta[j]), float(self.cs[p]),
+                                loss, tau, int(self.problems.target[p])) if self.keep_state else None
             self.out[p] = Solved(x=fin.x[j], c=float(self.cs[p]), row=p + history_offset if self.history is not None else -1,
-                                 evaluations=int(fin.evaluations[j]), iterations=int(fin.iterations[j]), loss=loss, tau=tau,
+                                 evaluations=int(evaluations[j]), iterations=int(iterations[j]), loss=loss, tau=tau,
                                  state=state, z=z[j])
 
 
@@ -270,9 +271,9 @@ def _start(pool: BoxLBFGS, ids, which: np.ndarray, pr: Problems, x_start: torch.
             st = previous[j].state
             parts.append(rescaled((st.f, st.g, st.S, st.Y, st.theta), st.x, pr.x0[int(which[j])], st.c, float(cs[which[j]])))
         dev = x_start.device
-        f = torch.tensor([part[0] for part in parts], dtype=torch.float64, device=dev)
+        f = torch.tensor([part[0] for part in parts], dtype=torch.float64).to(dev)
         g, S, Y = (torch.stack([part[k] for part in parts]) for k in (1, 2, 3))
-        theta = torch.tensor([part[4] for part in parts], dtype=torch.float64, device=dev)
+        theta = torch.tensor([part[4] for part in parts], dtype=torch.float64).to(dev)
         aux = torch.from_numpy(np.stack([previous[j].state.z for j in carried])).to(dev)
         x = torch.stack([previous[j].state.x for j in carried])
 

@@ -144,8 +144,8 @@ def rescaled(state: tuple, x: torch.Tensor, x0: torch.Tensor, c_old: float, c_ne
     """A finished solve's (f, g, S, Y, theta) at its point x, for the same loss at ``c_new``."""
     f, g, S, Y, theta = state[:5]
     dev = x.device
-    q = torch.tensor([c_new / c_old], dtype=torch.float64, device=dev)
-    out = rescaled_rows(torch.tensor([f], dtype=torch.float64, device=dev), g[None], S[None], Y[None],
-                        torch.tensor([theta], dtype=torch.float64, device=dev), x[None], x0[None], q)
+    q = torch.tensor([c_new / c_old], dtype=torch.float64).to(dev)
+    out = rescaled_rows(torch.tensor([f], dtype=torch.float64).to(dev), g[None], S[None], Y[None],
+                        torch.tensor([theta], dtype=torch.float64).to(dev), x[None], x0[None], q)
     f, g, S, Y, theta = (v[0] for v in out[:5])
     return float(f), g, S, Y, float(theta)
