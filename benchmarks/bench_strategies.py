@@ -16,7 +16,7 @@ import dataclasses
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     lines = [f"# What each speed measure buys ({stamp} UTC)", "",
              f"`python benchmarks/bench_strategies.py --digits {args.digits} --models {' '.join(args.models)} "
              f"--repeats {args.repeats}`; torch {torch.__version__}, {platform.machine()}, one torch thread; "

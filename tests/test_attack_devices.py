@@ -11,7 +11,7 @@ import copy
 import numpy as np
 import pytest
 import torch
-from simulated_device import DEVICE, SimulatedDevice, OnDevice, to_simulated_device
+from simulated_device import DEVICE, OnDevice, SimulatedDevice, to_simulated_device
 
 from advviewer import lbfgs_attack, lbfgs_attack_batch, load_model, predict
 

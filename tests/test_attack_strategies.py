@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from advviewer import load_model, predict
-from advviewer.attack import Strategies, lbfgs_attack_batch
-from advviewer.attack import c_rounds, c_search, gram, warm_states
+from advviewer.attack import Strategies, c_rounds, c_search, gram, lbfgs_attack_batch, warm_states
 
 SWITCHES = [f.name for f in dataclasses.fields(Strategies)]
 ALL_OFF = Strategies(**{name: False for name in SWITCHES})

@@ -306,9 +306,9 @@ def _run_engine(model, dev, problems: Problems, call: _CallSetup, request: Attac
     previous = [call.warm[i][1] for i in problems.img_of]
     n_problems = len(problems.target)
     if request.engine == "reference":
-        opts = ReferenceOptions(max_iter=solver.max_iter, max_evaluations=request.max_evaluations,
-                                sharpen=use.sharpened_rival)
-        found = _reference(model, problems, call.cs, previous, objective, hook, opts)
+        plain = ReferenceOptions(max_iter=solver.max_iter, max_evaluations=request.max_evaluations,
+                                 sharpen=use.sharpened_rival)
+        found = _reference(model, problems, call.cs, previous, objective, hook, plain)
         return found, np.full(n_problems, time.perf_counter())
     if call.cs is None:
         k = request.candidates or (max(1, min(3, 6 // n_problems)) if use.several_c else 1)
