@@ -30,14 +30,15 @@ class ExactMinimum:
     clipped_pixels: int  # pixels the optimal point holds at 0 or 1 where the unconstrained step would leave the box
 
 
-def exact_minimum(W: np.ndarray, b: np.ndarray, x: np.ndarray, t: int) -> ExactMinimum:
+def exact_minimum(W: np.ndarray, b: np.ndarray, x: np.ndarray, t: int, margin: float = 0.0) -> ExactMinimum:
     """The dual optimum, with the duality gap and feasibility checked (the check checks itself).
 
-    ``W``: (K, D) float64, ``b``: (K,), ``x``: (D,) in [0, 1], ``t``: the target class.
+    ``W``: (K, D) float64, ``b``: (K,), ``x``: (D,) in [0, 1], ``t``: the target class; ``margin``: the logit
+    margin z_t - z_k every other class must be beaten by (0: the decision boundary).
     """
     others = [k for k in range(len(W)) if k != t]
     A = W[t][None] - W[others]
-    lower = b[others] - b[t]  # A y >= lower
+    lower = b[others] - b[t] + margin  # A y >= lower
 
     def neg_dual(lam):
         y = np.clip(x + A.T @ lam / 2, 0.0, 1.0)

@@ -39,6 +39,16 @@ class ImageProblems:
     untargeted: bool
     minimal: bool
     input_shape: tuple[int, ...]  # what the model takes per image
+    goal: np.ndarray  # (P,) each problem's required logit margin (0: the decision boundary)
+    confidence: float | None  # the required p(target) the goal stands for (None: none)
+
+    def fooled(self, p: int, probs: np.ndarray) -> bool:
+        """Whether the model's probabilities ``probs`` (K,) give problem ``p``'s target with its required margin."""
+        if self.goal[p] <= 0:
+            return bool(probs.argmax() == self.tgt[p])
+        with np.errstate(divide="ignore"):
+            logp = np.log(probs)
+        return bool(logp[self.tgt[p]] - np.delete(logp, self.tgt[p]).max() >= self.goal[p])
 
 
 def image_results(model, call: ImageProblems, found: list[Solved], seconds: np.ndarray, history,
@@ -69,7 +79,7 @@ def image_results(model, call: ImageProblems, found: list[Solved], seconds: np.n
 
 def _answer(call: ImageProblems, ps: list[int], probs: np.ndarray, xs: np.ndarray, i: int) -> int:
     """The problem whose answer image ``i`` returns: the smallest that fools the model, else the closest attempt."""
-    ok = [p for p in ps if probs[p].argmax() == call.tgt[p]]
+    ok = [p for p in ps if call.fooled(p, probs[p])]
     if not ok:
         return max(ps, key=lambda p: probs[p][call.tgt[p]])
     return min(ok, key=lambda p: float(np.linalg.norm(xs[p] - call.images[i])))
@@ -80,14 +90,15 @@ def _result(call: ImageProblems, i: int, ps: list[int], best: int, found: list[S
     f = found[best]
     r = adv - call.images[i]
     l2 = float(np.linalg.norm(r))
-    ok = bool(probs[best].argmax() == call.tgt[best])
+    ok = call.fooled(best, probs[best])
     res = AttackResult(
         adversarial=adv, perturbation=r, success=ok, c=f.c, l2=l2, linf=float(np.abs(r).max()),
         distortion=l2 / np.sqrt(r.size), target=call.tgt[best], original_class=int(call.probs0[i].argmax()),
         adversarial_class=int(probs[best].argmax()), original_probs=call.probs0[i], adversarial_probs=probs[best],
         evaluations=sum(found[p].evaluations for p in ps), iterations=sum(found[p].iterations for p in ps),
         seconds=0.0, history=hist, mode="minimal" if call.minimal else "fixed-c", untargeted=call.untargeted,
-        loss=f.loss, tau=f.tau, original=call.images[i], state=f.state, already_fooled=f.already)
+        loss=f.loss, tau=f.tau, original=call.images[i], state=f.state, already_fooled=f.already,
+        confidence=call.confidence)
     res.message = message(res, call.minimal)
     return res
 
@@ -99,6 +110,8 @@ def message(res: AttackResult, minimal: bool) -> str:
                 f"({'not its label' if res.untargeted else 'the target'}); the perturbation is zero")
     if res.success:
         how = "the smallest c that fools it" if minimal else "the chosen c"
+        if res.confidence is not None:
+            how = f"the smallest c that reaches p >= {res.confidence:g}" if minimal else "the chosen c"
         reached = f"class {res.target} (the nearest other class)" if res.untargeted else f"class {res.target}"
         return (f"the model now answers {reached} with probability {res.adversarial_probs[res.target]:.3f}, "
                 f"at c = {res.c:.4g} ({how}); L2 {res.l2:.4f}, distortion {res.distortion:.4f}")

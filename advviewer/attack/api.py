@@ -45,7 +45,7 @@ from advviewer.attack.answers import ImageProblems, Solved, image_results, messa
 from advviewer.attack.c_bracket import SearchOptions
 from advviewer.attack.c_search import History
 from advviewer.attack.lbfgs_steps import BATCH_MEMORY, BATCH_MEMORY_FROM, SolverOptions
-from advviewer.attack.objective import PAPER_LOSS, RIVAL, check_objective, initial_tau
+from advviewer.attack.objective import PAPER_LOSS, RIVAL, check_objective, initial_tau, margin_goal, margin_np
 from advviewer.attack.problems import build_problems
 from advviewer.attack.reference import ReferenceOptions, reference_answers
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
@@ -55,6 +55,7 @@ from advviewer.attack.validation import (
     CheckedImages,
     check_budget,
     check_c,
+    check_confidence,
     check_images,
     check_labels,
     check_max_iter,
@@ -104,6 +105,7 @@ class AttackRequest:
     objective: str | None
     engine: str
     strategies: Strategies = ALL_ON
+    confidence: float | None = None
 
 
 def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs = None, *, untargeted: bool = False,
@@ -111,7 +113,8 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
                  cancel: CancelFlag | None = None, record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER,
                  max_evaluations: int | None = None, device: str | torch.device | None = None, threads: int | None = 1,
                  refine: bool | None = None, candidates: int | None = None, objective: str | None = None,
-                 engine: str = "batched", strategies: Strategies = ALL_ON) -> AttackResult | AttackResults:
+                 engine: str = "batched", strategies: Strategies = ALL_ON,
+                 confidence: float | None = None) -> AttackResult | AttackResults:
     """Attack one image (H, W) -> :class:`AttackResult`; a batch (N, H, W) or (N, C, H, W) -> :class:`AttackResults`.
 
     ``image``: float values in [0, 1] as a numpy array or torch tensor; the model takes (N, 1, H, W)
@@ -133,11 +136,14 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
     target too (a batch flags such pairs instead: ``already_fooled``). ``engine``: ``"batched"``
     (the default) or ``"reference"``, the paper's method one problem at a time, plainly and slowly
     (advviewer.attack.reference; the oracle the batched engine is tested against). ``strategies``: the
-    engine's speed measures, each switchable (advviewer.attack.strategies).
+    engine's speed measures, each switchable (advviewer.attack.strategies). ``confidence``: a required
+    probability p of the target: the answer must reach the logit margin objective.margin_goal(p, K), at
+    which p(target) >= p whatever the other classes do (None: the decision boundary).
     """
     checked = check_images(image)
     request = AttackRequest(target, c, untargeted, labels, warm_start, callback, cancel, record_history, max_iter,
-                            max_evaluations, refine, candidates, objective, engine, _checked_strategies(strategies))
+                            max_evaluations, refine, candidates, objective, engine, _checked_strategies(strategies),
+                            check_confidence(confidence))
     results = _attack(model, checked, request, device, threads)
     return results[0] if checked.single else results
 
@@ -148,7 +154,8 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets = None
                        record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER, max_evaluations: int | None = None,
                        device: str | torch.device | None = None, threads: int | None = 1, refine: bool | None = None,
                        candidates: int | None = None, objective: str | None = None,
-                       engine: str = "batched", strategies: Strategies = ALL_ON) -> AttackResults:
+                       engine: str = "batched", strategies: Strategies = ALL_ON,
+                       confidence: float | None = None) -> AttackResults:
     """Attack image ``i`` towards ``targets[i]`` for every i, all in one batched solve -> :class:`AttackResults`.
 
     As :func:`lbfgs_attack`, for a batch always: (N, D), (N, H, W) or (N, C, H, W). A pair whose
@@ -159,7 +166,8 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets = None
     """
     checked = check_images(images, batch=True)
     request = AttackRequest(targets, c, untargeted, labels, warm_start, callback, cancel, record_history, max_iter,
-                            max_evaluations, refine, candidates, objective, engine, _checked_strategies(strategies))
+                            max_evaluations, refine, candidates, objective, engine, _checked_strategies(strategies),
+                            check_confidence(confidence))
     return _attack(model, checked, request, device, threads)
 
 
@@ -216,12 +224,16 @@ class _CallSetup:
         z0 = _logits(model, dev, checked)
         orig = z0.argmax(1)
         raw = check_targets(request.targets, n, single)
-        targets = [check_target(t, int(orig[i]), request.untargeted, z0.shape[1], single) for i, t in enumerate(raw)]
+        confident = request.confidence is not None
+        targets = [check_target(t, int(orig[i]), request.untargeted, z0.shape[1], single, confident)
+                   for i, t in enumerate(raw)]
         labels = check_labels(request.labels, n, request.untargeted, z0.shape[1])
         if labels is not None:
             already = np.array([label != o for label, o in zip(labels, orig.tolist())], dtype=bool)
         else:
-            already = np.array([t is not None and t == o for t, o in zip(targets, orig.tolist())], dtype=bool)
+            goal = margin_goal(request.confidence, z0.shape[1])
+            already = np.array([t is not None and t == o and margin_np(z0[i], t)[0] >= goal
+                                for i, (t, o) in enumerate(zip(targets, orig.tolist()))], dtype=bool)
         warm = [check_warm_start(w, checked.pixels[i])
                 for i, w in enumerate(check_warm_starts(request.warm_start, n, single, checked.pixels.ndim - 1))]
         return cls(checked, z0, targets, warm, check_c(request.c, n, single), already)
@@ -285,14 +297,15 @@ def _solve(model, dev: torch.device, call: _CallSetup, request: AttackRequest, s
         warm_x = call.warm[i][0]
         if warm_x is not None:
             start[p] = torch.from_numpy(warm_x.reshape(-1)).to(dev, torch.float64)
+    goal = np.full(len(tgt), margin_goal(request.confidence, call.z0.shape[1]))
     problems = Problems(x_img[rows], np.asarray(tgt), call.z0[img_arr], start, img_arr, checked.input_shape,
-                        checked.image_shape)
+                        checked.image_shape, goal if request.confidence is not None else None)
     history = History(checked.image_shape) if request.record_history else None
     found, settled = _run_engine(model, dev, problems, call, request, objective, history)
     per_image = np.zeros(n_img)
     np.maximum.at(per_image, img_arr, settled - started)
     image_call = ImageProblems(checked.pixels, call.probs0, img_of, tgt, request.untargeted, call.cs is None,
-                               checked.input_shape)
+                               checked.input_shape, goal, request.confidence)
     return image_results(model, image_call, found, per_image, history, start)
 
 
@@ -317,7 +330,7 @@ def _run_engine(model, dev, problems: Problems, call: _CallSetup, request: Attac
         opts = SearchOptions(candidates=k, refine=objective == RIVAL, solver=solver, max_evaluations=request.max_evaluations,
                              warm_starts=use.warm_starts, polish_ends=use.polish_ends, sharpen=use.sharpened_rival)
         return run_minimal(model, problems, opts, hook, history, keep_state)
-    losses = fixed_losses(objective, previous, problems.target, problems.z0)
+    losses = fixed_losses(objective, previous, problems.target, problems.z0, problems.goal)
     return run_fixed(model, problems, call.cs[problems.img_of], previous, losses, solver, hook, history, keep_state,
                      request.max_evaluations, use.sharpened_rival)
 
@@ -325,7 +338,8 @@ def _run_engine(model, dev, problems: Problems, call: _CallSetup, request: Attac
 def _reference(model, problems: Problems, cs, previous, objective, hook, opts: ReferenceOptions) -> list[Solved]:
     """Every problem solved by the reference method (advviewer.attack.reference), with each mode's loss."""
     if cs is None:
-        tau = initial_tau(problems.z0, problems.target) if objective == RIVAL else np.full(len(problems.target), np.nan)
+        tau = (initial_tau(problems.z0, problems.target, goal=problems.goal) if objective == RIVAL
+               else np.full(len(problems.target), np.nan))
         return reference_answers(model, problems, None, tau, hook, opts)
-    losses = fixed_losses(objective, previous, problems.target, problems.z0)
+    losses = fixed_losses(objective, previous, problems.target, problems.z0, problems.goal)
     return reference_answers(model, problems, cs[problems.img_of], losses.tau, hook, opts)

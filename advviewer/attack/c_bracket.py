@@ -73,14 +73,17 @@ class Bracket:
     """Per-problem search state, one row per (image, target) problem."""
 
     def __init__(self, x0: torch.Tensor, target: np.ndarray, z0: np.ndarray, c_guess: np.ndarray,
-                 opts: SearchOptions) -> None:
+                 opts: SearchOptions, goal: np.ndarray | None = None) -> None:
         """``x0``: the problems' images (P, n) on the solver's device (as are the ends' images, ``lo_x``,
-        ``hi_x``, ``best_x``); ``target``, the logits ``z0`` (P, K) and every other field: host numpy."""
+        ``hi_x``, ``best_x``); ``target``, the logits ``z0`` (P, K) and every other field: host numpy.
+        ``goal``: each problem's required logit margin (a confidence; 0: the boundary). Every margin the
+        search keeps is measured from it: ``z_target - max_other z - goal``."""
         x0 = as_tensor(x0)
         P = x0.shape[0]
         self.c_guess = c_guess  # where the search starts
         self.x0, self.target = x0, target
-        m0 = margin_np(z0, target)
+        self.goal = np.zeros(P) if goal is None else np.asarray(goal, dtype=np.float64)
+        m0 = margin_np(z0, target) - self.goal
         self.m0 = m0
         self.min_margin = np.clip(0.002 * np.abs(m0), 2e-5, opts.min_margin)
         self.lo_c, self.lo_m, self.lo_l2 = np.zeros(P), m0.copy(), np.zeros(P)
@@ -90,7 +93,7 @@ class Bracket:
         self.hi_x, self.hi_z = x0.clone(), z0.copy()
         self.prev_hi_c, self.prev_hi_m = np.full(P, np.nan), np.full(P, np.nan)  # the success before hi
         # the rival loss's temperature: small against the logit gap it has to close
-        self.tau = initial_tau(z0, target, opts.tau_rel)
+        self.tau = initial_tau(z0, target, opts.tau_rel, self.goal)
         self.sharpened = np.zeros(P, dtype=np.int64)
         self.jumped = np.zeros(P, dtype=bool)  # the last round's margin jumped instead of closing in
         self.new_path = np.zeros(P, dtype=bool)  # sharpened, and nothing solved on the new path yet
@@ -145,11 +148,12 @@ class Bracket:
         return np.isfinite(self.best_l2)
 
 
-def initial_c(model, x0: torch.Tensor, target: np.ndarray, z0: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+def initial_c(model, x0: torch.Tensor, target: np.ndarray, z0: np.ndarray, input_shape: tuple[int, ...],
+              goal: np.ndarray | None = None) -> np.ndarray:
     """A first c from the linearised two-class problem at the original image (one backward pass).
 
-    Without the box, ||r||^2 + c * log(1 + exp(-u)) for u = z_t - z_j linear crosses u = 0 at
-    c = 4 (-u0) / ||grad u||^2; only pixels free to move in the gradient's direction count. Scaled
+    Without the box, ||r||^2 + c * log(1 + exp(goal - u)) for u = z_t - z_j linear crosses u = goal at
+    c = 4 (goal - u0) / ||grad u||^2; only pixels free to move in the gradient's direction count. Scaled
     by ``FIRST_GUESS_SCALE``.
     """
     rows = np.arange(len(x0))
@@ -162,7 +166,7 @@ def initial_c(model, x0: torch.Tensor, target: np.ndarray, z0: np.ndarray, input
     gu = backward(out, xf, as_tensor(seed, x0.device))
     movable = ((gu > 0) & (x0 < 1)) | ((gu < 0) & (x0 > 0))
     norm2 = np.maximum(((gu * movable) * gu).sum(1).cpu().numpy(), 1e-12)
-    u0 = z0[rows, target] - z0[rows, rival]
+    u0 = z0[rows, target] - z0[rows, rival] - (0.0 if goal is None else goal)
     return FIRST_GUESS_SCALE * 4.0 * np.maximum(-u0, 1e-3) / norm2
 
 
@@ -280,6 +284,7 @@ def boundary_c(b: Bracket, p: int, c: float, m: float, l2: float, z: np.ndarray,
         return float("nan")
     shrink = float(clip((aim - b.m0[p]) / (m - b.m0[p]), 0.05, 20.0))
     u = float(rival_gap(as_tensor(z[None]), as_tensor(b.target[p:p + 1]), torch.tensor([tau], dtype=torch.float64))[0][0])
+    u += b.goal[p]  # the loss's argument (objective.rival_loss's shift)
     # log sigmoid(u) - log sigmoid(u_b), without underflow far from the boundary (callers clip the step)
     log_ratio = float(np.logaddexp(0.0, -(u + m - aim)) - np.logaddexp(0.0, -u))
     return c * shrink * float(np.exp(clip(log_ratio, -50.0, 50.0)))

@@ -107,7 +107,7 @@ def sharpen(b: Bracket, p: int) -> None:
     if b.lo_c[p] == 0 and b.refine:
         # no failure yet: the boundary's c on the sharper path, from the best answer's stationarity
         # (starting there at the perturbation's predicted size instead took as many evaluations)
-        m = float(margin_np(b.best_z[p], b.target[p])[0])
+        m = float(margin_np(b.best_z[p], b.target[p])[0]) - b.goal[p]
         aim = max(1.5 * b.min_margin[p], 0.1 * m)
         est = boundary_c(b, p, b.best_c[p], m, b.best_l2[p], b.best_z[p], b.tau[p] / SHARPEN_FACTOR, aim)
         if np.isfinite(est) and est > 0:

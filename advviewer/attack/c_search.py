@@ -88,20 +88,22 @@ class SearchProblems:
     input_shape: tuple[int, ...]
     start: torch.Tensor | None = None
     groups: np.ndarray | None = None
+    goal: np.ndarray | None = None  # (P,) each problem's required logit margin (None: 0, the boundary)
 
 
 class _Search:
     """The c search of every problem on one solver pool."""
 
     def __init__(self, model, problems: SearchProblems, opts: SearchOptions, hook, history) -> None:
-        x0, target, z0 = problems.x0, problems.target, problems.z0
-        self.b = b = Bracket(x0, target, z0, initial_c(model, x0, target, z0, problems.input_shape), opts)
+        x0, target, z0, goal = problems.x0, problems.target, problems.z0, problems.goal
+        self.b = b = Bracket(x0, target, z0, initial_c(model, x0, target, z0, problems.input_shape, goal), opts, goal)
         b.evaluations += 1  # the backward pass of initial_c (the forward pass is the caller's)
         if problems.start is not None:
             b.lo_x = problems.start.clone()
         self.first_x = b.lo_x.clone()  # each problem's start point
         self.x0, self.target, self.opts, self.history, self.groups = x0, target, opts, history, problems.groups
-        self.obj = obj = PenaltyObjective(model, x0, as_tensor(target, x0.device), problems.input_shape, rival=opts.refine)
+        self.obj = obj = PenaltyObjective(model, x0, as_tensor(target, x0.device), problems.input_shape, rival=opts.refine,
+                                          goal=None if goal is None else as_tensor(b.goal, x0.device))
 
         def on_iteration(it, rows, x, f, z):
             if history is None and hook is None:
@@ -235,7 +237,7 @@ class _Search:
         z = aux.cpu().numpy()
         x0 = self.x0[torch.from_numpy(problems).to(x.device)]
         l2s = torch.linalg.vector_norm(x.to(torch.float32) - x0.to(torch.float32), dim=1).cpu().numpy()
-        return z, margin_np(z, self.target[problems]), l2s
+        return z, margin_np(z, self.target[problems]) - self.b.goal[problems], l2s
 
     def end_round(self, p: int) -> None:
         """Problem ``p``'s round is over: its answers move the bracket; is it done, or do its rivals stop?"""

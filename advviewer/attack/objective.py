@@ -59,10 +59,20 @@ def as_tensor(a, device: torch.device | None = None) -> torch.Tensor:
     return t if device is None else t.to(device)
 
 
-def initial_tau(z0, target, tau_rel: float = TAU_REL) -> np.ndarray:
-    """The rival loss's temperature for images with logits ``z0`` (P, K): small against the logit gap it has to close."""
-    gap = margin(as_tensor(z0), as_tensor(target)).cpu().numpy()
+def initial_tau(z0, target, tau_rel: float = TAU_REL, goal=None) -> np.ndarray:
+    """The rival loss's temperature for images with logits ``z0`` (P, K): small against the logit gap it has to close
+    (to the margin ``goal`` (P,), 0 by default)."""
+    gap = margin(as_tensor(z0), as_tensor(target)).cpu().numpy() - (0.0 if goal is None else goal)
     return tau_rel * np.maximum(np.abs(gap), 1e-2)
+
+
+def margin_goal(confidence: float | None, n_classes: int) -> float:
+    """The logit margin ``z_target - max_other z`` an answer must reach for a required ``confidence`` (None: 0, the
+    decision boundary): ``log((K - 1) p / (1 - p))``, the smallest margin at which p(target) >= p whatever the
+    other classes do (all K - 1 of them at the largest rival's logit); never below 0."""
+    if confidence is None:
+        return 0.0
+    return max(0.0, float(np.log((n_classes - 1) * confidence / (1.0 - confidence))))
 
 
 def network_pass(model: nn.Module, x: torch.Tensor, input_shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,12 +94,13 @@ class PenaltyObjective:
     """
 
     def __init__(self, model: nn.Module, x0: torch.Tensor, target: torch.Tensor, input_shape: tuple[int, ...],
-                 rival: bool = False) -> None:
+                 rival: bool = False, goal: torch.Tensor | None = None) -> None:
         self.model = model
         self.x0 = x0  # (P, n) float64 on the device: the original images, one per problem
         self.target = target  # (P,) int64 on the device
         self.input_shape = input_shape
         self.rival = rival  # the rival loss (temperature per row) instead of the paper's cross-entropy
+        self.goal = goal  # (P,) float64 on the device: the margin each problem's rival loss aims past (None: 0)
         self.problem = np.zeros(0, dtype=np.int64)  # (R,) row -> problem
         self.c = np.zeros(0)  # (R,)
         self.tau = np.zeros(0)  # (R,)
@@ -113,7 +124,8 @@ class PenaltyObjective:
         t = self.target[problem]
         xf, out = network_pass(self.model, x, self.input_shape)
         z = out.detach().to(torch.float64)
-        loss, dz = rival_loss(z, t, tau) if self.rival else cross_entropy(z, t)
+        shift = None if self.goal is None else self.goal[problem]
+        loss, dz = rival_loss(z, t, tau, shift) if self.rival else cross_entropy(z, t)
         r = x - self.x0[problem]
         f = (r * r).sum(1) + c * loss
         g = backward(out, xf, c[:, None] * dz) + 2.0 * r
@@ -160,14 +172,19 @@ def cross_entropy(z: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, 
     return lse - z[hot], torch.softmax(z, 1) - hot.to(z.dtype)
 
 
-def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor,
+               shift: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Cross-entropy of the target against its strongest rival, log(1 + exp(z_rival - z_target)), and its gradient.
 
     The strongest rival's logit is a soft maximum ``tau * logsumexp(z_k / tau)`` over the other
     classes, which is within ``tau * log(K - 1)`` of the maximum and smooth where rivals swap.
+    ``shift`` (per row): the loss of the margin short of that goal, log(1 + exp(z_rival + shift - z_target))
+    (a required confidence: its path crosses margin ``shift`` at the smallest perturbation, as it crosses 0).
     """
     hot = _one_hot(z, target)
     u, w = _rival_gap(z, hot, tau)
+    if shift is not None:
+        u = u + shift
     loss = torch.logaddexp(torch.zeros_like(u), u)  # softplus, log(1 + exp(u)), without overflow
     sig = torch.sigmoid(u)  # its derivative
     return loss, sig[:, None] * (w - hot.to(z.dtype))  # (w is 0 at the target, whose derivative is -sig)

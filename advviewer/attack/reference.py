@@ -77,6 +77,7 @@ class Problem:
     input_shape: tuple[int, ...]  # what the model takes per image
     tau: float | None = None
     max_evaluations: int | None = None
+    goal: float = 0.0  # the logit margin an answer must reach (a required confidence; 0: the decision boundary)
     evaluations: int = 0  # forward+backward passes so far
     iterations: int = 0  # L-BFGS iterations so far, over every solve
     smallest_success: tuple[float, np.ndarray, float] | None = None  # (l2, x, c) of the smallest point seen that fools it
@@ -96,16 +97,23 @@ class Problem:
         if self.tau is None:
             loss, dz = cross_entropy(z, t)
         else:
-            loss, dz = rival_loss(z, t, torch.tensor([self.tau], dtype=torch.float64).to(z.device))
+            shift = torch.tensor([self.goal], dtype=torch.float64).to(z.device) if self.goal else None
+            loss, dz = rival_loss(z, t, torch.tensor([self.tau], dtype=torch.float64).to(z.device), shift)
         r = x - self.x0
         g = backward(out, xf, c * dz)[0].cpu().numpy() + 2.0 * r
         z_host = z[0].cpu().numpy()
         self._remember(x, c, z_host)
         return float(r @ r + c * float(loss[0])), g, z_host
 
+    def fooled(self, z: np.ndarray) -> bool:
+        """The model answers the target at logits ``z`` (K,), by the required margin if there is one."""
+        if self.goal <= 0:
+            return int(z.argmax()) == self.target
+        return float(z[self.target] - np.delete(z, self.target).max()) >= self.goal
+
     def _remember(self, x: np.ndarray, c: float, z: np.ndarray) -> None:
         """Keep the smallest point seen that fools the model (the answer if the budget runs out)."""
-        if int(z.argmax()) != self.target:
+        if not self.fooled(z):
             return
         l2 = float(np.linalg.norm(x.astype(np.float32) - self.x0))
         if self.smallest_success is None or l2 < self.smallest_success[0]:
@@ -208,7 +216,7 @@ def solve_at_c(problem: Problem, c: float, start: np.ndarray, opts: ReferenceOpt
             break
     problem.iterations += iterations
     l2 = float(np.linalg.norm(x.astype(np.float32) - problem.x0))
-    return Solve(x, c, int(z.argmax()) == problem.target, l2, iterations, problem.tau, z)
+    return Solve(x, c, problem.fooled(z), l2, iterations, problem.tau, z)
 
 
 def rivals_blurred(problem: Problem, solve: Solve) -> bool:
@@ -295,7 +303,8 @@ def reference_answers(model: nn.Module, problems, cs: np.ndarray | None, tau: np
     for p in range(len(problems.target)):
         x0 = problems.x0[p].cpu().numpy()
         problem = Problem(model, problems.x0.device, x0, int(problems.target[p]), problems.input_shape,
-                          None if np.isnan(tau[p]) else float(tau[p]), opts.max_evaluations)
+                          None if np.isnan(tau[p]) else float(tau[p]), opts.max_evaluations,
+                          0.0 if problems.goal is None else float(problems.goal[p]))
         start = problems.start[p].cpu().numpy()
         report = _report(hook, p)
         try:

@@ -45,7 +45,7 @@ class AttackResult:
     """One attack on one image.
 
     ``success`` is true exactly when the model's answer for the returned float32 image
-    ``adversarial`` is ``target``. For a failed attack the images are the closest attempt (the
+    ``adversarial`` is ``target`` (with ``confidence``: with at least that probability). For a failed attack the images are the closest attempt (the
     last solve), never presented as adversarial: ``message`` says what happened.
     """
 
@@ -77,6 +77,9 @@ class AttackResult:
     # the model already gave the asked answer (the target; untargeted with labels: not the label): nothing was
     # solved, the perturbation is zero (lbfgs_attack_batch)
     already_fooled: bool = False
+    # the required p(target) (``confidence=``; None: the decision boundary): success then means the logit margin
+    # z_target - max_other z reached objective.margin_goal(confidence, K), so p(target) >= confidence
+    confidence: float | None = None
 
     @property
     def objective(self) -> str:
@@ -106,6 +109,7 @@ class AttackResult:
             "tau": self.tau,
             **({"tau_means": TAU_MEANS} if self.tau is not None else {}),
             "already_fooled": self.already_fooled,
+            "confidence": self.confidence,
             "message": self.message,
         }
 
@@ -147,6 +151,7 @@ class AttackResults(Sequence[AttackResult]):
     history: list[list[np.ndarray]] | None = field(default=None, repr=False)
     state: list | None = field(default=None, repr=False)  # per image, see AttackResult.state
     already_fooled: np.ndarray | None = None  # (N,) bool, see AttackResult.already_fooled (None: all False)
+    confidence: float | None = None  # the call's required p(target), see AttackResult.confidence
 
     @classmethod
     def stack(cls, results: Sequence[AttackResult], total_seconds: float) -> AttackResults:
@@ -167,6 +172,7 @@ class AttackResults(Sequence[AttackResult]):
             tau=np.asarray([np.nan if r.tau is None else r.tau for r in results], dtype=np.float64),
             mode=results[0].mode, untargeted=results[0].untargeted, total_seconds=float(total_seconds),
             history=_all_or_none([r.history for r in results]), state=_any_or_none([r.state for r in results]),
+            confidence=results[0].confidence,
         )
 
     def with_images_on(self, device) -> AttackResults:
@@ -203,7 +209,8 @@ class AttackResults(Sequence[AttackResult]):
             history=None if self.history is None else self.history[i], message=self.message[i], mode=self.mode,
             untargeted=self.untargeted, loss=self.loss[i], tau=None if np.isnan(tau) else tau, original=self.original[i],
             state=None if self.state is None else self.state[i],
-            already_fooled=bool(self.already_fooled[i]) if self.already_fooled is not None else False)
+            already_fooled=bool(self.already_fooled[i]) if self.already_fooled is not None else False,
+            confidence=self.confidence)
 
     def __iter__(self) -> Iterator[AttackResult]:
         return (self[i] for i in range(len(self)))

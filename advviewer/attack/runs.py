@@ -57,6 +57,7 @@ class Problems:
     img_of: np.ndarray
     input_shape: tuple[int, ...]  # what the network takes per image
     image_shape: tuple[int, ...]  # the images as the caller gave them (progress reports them so)
+    goal: np.ndarray | None = None  # (P,) each problem's required logit margin (objective.margin_goal; None: 0)
 
 
 def progress_hook(callback, cancel, problems: Problems):
@@ -77,7 +78,7 @@ def progress_hook(callback, cancel, problems: Problems):
         l2 = np.linalg.norm(xh - problems.x0[torch.as_tensor(which)].cpu().numpy(), axis=1)
         e = np.exp(zh - zh.max(1, keepdims=True))
         prob = e[np.arange(len(t)), t] / e.sum(1)
-        ok = margin_np(zh, t) > 0
+        ok = margin_np(zh, t) > (0.0 if problems.goal is None else problems.goal[which])
         # report the smallest successful iterate, else the one closest to its target
         i = int(np.where(ok, l2, np.inf).argmin()) if ok.any() else int(prob.argmax())
         adv = xh[i].astype(np.float32).reshape(problems.image_shape)
@@ -90,7 +91,7 @@ def progress_hook(callback, cancel, problems: Problems):
 def run_minimal(model, problems: Problems, opts: SearchOptions, hook, history, keep_state: bool):
     """Minimal mode for every problem: per problem its :class:`Solved` and when it was settled."""
     search = SearchProblems(problems.x0, problems.target, problems.z0, problems.input_shape, problems.start,
-                            problems.img_of)
+                            problems.img_of, problems.goal)
     b = minimal_search(model, search, opts, hook=hook, history=history)
     loss = RIVAL_LOSS if opts.refine else PAPER_LOSS
     return [_searched(b, p, loss, opts.refine, keep_state) for p in range(len(problems.target))], b.settled_at
@@ -120,7 +121,7 @@ class FixedLosses:
     first_tau: np.ndarray  # (P,) float64: the temperature a rival-loss solve starts with (objective.initial_tau)
 
 
-def fixed_losses(objective: str | None, previous, target: np.ndarray, z0: np.ndarray) -> FixedLosses:
+def fixed_losses(objective: str | None, previous, target: np.ndarray, z0: np.ndarray, goal=None) -> FixedLosses:
     """The loss of every fixed-c problem: the ``objective``'s, or (None) its previous result's where that is the
     rival loss towards the same target (the slider stays on its path), else the paper's.
 
@@ -131,7 +132,7 @@ def fixed_losses(objective: str | None, previous, target: np.ndarray, z0: np.nda
     same_path = np.array([prev is not None and prev.loss == RIVAL_LOSS and prev.target == t and prev.tau is not None
                           for prev, t in zip(previous, target.tolist())], dtype=bool)
     rival = np.full(len(target), objective == "rival") if objective is not None else same_path
-    first_tau = initial_tau(z0, target)
+    first_tau = initial_tau(z0, target, goal=goal)
     tau = np.where(rival, first_tau, np.nan)
     for p in np.flatnonzero(rival & same_path):
         tau[p] = previous[p].tau
@@ -207,8 +208,9 @@ class _FixedRun:
         pr, cs, history, hook = self.problems, self.cs, self.history, self.hook
         dev = pr.x0.device
         sel = torch.from_numpy(which).to(dev)
+        goal = None if pr.goal is None else as_tensor(pr.goal[which], dev)
         obj = PenaltyObjective(self.model, pr.x0[sel], as_tensor(pr.target[which], dev), pr.input_shape,
-                               rival=taus is not None)
+                               rival=taus is not None, goal=goal)
         ids = obj.add_rows(np.arange(len(rows)), cs[which], taus)
         if history is not None:
             history.begin([p + history_offset for p in rows], parents)

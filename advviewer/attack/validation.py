@@ -60,7 +60,8 @@ def _check_values(arr: np.ndarray) -> None:
         raise AttackInputError(f"image values must lie in [0, 1], got {lo:g}..{hi:g}{hint}")
 
 
-def check_target(target, original_class: int, untargeted: bool, n_classes: int, single: bool) -> int | None:
+def check_target(target, original_class: int, untargeted: bool, n_classes: int, single: bool,
+                 confident: bool = False) -> int | None:
     """A class 0..K-1, or None for an untargeted attack. One image (``single``) whose model already answers the
     target is refused (the window and the command line say so); in a batch such a pair is flagged instead
     (api: ``already_fooled``)."""
@@ -75,7 +76,7 @@ def check_target(target, original_class: int, untargeted: bool, n_classes: int, 
         raise AttackInputError(f"target must be a class 0..{last}, not {target!r}")
     if not 0 <= int(target) <= last:
         raise AttackInputError(f"target must be a class 0..{last}, got {int(target)}")
-    if single and int(target) == original_class:
+    if single and int(target) == original_class and not confident:
         raise AttackInputError(f"the model already answers {original_class} for this image; choose another "
                                "target, or attack untargeted (the smallest change to any other class)")
     return int(target)
@@ -96,6 +97,15 @@ def check_labels(labels, n: int, untargeted: bool, n_classes: int) -> list[int] 
             raise AttackInputError(f"a label must be a class 0..{n_classes - 1}, not {v!r}")
         out.append(int(v))
     return out
+
+
+def check_confidence(confidence) -> float | None:
+    """None, or the required probability of the target: a number strictly between 0 and 1."""
+    if confidence is None:
+        return None
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0.0 < float(confidence) < 1.0:
+        raise AttackInputError(f"confidence must be a probability between 0 and 1 (exclusive), not {confidence!r}")
+    return float(confidence)
 
 
 def check_budget(max_evaluations, threads) -> None:

@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON record per attack on stdout")
     p.add_argument("--paper-loss", action="store_true",
                    help="minimal mode with the paper's cross-entropy over all classes (no exact rival refinement)")
+    p.add_argument("--confidence", type=float, metavar="P",
+                   help="the smallest change that makes the model answer the target with probability >= P (0 < P < 1; "
+                        "default: just across the decision boundary)")
     p.add_argument("--max-iter", type=int, default=500, metavar="N", help="solver iterations per c (default: 500)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     p.add_argument("--robust-png", action="store_true",
@@ -63,7 +66,7 @@ def _jobs(args, model, load_image, predict) -> tuple[list[tuple[Path, object, in
             jobs += [(Path(path), image, t) for t in range(10) if t != current]
         elif args.untargeted:
             jobs.append((Path(path), image, None))
-        elif args.target == current:
+        elif args.target == current and args.confidence is None:
             print(f"advviewer: {shown(path)}: the model already answers {current}; choose another --target or use --untargeted",
                   file=sys.stderr)
             status = 2
@@ -95,6 +98,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
             images = np.stack([image for _, image, _ in chunk])
             results = lbfgs_attack_batch(model, images, [t for _, _, t in chunk], args.c, untargeted=args.untargeted,
                                          max_iter=args.max_iter, device=args.device, refine=not args.paper_loss,
+                                         confidence=args.confidence,
                                          callback=lambda p, start=start: _show_progress(bar, start, p))
             for (path, _, _), res in zip(chunk, results):
                 stem = export_stem(res, model_name, str(path), taken=stems)

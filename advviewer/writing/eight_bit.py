@@ -57,26 +57,36 @@ def ladder(linf: float) -> np.ndarray:
     return np.concatenate([LADDER, extra])
 
 
-def robust_8bit(model, original: np.ndarray, adversarial: np.ndarray, target: int) -> RobustPng:
-    """The rounded image of the smallest factor of r (see the module docstring) that is classified ``target``."""
+def robust_8bit(model, original: np.ndarray, adversarial: np.ndarray, target: int,
+                confidence: float | None = None) -> RobustPng:
+    """The rounded image of the smallest factor of r (see the module docstring) that is classified ``target``
+    (with ``confidence``: with at least that probability, as the attack was asked)."""
     original = np.asarray(original, dtype=np.float64)
     r = np.asarray(adversarial, dtype=np.float64) - original
     scales = ladder(float(np.abs(r).max()))
     images = _candidates(original, r, scales)
     probs = _probs(model, images)
-    fooled = probs.argmax(1) == target
+    fooled = _fooled(probs, target, confidence)
     if not fooled.any():
-        return _made(images[-1], float(scales[-1]), probs[-1], target, original)
+        return _made(images[-1], float(scales[-1]), probs[-1], target, original, confidence)
     first = int(fooled.argmax())
     if first == 0:
-        return _made(images[0], 1.0, probs[0], target, original)
+        return _made(images[0], 1.0, probs[0], target, original, confidence)
     fine = np.linspace(scales[first - 1], scales[first], FINE_STEPS + 1)[1:]
     fine_images = _candidates(original, r, fine)
     fine_probs = _probs(model, fine_images)
-    k = int((fine_probs.argmax(1) == target).argmax())  # the last one is scales[first]: at least it fools
-    return _made(fine_images[k], float(fine[k]), fine_probs[k], target, original)
+    k = int(_fooled(fine_probs, target, confidence).argmax())  # the last one is scales[first]: at least it fools
+    return _made(fine_images[k], float(fine[k]), fine_probs[k], target, original, confidence)
 
 
-def _made(pixels: np.ndarray, scale: float, probs: np.ndarray, target: int, original: np.ndarray) -> RobustPng:
+def _fooled(probs: np.ndarray, target: int, confidence: float | None) -> np.ndarray:
+    """Per row of ``probs`` (M, K): the model answers ``target`` (with at least ``confidence``, if given)."""
+    fooled = probs.argmax(1) == target
+    return fooled if confidence is None else fooled & (probs[:, target] >= confidence)
+
+
+def _made(pixels: np.ndarray, scale: float, probs: np.ndarray, target: int, original: np.ndarray,
+          confidence: float | None = None) -> RobustPng:
     l2 = float(np.linalg.norm(pixels / 255.0 - original))
-    return RobustPng(pixels, scale, bool(probs.argmax() == target), int(probs.argmax()), float(probs.max()), l2)
+    return RobustPng(pixels, scale, bool(_fooled(probs[None], target, confidence)[0]), int(probs.argmax()),
+                     float(probs.max()), l2)

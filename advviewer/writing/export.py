@@ -113,7 +113,7 @@ def _eight_bit_check(model, png: bytes, target: int) -> dict:
 def _robust_8bit(model, result):
     """The smallest scaling of r whose 8-bit image still fools the model (advviewer.writing.eight_bit.RobustPng)."""
     original = result.original if result.original is not None else result.adversarial - result.perturbation
-    return robust_8bit(model, original, result.adversarial, result.target)
+    return robust_8bit(model, original, result.adversarial, result.target, getattr(result, "confidence", None))
 
 
 def export_result(result, out_dir, *, model, model_name: str, stem: str, enlarge: int = 10,
