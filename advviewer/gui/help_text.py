@@ -24,9 +24,9 @@ system on purpose.</p>
 rubs out. The slider sets the brush size. The small picture is what the network really gets: 28&times;28
 pixels, your drawing cropped, scaled and centred the way the training digits were made.
 An empty canvas still gets an answer: the network has no way to say "nothing".</li>
-<li><b>What the model thinks:</b> its probability for each class 0&ndash;9 (orange: its answer; a red
-outline: the attack's target). After an attack, the adversarial image's probabilities appear as red bars
-beside the original's.</li>
+<li><b>What the model thinks:</b> its probability for each class 0&ndash;9 (orange: its answer; a thick
+black outline: the attack's target). After an attack, the adversarial image's probabilities appear as hatched
+blue bars beside the original's solid ones.</li>
 <li><b>Which pixels matter:</b> the <i>input gradient</i>. Blue pixels: brightening them makes the network
 more sure of the class; red: less sure. <i>class</i> chooses whose gradient you see (the predicted class,
 the target, or any digit); <i>outline the digit</i> draws your strokes over it. <b>Backprop</b> computes the
@@ -44,7 +44,7 @@ The bar shows p(target) while it works; <b>Cancel</b> stops it.</li>
 <ul>
 <li><b>c</b> weighs two wishes: fool the network (large c) and keep the change small (small c).
 <b>Find minimal c</b> searches the smallest c that still fools it. Each dot in the small plot is one attack:
-its c and the size of its change, green if it fooled the network, red if not.</li>
+its c and the size of its change: a blue dot if it fooled the network, a vermillion cross if not.</li>
 <li><b>&#8214;r&#8214;<sub>2</sub></b>: the size of the change (square root of the sum of squared pixel changes);
 <b>&#8214;r&#8214;<sub>&infin;</sub></b>: the largest change of a single pixel; <b>distortion</b>: the paper's measure,
 &#8214;r&#8214;<sub>2</sub>/28.</li>
