@@ -65,6 +65,10 @@ def test_gif_and_apng_read_back_frame_by_frame(seven_to_three, model, tmp_path):
         with Image.open(path) as image:
             assert image.format == ("GIF" if fmt == "gif" else "PNG") and image.is_animated
             assert image.size == animation.SLIDE_SIZE and image.n_frames == steps
+    with Image.open(files["gif"]) as gif:  # the original and the result held, the steps between evenly paced
+        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(gif)]
+    assert durations[0] == animation.FIRST_FRAME_MS and durations[-1] == animation.LAST_FRAME_MS
+    assert len(set(durations[1:-1])) == 1 and 60 <= durations[1] <= 400
     first, *_, last = frames_of(files["apng"])  # lossless: the pictures exactly as drawn
     original = enlarged(seven_to_three.original)
     np.testing.assert_array_equal(cell(first, 0), original)
@@ -138,6 +142,7 @@ def test_cli_path_gif(test_digit_files, tmp_path, capsys):
     second = int(np.argsort(predict(load_model("cnn"), load_image(test_digit_files[0])))[-2])
     assert main(["attack", str(test_digit_files[0]), "--target", str(second), "--out", str(tmp_path), "--path-gif"]) == 0
     (gif,) = tmp_path.glob("*_path.gif")
+    assert f"path: {gif.name}" in capsys.readouterr().out
     (apng,) = tmp_path.glob("*_path.apng")
     assert gif.name.startswith("digit0_cnn_") and apng.stem == gif.stem
     with Image.open(gif) as image:

@@ -109,13 +109,13 @@ def run_attack_command(args: argparse.Namespace) -> int:
                 stem = export_stem(res, model_name, str(path), taken=stems)
                 files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path),
                                       robust=args.robust_png, weights_sha256=weights_sha256)
-                if args.path_gif:
-                    export_path(res, args.out, model=model, stem=stem)
+                path_files = export_path(res, args.out, model=model, stem=stem) if args.path_gif else {}
                 record = json.loads(files["json"].read_text())
                 if args.json:
                     print(json.dumps(record), flush=True)
                 else:
-                    bar.write(_summary(path, res, record), file=sys.stdout)
+                    path_note = f"  path: {path_files['gif'].name}, {path_files['apng'].name}" if path_files else ""
+                    bar.write(_summary(path, res, record) + path_note, file=sys.stdout)
                 if not res.success:
                     status = max(status, 1)
             bar.update_to(start + len(chunk))

@@ -1,11 +1,13 @@
 """The attack's path as a moving picture: an animated GIF and an APNG of its iterates, sized for slides.
 
 Each frame shows the original, the perturbation r at that step (one colour scale for the whole
-path, so colours compare across frames) and the image at that step, with the step number, the c
+path, so colours compare across frames: the result's largest |r|; a step that reaches further is
+clipped to the map's ends and says so) and the image at that step, with the step number, the c
 the step was solved at, ||r|| and the model's answer with its probability written in the frame.
 The first frame is where the attack started (the original itself, unless it was warm-started),
 the last frame the result. A long path is subsampled evenly to at most ``max_frames`` frames,
-the first and last always kept; the first and last frames are held longer.
+the first and last always kept; the first and last frames are held longer, and the steps between
+take about MOTION_MS together, however many there are.
 
 Plain Pillow (already a dependency, as for the figure): it writes GIF and APNG itself. imageio
 would be a new dependency for nothing more, and an MP4 needs ffmpeg, which we do not ship.
@@ -28,8 +30,9 @@ from advviewer.writing.atomic_files import write_all_or_nothing
 from advviewer.writing.export import check_stem
 from advviewer.writing.pixels import diverging_rgb, to_8bit
 
-MAX_FRAMES = 120  # about 10 s at FRAME_MS: enough to see the path, small enough for a slide deck
-FRAME_MS = 80
+MAX_FRAMES = 120  # enough to see the path, small enough for a slide deck (about 4 MB of GIF at 960x540)
+MOTION_MS = 6000  # the steps between the first and last frame take about this long, whatever their number
+FRAME_MS_RANGE = (60, 400)  # ... each shown at least this long (GIF viewers slow down below 20 ms) and at most
 FIRST_FRAME_MS = 1200  # the original, held so the room sees what is attacked
 LAST_FRAME_MS = 2500  # the result, held before the loop starts again
 SLIDE_SIZE = (960, 540)  # 16:9, half of 1080p: sharp on a projector, small as a file
@@ -46,7 +49,7 @@ class PathOptions:
 
     size: tuple[int, int] = SLIDE_SIZE
     max_frames: int = MAX_FRAMES
-    frame_ms: int = FRAME_MS
+    frame_ms: int | None = None  # None: MOTION_MS spread over the steps (FRAME_MS_RANGE)
 
     def checked(self) -> PathOptions:
         """These options if they make a readable animation; ExportError (one line) otherwise."""
@@ -56,7 +59,7 @@ class PathOptions:
                               f"{MAX_SIZE[0]}x{MAX_SIZE[1]} pixels, got {width}x{height}")
         if self.max_frames < 2:
             raise ExportError(f"the animation needs at least 2 frames (the original and the result), got {self.max_frames}")
-        if not 20 <= self.frame_ms <= 5000:
+        if self.frame_ms is not None and not 20 <= self.frame_ms <= 5000:
             raise ExportError(f"the time per frame must be 20 to 5000 ms, got {self.frame_ms}")
         return self
 
@@ -83,7 +86,7 @@ class PathMovie:
     original_confidence: float
     target: int
     frames: list[PathFrame]
-    scale: float  # the largest |r| over the frames: the colour map's ends
+    scale: float  # the colour map's ends: the result's largest |r| (larger values are clipped to the ends)
 
 
 def has_path(result) -> bool:
@@ -114,7 +117,9 @@ def path_movie(model, result, max_frames: int = MAX_FRAMES) -> PathMovie:
         answer = int(probs[k + 1].argmax())
         frames.append(PathFrame(step, len(history) - 1, images[k], c, float(np.linalg.norm(images[k] - original)),
                                 answer, float(probs[k + 1][answer])))
-    scale = float(max(np.abs(f.image - original).max() for f in frames)) or 1.0
+    # the result's largest |r|: the colours of the result are the slide's point; an earlier step that
+    # reaches further is drawn in the map's end colours and its caption says "clipped"
+    scale = float(np.abs(frames[-1].image - original).max()) or float(max(np.abs(f.image - original).max() for f in frames)) or 1.0
     answer0 = int(probs[0].argmax())
     return PathMovie(original, answer0, float(probs[0][answer0]), int(result.target), frames, scale)
 
@@ -186,7 +191,7 @@ def _write_captions(draw: ImageDraw.ImageDraw, movie: PathMovie, frame: PathFram
     verdict = "fooled" if fooled else "not yet"
     captions = (
         ("original", f"model: {movie.original_answer} ({movie.original_confidence:.1%})"),
-        ("perturbation r", f"largest |r| {float(np.abs(frame.image - movie.original).max()):.3f}"),
+        ("perturbation r", _largest(float(np.abs(frame.image - movie.original).max()), movie.scale)),
         (f"at step {frame.step}: {verdict}", f"model: {frame.answer} ({frame.confidence:.1%})"),
     )
     below = lay.top + lay.cell + lay.text // 2
@@ -195,13 +200,20 @@ def _write_captions(draw: ImageDraw.ImageDraw, movie: PathMovie, frame: PathFram
         draw.text((x + lay.cell // 2, below + lay.text + 6), line, fill="black", font=font, anchor="ma")
 
 
-def _durations(count: int, frame_ms: int) -> list[int]:
+def _largest(linf: float, scale: float) -> str:
+    """The caption under r: its largest |r|, and whether the colour map clips it (beyond the result's scale)."""
+    return f"largest |r| {linf:.3f}" + (" (clipped)" if linf > scale * (1 + 1e-6) else "")
+
+
+def _durations(count: int, frame_ms: int | None) -> list[int]:
+    if frame_ms is None:
+        frame_ms = int(np.clip(MOTION_MS // max(count - 2, 1), *FRAME_MS_RANGE))
     durations = [frame_ms] * count
     durations[0], durations[-1] = FIRST_FRAME_MS, LAST_FRAME_MS
     return durations
 
 
-def encode(images: list[Image.Image], fmt: str, frame_ms: int = FRAME_MS) -> bytes:
+def encode(images: list[Image.Image], fmt: str, frame_ms: int | None = None) -> bytes:
     """``images`` as one looping animation: ``fmt`` "gif" or "apng"."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown animation format {fmt!r}: one of {', '.join(FORMATS)}")
