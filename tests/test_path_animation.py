@@ -1,6 +1,7 @@
 """The attack's path as a moving picture (advviewer.writing.animation): GIF and APNG read back with Pillow."""
 
 import errno
+import io
 import os
 
 import numpy as np
@@ -89,6 +90,19 @@ def test_long_paths_are_subsampled_keeping_first_and_last(seven_to_three, model,
     assert [f.step for f in movie.frames][0] == 0 and movie.frames[-1].step == len(seven_to_three.history) - 1
     frames = frames_of(files["apng"])
     np.testing.assert_array_equal(cell(frames[-1], 2, (640, 360)), enlarged(seven_to_three.adversarial, (640, 360)))
+
+
+def test_a_file_over_the_size_cap_is_made_with_fewer_frames(seven_to_three, model, monkeypatch):
+    movie = path_movie(model, seven_to_three)
+    full = animation.animation_bytes(movie, "gif")
+    monkeypatch.setattr(animation, "MAX_BYTES", len(full) * 2 // 3)
+    capped = animation.animation_bytes(movie, "gif")
+    assert len(capped) <= len(full) * 2 // 3
+    with Image.open(io.BytesIO(capped)) as image:
+        assert 2 <= image.n_frames <= len(movie.frames) // 2 + 1
+        image.seek(image.n_frames - 1)  # still ends on the result
+        last = np.asarray(image.convert("RGB"))
+    assert np.abs(cell(last, 2).astype(int) - enlarged(seven_to_three.adversarial)).mean() < 2
 
 
 def test_captions_are_written_in_every_frame(seven_to_three, model, tmp_path):
