@@ -76,7 +76,12 @@ not the size of the change that fools it, but its carefully chosen direction.</l
 <p><b>File &#9656; Export</b> (Ctrl+E) writes the adversarial image (28&times;28 PNG and an enlarged viewing copy), a figure
 for slides, the perturbation as a coloured PNG, the exact image as .npy and a JSON record of the attack.
 <b>File &#9656; Export all results</b> (Ctrl+Shift+E) writes every result of this session, numbered, with an index.csv;
-<b>File &#9656; Export all that fooled it</b> only those that fooled the network.</p>
+<b>File &#9656; Export all that fooled it</b> only those that fooled the network.
+<b>File &#9656; Export the path as GIF/APNG</b> turns the <b>Playback</b> into a moving picture for a slide
+(960&times;540): each frame shows the original, the change <i>r</i> and the image at that step of the attack,
+with the step, c, &#8214;r&#8214;<sub>2</sub> and the network's answer written in it. A long path is shortened
+to 120 frames, the first (your digit) and the last (the result) always kept. It is greyed out when the result
+on screen has no path, or no longer matches your digit, model or target.</p>
 <p>A PNG stores each pixel as one of 256 levels. The minimal attack stops just across the network's
 decision boundary, so rounding each pixel to the nearest level can push the image back. The export says
 when that happens. <b>File &#9656; Export, PNG still fools it</b> (Ctrl+Alt+E) scales <i>r</i> up by the smallest factor that
