@@ -24,6 +24,11 @@ OBJECTIVES = (RIVAL_OBJECTIVE, PAPER_OBJECTIVE)
 OBJECTIVE_NAMES = {PAPER_OBJECTIVE: "paper's loss", RIVAL_OBJECTIVE: "rival loss"}  # short, for captions and the c plot
 OBJECTIVE_MEANINGS = {PAPER_OBJECTIVE: "cross-entropy", RIVAL_OBJECTIVE: "target against its strongest rival"}
 
+# How sure the model must be of the target (issue 24: a convincing slide): None, just across the decision boundary
+# (the paper's minimal attack), or a probability (lbfgs_attack(..., confidence=p))
+CONFIDENCES = (None, 0.9, 0.99)
+DEFAULT_CONFIDENCE = None
+
 DEFAULT_C = 1.0
 DEFAULT_GRADIENT_CLASS = PREDICTED
 DEFAULT_GRADIENT_METHOD = AUTOGRAD
@@ -32,6 +37,11 @@ DEFAULT_OBJECTIVE = RIVAL_OBJECTIVE  # what Find minimal c has always solved
 
 def describe_target(target: int | None) -> str:
     return "any other class" if target is None else f"class {target}"
+
+
+def describe_confidence(confidence: float | None) -> str:
+    """"just across the boundary", or "at least 90% sure"."""
+    return "just across the boundary" if confidence is None else f"at least {100 * confidence:g}% sure"
 
 
 def describe_objective(objective: str, long: bool = False) -> str:

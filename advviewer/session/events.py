@@ -10,6 +10,7 @@ class SessionEvents(SignalGroup):
     target = Signal(object)  # int | None
     c = Signal(float)
     objective = Signal(str)  # choices.PAPER_OBJECTIVE or RIVAL_OBJECTIVE
+    confidence = Signal(object)  # choices.CONFIDENCES: None or a probability
     gradient = Signal(object)  # GradientChoice
     input = Signal(object)  # InputImage: the model's new 28x28 input, as soon as it is framed
     evaluated = Signal(object)  # LiveEvaluation

@@ -79,7 +79,8 @@ def finite_difference_job(model, image: InputImage, cls: int, autograd: np.ndarr
     return job
 
 
-def attack_job(model, x: np.ndarray, target: int | None, c: float | None, objective: str, warm_start=None) -> Job:
+def attack_job(model, x: np.ndarray, target: int | None, c: float | None, objective: str, warm_start=None,
+               confidence: float | None = None) -> Job:
     """One attack (c None: the minimal c) minimising ``objective``; progress reports carry the iterate and its perturbation.
 
     Its iterates are kept for the playback view (a copy of each, microseconds per iteration;
@@ -92,7 +93,8 @@ def attack_job(model, x: np.ndarray, target: int | None, c: float | None, object
             state.report(AttackIterate(p, x, r))
 
         return advviewer.attack.lbfgs_attack(model, x, target=target, c=c, untargeted=target is None, warm_start=warm_start,
-                                             callback=progress, cancel=state.cancel, record_history=True, objective=objective)
+                                             callback=progress, cancel=state.cancel, record_history=True, objective=objective,
+                                             confidence=confidence)
 
     return job
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advviewer.reading.files import shown
-from advviewer.session.choices import DEFAULT_OBJECTIVE, PREDICTED, TARGET, describe_objective
+from advviewer.session.choices import DEFAULT_OBJECTIVE, PREDICTED, TARGET, describe_confidence, describe_objective
 from advviewer.session.values import AttackRequest, FinishedAttack, ResultKey
 
 if TYPE_CHECKING:  # the window is painted before torch (which advviewer.calculus.gradients imports) is imported
@@ -28,13 +28,15 @@ MODEL_SWITCH_RULE = ("Switching the model re-runs your last attack on this digit
                      "on the new model; if you have not attacked this digit yet, nothing runs.")
 
 
-def result_key(input_version: int, model_name: str, target: int | None, objective: str) -> ResultKey:
-    """What an attack result depends on: the input, the model, the target and the objective minimised.
+def result_key(input_version: int, model_name: str, target: int | None, objective: str,
+               confidence: float | None = None) -> ResultKey:
+    """What an attack result depends on: the input, the model, the target, the objective minimised and the
+    confidence asked for.
 
-    A result of another objective is not the current one (as for another model): its c and ||r||
-    answer another question, and the c plot keeps only the points of one key.
+    A result of another objective or confidence is not the current one (as for another model): its c
+    and ||r|| answer another question, and the c plot keeps only the points of one key.
     """
-    return (input_version, model_name, target, objective)
+    return (input_version, model_name, target, objective, confidence)
 
 
 def is_current(item: FinishedAttack | None, key: ResultKey) -> bool:
@@ -52,7 +54,9 @@ def stale_reason(made_for: ResultKey, now: ResultKey) -> str | None:
         return f"The model changed to {shown(Path(str(now[1])).name)}"
     if made_for[2] != now[2]:
         return "The target changed"
-    return f"The objective changed to the {describe_objective(now[3])}"
+    if made_for[3] != now[3]:
+        return f"The objective changed to the {describe_objective(now[3])}"
+    return f"The confidence asked for changed to {describe_confidence(now[4])}"
 
 
 def stale_message(made_for: ResultKey, now: ResultKey, rerun: AttackRequest | None = None,
@@ -72,16 +76,16 @@ def stale_message(made_for: ResultKey, now: ResultKey, rerun: AttackRequest | No
 
 def rerun_after_model_switch(last_request: AttackRequest | None, asked_on_input: int | None,
                              input_version: int, target: int | None,
-                             objective: str = DEFAULT_OBJECTIVE) -> AttackRequest | None:
+                             objective: str = DEFAULT_OBJECTIVE, confidence: float | None = None) -> AttackRequest | None:
     """The attack a model switch re-runs (MODEL_SWITCH_RULE): the last one asked for on this input.
 
     One rule the user can predict: whenever an attack was asked for on the current input
     (``asked_on_input`` is its version), the switch runs it again with the same c (None: minimal
-    c) and the current target and objective; otherwise nothing runs and the result panel says to run it.
+    c) and the current target, objective and confidence; otherwise nothing runs and the result panel says to run it.
     """
     if last_request is None or asked_on_input != input_version:
         return None
-    return AttackRequest(last_request.c, target, objective)
+    return AttackRequest(last_request.c, target, objective, confidence)
 
 
 def gradient_class_rule(choice: int | str, target: int | None) -> ClassRule:

@@ -22,7 +22,9 @@ from advviewer.errors import printable
 from advviewer.reading.preprocess import preprocess
 from advviewer.session import jobs, rules
 from advviewer.session.choices import (
+    CONFIDENCES,
     DEFAULT_C,
+    DEFAULT_CONFIDENCE,
     DEFAULT_GRADIENT_CLASS,
     DEFAULT_GRADIENT_METHOD,
     DEFAULT_OBJECTIVE,
@@ -64,6 +66,7 @@ class SessionState:
         self.target: int | None = None
         self.c = DEFAULT_C
         self.objective = DEFAULT_OBJECTIVE  # choices.OBJECTIVES: Run, Find minimal c and the slider all minimise it
+        self.confidence = DEFAULT_CONFIDENCE  # choices.CONFIDENCES: how sure of the target every attack makes the model
         self.gradient = GradientChoice(DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD)
         self.evaluation: LiveEvaluation | None = None
         self.results = ResultLog()
@@ -80,7 +83,8 @@ class SessionState:
     # --- what is current --------------------------------------------------------------------------
 
     def key(self) -> ResultKey:
-        return rules.result_key(self.input.version, self.model.name if self.model else "", self.target, self.objective)
+        return rules.result_key(self.input.version, self.model.name if self.model else "", self.target, self.objective,
+                                self.confidence)
 
     def current_result(self) -> FinishedAttack | None:
         """The latest result if it matches the input, model and target (what Export writes), else None."""
@@ -149,7 +153,7 @@ class SessionState:
     def use_model(self, choice: ModelChoice) -> None:
         """Switch to a loaded model: re-evaluate, and re-run the attack as rules.rerun_after_model_switch says."""
         rerun = rules.rerun_after_model_switch(self._last_request, self._asked_on_input, self.input.version, self.target,
-                                               self.objective)
+                                               self.objective, self.confidence)
         self._cancel_attack_work("")
         self.loading = None
         self.model = choice
@@ -214,6 +218,18 @@ class SessionState:
         self._cancel_attack_work("Cancelled: the objective changed.")
         self._show_views()
 
+    def set_confidence(self, confidence: float | None) -> None:
+        """How sure of the target every attack makes the model (choices.CONFIDENCES); a result made for another
+        confidence is no longer current."""
+        if confidence not in CONFIDENCES:
+            raise ValueError(f"confidence must be one of {CONFIDENCES}, not {confidence!r}")
+        if confidence == self.confidence:
+            return
+        self.confidence = confidence
+        self.events.confidence.emit(confidence)
+        self._cancel_attack_work("Cancelled: the confidence asked for changed.")
+        self._show_views()
+
     def set_gradient_class(self, cls: int | str) -> None:
         self._set_gradient(GradientChoice(cls, self.gradient.method))
 
@@ -254,16 +270,16 @@ class SessionState:
 
     def run_attack(self) -> None:
         """Attack the input at the chosen c."""
-        self._start_attack(AttackRequest(self.c, self.target, self.objective))
+        self._start_attack(AttackRequest(self.c, self.target, self.objective, self.confidence))
 
     def find_minimal_c(self) -> None:
-        self._start_attack(AttackRequest(None, self.target, self.objective))
+        self._start_attack(AttackRequest(None, self.target, self.objective, self.confidence))
 
     def drag_c(self, c: float) -> None:
         """c moved on the slider: attack at it at once, warm-started from the result on screen."""
         self.set_c(c)
         current = self.current_result()
-        self._start_attack(AttackRequest(self.c, self.target, self.objective),
+        self._start_attack(AttackRequest(self.c, self.target, self.objective, self.confidence),
                            warm_start=current.result if current is not None else None)
 
     def cancel_attack(self) -> None:
@@ -278,7 +294,8 @@ class SessionState:
             return
         self._last_request, self._asked_on_input = request, self.input.version
         model, image, key = self.model, self.input, self.key()
-        job = jobs.attack_job(model.module, image.pixels.copy(), request.target, request.c, request.objective, warm_start)
+        job = jobs.attack_job(model.module, image.pixels.copy(), request.target, request.c, request.objective, warm_start,
+                              request.confidence)
         self._attack_task = self._lanes["attack"].submit(
             job, lambda result: self._attack_done(result, model, image.source, key),
             lambda message: self._attack_ended(f"The attack failed: {message}", error=True), self.events.attack_progress.emit)
@@ -298,7 +315,8 @@ class SessionState:
             return
         self.set_target(result.target)
         self.set_objective(result.objective)
-        self._last_request = AttackRequest(None, result.target, result.objective)
+        self.set_confidence(result.confidence)
+        self._last_request = AttackRequest(None, result.target, result.objective, result.confidence)
         self._add_result(FinishedAttack(result, model, self.input.source, self.key()))
 
     def _add_result(self, item: FinishedAttack) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from advviewer.reading.files import shown
-from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective, describe_target
+from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_confidence, describe_objective, describe_target
 
 if TYPE_CHECKING:  # annotations only: the window is built and painted before torch is imported
     from torch import nn
@@ -82,10 +82,13 @@ class AttackRequest:
     c: float | None
     target: int | None
     objective: str = DEFAULT_OBJECTIVE  # choices.OBJECTIVES
+    confidence: float | None = None  # choices.CONFIDENCES: how sure the model must be of the target
 
     @property
     def description(self) -> str:
         goal, loss = describe_target(self.target), describe_objective(self.objective)
+        if self.confidence is not None:
+            goal = f"{goal}, {describe_confidence(self.confidence)}"
         if self.c is None:
             return f"Searching the minimal c towards {goal} ({loss})…"
         return f"Attacking towards {goal} at c = {self.c:.3g} ({loss})…"
@@ -100,7 +103,7 @@ class AttackIterate:
     perturbation: np.ndarray | None = field(repr=False)  # adversarial - original, None if not reported
 
 
-ResultKey = tuple  # (input version, model name, target, objective): what a result depends on (rules.result_key)
+ResultKey = tuple  # (input version, model name, target, objective, confidence): what a result depends on (rules.result_key)
 
 
 @dataclass(frozen=True, eq=False)

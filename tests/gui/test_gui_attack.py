@@ -280,3 +280,20 @@ def test_the_c_plot_never_mixes_two_objectives(window, qtbot):
     seen = {objective for objective, _ in plotted}
     assert seen == {PAPER_OBJECTIVE, RIVAL_OBJECTIVE}
     assert [len(p) for o, p in plotted if o == RIVAL_OBJECTIVE][0] == 0
+
+
+def test_a_convincing_result_on_demand(window, qtbot):
+    """Issue 24 item 4: 'sure: at least 90% sure' makes Find minimal c reach p(target) >= 0.9, the panels say so,
+    and the boundary result is no longer the current one once the confidence changes (nor the other way round)."""
+    s, panel = window.state, window.attack
+    boundary = run_minimal(window, qtbot, target=3, settle=True)
+    assert boundary.confidence is None and boundary.adversarial_probs[3] < 0.9
+    panel.confidence_box.setCurrentIndex(panel.confidence_box.findData(0.9))
+    assert s.confidence == 0.9 and "The confidence asked for changed" in window.results.summary.text()
+    sure = run_minimal(window, qtbot, target=3, settle=True)
+    assert sure.success and sure.confidence == 0.9 and sure.adversarial_probs[3] >= 0.9
+    assert sure.l2 > boundary.l2
+    assert "at least 90% sure" in window.results.summary.text()
+    assert panel.progress.value() >= 90
+    panel.confidence_box.setCurrentIndex(panel.confidence_box.findData(None))
+    assert s.current_result() is None  # the 90% result answers another question

@@ -36,6 +36,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     panel.cancel_requested.connect(state.cancel_attack)
     panel.target_chosen.connect(state.set_target)
     panel.objective_chosen.connect(state.set_objective)
+    panel.confidence_chosen.connect(state.set_confidence)
 
     def started(request: AttackRequest) -> None:
         panel.set_running(True, request.description, target_prob=0.0)
@@ -58,6 +59,7 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     ev = state.events
     ev.target.connect(panel.show_target)
     ev.objective.connect(panel.show_objective)
+    ev.confidence.connect(panel.show_confidence)
     ev.c.connect(panel.show_c)
     ev.attack_started.connect(started)
     ev.attack_progress.connect(progressed)
@@ -66,4 +68,5 @@ def bind_attack_panel(state: SessionState, panel: AttackPanel, before_attack: Ca
     ev.runs.connect(show_runs)
     panel.show_target(state.target)
     panel.show_objective(state.objective)
+    panel.show_confidence(state.confidence)
     panel.show_c(state.c)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QProgressBar, QPus
 
 from advviewer.gui.widgets.c_plot import CPlot
 from advviewer.gui.widgets.fixed_height import fixed_height
-from advviewer.session.choices import OBJECTIVES, describe_objective, describe_target
+from advviewer.session.choices import CONFIDENCES, OBJECTIVES, describe_confidence, describe_objective, describe_target
 
 STEPS_PER_DECADE = 20
 TARGETS: tuple[int | None, ...] = (None, *range(10))  # None: any class but the original (untargeted)
@@ -20,6 +20,10 @@ C_HELP = ("c sets how hard the attack pushes towards the target: it weighs the c
           "against the size of the perturbation. Larger c: stronger push, bigger perturbation, more\n"
           "likely to fool the model. Smaller c: smaller perturbation, may not fool it.\n"
           "Dragging the slider re-runs the attack at each value.")
+CONFIDENCE_HELP = ("How sure of the target the attack makes the model.\n"
+                   "Just across the boundary: the smallest change of all (the paper's), the target just ahead (about 50%).\n"
+                   "At least 90% / 99% sure: the smallest change that makes the model answer the target that surely\n"
+                   "(a convincing slide); the change is larger.")
 OBJECTIVE_HELP = ("Objective: paper's loss (cross-entropy) / rival loss (target against its strongest rival).\n"
                   "What Run, Find minimal c and the slider minimise: ||r||^2 + c * loss.\n"
                   "Paper's loss: the cross-entropy of the softmax against the target, Szegedy et al.'s definition.\n"
@@ -47,6 +51,7 @@ class AttackPanel(QWidget):
     c_dragged = Signal(float)  # the slider moved (by the user): re-run live at this c
     target_chosen = Signal(object)  # None (any other class) or 0..9
     objective_chosen = Signal(str)  # choices.OBJECTIVES
+    confidence_chosen = Signal(object)  # choices.CONFIDENCES: None or a probability
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +69,13 @@ class AttackPanel(QWidget):
         for objective in OBJECTIVES:
             self.objective_box.addItem(describe_objective(objective, long=True), objective)
         self.objective_box.currentIndexChanged.connect(lambda index: self.objective_chosen.emit(OBJECTIVES[index]))
+
+        self.confidence_box = QComboBox(objectName="confidence")
+        self.confidence_box.setAccessibleName("How sure of the target the attack makes the model")
+        self.confidence_box.setToolTip(CONFIDENCE_HELP)
+        for confidence in CONFIDENCES:
+            self.confidence_box.addItem(describe_confidence(confidence), confidence)
+        self.confidence_box.currentIndexChanged.connect(lambda index: self.confidence_chosen.emit(CONFIDENCES[index]))
 
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="c_slider")
         self.slider.setAccessibleName("Attack constant c (logarithmic)")
@@ -112,20 +124,30 @@ class AttackPanel(QWidget):
         layout.addWidget(self.run_button, 0, 2)
         layout.addWidget(self.minimal_button, 0, 3)
         layout.addWidget(self.cancel_button, 0, 4)
+        sure_title = QLabel("sure:")
+        sure_title.setToolTip(CONFIDENCE_HELP)
+        layout.addWidget(sure_title, 1, 0)
+        layout.addWidget(self.confidence_box, 1, 1, 1, 4)
         c_title = QLabel("c:")
         c_title.setToolTip(C_HELP)
-        layout.addWidget(c_title, 1, 0)
-        layout.addWidget(self.slider, 1, 1, 1, 3)
-        layout.addWidget(self.c_label, 1, 4)
+        layout.addWidget(c_title, 2, 0)
+        layout.addWidget(self.slider, 2, 1, 1, 3)
+        layout.addWidget(self.c_label, 2, 4)
         objective_title = QLabel("objective:")
         objective_title.setToolTip(OBJECTIVE_HELP)
-        layout.addWidget(objective_title, 2, 0)
-        layout.addWidget(self.objective_box, 2, 1, 1, 4)
-        layout.addWidget(self.progress, 3, 0, 1, 5)
-        layout.addWidget(self.status, 4, 0, 1, 5)
+        layout.addWidget(objective_title, 3, 0)
+        layout.addWidget(self.objective_box, 3, 1, 1, 4)
+        layout.addWidget(self.progress, 4, 0, 1, 5)
+        layout.addWidget(self.status, 5, 0, 1, 5)
         self.c_plot = CPlot()
-        layout.addWidget(self.c_plot, 5, 0, 1, 5)
-        layout.setRowStretch(5, 1)
+        layout.addWidget(self.c_plot, 6, 0, 1, 5)
+        layout.setRowStretch(6, 1)
+
+    def show_confidence(self, confidence: float | None) -> None:
+        """Show the state's confidence (no signal: only the user's picks are intents)."""
+        self.confidence_box.blockSignals(True)
+        self.confidence_box.setCurrentIndex(CONFIDENCES.index(confidence))
+        self.confidence_box.blockSignals(False)
 
     def show_target(self, target: int | None) -> None:
         """Show the state's target (no signal: only the user's picks are intents)."""

@@ -118,6 +118,8 @@ class ResultsPanel(QWidget):
         said = palette.coloured(f"{glyph} <b>{result.adversarial_class}</b>", colour)
         self.class_labels["adversarial"].setText(f"model sees {said} ({p1[result.adversarial_class]:.1%})")
         goal = "any other class" if getattr(result, "untargeted", False) else f"class {result.target}"
+        if getattr(result, "confidence", None) is not None:
+            goal += f" at least {100 * result.confidence:g}% sure"
         verdict = (f"<b style='color:{colour}'>{'Fooled' if result.success else 'Not fooled'}</b> "
                    f"({result.original_class} → {result.adversarial_class}, goal: {goal}).")
         if getattr(result, "mode", "") == "minimal" and result.success:
