@@ -28,6 +28,13 @@ MENUS = {
          "Export every result of this session with r scaled up just enough that each 8-bit PNG still fools the model", False),
         ("export_fooled", "Export all that f&ooled it…", "", "Write only the results that fooled the model, with an index.csv", False),
         None,
+        ("save_scene", "Sa&ve scene…", "Ctrl+S",
+         "Save what the window shows (digit, model, target, c, the result on screen) as a scene file to open again", False),
+        ("open_scene", "Open scene or &lecture…", "Ctrl+L",
+         "Open a scene file; the scene files of its folder, in name order, are a lecture (PageDown / PageUp step)", False),
+        ("next_scene", "&Next scene", "PgDown", "The lecture's next scene (the next scene file of the folder, by name)", False),
+        ("previous_scene", "&Previous scene", "PgUp", "The lecture's previous scene", False),
+        None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
     ],
     "&Edit": [
