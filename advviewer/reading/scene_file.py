@@ -9,7 +9,8 @@ target, objective, c, the gradient panel's choice, the open Explore tab, the res
 - a zip whose members are only the names in MEMBERS (no folders, no ``..``), stored or deflated,
   each at most MAX_MEMBER_BYTES once unpacked -- checked before anything is inflated, and the
   inflation itself is cut off at the limit whatever the header says;
-- ``.npy`` members are parsed with ``allow_pickle=False`` and must have the exact dtype, shape and
+- ``.npy`` members are parsed by ``npy_read`` (the header checked against the bytes present before
+  anything is allocated, pickled objects never read) and must have the exact dtype, shape and
   range their field needs (finite, pixels in [0, 1], probabilities summing to 1);
 - every JSON field has its type and range checked; strings are made printable (one line, no
   control characters) and bounded in length;
@@ -32,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from advviewer.errors import SceneFileError, printable
+from advviewer.errors import ImageLoadError, SceneFileError, printable
 from advviewer.reading.files import read_regular_file, shown
+from advviewer.reading.npy_read import read_npy
 
 SCENE_SUFFIX = ".advscene"
 FORMAT = "advviewer-scene"
@@ -151,7 +153,8 @@ def _unpacked_members(data: bytes) -> dict[str, bytes]:
             raise SceneFileError(f"it holds {len(infos)} members; a scene holds at most {len(MEMBERS)}")
         members: dict[str, bytes] = {}
         for info in infos:
-            members[_checked_name(info, members)] = _member_bytes(archive, info)
+            name = _checked_name(info, members)  # before a byte is inflated
+            members[name] = _member_bytes(archive, info)
     return members
 
 
@@ -324,11 +327,11 @@ def _runs(value: Any) -> tuple[SceneRun, ...]:
 def _array(members: dict[str, bytes], name: str, dtype: type, shape: tuple[int | None, ...]) -> np.ndarray:
     if name not in members:
         raise SceneFileError(f"the member {name} is missing")
-    try:
-        array = np.load(io.BytesIO(members[name]), allow_pickle=False)
-    except (ValueError, OSError, EOFError, TypeError):  # pickled objects, a broken header, too few bytes
-        raise SceneFileError(f"{name} is not a plain .npy array (pickled objects are never read)") from None
-    if not isinstance(array, np.ndarray) or array.dtype != np.dtype(dtype) or array.ndim != len(shape) or any(
+    try:  # the header is checked against the bytes present before anything is allocated; objects are never unpickled
+        array = np.array(read_npy(members[name], MAX_HISTORY * SIDE * SIDE))
+    except ImageLoadError as exc:
+        raise SceneFileError(f"{name}: {exc}") from None
+    if array.dtype != np.dtype(dtype) or array.ndim != len(shape) or any(
             want is not None and got != want for got, want in zip(array.shape, shape, strict=True)):
         wanted = "x".join("N" if s is None else str(s) for s in shape)
         raise SceneFileError(f"{name} must be a {wanted} {np.dtype(dtype).name} array, not {array.dtype.name} "
