@@ -1,6 +1,6 @@
 """``advviewer --screenshot FILE``: build the window offscreen, open, attack, save a PNG of it, exit.
 
-Opens ``--image``, uses ``--model``, runs the attack when ``--target`` is given (at ``--c``, else
+Opens ``--image`` or ``--scene``, uses ``--model``, runs the attack when ``--target`` is given (at ``--c``, else
 the minimal c, then the c sweep), waits for all of it, then saves the whole window at 1360x860.
 The user's remembered choices are not read (app.run points the settings at an empty folder), so
 the same command gives the same picture. Exit status 2
@@ -24,6 +24,15 @@ def _fail(text: str, status: int) -> int:
     return status
 
 
+def _open_scene(window, path: Path) -> bool:
+    """The scene shown as it was saved (its result not re-run); False if it was refused (the message bar says why)."""
+    from advviewer.gui.scene_actions import open_scene_path
+
+    opened = open_scene_path(window, path)
+    window.wait_until_idle(WAIT_SECONDS)
+    return opened and not window.message.text.startswith("Scene not opened")
+
+
 def take_screenshot(window, args) -> int:
     """The window is shown (offscreen) already; waits for the model, then does what the docstring above says."""
     state = window.state
@@ -36,6 +45,8 @@ def take_screenshot(window, args) -> int:
         window.wait_until_idle(WAIT_SECONDS)
         if not task.succeeded:
             return _fail(window.message.label.text(), 2)
+    if getattr(args, "gui_scene", None) is not None and not _open_scene(window, Path(args.gui_scene)):
+        return _fail(window.message.label.text(), 2)
     if args.gui_target is not None:
         stopped: list[str] = []
         state.events.attack_stopped.connect(lambda text, error: stopped.append(text))

@@ -134,3 +134,45 @@ def test_a_hostile_scene_is_one_line_and_the_window_unchanged(window, qtbot, tmp
     assert text.startswith("Scene not opened: ") and case.expected in text and "\n" not in text and "Traceback" not in text
     assert (s.model, s.input, s.target, s.c, s.results.latest) == kept
     assert np.array_equal(window.canvas.to_array(), canvas)
+
+
+def test_advviewer_scene_in_a_new_process_paints_the_same_window(make_window, qtbot, tmp_path):
+    """The program closed and started again: ``advviewer --scene FILE --screenshot`` (its own empty settings folder)
+    paints what the saving window showed, every pixel above the status bar (which says what was opened)."""
+    import subprocess
+    import sys
+
+    from advviewer.gui.window_size import PREFERRED
+
+    first = _attacked(make_window, qtbot, target=3)
+    path = save_scene_to(first, tmp_path / "seven")
+    first.guide.hide()  # as --screenshot does
+    first.resize(PREFERRED)
+    qtbot.wait(50)
+    saved = _pixels(first.grab().toImage())
+    status_top = first.statusBar().geometry().top()
+    first.close()
+    shot = tmp_path / "reopened.png"
+    done = subprocess.run([sys.executable, "-m", "advviewer", "--scene", str(path), "--screenshot", str(shot)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    reopened = _pixels(QImage(str(shot)))
+    assert reopened.shape == saved.shape
+    differing = int(np.count_nonzero(reopened[:status_top] != saved[:status_top]))
+    assert differing == 0, f"{differing} bytes above the status bar differ"
+
+
+def test_advviewer_scene_refuses_a_hostile_file_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from hostile_scenes import good_scene
+
+    case = next(c for c in HOSTILE_SCENES if c.name == "pickle inside npy")
+    path = case.build(good_scene(tmp_path), tmp_path)
+    done = subprocess.run([sys.executable, "-m", "advviewer", "--scene", str(path), "--screenshot", str(tmp_path / "x.png")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("advviewer:")]
+    assert len(lines) == 1 and "never unpickled" in lines[0], done.stderr
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "x.png").exists()
