@@ -185,6 +185,9 @@ class SessionState:
         """
         if scenes.is_in_use(scene.model, self.model):
             assert self.model is not None
+            if self.loading is not None:  # another model was on its way: the scene's, in use, stays
+                self._lanes["model"].cancel()
+                self.events.model_refused.emit("the scene uses the model in use", self.model)
             self._apply_scene(scene, self.model)
             return None
         self.loading = scene.model.name

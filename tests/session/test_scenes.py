@@ -134,3 +134,13 @@ def test_the_formats_words_are_the_windows(headless):
     assert set(scene_file.GRADIENT_METHODS) == set(choices.GRADIENT_METHODS)
     assert set(scene_file.GRADIENT_CLASSES) == {c for c in choices.GRADIENT_CLASSES if isinstance(c, str)}
     assert set(scene_file.VIEWS) == set(explore.VIEWS)
+
+
+def test_a_scene_of_the_model_in_use_stops_another_model_on_its_way(headless, seven_to_three, tmp_path, no_attacks):
+    s = headless.state
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "seven", s.scene()))
+    s.load_model("fc10-1e-4")  # asked for, still loading
+    assert s.open_scene(scene) is None
+    headless.settle()
+    assert s.model.name == "cnn" and s.loading is None and no_attacks == []
+    assert np.array_equal(s.current_result().result.adversarial, seven_to_three.result.adversarial)
