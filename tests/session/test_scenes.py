@@ -144,3 +144,28 @@ def test_a_scene_of_the_model_in_use_stops_another_model_on_its_way(headless, se
     headless.settle()
     assert s.model.name == "cnn" and s.loading is None and no_attacks == []
     assert np.array_equal(s.current_result().result.adversarial, seven_to_three.result.adversarial)
+
+
+@pytest.mark.parametrize("elsewhere", ["another file", "a fifo", "a folder"])
+def test_a_model_path_pointing_elsewhere_is_never_loaded(headless, seven_to_three, tmp_path, monkeypatch, elsewhere):
+    import dataclasses
+    import os
+
+    s = headless.state
+    target = tmp_path / "elsewhere"
+    if elsewhere == "another file":
+        target.write_bytes(b"#!/bin/sh\nrm -rf ~\n")
+    elif elsewhere == "a fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    scene = dataclasses.replace(s.scene(), model=scene_file.SceneModel(str(target), "file", "0" * 64))
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "pointing", scene))
+    loads = []
+    monkeypatch.setattr(jobs, "load_model_job", lambda *a, **k: loads.append(a))
+    kept = (s.model, s.input, s.results.latest)
+    s.open_scene(scene)
+    headless.settle(timeout=20)  # a FIFO is never opened for reading: no hang
+    message = headless.named("message")[-1][0]
+    assert message.startswith("Scene not opened: ") and "\n" not in message and loads == []
+    assert (s.model, s.input, s.results.latest) == kept
