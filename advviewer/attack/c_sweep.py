@@ -67,7 +67,8 @@ def c_sweep(model: nn.Module, found: AttackResult, factors: Sequence[float] = SW
         start = found
         for factor in chain:
             r = lbfgs_attack(model, x, target=found.target, c=found.c * factor, warm_start=start, cancel=cancel,
-                             objective=found.objective)  # the points of one objective's curve
+                             objective=found.objective,  # the points of one objective's curve
+                             confidence=found.confidence)  # fooled as the found result was asked to
             if not isinstance(r, AttackResult):  # a batch of images: the sweep is one image's curve
                 raise ValueError("c_sweep takes one image (H, W)")
             point = sweep_point(r, untargeted=found.untargeted)

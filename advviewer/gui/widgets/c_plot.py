@@ -1,4 +1,4 @@
-"""What c does, as a picture: every attack run on this input as a point (c, ||r||), green if it fooled the model."""
+"""What c does, as a picture: every attack run on this input as a point (c, ||r||): a blue dot if it fooled the model, a vermillion cross if not."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
+from advviewer.gui import palette
 from advviewer.gui.widgets.static_plot import StaticPlot
 from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective
-
-FOOLED = pg.mkBrush(26, 127, 55)
-NOT_FOOLED = pg.mkBrush(180, 35, 24)
 
 
 class CPlot(StaticPlot):
@@ -22,7 +20,7 @@ class CPlot(StaticPlot):
         super().__init__("c_plot", "Perturbation size against c",
                          "Each dot is one attack on this digit with the objective named below: its c and\n"
                          "the size of its perturbation. Runs of the other objective are not shown.\n"
-                         "Green: the model was fooled. Red: it was not. The line marks the slider's c.\n"
+                         "Blue dot: the model was fooled. Vermillion cross: it was not. The dashed line marks the slider's c.\n"
                          "Larger c pushes harder: the perturbation grows until the model gives in.", parent)
         item = self.getPlotItem()
         item.setLogMode(x=True, y=False)
@@ -30,9 +28,9 @@ class CPlot(StaticPlot):
         for side in ("bottom", "left"):
             item.getAxis(side).enableAutoSIPrefix(False)
         item.showGrid(x=True, y=True, alpha=0.2)
-        self._dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(40, 40, 40, width=0.5))
+        self._dots = pg.ScatterPlotItem(size=9, pen=pg.mkPen(40, 40, 40, width=0.5))
         item.addItem(self._dots)
-        self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(palette.C_CURSOR, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
         item.addItem(self._cursor)
         self._points: tuple = ()
         self.objective = ""
@@ -63,7 +61,8 @@ class CPlot(StaticPlot):
         # the legend shares the axis label's line: a title line would take height a short plot lacks
         self.getPlotItem().setLabel(
             "bottom", f"c (log scale) &nbsp; runs of the <b>{describe_objective(objective)}</b>: "
-                      "<span style='color:#1a7f37'>● fooled</span> <span style='color:#b42318'>● not fooled</span>")
+                      f"{palette.coloured(palette.FOOLED_GLYPH + ' fooled', palette.FOOLED)} "
+                      f"{palette.coloured(palette.NOT_FOOLED_GLYPH + ' not fooled', palette.NOT_FOOLED)}")
 
     def set_cursor(self, c: float) -> None:
         self._cursor.setValue(math.log10(max(c, 1e-12)))
@@ -78,7 +77,8 @@ class CPlot(StaticPlot):
             self._dots.setData([], [])
             return
         c, l2, fooled = (np.array(v) for v in zip(*self._points))
-        self._dots.setData(x=np.log10(c), y=l2, brush=[FOOLED if f else NOT_FOOLED for f in fooled])
+        self._dots.setData(x=np.log10(c), y=l2, brush=[palette.fooled_brush(f) for f in fooled],
+                           symbol=[palette.FOOLED_SYMBOL if f else palette.NOT_FOOLED_SYMBOL for f in fooled])
         lo, hi = int(np.floor(np.log10(c.min()) - 0.3)), int(np.ceil(np.log10(c.max()) + 0.3))  # whole decades
         top = max(float(l2.max()) * 1.15, 1e-3)
         self.getPlotItem().setYRange(0.0, top, padding=0)
