@@ -35,7 +35,7 @@ MENUS = {
         ("open_scene", "Open scene or &lecture…", "Ctrl+L",
          "Open a scene file; the scene files of its folder, in name order, are a lecture (PageDown / PageUp step)", False),
         ("next_scene", "&Next scene", "PgDown", "The lecture's next scene (the next scene file of the folder, by name)", False),
-        ("previous_scene", "&Previous scene", "PgUp", "The lecture's previous scene", False),
+        ("previous_scene", "P&revious scene", "PgUp", "The lecture's previous scene", False),
         None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
     ],
