@@ -64,5 +64,9 @@ class ExportError(AdvViewerError):
     """Results could not be written (unwritable folder, full disk)."""
 
 
+class SceneFileError(AdvViewerError):
+    """A scene file (advviewer.reading.scene_file) is damaged, hostile, or names a model that changed."""
+
+
 class Cancelled(Exception):
     """Long work (finite differences, an attack) stopped because its cancel event was set."""

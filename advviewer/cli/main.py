@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="build the window offscreen, update it (and attack with --target), save a PNG of it and exit",
     )
     gui.add_argument("--image", dest="gui_image", metavar="IMG", type=Path, help="image to open in the window")
+    gui.add_argument("--scene", dest="gui_scene", metavar="FILE", type=Path,
+                     help="open a scene file (.advscene) or a folder of them (a lecture: PageDown / PageUp step through)")
     gui.add_argument("--model", dest="gui_model", metavar="M", help="model to select (default: the last used, else cnn)")
     gui.add_argument("--target", dest="gui_target", metavar="T", type=int, choices=range(10), help="attack target class 0..9")
     gui.add_argument("--c", dest="gui_c", metavar="C", type=float, help="attack constant c (default: find the minimal c)")

@@ -30,6 +30,13 @@ MENUS = {
         ("export_path", "Export the &path as GIF/APNG…", "",
          "Write the attack's path, step by step, as an animated GIF and APNG for slides (960x540)", False),
         None,
+        ("save_scene", "Sa&ve scene…", "Ctrl+S",
+         "Save what the window shows (digit, model, target, c, the result on screen) as a scene file to open again", False),
+        ("open_scene", "Open scene or &lecture…", "Ctrl+L",
+         "Open a scene file; the scene files of its folder, in name order, are a lecture (PageDown / PageUp step)", False),
+        ("next_scene", "&Next scene", "PgDown", "The lecture's next scene (the next scene file of the folder, by name)", False),
+        ("previous_scene", "P&revious scene", "PgUp", "The lecture's previous scene", False),
+        None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
     ],
     "&Edit": [

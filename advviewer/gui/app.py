@@ -180,6 +180,10 @@ def run(args) -> int:
         _echo_model_problems(window)
     if args.gui_image is not None:
         window.open_path(Path(args.gui_image))
+    if getattr(args, "gui_scene", None) is not None:  # after the image: the scene is what the window then shows
+        from advviewer.gui.scene_actions import open_scene_path
+
+        open_scene_path(window, Path(args.gui_scene))
     window.show()
     _quit_on_ctrl_c(app)
     return app.exec()

@@ -88,11 +88,20 @@ when that happens. <b>File &#9656; Export, PNG still fools it</b> (Ctrl+Alt+E) s
 survives the rounding (the JSON record gives the factor); <b>File &#9656; Export all, PNG still fools it</b>
 does the same for every result of the session.</p>
 
+<h3>Scenes and lectures: prepare at your desk, show in the lecture hall</h3>
+<p><b>File &#9656; Save scene</b> (Ctrl+S) keeps what the window shows in one file: the digit, the model, the
+target, c, the result in panel 5 with all its numbers, and the open Explore tab. <b>File &#9656; Open scene or
+lecture</b> (Ctrl+L) shows it again exactly as it was, without running the attack again. All the scene
+files of one folder, sorted by name, are a <i>lecture</i>: <b>Next scene</b> (PgDown) and <b>Previous
+scene</b> (PgUp) step through it, one prepared example after another. A scene made with your own model
+file opens only if that file is still there and unchanged.</p>
+
 <h3>Menus and keys</h3>
 <ul>
 <li><b>File</b>: <b>Open image</b> (Ctrl+O; PNG, JPEG, BMP, TIFF, WebP or a .npy array; or drop a file on
 the window), <b>Sample digits</b> (Ctrl+G; 5,000 real handwritten digits, by class), <b>Open model file</b>
-(Ctrl+Shift+O; your own classifier), the exports above, and <b>Quit</b> (Ctrl+Q).</li>
+(Ctrl+Shift+O; your own classifier), the exports above, the scenes above (<b>Save scene</b> Ctrl+S,
+<b>Open scene or lecture</b> Ctrl+L, <b>Next scene</b> PgDown, <b>Previous scene</b> PgUp) and <b>Quit</b> (Ctrl+Q).</li>
 <li><b>Edit</b>: <b>Undo stroke</b> (Ctrl+Z), <b>Redo stroke</b> (Ctrl+Shift+Z), <b>Clear canvas</b> (Delete),
 <b>Eraser</b> (E), <b>Smaller brush</b> ([) and <b>Larger brush</b> (]).</li>
 <li><b>Attack</b>: <b>Run at this c</b> (Ctrl+R), <b>Find minimal c</b> (Ctrl+M), <b>Cancel</b> (Esc),

@@ -32,6 +32,7 @@ from advviewer.gui.first_paint import FirstPaint
 from advviewer.gui.help_text import GUIDE
 from advviewer.gui.icon import app_icon
 from advviewer.gui.menu_actions import connect_menu_actions
+from advviewer.gui.scene_actions import connect_scene_actions
 from advviewer.gui.settings import Settings
 from advviewer.gui.widgets.attack_panel import AttackPanel
 from advviewer.gui.widgets.gradient_view import GradientView
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
             lambda item: item.result.success and self.message.dismiss(FILE, ATTACK))
         connect_menu_actions(self)
         self.explore_views = add_explore_views(self, state, self.results)
+        connect_scene_actions(self)
 
     # --- opening files, waiting, closing -------------------------------------------------------
 

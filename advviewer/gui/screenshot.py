@@ -1,6 +1,6 @@
 """``advviewer --screenshot FILE``: build the window offscreen, open, attack, save a PNG of it, exit.
 
-Opens ``--image``, uses ``--model``, runs the attack when ``--target`` is given (at ``--c``, else
+Opens ``--image`` or ``--scene``, uses ``--model``, runs the attack when ``--target`` is given (at ``--c``, else
 the minimal c, then the c sweep), waits for all of it, then saves the whole window at 1360x860.
 The user's remembered choices are not read (app.run points the settings at an empty folder), so
 the same command gives the same picture. Exit status 2
@@ -24,6 +24,33 @@ def _fail(text: str, status: int) -> int:
     return status
 
 
+def _open_scene(window, path: Path) -> bool:
+    """The scene shown as it was saved (its result not re-run); False if it was refused (the message bar says why)."""
+    from advviewer.gui.scene_actions import open_scene_path
+
+    opened = open_scene_path(window, path)
+    window.wait_until_idle(WAIT_SECONDS)
+    return opened and not window.message.text.startswith("Scene not opened")
+
+
+def _attack(window, args) -> str | None:
+    """Attack towards ``--target`` (at ``--c``, else the minimal c) and wait; why it gave no result, or None."""
+    state = window.state
+    stopped: list[str] = []
+    state.events.attack_stopped.connect(lambda text, error: stopped.append(text))
+    state.set_target(args.gui_target)
+    if args.gui_c is not None:
+        state.set_c(args.gui_c)
+        window.attack.run_button.click()
+    else:
+        window.attack.minimal_button.click()
+    if not window.wait_until_idle(WAIT_SECONDS):
+        return "the attack did not finish in time"
+    if state.current_result() is None:
+        return stopped[-1] if stopped else "the attack gave no result"
+    return None
+
+
 def take_screenshot(window, args) -> int:
     """The window is shown (offscreen) already; waits for the model, then does what the docstring above says."""
     state = window.state
@@ -36,19 +63,10 @@ def take_screenshot(window, args) -> int:
         window.wait_until_idle(WAIT_SECONDS)
         if not task.succeeded:
             return _fail(window.message.label.text(), 2)
-    if args.gui_target is not None:
-        stopped: list[str] = []
-        state.events.attack_stopped.connect(lambda text, error: stopped.append(text))
-        state.set_target(args.gui_target)
-        if args.gui_c is not None:
-            state.set_c(args.gui_c)
-            window.attack.run_button.click()
-        else:
-            window.attack.minimal_button.click()
-        if not window.wait_until_idle(WAIT_SECONDS):
-            return _fail("the attack did not finish in time", 1)
-        if state.current_result() is None:
-            return _fail(stopped[-1] if stopped else "the attack gave no result", 1)
+    if getattr(args, "gui_scene", None) is not None and not _open_scene(window, Path(args.gui_scene)):
+        return _fail(window.message.label.text(), 2)
+    if args.gui_target is not None and (problem := _attack(window, args)) is not None:
+        return _fail(problem, 1)
     window.guide.hide()  # a figure, not a first run
     window.resize(PREFERRED)  # the same picture on every machine: not the offscreen screen's size, not remembered
     window.show()

@@ -83,6 +83,7 @@ _KEYS: dict[str, tuple[Callable[[object], object], object]] = {
     "open_folder": (str, ""),
     "export_folder": (str, ""),
     "model_folder": (str, ""),
+    "scene_folder": (str, ""),
 }
 
 

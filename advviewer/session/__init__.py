@@ -11,7 +11,8 @@ Modules: choices.py (the constants widgets share with the state; imports nothing
 (what events carry), rules.py (staleness, the model-switch re-run, the gradient's class),
 results.py (the session's results and the c plot's runs), tasks.py (lanes and task states),
 jobs.py (the jobs), catalog.py (models and sample digits to pick from), export.py (writing
-results, one export at a time), explore.py and explore_jobs.py (the Explore dock's views),
+results, one export at a time), explore.py and explore_jobs.py (the Explore dock's views), scenes.py (scenes and lectures: the
+state to a scene file and back),
 state.py. ``SessionState`` is imported on first use, so a widget importing choices.py does not
 load torch.
 """

@@ -22,4 +22,5 @@ class SessionEvents(SignalGroup):
     attack_stopped = Signal(str, bool)  # why it ended without a result, whether that is an error
     result = Signal(object)  # ResultView: what the result panel shows
     runs = Signal(object)  # Runs: the c plot's points
+    scene_opened = Signal(object)  # reading.scene_file.Scene: the state now shows it (the canvas and the Explore tab follow)
     message = Signal(str, str)  # text for the message bar, "error" or "info"

@@ -41,6 +41,15 @@ class ResultLog:
 
         return self.add_runs(item.key, [sweep_point(item.result)])
 
+    def restore(self, item: FinishedAttack, points: Iterable[SweepPoint]) -> Runs:
+        """A result from a scene file joins the results with the c plot's points it was saved with (nothing is re-run)."""
+        self._items.append(item)
+        del self._items[:-FINISHED_KEPT]
+        if len(self._items) > HISTORY_KEPT:
+            self._items[-HISTORY_KEPT - 1].result.history = None
+        self._runs = Runs(item.key, tuple(points))
+        return self._runs
+
     def add_runs(self, key: ResultKey, points: Iterable[SweepPoint]) -> Runs:
         """Add points for ``key``; a new key starts afresh."""
         before = self._runs.points if self._runs.key == key else ()

@@ -20,7 +20,7 @@ import numpy as np
 
 from advviewer.errors import printable
 from advviewer.reading.preprocess import preprocess
-from advviewer.session import jobs, rules
+from advviewer.session import jobs, rules, scenes
 from advviewer.session.choices import (
     CONFIDENCES,
     DEFAULT_C,
@@ -172,6 +172,74 @@ class SessionState:
         still = f" Still using {self.model.display_name}." if self.model is not None else ""
         self.events.message.emit(f"Model not loaded: {message}.{still}", "error")
         self.events.model_refused.emit(message, self.model)
+
+    # --- scenes ----------------------------------------------------------------------------------------
+
+    def scene(self, view: str | None = None) -> scenes.Scene:
+        """What the window shows, as a scene (``view``: the open Explore tab); its result only if it is current."""
+        choices = scenes.Choices(self.target, self.objective, self.c, self.gradient.cls, self.gradient.method, view)
+        return scenes.scene_of(self.model, self.input, choices, self.current_result(), self.results.runs_for(self.key()))
+
+    def open_scene(self, scene: scenes.Scene) -> Task | None:
+        """Show ``scene`` as it was saved, its result as the current one, without running an attack.
+
+        Its model is loaded first when it is not the one in use (a model file only if its sha256
+        matches); if that fails, one message says why and nothing changes (with no model in use
+        yet, the default one is loaded). Returns the loading task, None when nothing had to load.
+        """
+        if scenes.is_in_use(scene.model, self.model):
+            assert self.model is not None
+            if self.loading is not None:  # another model was on its way: the scene's, in use, stays
+                self._lanes["model"].cancel()
+                self.events.model_refused.emit("the scene uses the model in use", self.model)
+            self._apply_scene(scene, self.model)
+            return None
+        self.loading = scene.model.name
+        self.events.model_loading.emit(scene.model.name)
+        return self._lanes["model"].submit(
+            scenes.scene_model_job(scene.model, self._model_start), lambda choice: self._apply_scene(scene, choice),
+            self._scene_refused, time_limit=self._model_time_limit,
+            timeout_message=f"its model did not load within {self._model_time_limit:g} s")
+
+    def _scene_refused(self, message: str) -> None:
+        self.loading = None
+        self.events.message.emit(f"Scene not opened: {message}. The window is unchanged.", "error")
+        self.events.model_refused.emit(message, self.model)
+        if self.model is None:  # the scene was the first thing asked for: the window still gets a model
+            from advviewer.session.catalog import default_model
+
+            self.load_model(default_model())
+
+    def _apply_scene(self, scene: scenes.Scene, model: ModelChoice) -> None:
+        """Every value of ``scene`` at once, then one round of events (the views are drawn once, from the end state)."""
+        self._cancel_attack_work("")
+        self.loading = None
+        if model is not self.model:
+            self.model = model
+            self.events.model.emit(model)
+        self.input = InputImage(scene.input.copy(), scene.source, self.input.version + 1)
+        self.events.input.emit(self.input)
+        self.target, self.objective = scene.target, scene.objective
+        self.events.target.emit(self.target)
+        self.events.objective.emit(self.objective)
+        self.gradient = GradientChoice(scene.gradient_class, scene.gradient_method)
+        self.events.gradient.emit(self.gradient)
+        self._last_request = self._asked_on_input = None  # a later model switch re-runs only what the user asks for
+        from advviewer.attack.c_sweep import SweepPoint
+
+        points = [SweepPoint(run.c, run.l2, run.fooled) for run in scene.runs]
+        if scene.result is None:
+            self.results.add_runs(self.key(), points)
+        else:
+            result = scenes.attack_result_of(scene.result, self.input.pixels)
+            self.results.restore(FinishedAttack(result, model, scene.source, self.key()), points)
+            self._last_request = AttackRequest(None if result.mode == "minimal" else result.c, self.target, self.objective)
+            self._asked_on_input = self.input.version
+        self.set_c(scene.c)
+        self._evaluate()
+        self._show_result(force=True)
+        self._emit_runs(self.results.runs_for(self.key()))
+        self.events.scene_opened.emit(scene)
 
     # --- the input and the choices ----------------------------------------------------------------
 

@@ -1,0 +1,171 @@
+"""Scenes through the state, without Qt: saved, opened, the same values and result, no attack run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from advviewer.reading import scene_file
+from advviewer.session import choices, explore, jobs, scenes
+
+RESULT_ARRAYS = ("adversarial", "perturbation", "original_probs", "adversarial_probs", "original")
+RESULT_NUMBERS = ("success", "c", "l2", "linf", "distortion", "target", "original_class", "adversarial_class",
+                  "evaluations", "iterations", "seconds", "message", "mode", "untargeted", "loss", "tau", "objective")
+
+
+@pytest.fixture
+def no_attacks(monkeypatch):
+    """Every attack or c sweep the state starts from now on, recorded."""
+    started = []
+    for name in ("attack_job", "sweep_job"):
+        real = getattr(jobs, name)
+        monkeypatch.setattr(jobs, name, lambda *a, real=real, name=name, **k: started.append(name) or real(*a, **k))
+    return started
+
+
+def _state_values(s):
+    return (s.input.source, s.model.name, s.target, s.objective, s.c, s.gradient)
+
+
+def test_a_scene_opened_shows_the_same_values_and_result_without_running_an_attack(headless, seven_to_three, tmp_path,
+                                                                                   no_attacks):
+    s = headless.state
+    s.set_gradient_class(5)
+    saved = scenes.save_scene(tmp_path / "seven", s.scene("compare"))
+    before, result = _state_values(s), seven_to_three.result
+    pixels, runs = s.input.pixels.copy(), s.results.runs_for(s.key()).points
+    assert len(runs) > 1  # the minimal attack and its c sweep
+    s.set_picture(np.zeros((280, 280), np.uint8))  # the user moves on: another input, target, objective, c
+    s.set_target(None)
+    s.set_objective(choices.PAPER_OBJECTIVE)
+    s.set_c(50.0)
+    assert s.current_result() is None
+    scene = scenes.read_scene(saved)
+    assert scene.view == "compare"
+    attacks_asked = len(headless.named("attack_started"))
+    assert s.open_scene(scene) is None  # the model in use: nothing to load
+    headless.settle()
+    assert no_attacks == [] and len(headless.named("attack_started")) == attacks_asked
+    assert _state_values(s) == before and np.array_equal(s.input.pixels, pixels)
+    shown = s.current_result()
+    assert shown is not None and s.result_view.current is shown.result and s.result_view.stale is None
+    for name in RESULT_ARRAYS:
+        assert np.array_equal(getattr(shown.result, name), getattr(result, name)), name
+    for name in RESULT_NUMBERS:
+        assert getattr(shown.result, name) == getattr(result, name), name
+    assert len(shown.result.history) == len(result.history)
+    assert s.results.runs_for(s.key()).points == runs
+    assert headless.named("scene_opened")[-1][0] is scene
+    assert no_attacks == []
+
+
+def test_a_restored_result_goes_stale_like_any_other(headless, seven_to_three, tmp_path, no_attacks):
+    s = headless.state
+    s.open_scene(scenes.read_scene(scenes.save_scene(tmp_path / "seven", s.scene())))
+    headless.settle()
+    assert s.current_result() is not None
+    s.set_target(5)
+    assert s.current_result() is None and s.result_view.stale.startswith("The target changed")
+
+
+def test_a_stale_result_is_not_saved_as_current(headless, seven_to_three, tmp_path):
+    s = headless.state
+    s.set_target(5)  # the result on screen is now stale
+    scene = s.scene()
+    assert scene.result is None and scene.target == 5
+    back = scenes.read_scene(scenes.save_scene(tmp_path / "stale", scene))
+    assert back.result is None
+
+
+def test_a_scene_of_another_zoo_model_loads_it_and_still_runs_no_attack(headless, seven_to_three, tmp_path, no_attacks):
+    s = headless.state
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "seven", s.scene()))
+    s.load_model("fc10-1e-4")
+    headless.settle()
+    no_attacks.clear()  # the switch re-ran the attack (the model-switch rule); the scene must not
+    assert s.open_scene(scene) is not None  # cnn loads first
+    headless.settle()
+    assert s.model.name == "cnn" and no_attacks == []
+    assert np.array_equal(s.current_result().result.adversarial, seven_to_three.result.adversarial)
+
+
+def _user_model(tmp_path, name: str = "fc10-1e-2"):
+    from helpers import save_pt2
+
+    from advviewer import load_model
+
+    path = tmp_path / "mine.pt2"
+    save_pt2(load_model(name), path)
+    return path
+
+
+def test_a_user_models_scene_opens_only_while_its_file_is_unchanged(headless, seven, tmp_path, no_attacks):
+    s = headless.state
+    path = _user_model(tmp_path)
+    s.load_model(str(path))
+    headless.settle()
+    s.set_picture(None, seven, "a seven")
+    s.set_target(3)
+    s.find_minimal_c()
+    headless.settle()
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "mine", s.scene()))
+    assert scene.model.kind == "file" and scene.model.name == str(path.resolve()) and len(scene.model.sha256) == 64
+    s.load_model("cnn")
+    headless.settle()
+    no_attacks.clear()
+
+    _user_model(tmp_path, "fc10-1e-4")  # the file now holds another model
+    kept = (s.model, s.input, s.target, s.results.latest)
+    s.open_scene(scene)
+    headless.settle()
+    message, kind = headless.named("message")[-1]
+    assert kind == "error" and "changed since the scene was saved" in message and "\n" not in message
+    assert (s.model, s.input, s.target, s.results.latest) == kept
+
+    path.unlink()
+    s.open_scene(scene)
+    headless.settle()
+    assert "mine.pt2 is missing" in headless.named("message")[-1][0]
+    assert (s.model, s.input, s.target, s.results.latest) == kept and no_attacks == []
+
+
+def test_the_formats_words_are_the_windows(headless):
+    assert set(scene_file.OBJECTIVES) == set(choices.OBJECTIVES)
+    assert set(scene_file.GRADIENT_METHODS) == set(choices.GRADIENT_METHODS)
+    assert set(scene_file.GRADIENT_CLASSES) == {c for c in choices.GRADIENT_CLASSES if isinstance(c, str)}
+    assert set(scene_file.VIEWS) == set(explore.VIEWS)
+
+
+def test_a_scene_of_the_model_in_use_stops_another_model_on_its_way(headless, seven_to_three, tmp_path, no_attacks):
+    s = headless.state
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "seven", s.scene()))
+    s.load_model("fc10-1e-4")  # asked for, still loading
+    assert s.open_scene(scene) is None
+    headless.settle()
+    assert s.model.name == "cnn" and s.loading is None and no_attacks == []
+    assert np.array_equal(s.current_result().result.adversarial, seven_to_three.result.adversarial)
+
+
+@pytest.mark.parametrize("elsewhere", ["another file", "a fifo", "a folder"])
+def test_a_model_path_pointing_elsewhere_is_never_loaded(headless, seven_to_three, tmp_path, monkeypatch, elsewhere):
+    import dataclasses
+    import os
+
+    s = headless.state
+    target = tmp_path / "elsewhere"
+    if elsewhere == "another file":
+        target.write_bytes(b"#!/bin/sh\nrm -rf ~\n")
+    elif elsewhere == "a fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    scene = dataclasses.replace(s.scene(), model=scene_file.SceneModel(str(target), "file", "0" * 64))
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "pointing", scene))
+    loads = []
+    monkeypatch.setattr(jobs, "load_model_job", lambda *a, **k: loads.append(a))
+    kept = (s.model, s.input, s.results.latest)
+    s.open_scene(scene)
+    headless.settle(timeout=20)  # a FIFO is never opened for reading: no hang
+    message = headless.named("message")[-1][0]
+    assert message.startswith("Scene not opened: ") and "\n" not in message and loads == []
+    assert (s.model, s.input, s.results.latest) == kept
