@@ -55,6 +55,7 @@ MODES = ("minimal", "fixed-c")
 GRADIENT_CLASSES = ("predicted", "target")
 GRADIENT_METHODS = ("autograd", "finite-difference")
 VIEWS = ("all_targets", "transfer", "playback", "compare", "noise_check")
+CONFIDENCES = (None, 0.9, 0.99)  # the window's (advviewer.session.choices.CONFIDENCES; a test keeps them equal)
 MODEL_KINDS = ("zoo", "file")
 
 JSON_MEMBER = "scene.json"
@@ -126,6 +127,7 @@ class Scene:
     view: str | None  # the open Explore tab (VIEWS), None: the dock was closed
     result: SceneResult | None
     runs: tuple[SceneRun, ...] = ()
+    confidence: float | None = None  # how sure of the target the attacks make the model (choices.CONFIDENCES; None: the boundary)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -203,10 +205,15 @@ def _scene_of(members: dict[str, bytes]) -> Scene:
         raise SceneFileError("its result was made for another target than the scene's")
     if result is None and any(name in members for name in (*RESULT_ARRAYS, HISTORY)):
         raise SceneFileError("it holds result images but no result")
+    confidence = fields.optional_number("confidence", 0.0, 1.0)
+    if confidence not in CONFIDENCES:
+        raise SceneFileError(f"its confidence must be one of the window's: {', '.join(map(str, CONFIDENCES))}")
+    if result is not None and result.confidence != confidence:
+        raise SceneFileError("its result was made for another confidence than the scene's")
     return Scene(pixels, fields.text("source"), _model(fields.object("model")), target, objective,
                  fields.positive("c"), _gradient_class(record.get("gradient_class")),
                  fields.choice("gradient_method", GRADIENT_METHODS), fields.optional_choice("view", VIEWS),
-                 result, _runs(record.get("runs", [])))
+                 result, _runs(record.get("runs", [])), confidence)
 
 
 def _json(data: bytes) -> dict:

@@ -80,6 +80,7 @@ class Choices:
     gradient_class: int | str
     gradient_method: str
     view: str | None  # the Explore tab on screen (None: the dock is closed)
+    confidence: float | None = None  # choices.CONFIDENCES
 
 
 def scene_of(model: ModelChoice | None, image: InputImage, choices: Choices, current: FinishedAttack | None,
@@ -90,7 +91,7 @@ def scene_of(model: ModelChoice | None, image: InputImage, choices: Choices, cur
     return Scene(image.pixels.copy(), image.source, scene_model_of(model), choices.target, choices.objective,
                  float(choices.c), choices.gradient_class, choices.gradient_method, choices.view,
                  None if current is None else scene_result_of(current.result),
-                 tuple(SceneRun(float(p.c), float(p.l2), bool(p.fooled)) for p in runs.points))
+                 tuple(SceneRun(float(p.c), float(p.l2), bool(p.fooled)) for p in runs.points), choices.confidence)
 
 
 def save_scene(path: str | Path, scene: Scene) -> Path:

@@ -66,7 +66,7 @@ class SessionState:
         self.target: int | None = None
         self.c = DEFAULT_C
         self.objective = DEFAULT_OBJECTIVE  # choices.OBJECTIVES: Run, Find minimal c and the slider all minimise it
-        self.confidence = DEFAULT_CONFIDENCE  # choices.CONFIDENCES: how sure of the target every attack makes the model
+        self.confidence: float | None = DEFAULT_CONFIDENCE  # choices.CONFIDENCES: how sure of the target every attack makes the model
         self.gradient = GradientChoice(DEFAULT_GRADIENT_CLASS, DEFAULT_GRADIENT_METHOD)
         self.evaluation: LiveEvaluation | None = None
         self.results = ResultLog()
@@ -177,7 +177,8 @@ class SessionState:
 
     def scene(self, view: str | None = None) -> scenes.Scene:
         """What the window shows, as a scene (``view``: the open Explore tab); its result only if it is current."""
-        choices = scenes.Choices(self.target, self.objective, self.c, self.gradient.cls, self.gradient.method, view)
+        choices = scenes.Choices(self.target, self.objective, self.c, self.gradient.cls, self.gradient.method, view,
+                                 self.confidence)
         return scenes.scene_of(self.model, self.input, choices, self.current_result(), self.results.runs_for(self.key()))
 
     def open_scene(self, scene: scenes.Scene) -> Task | None:
@@ -219,9 +220,10 @@ class SessionState:
             self.events.model.emit(model)
         self.input = InputImage(scene.input.copy(), scene.source, self.input.version + 1)
         self.events.input.emit(self.input)
-        self.target, self.objective = scene.target, scene.objective
+        self.target, self.objective, self.confidence = scene.target, scene.objective, scene.confidence
         self.events.target.emit(self.target)
         self.events.objective.emit(self.objective)
+        self.events.confidence.emit(self.confidence)
         self.gradient = GradientChoice(scene.gradient_class, scene.gradient_method)
         self.events.gradient.emit(self.gradient)
         self._last_request = self._asked_on_input = None  # a later model switch re-runs only what the user asks for
@@ -233,7 +235,8 @@ class SessionState:
         else:
             result = scenes.attack_result_of(scene.result, self.input.pixels)
             self.results.restore(FinishedAttack(result, model, scene.source, self.key()), points)
-            self._last_request = AttackRequest(None if result.mode == "minimal" else result.c, self.target, self.objective)
+            self._last_request = AttackRequest(None if result.mode == "minimal" else result.c, self.target, self.objective,
+                                               self.confidence)
             self._asked_on_input = self.input.version
         self.set_c(scene.c)
         self._evaluate()

@@ -79,6 +79,7 @@ def _record(scene: Scene) -> dict:
         "gradient_class": scene.gradient_class,
         "gradient_method": scene.gradient_method,
         "view": scene.view,
+        "confidence": scene.confidence,
         "result": None if scene.result is None else _result_record(scene.result),
         "runs": [{"c": run.c, "l2": run.l2, "fooled": run.fooled} for run in scene.runs],
     }

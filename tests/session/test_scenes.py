@@ -131,6 +131,7 @@ def test_a_user_models_scene_opens_only_while_its_file_is_unchanged(headless, se
 
 def test_the_formats_words_are_the_windows(headless):
     assert set(scene_file.OBJECTIVES) == set(choices.OBJECTIVES)
+    assert scene_file.CONFIDENCES == choices.CONFIDENCES
     assert set(scene_file.GRADIENT_METHODS) == set(choices.GRADIENT_METHODS)
     assert set(scene_file.GRADIENT_CLASSES) == {c for c in choices.GRADIENT_CLASSES if isinstance(c, str)}
     assert set(scene_file.VIEWS) == set(explore.VIEWS)
@@ -169,3 +170,22 @@ def test_a_model_path_pointing_elsewhere_is_never_loaded(headless, seven_to_thre
     message = headless.named("message")[-1][0]
     assert message.startswith("Scene not opened: ") and "\n" not in message and loads == []
     assert (s.model, s.input, s.results.latest) == kept
+
+
+def test_a_scene_keeps_the_confidence_asked_for(headless, seven_to_three, tmp_path, no_attacks):
+    """A scene saved with 'at least 90% sure' opens with that confidence, and its 90% result is the current one."""
+    s = headless.state
+    s.set_confidence(0.9)
+    s.find_minimal_c()
+    headless.settle()
+    sure = s.current_result()
+    assert sure is not None and sure.result.confidence == 0.9 and sure.result.adversarial_probs[3] >= 0.9
+    saved = scenes.save_scene(tmp_path / "sure", s.scene())
+    s.set_confidence(None)
+    assert s.current_result() is None
+    started = len(no_attacks)
+    s.open_scene(scenes.read_scene(saved))
+    headless.settle()
+    assert s.confidence == 0.9 and len(no_attacks) == started
+    shown = s.current_result()
+    assert shown is not None and shown.result.l2 == sure.result.l2 and shown.result.confidence == 0.9
