@@ -34,6 +34,9 @@ gradient exactly; <b>Finite differences</b> measures it by nudging each pixel, a
 <li><b>Fool it.</b> The attack (box-constrained <b>L-BFGS</b>, an optimisation method) searches for the
 smallest change <i>r</i>. "Box-constrained": every pixel stays between black and white. Choose the
 <b>target</b> (or <i>any other class</i>), then <b>Run</b> at the c on the slider or <b>Find minimal c</b>.
+<b>sure</b> says how sure of the target the network must end up: <i>just across the boundary</i> (the
+smallest change of all, as in the paper: the network is torn, about 50%), or <i>at least 90%</i> or
+<i>99% sure</i> (a larger change, and a convincing picture for a slide).
 The bar shows p(target) while it works; <b>Cancel</b> stops it.</li>
 <li><b>Result:</b> original + perturbation <i>r</i> = adversarial, with what the network says about each.
 <i>magnify r</i> stretches the perturbation's colours to its largest pixel, so a tiny change is visible
