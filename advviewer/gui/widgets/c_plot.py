@@ -8,11 +8,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
+from advviewer.gui.widgets.plot_scale import scaled_pen
 from advviewer.gui.widgets.static_plot import StaticPlot
 from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective
 
 FOOLED = pg.mkBrush(26, 127, 55)
 NOT_FOOLED = pg.mkBrush(180, 35, 24)
+DOT_SIZE = 8
+DOT_PEN = pg.mkPen(40, 40, 40, width=0.5)
+CURSOR_PEN = pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
 
 
 class CPlot(StaticPlot):
@@ -30,9 +34,9 @@ class CPlot(StaticPlot):
         for side in ("bottom", "left"):
             item.getAxis(side).enableAutoSIPrefix(False)
         item.showGrid(x=True, y=True, alpha=0.2)
-        self._dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(40, 40, 40, width=0.5))
+        self._dots = pg.ScatterPlotItem(size=DOT_SIZE, pen=DOT_PEN)
         item.addItem(self._dots)
-        self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self._cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN)
         item.addItem(self._cursor)
         self._points: tuple = ()
         self.objective = ""
@@ -61,9 +65,19 @@ class CPlot(StaticPlot):
         """Name the objective whose runs are shown (the caller shows only its runs)."""
         self.objective = objective
         # the legend shares the axis label's line: a title line would take height a short plot lacks
+        # in large text (presentation mode) there is room for the key only
+        runs = f"c (log scale) &nbsp; runs of the <b>{describe_objective(objective)}</b>:" if self.scale == 1 else "c:"
         self.getPlotItem().setLabel(
-            "bottom", f"c (log scale) &nbsp; runs of the <b>{describe_objective(objective)}</b>: "
+            "bottom", f"{runs} "
                       "<span style='color:#1a7f37'>● fooled</span> <span style='color:#b42318'>● not fooled</span>")
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """Axes, the dots and the slider's line at ``scale`` (1: as built)."""
+        super().set_presentation_scale(scale)
+        self._dots.setSize(DOT_SIZE * scale)
+        self._dots.setPen(scaled_pen(DOT_PEN, scale))
+        self._cursor.setPen(scaled_pen(CURSOR_PEN, scale))
+        self.set_objective(self.objective)
 
     def set_cursor(self, c: float) -> None:
         self._cursor.setValue(math.log10(max(c, 1e-12)))
