@@ -45,9 +45,9 @@ def _wait(app, window, seconds: float = 120.0) -> None:
     _pump(app)
 
 
-def _grab(app, window, out: Path, name: str) -> None:
+def _grab(app, window, out: Path, name: str, whole_screen: bool = True) -> None:
     _pump(app, 0.4)
-    screen = window.screen()
+    screen = window.screen() if whole_screen else None
     picture = screen.grabWindow(0) if screen is not None else window.grab()
     if picture.isNull():  # offscreen has no screen contents: the window alone (a floating dock is not in it)
         picture = window.grab()
@@ -119,7 +119,7 @@ def _present(app, window, out: Path, size: str) -> None:
     _grab(app, window, out, f"{size}-present-next-target")
     QTest.keyClick(window, Qt.Key.Key_Escape)
     _wait(app, window)
-    _grab(app, window, out, f"{size}-present-left")
+    _grab(app, window, out, f"{size}-present-left", whole_screen=False)  # offscreen, the screen keeps stale pixels
 
 
 def _offscreen_screen(size: str) -> None:

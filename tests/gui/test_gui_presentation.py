@@ -134,9 +134,15 @@ def test_help_explains_presentation_mode_and_its_keys(window):
         assert key in page, key
 
 
-def test_closing_while_presenting_remembers_the_desk_geometry(make_window, qtbot):
-    window = make_window()
-    desk = window.geometry()
-    window.actions["present"].trigger()
-    window.close()
-    assert not window.presentation.presenting and window.geometry() == desk
+def test_closing_while_presenting_remembers_the_desk_window(make_window, qtbot):
+    first = make_window()
+    smallest = first.minimumSizeHint()  # lower than the (offscreen) screen that presentation mode fills
+    first.setGeometry(60, 80, smallest.width(), smallest.height())
+    qtbot.waitUntil(lambda: first.geometry().size() == smallest, timeout=3000)
+    desk = first.geometry()
+    first.actions["present"].trigger()
+    assert first.isFullScreen()
+    first.close()
+    again = make_window()  # the next launch, same settings folder
+    assert not again.isFullScreen() and again.geometry().size() == desk.size()
+    assert again.menuBar().isVisible() and again.findChild(QToolBar, "main_toolbar").isVisible()

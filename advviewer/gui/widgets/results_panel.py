@@ -35,7 +35,7 @@ class ResultsPanel(QWidget):
         self.class_labels: dict[str, QLabel] = {}
         self.captions: dict[str, QLabel] = {}
         for col, (name, caption, tip) in enumerate(CAPTIONS):
-            title = QLabel(f"<b>{caption}</b>", wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
+            title = QLabel(f"<b>{caption}</b>")
             self.captions[name] = title
             title.setToolTip(tip)
             view = MapView(name, caption, signed=name == "perturbation")
