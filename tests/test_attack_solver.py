@@ -166,9 +166,12 @@ def test_solver_keeping_gram_matrices_matches_recomputing_them(monkeypatch):
 
     M, x0, objective = coupled_problem(seed=6, n=60)
 
+    # (a pool this small recomputes its products by default: keep and move pixels at any size here)
+    monkeypatch.setattr(gram, "KEEP_FROM_ROWS", 0)
+    monkeypatch.setattr(gram, "MOVE_PIXELS_FROM_ROWS", 0)
     kept = minimize_numpy(objective, x0.copy(), TIGHT)
 
-    def refresh_from_scratch(W, free, free_before, G, GF, known, slot, gF, empty=None):
+    def refresh_from_scratch(W, free, free_before, G, GF, known, slot, gF, empty=None, keep=True):
         G[:], GF[:] = gram.recomputed(W, free)
         return torch.einsum("kan,kn->ka", W, gF.to(W.dtype)).to(torch.float64)
 

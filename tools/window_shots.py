@@ -45,15 +45,23 @@ def _wait(app, window, seconds: float = 120.0) -> None:
     _pump(app)
 
 
-def _grab(app, window, out: Path, name: str, whole_screen: bool = True) -> None:
+def _grab(app, window, out: Path, name: str) -> None:
     _pump(app, 0.4)
-    screen = window.screen() if whole_screen else None
-    picture = screen.grabWindow(0) if screen is not None else window.grab()
-    if picture.isNull():  # offscreen has no screen contents: the window alone (a floating dock is not in it)
+    screen = window.screen()
+    # offscreen has no screen contents, and its 800x800 screen would crop a larger --size: the window
+    # alone (a floating dock is not in it)
+    offscreen = app.platformName() == "offscreen"
+    picture = screen.grabWindow(0) if screen is not None and not offscreen else window.grab()
+    if picture.isNull():
         picture = window.grab()
     path = out / f"{name}.png"
     picture.save(str(path))
     print(path)
+    dock = window.explore_views
+    if offscreen and dock.isVisible() and dock.isFloating():  # not in the window's picture: a picture of its own
+        path = out / f"{name}-floating-dock.png"
+        dock.grab().save(str(path))
+        print(path)
 
 
 def _tabs(app, window, out: Path, size: str) -> None:
@@ -119,7 +127,7 @@ def _present(app, window, out: Path, size: str) -> None:
     _grab(app, window, out, f"{size}-present-next-target")
     QTest.keyClick(window, Qt.Key.Key_Escape)
     _wait(app, window)
-    _grab(app, window, out, f"{size}-present-left", whole_screen=False)  # offscreen, the screen keeps stale pixels
+    _grab(app, window, out, f"{size}-present-left")
 
 
 def _offscreen_screen(size: str) -> None:

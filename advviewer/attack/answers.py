@@ -69,10 +69,12 @@ def image_results(model, call: ImageProblems, found: list[Solved], seconds: np.n
     for i, ps in enumerate(by_image):
         best = _answer(call, ps, probs, xs, i)
         f = found[best]
-        hist = None
-        if history is not None:
+        hist = hist_c = None
+        if history is not None:  # step 0 is the start point, before any solve: no c
             hist = [start[best].to(torch.float32).cpu().numpy().reshape(shape)] + history.chain(f.row)
+            hist_c = [float("nan")] + history.chain_c(f.row)
         results.append(_result(call, i, ps, best, found, probs, xs[best], hist))
+        results[-1].history_c = hist_c
         results[-1].seconds = float(seconds[i])
     return results
 

@@ -40,16 +40,19 @@ SEARCH_DTOL = 1e-5
 
 
 class History:
-    """Iterates of every solve (as images of the input's shape) and which solve each one was warm-started from."""
+    """Iterates of every solve (as images of the input's shape), the c each solve ran at, and which solve each one
+    was warm-started from."""
 
     def __init__(self, input_shape: tuple[int, ...]) -> None:
         self.input_shape = input_shape
         self.parent: dict[int, int] = {}
+        self.c: dict[int, float] = {}
         self.frames: dict[int, list[np.ndarray]] = {}
 
-    def begin(self, rows: list[int], parents: list[int]) -> None:
-        for row, parent in zip(rows, parents):
+    def begin(self, rows: list[int], parents: list[int], cs) -> None:
+        for row, parent, c in zip(rows, parents, cs):
             self.parent[row] = int(parent)
+            self.c[row] = float(c)
             self.frames[row] = []
 
     def add(self, rows, x: torch.Tensor) -> None:
@@ -62,6 +65,14 @@ class History:
         out: list[np.ndarray] = []
         while row >= 0:
             out = self.frames[row] + out
+            row = self.parent[row]
+        return out
+
+    def chain_c(self, row: int) -> list[float]:
+        """The c of the solve that made each iterate of :meth:`chain` (the penalty constant a frame was solved at)."""
+        out: list[float] = []
+        while row >= 0:
+            out = [self.c[row]] * len(self.frames[row]) + out
             row = self.parent[row]
         return out
 
@@ -149,7 +160,7 @@ class _Search:
             self.flying[e.problem][row] = e.c
             self.in_flight[e.problem] += 1
         if self.history is not None:
-            self.history.begin(rows.tolist(), [e.parent for e in plan])
+            self.history.begin(rows.tolist(), [e.parent for e in plan], [e.c for e in plan])
             moved = [i for i, e in enumerate(plan) if e.interpolated]  # an interpolated start is a point of its own
             if moved:
                 self.history.add(rows[moved], torch.stack([plan[i].start for i in moved]))

@@ -65,6 +65,8 @@ class AttackResult:
     iterations: int  # solver iterations, summed over every c tried
     seconds: float  # wall time from the call's start until this image's answer was settled (see AttackResults)
     history: list[np.ndarray] | None = field(default=None, repr=False)  # iterates, the image's shape each
+    # the c each iterate of ``history`` was solved at (NaN for step 0, the start point, before any solve)
+    history_c: list[float] | None = field(default=None, repr=False)
     message: str = ""
     mode: str = "minimal"  # "minimal" (c searched) or "fixed-c"
     untargeted: bool = False
@@ -149,6 +151,7 @@ class AttackResults(Sequence[AttackResult]):
     untargeted: bool
     total_seconds: float
     history: list[list[np.ndarray]] | None = field(default=None, repr=False)
+    history_c: list[list[float]] | None = field(default=None, repr=False)
     state: list | None = field(default=None, repr=False)  # per image, see AttackResult.state
     already_fooled: np.ndarray | None = None  # (N,) bool, see AttackResult.already_fooled (None: all False)
     confidence: float | None = None  # the call's required p(target), see AttackResult.confidence
@@ -171,8 +174,8 @@ class AttackResults(Sequence[AttackResult]):
             message=[r.message for r in results], loss=[r.loss for r in results],
             tau=np.asarray([np.nan if r.tau is None else r.tau for r in results], dtype=np.float64),
             mode=results[0].mode, untargeted=results[0].untargeted, total_seconds=float(total_seconds),
-            history=_all_or_none([r.history for r in results]), state=_any_or_none([r.state for r in results]),
-            confidence=results[0].confidence,
+            history=_all_or_none([r.history for r in results]), history_c=_all_or_none([r.history_c for r in results]),
+            state=_any_or_none([r.state for r in results]), confidence=results[0].confidence,
         )
 
     def with_images_on(self, device) -> AttackResults:
@@ -206,7 +209,8 @@ class AttackResults(Sequence[AttackResult]):
             adversarial_class=int(self.adversarial_class[i]), original_probs=self.original_probs[i],
             adversarial_probs=self.adversarial_probs[i], evaluations=int(self.evaluations[i]),
             iterations=int(self.iterations[i]), seconds=float(self.seconds[i]),
-            history=None if self.history is None else self.history[i], message=self.message[i], mode=self.mode,
+            history=None if self.history is None else self.history[i],
+            history_c=None if self.history_c is None else self.history_c[i], message=self.message[i], mode=self.mode,
             untargeted=self.untargeted, loss=self.loss[i], tau=None if np.isnan(tau) else tau, original=self.original[i],
             state=None if self.state is None else self.state[i],
             already_fooled=bool(self.already_fooled[i]) if self.already_fooled is not None else False,

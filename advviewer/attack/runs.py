@@ -213,7 +213,7 @@ class _FixedRun:
                                rival=taus is not None, goal=goal)
         ids = obj.add_rows(np.arange(len(rows)), cs[which], taus)
         if history is not None:
-            history.begin([p + history_offset for p in rows], parents)
+            history.begin([p + history_offset for p in rows], parents, cs[which].tolist())
 
         def on_iteration(it, r, x, f, z):
             r = r.cpu().numpy()

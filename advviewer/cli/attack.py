@@ -4,7 +4,8 @@
 
 For every attack: the adversarial PNG (8-bit), an enlarged copy, the perturbation PNG, the
 float32 ``.npy`` and a JSON record (see :mod:`advviewer.writing.export`), and one line saying whether
-the 8-bit PNG still fools the model. ``--json`` prints the JSON records on stdout instead (one
+the 8-bit PNG still fools the model. ``--path-gif`` adds the attack's path as an animated GIF and
+APNG (:mod:`advviewer.writing.animation`). ``--json`` prints the JSON records on stdout instead (one
 per line). Exit status: 0 all attacks succeeded, 1 some did not reach their target, 2 bad input.
 """
 
@@ -48,6 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--robust-png", action="store_true",
                    help="scale the perturbation up by the smallest factor that keeps the 8-bit PNG fooling the model "
                         "(the .npy stays exact; the JSON gives the factor)")
+    p.add_argument("--path-gif", action="store_true",
+                   help="also write the attack's path, step by step, as an animated GIF and APNG for slides "
+                        "(<stem>_path.gif, <stem>_path.apng, 960x540)")
     p.set_defaults(func=run_attack_command)
 
 
@@ -84,6 +88,7 @@ def run_attack_command(args: argparse.Namespace) -> int:
     from advviewer.calculus.gradients import predict
     from advviewer.models import load_identified_model
     from advviewer.reading.image_io import load_image
+    from advviewer.writing.animation import export_path
     from advviewer.writing.export import export_result, export_stem
 
     if args.target is not None and not 0 <= args.target <= 9:
@@ -98,17 +103,19 @@ def run_attack_command(args: argparse.Namespace) -> int:
             images = np.stack([image for _, image, _ in chunk])
             results = lbfgs_attack_batch(model, images, [t for _, _, t in chunk], args.c, untargeted=args.untargeted,
                                          max_iter=args.max_iter, device=args.device, refine=not args.paper_loss,
-                                         confidence=args.confidence,
+                                         confidence=args.confidence, record_history=args.path_gif,
                                          callback=lambda p, start=start: _show_progress(bar, start, p))
             for (path, _, _), res in zip(chunk, results):
                 stem = export_stem(res, model_name, str(path), taken=stems)
                 files = export_result(res, args.out, model=model, model_name=model_name, stem=stem, source=str(path),
                                       robust=args.robust_png, weights_sha256=weights_sha256)
+                path_files = export_path(res, args.out, model=model, stem=stem) if args.path_gif else {}
                 record = json.loads(files["json"].read_text())
                 if args.json:
                     print(json.dumps(record), flush=True)
                 else:
-                    bar.write(_summary(path, res, record), file=sys.stdout)
+                    path_note = f"  path: {path_files['gif'].name}, {path_files['apng'].name}" if path_files else ""
+                    bar.write(_summary(path, res, record) + path_note, file=sys.stdout)
                 if not res.success:
                     status = max(status, 1)
             bar.update_to(start + len(chunk))

@@ -29,6 +29,8 @@ MENUS = {
         ("export_all_robust", "Export all, PNG still fools &it…", "",
          "Export every result of this session with r scaled up just enough that each 8-bit PNG still fools the model", False),
         ("export_fooled", "Export all that f&ooled it…", "", "Write only the results that fooled the model, with an index.csv", False),
+        ("export_path", "Export the &path as GIF/APNG…", "",
+         "Write the attack's path, step by step, as an animated GIF and APNG for slides (960x540)", False),
         None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
     ],

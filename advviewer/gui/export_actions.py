@@ -12,13 +12,17 @@ from pathlib import Path
 
 from advviewer.gui import dialogs
 from advviewer.gui.actions import menu_path
-from advviewer.session.export import Exported, ExportOutcome, ExportRequest
+from advviewer.session.export import Exported, ExportOutcome, ExportRequest, why_no_path
 from advviewer.text.wording import counted
 
 NOTHING = "Nothing to export yet: run an attack first (Ctrl+R)."
 ROUNDING_UNDID = ("<b>The 8-bit PNG no longer fools the model</b> (it reads as {png_class}): rounding pixels to 1/255 "
                   f"undid part of the change; the .npy still fools it. <b>{menu_path('export_robust')}</b> "
                   "(Ctrl+Alt+E) scales r up just enough.")
+
+
+PATH_TIP = "Write the attack's path, step by step, as an animated GIF and APNG for slides (960x540)"
+STALE_PATH = "The result on screen no longer matches the input, model or target: run the attack again to animate it."
 
 
 def _folder(w, folder: Path | None) -> Path | None:
@@ -58,9 +62,32 @@ def export_everything(w, folder: Path | None = None, fooled_only: bool = False, 
     return folder is not None and w.state.exports.start(ExportRequest(items, folder, robust=robust, numbered=True))
 
 
+def export_path(w, folder: Path | None = None) -> bool:
+    """Start writing the shown result's path as an animated GIF and APNG; True if it started."""
+    item = w.state.current_result()
+    why_not = why_no_path(item)
+    if why_not is not None:
+        w.message.show_message(why_not, "info")
+        return False
+    folder = _folder(w, folder)
+    return folder is not None and w.state.exports.start(ExportRequest((item,), folder, path=True))
+
+
+def show_path_export_state(w) -> None:
+    """File ▸ Export the path is enabled only while the shown result kept its path; its tooltip says why not."""
+    action = w.actions["export_path"]
+    item = w.state.current_result()
+    why_not = STALE_PATH if item is None and w.state.result_view.shown is not None else why_no_path(item)
+    action.setEnabled(why_not is None)
+    action.setToolTip(why_not or PATH_TIP)
+    action.setStatusTip(action.toolTip())
+
+
 def bind_exports(w) -> None:
     """Show an export's progress and outcome in the message bar (the export itself runs off the GUI thread)."""
     events = w.state.exports.events
+    w.state.events.result.connect(lambda _view: show_path_export_state(w))
+    show_path_export_state(w)
 
     def progress(written: int, total: int) -> None:
         request = w.state.exports.running()
@@ -77,14 +104,7 @@ def _report(w, outcome: ExportOutcome) -> None:
     if outcome.done:
         w.settings.set("export_folder", str(request.folder))
     if not request.numbered:
-        if outcome.error is not None or not outcome.done:
-            w.message.show_message(f"Export failed, nothing was written: {outcome.error}")
-            return
-        exported = outcome.done[0]
-        kind = "error" if exported.png_fools is False else "info"
-        figure = " with a figure for slides" if "figure_png" in exported.files else ""
-        w.message.show_message(f"Exported {counted(len(exported.files), 'file')}{figure} to {request.folder}. " + png_verdict(exported),
-                               kind)
+        _report_one(w, outcome)
         return
     done, total = outcome.done, len(request.items)
     if outcome.error is not None:
@@ -101,3 +121,20 @@ def _report(w, outcome: ExportOutcome) -> None:
             f"<b>{menu_path('export_all_robust')}</b> fixes that)." if undone else "")
     w.message.show_message(f"Exported {counted(len(done), 'result')} ({counted(files, 'file')}) to {request.folder}, listed in {index}.{note}",
                            "error" if undone else "info")
+
+
+def _report_one(w, outcome: ExportOutcome) -> None:
+    """The outcome of exporting the shown result (its files, or its path as GIF and APNG)."""
+    request = outcome.request
+    if outcome.error is not None or not outcome.done:
+        w.message.show_message(f"Export failed, nothing was written: {outcome.error}")
+        return
+    exported = outcome.done[0]
+    if request.path:
+        names = " and ".join(path.name for path in exported.files.values())
+        w.message.show_message(f"The attack's path written as {names} in {request.folder}.", "info")
+        return
+    kind = "error" if exported.png_fools is False else "info"
+    figure = " with a figure for slides" if "figure_png" in exported.files else ""
+    w.message.show_message(f"Exported {counted(len(exported.files), 'file')}{figure} to {request.folder}. " + png_verdict(exported),
+                           kind)

@@ -24,9 +24,9 @@ system on purpose.</p>
 rubs out. The slider sets the brush size. The small picture is what the network really gets: 28&times;28
 pixels, your drawing cropped, scaled and centred the way the training digits were made.
 An empty canvas still gets an answer: the network has no way to say "nothing".</li>
-<li><b>What the model thinks:</b> its probability for each class 0&ndash;9 (orange: its answer; a red
-outline: the attack's target). After an attack, the adversarial image's probabilities appear as red bars
-beside the original's.</li>
+<li><b>What the model thinks:</b> its probability for each class 0&ndash;9 (orange: its answer; a thick
+black outline: the attack's target). After an attack, the adversarial image's probabilities appear as hatched
+blue bars beside the original's solid ones.</li>
 <li><b>Which pixels matter:</b> the <i>input gradient</i>. Blue pixels: brightening them makes the network
 more sure of the class; red: less sure. <i>class</i> chooses whose gradient you see (the predicted class,
 the target, or any digit); <i>outline the digit</i> draws your strokes over it. <b>Backprop</b> computes the
@@ -44,7 +44,7 @@ The bar shows p(target) while it works; <b>Cancel</b> stops it.</li>
 <ul>
 <li><b>c</b> weighs two wishes: fool the network (large c) and keep the change small (small c).
 <b>Find minimal c</b> searches the smallest c that still fools it. Each dot in the small plot is one attack:
-its c and the size of its change, green if it fooled the network, red if not.</li>
+its c and the size of its change: a blue dot if it fooled the network, a vermillion cross if not.</li>
 <li><b>&#8214;r&#8214;<sub>2</sub></b>: the size of the change (square root of the sum of squared pixel changes);
 <b>&#8214;r&#8214;<sub>&infin;</sub></b>: the largest change of a single pixel; <b>distortion</b>: the paper's measure,
 &#8214;r&#8214;<sub>2</sub>/28.</li>
@@ -76,7 +76,12 @@ not the size of the change that fools it, but its carefully chosen direction.</l
 <p><b>File &#9656; Export</b> (Ctrl+E) writes the adversarial image (28&times;28 PNG and an enlarged viewing copy), a figure
 for slides, the perturbation as a coloured PNG, the exact image as .npy and a JSON record of the attack.
 <b>File &#9656; Export all results</b> (Ctrl+Shift+E) writes every result of this session, numbered, with an index.csv;
-<b>File &#9656; Export all that fooled it</b> only those that fooled the network.</p>
+<b>File &#9656; Export all that fooled it</b> only those that fooled the network.
+<b>File &#9656; Export the path as GIF/APNG</b> turns the <b>Playback</b> into a moving picture for a slide
+(960&times;540): each frame shows the original, the change <i>r</i> and the image at that step of the attack,
+with the step, c, &#8214;r&#8214;<sub>2</sub> and the network's answer written in it. A long path is shortened
+to 120 frames, the first (your digit) and the last (the result) always kept. It is greyed out when the result
+on screen has no path, or no longer matches your digit, model or target.</p>
 <p>A PNG stores each pixel as one of 256 levels. The minimal attack stops just across the network's
 decision boundary, so rounding each pixel to the nearest level can push the image back. The export says
 when that happens. <b>File &#9656; Export, PNG still fools it</b> (Ctrl+Alt+E) scales <i>r</i> up by the smallest factor that

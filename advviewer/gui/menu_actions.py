@@ -23,6 +23,7 @@ def connect_menu_actions(w) -> None:
     a["export_all"].triggered.connect(lambda: export_actions.export_everything(w))
     a["export_all_robust"].triggered.connect(lambda: export_actions.export_everything(w, robust=True))
     a["export_fooled"].triggered.connect(lambda: export_actions.export_everything(w, fooled_only=True))
+    a["export_path"].triggered.connect(lambda: export_actions.export_path(w))
     export_actions.bind_exports(w)
     a["help"].triggered.connect(lambda: dialogs.show_help(w))
     a["guide"].triggered.connect(w.guide.show)

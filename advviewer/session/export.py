@@ -12,7 +12,8 @@ only whole files, listed in ``index.csv``. :meth:`ExportQueue.stop` is what the 
 it closes: it stops after the result being written and waits for that one, so no temporary file
 is left behind when the process ends at once (advviewer.gui.app.exit_now).
 
-:func:`export_finished` writes one result, :func:`write_index` the ``index.csv`` of "Export all";
+:func:`export_finished` writes one result, :func:`export_path_of` its path as an animated GIF and APNG
+(advviewer.writing.animation), :func:`write_index` the ``index.csv`` of "Export all";
 :class:`ExportQueue` runs an :class:`ExportRequest` as a job and reports an :class:`ExportOutcome`.
 """
 
@@ -68,6 +69,25 @@ def export_finished(item: FinishedAttack, folder: Path, number: int | None = Non
     return Exported(files, json.loads(files["json"].read_text()))
 
 
+def why_no_path(item: FinishedAttack | None) -> str | None:
+    """Why the path of ``item`` (the result on screen) cannot be exported, or None when it can."""
+    if item is None:
+        return "No result on screen to animate: run an attack first (Ctrl+R)."
+    if not item.result.history:
+        return ("This result kept no path (only the latest results keep their iterates): "
+                "run the attack again to animate it.")
+    return None
+
+
+def export_path_of(item: FinishedAttack, folder: Path) -> Exported:
+    """Write the attack's path as ``<stem>_path.gif`` and ``<stem>_path.apng`` (advviewer.writing.animation)."""
+    from advviewer.writing.animation import export_path
+    from advviewer.writing.export import export_stem
+
+    stem = export_stem(item.result, item.model.name, item.source)
+    return Exported(export_path(item.result, folder, model=item.model.module, stem=stem), {})
+
+
 def write_index(folder: Path, exported: list[Exported]) -> Path:
     """``index.csv``: one row per exported result (what was written, and whether it fooled the model)."""
     out = io.StringIO()
@@ -87,6 +107,7 @@ class ExportRequest:
     folder: Path
     robust: bool = False  # the 8-bit PNGs still fool the model (advviewer.writing.eight_bit)
     numbered: bool = False  # "Export all": stems numbered 001_..., and an index.csv
+    path: bool = False  # the attack's path as an animated GIF and APNG instead of the result's files
 
 
 @dataclass
@@ -115,7 +136,8 @@ def export_job(request: ExportRequest):
                 outcome.stopped = True
                 break
             try:
-                outcome.done.append(export_finished(item, request.folder, number=n if request.numbered else None,
+                outcome.done.append(export_path_of(item, request.folder) if request.path else
+                                    export_finished(item, request.folder, number=n if request.numbered else None,
                                                     robust=request.robust))
             except AdvViewerError as exc:
                 outcome.error = str(exc)

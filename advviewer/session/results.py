@@ -35,7 +35,8 @@ class ResultLog:
         self._items.append(item)
         del self._items[:-FINISHED_KEPT]
         if len(self._items) > HISTORY_KEPT:
-            self._items[-HISTORY_KEPT - 1].result.history = None
+            dropped = self._items[-HISTORY_KEPT - 1].result
+            dropped.history = dropped.history_c = None
         from advviewer.attack.c_sweep import sweep_point
 
         return self.add_runs(item.key, [sweep_point(item.result)])

@@ -1,4 +1,4 @@
-"""What c does, as a picture: every attack run on this input as a point (c, ||r||), green if it fooled the model."""
+"""What c does, as a picture: every attack run on this input as a point (c, ||r||): a blue dot if it fooled the model, a vermillion cross if not."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
+from advviewer.gui import palette
 from advviewer.gui.widgets.plot_scale import scaled_pen
 from advviewer.gui.widgets.static_plot import StaticPlot
 from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective
 
-FOOLED = pg.mkBrush(26, 127, 55)
-NOT_FOOLED = pg.mkBrush(180, 35, 24)
-DOT_SIZE = 8
+DOT_SIZE = 9
 DOT_PEN = pg.mkPen(40, 40, 40, width=0.5)
-CURSOR_PEN = pg.mkPen(60, 110, 200, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
+CURSOR_PEN = pg.mkPen(palette.C_CURSOR, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
 
 
 class CPlot(StaticPlot):
@@ -26,7 +25,7 @@ class CPlot(StaticPlot):
         super().__init__("c_plot", "Perturbation size against c",
                          "Each dot is one attack on this digit with the objective named below: its c and\n"
                          "the size of its perturbation. Runs of the other objective are not shown.\n"
-                         "Green: the model was fooled. Red: it was not. The line marks the slider's c.\n"
+                         "Blue dot: the model was fooled. Vermillion cross: it was not. The dashed line marks the slider's c.\n"
                          "Larger c pushes harder: the perturbation grows until the model gives in.", parent)
         item = self.getPlotItem()
         item.setLogMode(x=True, y=False)
@@ -69,7 +68,8 @@ class CPlot(StaticPlot):
         runs = f"c (log scale) &nbsp; runs of the <b>{describe_objective(objective)}</b>:" if self.scale == 1 else "c:"
         self.getPlotItem().setLabel(
             "bottom", f"{runs} "
-                      "<span style='color:#1a7f37'>● fooled</span> <span style='color:#b42318'>● not fooled</span>")
+                      f"{palette.coloured(palette.FOOLED_GLYPH + ' fooled', palette.FOOLED)} "
+                      f"{palette.coloured(palette.NOT_FOOLED_GLYPH + ' not fooled', palette.NOT_FOOLED)}")
 
     def set_presentation_scale(self, scale: float) -> None:
         """Axes, the dots and the slider's line at ``scale`` (1: as built)."""
@@ -92,7 +92,8 @@ class CPlot(StaticPlot):
             self._dots.setData([], [])
             return
         c, l2, fooled = (np.array(v) for v in zip(*self._points))
-        self._dots.setData(x=np.log10(c), y=l2, brush=[FOOLED if f else NOT_FOOLED for f in fooled])
+        self._dots.setData(x=np.log10(c), y=l2, brush=[palette.fooled_brush(f) for f in fooled],
+                           symbol=[palette.FOOLED_SYMBOL if f else palette.NOT_FOOLED_SYMBOL for f in fooled])
         lo, hi = int(np.floor(np.log10(c.min()) - 0.3)), int(np.ceil(np.log10(c.max()) + 0.3))  # whole decades
         top = max(float(l2.max()) * 1.15, 1e-3)
         self.getPlotItem().setYRange(0.0, top, padding=0)

@@ -14,6 +14,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from advviewer.gui import palette
+
 SIDE = 280  # drawing resolution: 10x the model's 28x28
 UNDO_LIMIT = 60
 MOUSE_PRESSURE = 0.5  # a mouse draws at the nominal brush size; a pen's pressure widens or thins
@@ -209,6 +211,9 @@ class DrawingCanvas(QWidget):
         if self._hover is not None:
             radius = self.brush_size * target.width() / SIDE / 2
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QPen(QColor(255, 80, 80) if self.eraser else QColor(120, 200, 255), 1))
+            # the eraser's circle is dashed as well as another colour
+            pen = QPen(QColor(palette.ERASER_CURSOR if self.eraser else palette.BRUSH_CURSOR), 1)
+            pen.setStyle(Qt.PenStyle.DashLine if self.eraser else Qt.PenStyle.SolidLine)
+            painter.setPen(pen)
             painter.drawEllipse(self._hover, radius, radius)
         painter.end()

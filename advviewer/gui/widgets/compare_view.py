@@ -6,7 +6,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from advviewer.gui.widgets.map_view import MapView, diverging_colormap, nice_limit
+from advviewer.gui import palette
+from advviewer.gui.palette import diverging_colormap
+from advviewer.gui.widgets.map_view import MapView, nice_limit
 
 HINT = ("The same digit and target, three attacks: FGSM (one signed gradient step, Goodfellow et al. 2015), "
         "DDN (a modern minimal-L2 attack, Rony et al. 2019) and L-BFGS.")
@@ -53,10 +55,11 @@ class CompareView(QWidget):
         for col, (name, r, ok, l2, linf, evals, seconds) in enumerate(attacks):
             self.titles[col].setText(f"<b>{name}</b>")
             self.maps[col].set_signed(r, limit)
-            colour = "#1a7f37" if ok else "#b42318"
-            values = (f"<span style='color:{colour}'>{'yes' if ok else 'no'}</span>", f"{l2:.3f}", f"{linf:.3f}",
+            verdict = (f"{palette.FOOLED_GLYPH} yes", palette.FOOLED) if ok else (f"{palette.NOT_FOOLED_GLYPH} no", palette.NOT_FOOLED)
+            values = (palette.coloured(*verdict), f"{l2:.3f}", f"{linf:.3f}",
                       f"{evals:,}", f"{seconds * 1e3:.0f} ms")
             for row, text in enumerate(values):
                 self.cells[row][col].setText(text)
-        self.status.setText(f"Towards <b>{target}</b>. Perturbations on one scale: blue −{limit:g} (darker), white 0, "
-                            f"red +{limit:g} (brighter). Evaluations: forward passes of one image.")
+        self.status.setText(f"Towards <b>{target}</b>. Perturbations on one scale: "
+                            f"{palette.coloured(f'blue −{limit:g}', palette.SIGNED_NEGATIVE)} (darker), white 0, "
+                            f"{palette.coloured(f'red +{limit:g}', palette.SIGNED_POSITIVE)} (brighter). Evaluations: forward passes of one image.")

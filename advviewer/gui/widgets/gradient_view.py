@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QCheckBox, QComboBox, QGridLayout, QLabel, QRadioButton, QWidget
 
+from advviewer.gui import palette
 from advviewer.gui.widgets.fixed_height import fixed_height
 from advviewer.gui.widgets.map_view import MapView
 from advviewer.gui.widgets.outline import outline_segments
@@ -95,8 +96,8 @@ class GradientView(QWidget):
         """A gradient of class ``cls``'s loss, with the outline of ``digit`` (drawn, or kept hidden)."""
         self.map.set_signed(gradient)
         self._outline.setData(*outline_segments(digit))
-        text = (f"Brightening a <span style='color:#2c5aa0'><b>blue</b></span> pixel makes it more of a <b>{cls}</b>, "
-                f"a <span style='color:#b42318'><b>red</b></span> one less (largest |g| {float(np.abs(gradient).max()):.2g}).")
+        text = (f"Brightening a {palette.coloured('blue', palette.SIGNED_NEGATIVE, bold=True)} pixel makes it more of a <b>{cls}</b>, "
+                f"a {palette.coloured('red', palette.SIGNED_POSITIVE, bold=True)} one less (largest |g| {float(np.abs(gradient).max()):.2g}).")
         self.info.setText(text + (f"<br>{note}" if note else ""))
 
     def show_pending(self, text: str) -> None:

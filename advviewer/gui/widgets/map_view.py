@@ -1,6 +1,6 @@
 """A 28x28 picture in a pyqtgraph view: grayscale digits, or signed maps on a diverging scale.
 
-Signed maps (gradients, perturbations) use the export's blue - white - red map with symmetric levels
+Signed maps (gradients, perturbations) use the export's blue - white - red map (palette.diverging_colormap) with symmetric levels
 ``(-m, m)`` set explicitly and a colour bar beside the image, so zero is always white and the
 scale is always visible; auto-levels are never used.
 """
@@ -11,8 +11,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
+from advviewer.gui.palette import diverging_colormap
 from advviewer.gui.widgets.plot_scale import scale_axis, scale_text
-from advviewer.writing.pixels import DIVERGING_ANCHORS
 
 _configured = False
 
@@ -52,11 +52,6 @@ def bar_label(value: float) -> str:
         return f"{value:.2g}"
     mantissa, exponent = f"{value:.1e}".split("e")  # 0.0002 -> 2e-4: fits the bar's narrow axis
     return f"{float(mantissa):g}e{int(exponent)}"
-
-
-def diverging_colormap() -> pg.ColorMap:
-    """The blue-white-red map of the exported perturbation PNGs, so screen and file agree."""
-    return pg.ColorMap(np.linspace(0.0, 1.0, len(DIVERGING_ANCHORS)), DIVERGING_ANCHORS.astype(np.uint8))
 
 
 class MapView(pg.GraphicsLayoutWidget):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from advviewer.gui import palette
 from advviewer.gui.widgets.digit_pixmap import digit_pixmap
 
-HINT = "Is it just any small change that fools the model? Random noise of the same size (L2), inside the pixel range."
+HINT = ("Is it just any small change that fools the model? Random noise of the same size (L2), inside the pixel range. "
+        f"{palette.CHANGED_GLYPH}: the noise changed the model's answer.")
 
 
 class NoiseCheckView(QWidget):
@@ -43,8 +45,9 @@ class NoiseCheckView(QWidget):
             image.setPixmap(digit_pixmap(x, 56))
             same = int(cls) == original_class
             kept += same
-            colour = "#1a7f37" if same else "#b42318"
-            answer.setText(f"<span style='color:{colour}'><b>{int(cls)}</b></span> {float(p):.0%}")
+            # a changed answer has an arrow before it, not only another colour
+            said = f"<b>{int(cls)}</b>" if same else palette.coloured(f"{palette.CHANGED_GLYPH}{int(cls)}", palette.FOOLED, bold=True)
+            answer.setText(f"{said} {float(p):.0%}")
         self.summary.setText(f"Noise with ‖r‖₂ = {l2:.3f}, the attack's size: the model still sees <b>{original_class}</b> "
                              f"in <b>{kept} of {len(classes)}</b> draws. The attack's change of the same size: "
                              f"<b>{adversarial_class}</b>.")

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSlider, QVBoxLayout, QWidget
 
+from advviewer.gui import palette
 from advviewer.gui.widgets.static_plot import StaticPlot
 
 HINT = ("Drag the scrubber: the result panel shows the attack's image at that step of its path "
@@ -35,9 +36,9 @@ class PlaybackView(QWidget):
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.margin_plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)))
-        self.norm_curve = self.norm_plot.plot(pen=pg.mkPen("#1f5fa8", width=2))
-        self.margin_curve = self.margin_plot.plot(pen=pg.mkPen("#b42318", width=2))
-        self.cursors = [pg.InfiniteLine(0, pen=pg.mkPen("#2a2", width=2)) for _ in range(2)]
+        self.norm_curve = self.norm_plot.plot(pen=pg.mkPen(palette.NORM_CURVE, width=2))
+        self.margin_curve = self.margin_plot.plot(pen=pg.mkPen(palette.MARGIN_CURVE, width=2))
+        self.cursors = [pg.InfiniteLine(0, pen=pg.mkPen(palette.PLAYBACK_CURSOR, width=2)) for _ in range(2)]
         self.norm_plot.addItem(self.cursors[0])
         self.margin_plot.addItem(self.cursors[1])
         self.frame_label = QLabel("", objectName="playback_frame")

@@ -6,14 +6,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
+from advviewer.gui import palette
 from advviewer.gui.widgets.plot_scale import scale_text, scaled_pen
 from advviewer.gui.widgets.static_plot import StaticPlot
 
-BAR = pg.mkBrush(120, 150, 190)
-PREDICTED_BRUSH = pg.mkBrush(235, 120, 30)
-TARGET_PEN = pg.mkPen(200, 0, 0, width=2.5)
-NO_PEN = pg.mkPen(80, 80, 80, width=0.5)
-ADVERSARIAL = pg.mkBrush(180, 35, 24, 200)
+BAR = palette.bar_brush(predicted=False)
+PREDICTED_BRUSH = palette.bar_brush(predicted=True)
+TARGET_PEN = palette.bar_pen(target=True)
+NO_PEN = palette.bar_pen(target=False)
 MINIMUM_WIDTH = 340  # the axis, ten bars and the title "left: your image  right: the adversarial (says 2)"
 ADVERSARIAL_LEGEND = "the adversarial"
 ATTEMPT_LEGEND = "the attempt, not fooled"
@@ -28,12 +28,17 @@ HEADROOM = 0.04  # above 1 on the probability axis, times the presentation scale
 
 
 class ProbabilityPlot(StaticPlot):
-    """Bars for classes 0..9; the predicted class in orange, the attack target outlined in red."""
+    """Bars for classes 0..9; the predicted class in orange, the attack target with a thick black outline.
+
+    The adversarial's bars, beside them after an attack, are hatched and outlined in blue: they differ
+    from the input's solid bars in fill as well as hue (palette).
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__("probabilities", "Class probabilities",
                          "The model's softmax probability for each class, updated as you draw.\n"
-                         "Orange: the predicted class. Red outline: the attack target.", parent)
+                         "Orange: the predicted class. Thick black outline: the attack target.\n"
+                         "After an attack, hatched blue bars on the right: the adversarial's probabilities.", parent)
         item = self.getPlotItem()
         item.setXRange(-0.7, 9.7, padding=0)  # room for the labels of classes 0 and 9 beside the adversarial's bars
         item.setYRange(0.0, 1 + HEADROOM, padding=0)  # a little headroom so the 1 tick and a top label show
@@ -45,8 +50,8 @@ class ProbabilityPlot(StaticPlot):
         self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.72, brushes=[BAR] * 10, pens=[NO_PEN] * 10)
         item.addItem(self._bars)
         # the adversarial's probabilities, beside the original's, while a current result is on screen
-        self._adversarial = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10), width=0.36, brush=ADVERSARIAL,
-                                            pen=NO_PEN)
+        self._adversarial = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10), width=0.36,
+                                            brush=palette.adversarial_bar_brush(), pen=palette.adversarial_bar_pen())
         self._adversarial.setVisible(False)
         item.addItem(self._adversarial)
 
@@ -82,7 +87,7 @@ class ProbabilityPlot(StaticPlot):
         return self.note.toPlainText()
 
     def set_probabilities(self, probs: np.ndarray | None, target: int | None = None) -> None:
-        """Show ``probs`` (10,); None clears the chart. ``target`` gets a red outline."""
+        """Show ``probs`` (10,); None clears the chart. ``target`` gets a thick black outline."""
         if probs is not None and self.note.toPlainText():
             self.note.setText("")
         self._target = target
@@ -115,7 +120,7 @@ class ProbabilityPlot(StaticPlot):
         return "1" if probability >= 0.995 else f"{probability:.2f}"[1:]
 
     def set_adversarial(self, probs: np.ndarray | None, adversarial_class: int | None = None, fooled: bool = True) -> None:
-        """The attack's image's ten probabilities as red bars beside the original's (None: hide them).
+        """The attack's image's ten probabilities as hatched blue bars beside the original's (None: hide them).
 
         ``fooled`` False: the image is the attack's closest attempt, not an adversarial, and the legend says so.
         """
@@ -126,9 +131,9 @@ class ProbabilityPlot(StaticPlot):
         self._bars.setOpts(x=np.arange(10) - (0.2 if shown else 0.0), width=0.36 if shown else 0.72)
         if shown:
             self._adversarial.setOpts(height=np.asarray(probs, dtype=float))
-            self._set_title("left: your image " + ("<br>" if self.scale != 1 else "&nbsp;") +
-                            f"<span style='color:#b42318'>right: {ADVERSARIAL_LEGEND if fooled else ATTEMPT_LEGEND} "
-                            f"(says {adversarial_class})</span>")
+            self._set_title("left: your image " + ("<br>" if self.scale != 1 else "&nbsp;")
+                            + palette.coloured(f"right {palette.HATCH_SWATCH}: {ADVERSARIAL_LEGEND if fooled else ATTEMPT_LEGEND} "
+                                               f"(says {adversarial_class})", palette.ADVERSARIAL_BAR))
         else:
             self._set_title(None)
         self.set_probabilities(None if not self._bars.opts["height"].any() else self._bars.opts["height"],
@@ -154,7 +159,7 @@ class ProbabilityPlot(StaticPlot):
         if title is not None:  # the legend on two lines in large text, one at the desk
             title = title.replace("&nbsp;", "<br>") if scale != 1 else title.replace("<br>", "&nbsp;")
         self._set_title(title)
-        self._adversarial.setOpts(pen=scaled_pen(NO_PEN, scale))
+        self._adversarial.setOpts(pen=scaled_pen(palette.adversarial_bar_pen(), scale))
         shown = self.probabilities
         self.set_probabilities(shown if shown.any() else None, self._target)
 

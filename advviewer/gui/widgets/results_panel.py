@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidget
 
+from advviewer.gui import palette
 from advviewer.gui.widgets.fixed_height import fixed_height, set_lines
 from advviewer.gui.widgets.map_view import MapView
 from advviewer.session.choices import describe_objective
@@ -136,9 +137,10 @@ class ResultsPanel(QWidget):
         p0, p1 = np.asarray(result.original_probs), np.asarray(result.adversarial_probs)
         self.class_labels["original"].setText(f"model sees <b>{result.original_class}</b> ({p0[result.original_class]:.1%})")
         self.class_labels["perturbation"].setText(f"largest change ±{result.linf:.3f}")
-        colour = "#1a7f37" if result.success else "#b42318"
-        self.class_labels["adversarial"].setText(
-            f"model sees <b><span style='color:{colour}'>{result.adversarial_class}</span></b> ({p1[result.adversarial_class]:.1%})")
+        # the c plot's shapes and colours: a blue dot if it fooled the model, a vermillion cross if not
+        colour, glyph = (palette.FOOLED, palette.FOOLED_GLYPH) if result.success else (palette.NOT_FOOLED, palette.NOT_FOOLED_GLYPH)
+        said = palette.coloured(f"{glyph} <b>{result.adversarial_class}</b>", colour)
+        self.class_labels["adversarial"].setText(f"model sees {said} ({p1[result.adversarial_class]:.1%})")
         goal = "any other class" if getattr(result, "untargeted", False) else f"class {result.target}"
         verdict = (f"<b style='color:{colour}'>{'Fooled' if result.success else 'Not fooled'}</b> "
                    f"({result.original_class} → {result.adversarial_class}, goal: {goal}).")

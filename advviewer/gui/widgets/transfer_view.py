@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from advviewer.gui import palette
 from advviewer.text.wording import counted
 
 HINT = "Every model's answer on the original and on the adversarial made for the model in use (forward passes only)."
@@ -41,7 +42,7 @@ class TransferView(QWidget):
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j == 3 and changed:
-                    item.setForeground(QColor("#b42318"))
+                    item.setForeground(QColor(palette.FOOLED))  # the words say it too: "yes"
                 self.table.setItem(i, j, item)
         others = len(rows) - 1
         self.status.setText(f"Made for <b>{own}</b>: it changes the answer of {fooled} of the {counted(others, 'other model')}.")
