@@ -5,16 +5,23 @@ offscreen; it grabs the whole screen, floating docks included::
 
     Xvfb :99 -screen 0 1280x720x24 & DISPLAY=:99 .venv/bin/python tools/window_shots.py OUT_DIR
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/window_shots.py OUT_DIR --size 1366x768
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/window_shots.py OUT_DIR --size 1280x720 --present
 
 Each state is one PNG in OUT_DIR named ``<size>-<state>.png``: the window after a minimal attack,
 the Explore dock open on each of its tabs, after scrubbing playback back to an early iterate
 and then leaving the tab, and after Cancel on a slow model. The settings live in a temporary
 folder, never the user's.
+
+``--present``: presentation mode instead (View ▸ Present) on a projector of ``--size`` (offscreen, the
+screen itself is made that size): after a minimal attack, after T and Space (the next target,
+attacked), and the desk window after Esc.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import tempfile
 import time
@@ -106,11 +113,42 @@ def _cancel_on_slow_model(app, window, out: Path, size: str) -> None:
     _grab(app, window, out, f"{size}-cancel-slow-model")
 
 
+def _present(app, window, out: Path, size: str) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.activateWindow()
+    window.actions["present"].trigger()
+    _wait(app, window)
+    _grab(app, window, out, f"{size}-present-minimal")
+    for key in (Qt.Key.Key_T, Qt.Key.Key_Space):
+        QTest.keyClick(window, key)
+        _wait(app, window)
+    _grab(app, window, out, f"{size}-present-next-target")
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    _wait(app, window)
+    _grab(app, window, out, f"{size}-present-left")
+
+
+def _offscreen_screen(size: str) -> None:
+    """Offscreen, a screen of ``size`` (a full-screen window takes the screen's size)."""
+    if not os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+        return
+    width, height = (int(v) for v in size.split("x"))
+    config = Path(tempfile.mkdtemp()) / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "projector", "x": 0, "y": 0, "width": width, "height": height,
+                                               "logicalDpi": 96, "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", default=None, help="WxH of the window (default: the screen's)")
+    parser.add_argument("--present", action="store_true", help="presentation mode on a screen of --size (View ▸ Present)")
     args = parser.parse_args()
+    if args.present and args.size:
+        _offscreen_screen(args.size)
     args.out.mkdir(parents=True, exist_ok=True)
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -132,6 +170,10 @@ def main() -> int:
     window.attack.minimal_button.click()
     _wait(app, window)
     _grab(app, window, args.out, f"{size}-minimal")
+    if args.present:
+        _present(app, window, args.out, size)
+        window.close()
+        return 0
     _tabs(app, window, args.out, size)
     _playback_then_leave(app, window, args.out, size)
     _cancel_on_slow_model(app, window, args.out, size)

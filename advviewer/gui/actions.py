@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 from advviewer.gui.widgets.elided_combo import FACE_ROLE, ElidedComboBox
 from advviewer.session.rules import MODEL_SWITCH_RULE
 
+NO_LECTURE = "Steps through the scenes of a lecture (Left/Right in presentation mode); no lecture is open"
+
 # menu -> [(key, text, shortcut(s), tooltip, on toolbar)]; None separates groups
 MENUS = {
     "&File": [
@@ -34,8 +36,8 @@ MENUS = {
          "Save what the window shows (digit, model, target, c, the result on screen) as a scene file to open again", False),
         ("open_scene", "Open scene or &lecture…", "Ctrl+L",
          "Open a scene file; the scene files of its folder, in name order, are a lecture (PageDown / PageUp step)", False),
-        ("next_scene", "&Next scene", "PgDown", "The lecture's next scene (the next scene file of the folder, by name)", False),
-        ("previous_scene", "P&revious scene", "PgUp", "The lecture's previous scene", False),
+        ("next_scene", "&Next scene", "PgDown", NO_LECTURE, False),
+        ("previous_scene", "P&revious scene", "PgUp", NO_LECTURE, False),
         None,
         ("quit", "&Quit", "Ctrl+Q", "Close the window", False),
     ],
@@ -54,6 +56,12 @@ MENUS = {
         None,
         ("c_smaller", "Smaller c", "Ctrl+Down", "", False),
         ("c_larger", "Larger c", "Ctrl+Up", "", False),
+        ("next_target", "Next &target", "T", "The next target class: any other class, 0, 1, ..., 9 (skips the class the model sees)", False),
+    ],
+    "&View": [  # Explore this result (Ctrl+T) goes first: explore_dock adds the dock's own toggle
+        ("present", "&Present (full screen, large text)", "F11",
+         "Full screen for a projector: the five panels only, text and lines at least twice as large; "
+         "Space, Up/Down, T, Left/Right work the window, Esc leaves", False),
     ],
     "&Help": [
         ("help", "&Help: what am I looking at?", "F1", "What an adversarial example is, what each panel shows, what c does", True),
@@ -97,9 +105,10 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
             if tip:
                 action.setToolTip(f"{tip} ({shortcuts[0]})" if shortcuts[0] else tip)
                 action.setStatusTip(tip)
-            if key == "eraser":
-                action.setCheckable(True)
+            action.setCheckable(key in ("eraser", "present"))
+            action.setEnabled(key not in ("previous_scene", "next_scene"))  # until a lecture is open
             menu.addAction(action)
+            window.addAction(action)  # its keys work while the menu bar is hidden (presentation mode)
             actions[key] = action
     return actions
 

@@ -32,13 +32,9 @@ def add_explore_views(window: QMainWindow, state: SessionState, results: Results
     toggle.setShortcut("Ctrl+T")
     toggle.triggered.connect(lambda checked: checked and make_room(window, dock))
     toggle.setToolTip("All targets, transfer to other models, playback, FGSM/DDN compared, same-size noise (Ctrl+T)")
-    bar = window.menuBar()
-    help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
-    view_menu = bar.addMenu("&View") if help_menu is None else None
-    if view_menu is None:
-        view_menu = QMenu("&View", bar)
-        bar.insertMenu(help_menu, view_menu)
-    view_menu.addAction(toggle)
+    view_menu = _view_menu(window)
+    view_menu.insertAction(view_menu.actions()[0] if view_menu.actions() else None, toggle)
+    window.addAction(toggle)  # Ctrl+T works while the menu bar is hidden (presentation mode)
     toolbar = window.findChild(QToolBar, "main_toolbar")
     if toolbar is not None:
         toolbar.addSeparator()
@@ -46,6 +42,21 @@ def add_explore_views(window: QMainWindow, state: SessionState, results: Results
         toolbar.widgetForAction(toggle).setObjectName("tool_explore_views")
     bind_explore_views(state, dock, results)
     return dock
+
+
+def _view_menu(window: QMainWindow) -> QMenu:
+    """The menu bar's View menu (actions.MENUS makes it), or a new one before Help."""
+    bar = window.menuBar()
+    found = next((a.menu() for a in bar.actions() if a.text() == "&View"), None)
+    if isinstance(found, QMenu):
+        return found
+    help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
+    menu = QMenu("&View", bar)
+    if help_menu is None:
+        bar.addMenu(menu)
+    else:
+        bar.insertMenu(help_menu, menu)
+    return menu
 
 
 def make_room(window: QMainWindow, dock: ExploreViews) -> None:

@@ -108,13 +108,28 @@ the window), <b>Sample digits</b> (Ctrl+G; 5,000 real handwritten digits, by cla
 <li><b>Edit</b>: <b>Undo stroke</b> (Ctrl+Z), <b>Redo stroke</b> (Ctrl+Shift+Z), <b>Clear canvas</b> (Delete),
 <b>Eraser</b> (E), <b>Smaller brush</b> ([) and <b>Larger brush</b> (]).</li>
 <li><b>Attack</b>: <b>Run at this c</b> (Ctrl+R), <b>Find minimal c</b> (Ctrl+M), <b>Cancel</b> (Esc),
-<b>Smaller c</b> (Ctrl+Down) and <b>Larger c</b> (Ctrl+Up).</li>
-<li><b>View</b>: <b>Explore this result</b> (Ctrl+T).</li>
+<b>Smaller c</b> (Ctrl+Down), <b>Larger c</b> (Ctrl+Up) and <b>Next target</b> (T: any other class, 0, 1, &hellip;, 9).</li>
+<li><b>View</b>: <b>Explore this result</b> (Ctrl+T), <b>Present (full screen, large text)</b> (F11), and
+<b>Previous scene</b> / <b>Next scene</b>, which step through the scenes of a lecture (greyed out while no lecture is open).</li>
 <li><b>Help</b>: <b>Help: what am I looking at?</b> (F1, this page), <b>Show the first-run guide</b> again,
 and <b>About advviewer and the model</b> (Shift+F1): what the chosen model is, how it was trained, how often
 it is wrong.</li>
 <li>The <b>Model</b> box on the toolbar switches the network (a switch re-runs your last attack on this digit).</li>
 </ul>
+
+<h3>Presentation mode, for a lecture hall</h3>
+<p><b>View &#9656; Present (full screen, large text)</b> (F11) fills the screen with the five panels and nothing else:
+text at least twice as large (three times on a 1920&times;1080 projector), thicker lines in the plots, the menus,
+toolbar, status bar and the Explore dock put away. The details a talk does not need (the objective, the brush
+tools, the gradient's options, Export) rest hidden. Keys do what the mouse would:</p>
+<ul>
+<li><b>Space</b>: Find minimal c.</li>
+<li><b>Up</b> / <b>Down</b>: a larger or smaller c (a quarter of a decade per press), attacking again at once.</li>
+<li><b>T</b>: the next target class.</li>
+<li><b>Left</b> / <b>Right</b>: the previous or next scene of a lecture, when one is open.</li>
+<li><b>Esc</b> (or F11 again): leave; the window comes back exactly as it was, menus, docks and size included.</li>
+</ul>
+<p>Drawing still works with the mouse; Delete clears the canvas, E is the eraser, Ctrl+Z undoes a stroke.</p>
 
 <h3>What to try first</h3>
 <p>Find minimal c towards a few targets; compare a 1 with an 8. Switch the model and see which is easiest to

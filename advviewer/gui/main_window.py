@@ -32,6 +32,7 @@ from advviewer.gui.first_paint import FirstPaint
 from advviewer.gui.help_text import GUIDE
 from advviewer.gui.icon import app_icon
 from advviewer.gui.menu_actions import connect_menu_actions
+from advviewer.gui.presentation import Presentation
 from advviewer.gui.scene_actions import connect_scene_actions
 from advviewer.gui.settings import Settings
 from advviewer.gui.widgets.attack_panel import AttackPanel
@@ -114,11 +115,14 @@ class MainWindow(QMainWindow):
         grid.setContentsMargins(6, 4, 6, 4)
         grid.addWidget(self.message, 0, 0, 1, 3)
         grid.addWidget(self.guide, 3, 0, 1, 3)  # below the panels: it never pushes them off a small screen
-        grid.addWidget(_group(TITLES[0], self.inputs), 1, 0)
-        grid.addWidget(_group(TITLES[1], self.probabilities), 1, 1)
-        grid.addWidget(_group(TITLES[2], self.gradient), 1, 2)
-        grid.addWidget(_group(TITLES[3], self.attack, QLabel(ATTACK_EXPLAINED, wordWrap=True)), 2, 0)
-        grid.addWidget(_group(TITLES[4], self.results), 2, 1, 1, 2)
+        self.panel_boxes = [_group(TITLES[0], self.inputs), _group(TITLES[1], self.probabilities),
+                            _group(TITLES[2], self.gradient)]
+        for column, box in enumerate(self.panel_boxes):
+            grid.addWidget(box, 1, column)
+        self.attack_explained = QLabel(ATTACK_EXPLAINED, wordWrap=True)
+        self.panel_boxes += [_group(TITLES[3], self.attack, self.attack_explained), _group(TITLES[4], self.results)]
+        grid.addWidget(self.panel_boxes[3], 2, 0)
+        grid.addWidget(self.panel_boxes[4], 2, 1, 1, 2)
         for column, stretch in enumerate((4, 3, 3)):
             grid.setColumnStretch(column, stretch)
         grid.setRowStretch(1, 1)
@@ -148,6 +152,7 @@ class MainWindow(QMainWindow):
         # an attack that succeeds has moved past a file that could not be opened and an earlier attack's error
         state.events.attack_finished.connect(
             lambda item: item.result.success and self.message.dismiss(FILE, ATTACK))
+        self.presentation = Presentation(self)
         connect_menu_actions(self)
         self.explore_views = add_explore_views(self, state, self.results)
         connect_scene_actions(self)
@@ -177,6 +182,7 @@ class MainWindow(QMainWindow):
         self.opener.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.presentation.leave()  # the desk window's geometry is the one remembered, never the projector's
         self._shut_down()
         if self.remember:
             remembered_choices.save(self)

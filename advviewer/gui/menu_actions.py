@@ -7,6 +7,7 @@ from advviewer.gui.widgets.attack_panel import STEPS_PER_DECADE
 from advviewer.gui.widgets.gallery import GalleryDialog
 from advviewer.gui.widgets.message_bar import FILE
 from advviewer.session import catalog
+from advviewer.session.choices import next_target
 
 BRUSH_STEP = 3
 C_STEP = STEPS_PER_DECADE // 4  # Ctrl+Up/Down: a quarter of a decade
@@ -42,6 +43,14 @@ def connect_menu_actions(w) -> None:
     a["cancel"].triggered.connect(panel.cancel_requested)
     a["c_smaller"].triggered.connect(lambda: panel.step_c(-C_STEP))
     a["c_larger"].triggered.connect(lambda: panel.step_c(C_STEP))
+    a["next_target"].triggered.connect(lambda: choose_next_target(w))
+    a["present"].triggered.connect(w.presentation.toggle)
+
+
+def choose_next_target(w) -> None:
+    """T: the next target class, skipping the class the model sees now."""
+    evaluation = w.state.evaluation
+    w.state.set_target(next_target(w.state.target, evaluation.predicted if evaluation is not None else None))
 
 
 def open_image(w) -> None:

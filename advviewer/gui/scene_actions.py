@@ -21,6 +21,8 @@ from advviewer.reading.files import shown
 from advviewer.session import scenes
 
 SCENE_FILTER = f"Scenes (*{scenes.SCENE_SUFFIX});;All files (*)"
+STEP_TIPS = {"next_scene": "The lecture's next scene (the next scene file of the folder, by name; PageDown, Right when presenting)",
+             "previous_scene": "The lecture's previous scene (PageUp, Left when presenting)"}
 
 
 def connect_scene_actions(w) -> None:
@@ -69,6 +71,9 @@ def open_scene_path(w, path: Path) -> bool:
         w.message.show_message(f"Scene not opened: {exc}. The window is unchanged.", topic=FILE)
         return False
     w.lecture = lecture
+    for key, tip in STEP_TIPS.items():  # greyed out, saying why, until a lecture is open (actions.NO_LECTURE)
+        w.actions[key].setEnabled(True)
+        w.actions[key].setToolTip(tip)
     return _open(w, lecture.current)
 
 

@@ -48,3 +48,17 @@ def describe_objective(objective: str, long: bool = False) -> str:
     """"rival loss", or with ``long`` "rival loss (target against its strongest rival)"."""
     name = OBJECTIVE_NAMES[objective]
     return f"{name} ({OBJECTIVE_MEANINGS[objective]})" if long else name
+
+
+def next_target(target: int | None, predicted: int | None) -> int | None:
+    """The target after ``target`` (presentation mode's T key): any other class, 0, 1, ..., 9, then any again.
+
+    The class the model sees now (``predicted``, None when unknown) is skipped: it is no target for an attack.
+    """
+    order: tuple[int | None, ...] = (None, *range(10))
+    start = order.index(target)
+    for step in range(1, len(order) + 1):
+        candidate = order[(start + step) % len(order)]
+        if candidate is None or candidate != predicted:
+            return candidate
+    return None  # not reached: "any other class" is always a candidate

@@ -6,7 +6,6 @@ from PySide6.QtWidgets import QLabel
 
 from advviewer.gui.widgets.results_panel import PLACEHOLDER, ResultsPanel
 from advviewer.session import SessionState
-from advviewer.session.choices import describe_objective
 from advviewer.session.values import AttackIterate, ResultView
 from advviewer.text.wording import effort
 
@@ -20,9 +19,7 @@ def bind_results_panel(state: SessionState, panel: ResultsPanel, timing: QLabel)
             panel.clear(PLACEHOLDER if view.stopped is None else f"<i>No result: {view.stopped}</i><br>{PLACEHOLDER}")
             return
         result = view.shown.result
-        panel.show_result(result)
-        # the caption names the loss the result minimises (the c plot's legend names the same)
-        panel.summary.setText(f"{panel.summary.text()} Objective: {describe_objective(result.objective, long=True)}.")
+        panel.show_result(result)  # its summary names the loss the result minimises (the c plot's legend names the same)
         if view.stale is not None:
             panel.mark_stale(view.stale)
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QProgressBar, QPushButton, QSlider, QWidget
 
 from advviewer.gui.widgets.c_plot import CPlot
-from advviewer.gui.widgets.fixed_height import fixed_height
+from advviewer.gui.widgets.fixed_height import fixed_height, fixed_width, follow_font
 from advviewer.session.choices import CONFIDENCES, OBJECTIVES, describe_confidence, describe_objective, describe_target
 
 STEPS_PER_DECADE = 20
@@ -86,7 +86,7 @@ class AttackPanel(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.c_label = QLabel(objectName="c_value")
         self.c_label.setAccessibleName("Value of c")
-        self.c_label.setFixedWidth(self.c_label.fontMetrics().horizontalAdvance("c = 0.000000") + 4)
+        fixed_width(self.c_label, "c = 0.000000")
         self.c_label.setToolTip(C_HELP)
         self.slider.valueChanged.connect(self._slider_moved)
 
@@ -112,36 +112,52 @@ class AttackPanel(QWidget):
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.setFormat("p(target) %p%")
-        self.progress.setMaximumHeight(16)
+        follow_font(self.progress, lambda bar: bar.setMaximumHeight(max(16, bar.fontMetrics().height() + 2)))
         self.status = fixed_height(QLabel("Ready.", objectName="attack_status"), lines=2)
         self.status.setWordWrap(True)  # a refusal ("... choose another target") is read in full
         self.status.setAccessibleName("Attack status")
 
-        layout = QGridLayout(self)
+        self._grid = layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("target:"), 0, 0)
         layout.addWidget(self.target_box, 0, 1)
         layout.addWidget(self.run_button, 0, 2)
         layout.addWidget(self.minimal_button, 0, 3)
         layout.addWidget(self.cancel_button, 0, 4)
-        sure_title = QLabel("sure:")
-        sure_title.setToolTip(CONFIDENCE_HELP)
-        layout.addWidget(sure_title, 1, 0)
-        layout.addWidget(self.confidence_box, 1, 1, 1, 4)
         c_title = QLabel("c:")
         c_title.setToolTip(C_HELP)
-        layout.addWidget(c_title, 2, 0)
-        layout.addWidget(self.slider, 2, 1, 1, 3)
-        layout.addWidget(self.c_label, 2, 4)
+        layout.addWidget(c_title, 1, 0)
+        layout.addWidget(self.slider, 1, 1, 1, 3)
+        layout.addWidget(self.c_label, 1, 4)
         objective_title = QLabel("objective:")
         objective_title.setToolTip(OBJECTIVE_HELP)
-        layout.addWidget(objective_title, 3, 0)
-        layout.addWidget(self.objective_box, 3, 1, 1, 4)
-        layout.addWidget(self.progress, 4, 0, 1, 5)
-        layout.addWidget(self.status, 5, 0, 1, 5)
+        layout.addWidget(objective_title, 2, 0)
+        # hidden in presentation mode: Space, Up/Down and T do the talk; changing the target stops an attack
+        # (and the status line's solver details: panel 5 gives the verdict, the bar p(target) while it runs)
+        self.details: list[QWidget] = [objective_title, self.objective_box, self.confidence_box, self.cancel_button,
+                                       self.status]
+        layout.addWidget(self.objective_box, 2, 1, 1, 2)
+        layout.addWidget(self.confidence_box, 2, 3, 1, 2)  # how sure: beside the objective (the panel keeps its height)
+        layout.addWidget(self.progress, 3, 0, 1, 5)
+        layout.addWidget(self.status, 4, 0, 1, 5)
         self.c_plot = CPlot()
-        layout.addWidget(self.c_plot, 6, 0, 1, 5)
-        layout.setRowStretch(6, 1)
+        layout.addWidget(self.c_plot, 5, 0, 1, 5)
+        layout.setRowStretch(5, 1)
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """The c plot at ``scale`` (1: as built); the controls follow the window's font.
+
+        In presentation mode Run and Find minimal c move to the objective's row (hidden then): beside the
+        target box, large text would make the panel wider than a third of a 1280-pixel screen.
+        """
+        self.c_plot.set_presentation_scale(scale)
+        presenting = scale != 1
+        places = {self.target_box: (0, 1, 1, 4) if presenting else (0, 1, 1, 1),  # (row, column, rows, columns)
+                  self.run_button: (2, 1, 1, 1) if presenting else (0, 2, 1, 1),
+                  self.minimal_button: (2, 2, 1, 3) if presenting else (0, 3, 1, 1)}
+        for widget, place in places.items():
+            self._grid.removeWidget(widget)
+            self._grid.addWidget(widget, *place)
 
     def show_confidence(self, confidence: float | None) -> None:
         """Show the state's confidence (no signal: only the user's picks are intents)."""

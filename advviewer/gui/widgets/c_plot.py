@@ -9,8 +9,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
 from advviewer.gui import palette
+from advviewer.gui.widgets.plot_scale import scaled_pen
 from advviewer.gui.widgets.static_plot import StaticPlot
 from advviewer.session.choices import DEFAULT_OBJECTIVE, describe_objective
+
+DOT_SIZE = 9
+DOT_PEN = pg.mkPen(40, 40, 40, width=0.5)
+CURSOR_PEN = pg.mkPen(palette.C_CURSOR, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
 
 
 class CPlot(StaticPlot):
@@ -28,9 +33,9 @@ class CPlot(StaticPlot):
         for side in ("bottom", "left"):
             item.getAxis(side).enableAutoSIPrefix(False)
         item.showGrid(x=True, y=True, alpha=0.2)
-        self._dots = pg.ScatterPlotItem(size=9, pen=pg.mkPen(40, 40, 40, width=0.5))
+        self._dots = pg.ScatterPlotItem(size=DOT_SIZE, pen=DOT_PEN)
         item.addItem(self._dots)
-        self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(palette.C_CURSOR, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self._cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN)
         item.addItem(self._cursor)
         self._points: tuple = ()
         self.objective = ""
@@ -59,10 +64,20 @@ class CPlot(StaticPlot):
         """Name the objective whose runs are shown (the caller shows only its runs)."""
         self.objective = objective
         # the legend shares the axis label's line: a title line would take height a short plot lacks
+        # in large text (presentation mode) there is room for the key only
+        runs = f"c (log scale) &nbsp; runs of the <b>{describe_objective(objective)}</b>:" if self.scale == 1 else "c:"
         self.getPlotItem().setLabel(
-            "bottom", f"c (log scale) &nbsp; runs of the <b>{describe_objective(objective)}</b>: "
+            "bottom", f"{runs} "
                       f"{palette.coloured(palette.FOOLED_GLYPH + ' fooled', palette.FOOLED)} "
                       f"{palette.coloured(palette.NOT_FOOLED_GLYPH + ' not fooled', palette.NOT_FOOLED)}")
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """Axes, the dots and the slider's line at ``scale`` (1: as built)."""
+        super().set_presentation_scale(scale)
+        self._dots.setSize(DOT_SIZE * scale)
+        self._dots.setPen(scaled_pen(DOT_PEN, scale))
+        self._cursor.setPen(scaled_pen(CURSOR_PEN, scale))
+        self.set_objective(self.objective)
 
     def set_cursor(self, c: float) -> None:
         self._cursor.setValue(math.log10(max(c, 1e-12)))

@@ -11,6 +11,7 @@ from advviewer.gui import palette
 from advviewer.gui.widgets.fixed_height import fixed_height
 from advviewer.gui.widgets.map_view import MapView
 from advviewer.gui.widgets.outline import outline_segments
+from advviewer.gui.widgets.plot_scale import scaled_pen
 from advviewer.session.choices import AUTOGRAD, FINITE_DIFFERENCES, GRADIENT_CLASSES, GRADIENT_METHODS, PREDICTED, TARGET
 
 CLASS_LABELS = {PREDICTED: "predicted class", TARGET: "attack target", **{i: f"class {i}" for i in range(10)}}
@@ -19,6 +20,7 @@ METHOD_LABELS = {AUTOGRAD: "Backprop", FINITE_DIFFERENCES: "Finite differences"}
 EXPLAIN = ("Gradient of the loss for the chosen class with respect to each pixel.\n"
            "Blue: brightening this pixel makes the model MORE sure of the class.\n"
            "Red: brightening it makes the model LESS sure. White: no effect.")
+OUTLINE_PEN = pg.mkPen(20, 20, 20, width=1.5)
 
 
 class GradientView(QWidget):
@@ -29,7 +31,7 @@ class GradientView(QWidget):
         super().__init__(parent)
         self.map = MapView("gradient", "Input gradient heatmap", signed=True)
         self.map.setToolTip(EXPLAIN)
-        self._outline = pg.PlotCurveItem(pen=pg.mkPen(20, 20, 20, width=1.5), connect="pairs", antialias=True)
+        self._outline = pg.PlotCurveItem(pen=OUTLINE_PEN, connect="pairs", antialias=True)
         self.map.view.addItem(self._outline)
 
         self.class_box = QComboBox(objectName="gradient_class")
@@ -65,13 +67,21 @@ class GradientView(QWidget):
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.map, 0, 0, 1, 4)
-        layout.addWidget(QLabel("class:"), 1, 0)
+        class_title = QLabel("class:")
+        layout.addWidget(class_title, 1, 0)
         layout.addWidget(self.class_box, 1, 1)
         layout.addWidget(self.overlay, 1, 2, 1, 2)
         layout.addWidget(self.method_buttons[AUTOGRAD], 2, 0, 1, 2)
         layout.addWidget(self.method_buttons[FINITE_DIFFERENCES], 2, 2, 1, 2)
         layout.addWidget(self.info, 3, 0, 1, 4)
         layout.setRowStretch(0, 1)
+        # hidden in presentation mode: the map and what it says are the lesson
+        self.details: list[QWidget] = [class_title, self.class_box, self.overlay, *self.method_buttons.values()]
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """The map's text and the digit's outline at ``scale`` (1: as built)."""
+        self.map.set_presentation_scale(scale)
+        self._outline.setPen(scaled_pen(OUTLINE_PEN, scale))
 
     def show_choice(self, gradient_class: int | str, method: str) -> None:
         """Show the state's choice (without signals: only the user's picks are intents)."""

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
 from advviewer.gui.palette import diverging_colormap
+from advviewer.gui.widgets.plot_scale import scale_axis, scale_text
 
 _configured = False
 
@@ -25,6 +26,7 @@ def configure_pyqtgraph() -> None:
 
 
 END_LABEL_ROOM = 8  # pixels above and below an image: half a label's height, for the colour bar's end labels
+BAR_AXIS_WIDTH = 48  # the colour bar's labels ("-2.5e-5"), times the presentation scale
 
 NICE = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0)
 
@@ -81,7 +83,7 @@ class MapView(pg.GraphicsLayoutWidget):
             # the end labels (the scale) half stick out of the bar: draw them, never hide them
             self.bar.axis.setStyle(hideOverlappingLabels=False, autoExpandTextSpace=True)
             self.bar.axis.enableAutoSIPrefix(False)
-            self.bar.axis.setWidth(48)
+            self.bar.axis.setWidth(BAR_AXIS_WIDTH)
             self._bar_ticks(1.0)
             self.addItem(self.bar, row=0, col=1)
         else:
@@ -89,6 +91,15 @@ class MapView(pg.GraphicsLayoutWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(200 if self.bar is not None else 170, 170)
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """The placeholder, the colour bar's labels and the room they take at ``scale`` (1: as built)."""
+        room = round(END_LABEL_ROOM * scale)
+        self.ci.setContentsMargins(1, room, 1, room)
+        scale_text(self.placeholder, scale)
+        if self.bar is not None:
+            scale_axis(self.bar.axis, scale)
+            self.bar.axis.setWidth(round(BAR_AXIS_WIDTH * scale))
 
     def set_gray(self, image: np.ndarray) -> None:
         """A picture in [0, 1]: black 0, white 1, levels fixed."""

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize
 
 from advviewer.gui import palette
+from advviewer.gui.widgets.plot_scale import scale_text, scaled_pen
 from advviewer.gui.widgets.static_plot import StaticPlot
 
 BAR = palette.bar_brush(predicted=False)
@@ -21,6 +22,9 @@ LABEL_TEXT = (30, 30, 30)
 # A label sits on a light box: inside a bar narrowed beside the adversarial's, white text was wider
 # than the bar and its "." fell on the white background (".99" read "99").
 LABEL_FILL = pg.mkBrush(255, 255, 255, 230)
+TITLE_POINTS = 8.0  # the legend above the bars after an attack (times the presentation scale)
+TITLE_HEIGHT = 30  # pyqtgraph's height for a plot title
+HEADROOM = 0.04  # above 1 on the probability axis, times the presentation scale: the 1 tick's label stays whole
 
 
 class ProbabilityPlot(StaticPlot):
@@ -37,7 +41,7 @@ class ProbabilityPlot(StaticPlot):
                          "After an attack, hatched blue bars on the right: the adversarial's probabilities.", parent)
         item = self.getPlotItem()
         item.setXRange(-0.7, 9.7, padding=0)  # room for the labels of classes 0 and 9 beside the adversarial's bars
-        item.setYRange(0.0, 1.04, padding=0)  # a little headroom so the 1 tick and a top label show
+        item.setYRange(0.0, 1 + HEADROOM, padding=0)  # a little headroom so the 1 tick and a top label show
         item.setLabel("left", "probability")
         item.setLabel("bottom", "class")
         item.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
@@ -90,7 +94,7 @@ class ProbabilityPlot(StaticPlot):
         heights = np.zeros(10) if probs is None else np.asarray(probs, dtype=float)
         predicted = int(heights.argmax()) if probs is not None else -1
         brushes = [PREDICTED_BRUSH if i == predicted else BAR for i in range(10)]
-        pens = [TARGET_PEN if i == target else NO_PEN for i in range(10)]
+        pens = [scaled_pen(TARGET_PEN if i == target else NO_PEN, self.scale) for i in range(10)]
         self._bars.setOpts(height=heights, brushes=brushes, pens=pens)
         offset = -0.2 if self._adversarial.isVisible() else 0.0
         for i, p in enumerate(heights):
@@ -127,9 +131,9 @@ class ProbabilityPlot(StaticPlot):
         self._bars.setOpts(x=np.arange(10) - (0.2 if shown else 0.0), width=0.36 if shown else 0.72)
         if shown:
             self._adversarial.setOpts(height=np.asarray(probs, dtype=float))
-            self._set_title("<span style='font-size:8pt'>left: your image &nbsp;"
+            self._set_title("left: your image " + ("<br>" if self.scale != 1 else "&nbsp;")
                             + palette.coloured(f"right {palette.HATCH_SWATCH}: {ADVERSARIAL_LEGEND if fooled else ATTEMPT_LEGEND} "
-                                               f"(says {adversarial_class})", palette.ADVERSARIAL_BAR) + "</span>")
+                                               f"(says {adversarial_class})", palette.ADVERSARIAL_BAR))
         else:
             self._set_title(None)
         self.set_probabilities(None if not self._bars.opts["height"].any() else self._bars.opts["height"],
@@ -138,7 +142,26 @@ class ProbabilityPlot(StaticPlot):
     def _set_title(self, title: str | None) -> None:
         if title != self._title:  # a new title re-lays out the plot: only when it changes
             self._title = title
-            self.getPlotItem().setTitle(title)
+            item = self.getPlotItem()
+            item.setTitle(title, size=f"{TITLE_POINTS * self.scale:g}pt")
+            if title is not None:  # pyqtgraph gives a title 30 px: a larger one gets its own height
+                height = max(TITLE_HEIGHT, round(item.titleLabel.item.boundingRect().height()))
+                item.titleLabel.setMaximumHeight(height)
+                item.layout.setRowFixedHeight(0, height)
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """Axes, title, the bars' labels and outlines at ``scale`` (1: as built)."""
+        super().set_presentation_scale(scale)
+        self.getPlotItem().setYRange(0.0, 1 + HEADROOM * scale, padding=0)
+        for text in (*self._labels, self.note):
+            scale_text(text, scale)
+        title, self._title = self._title, None
+        if title is not None:  # the legend on two lines in large text, one at the desk
+            title = title.replace("&nbsp;", "<br>") if scale != 1 else title.replace("<br>", "&nbsp;")
+        self._set_title(title)
+        self._adversarial.setOpts(pen=scaled_pen(palette.adversarial_bar_pen(), scale))
+        shown = self.probabilities
+        self.set_probabilities(shown if shown.any() else None, self._target)
 
     @property
     def adversarial_probabilities(self) -> np.ndarray | None:

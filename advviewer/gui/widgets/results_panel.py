@@ -7,8 +7,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidget
 
 from advviewer.gui import palette
-from advviewer.gui.widgets.fixed_height import fixed_height
+from advviewer.gui.widgets.fixed_height import fixed_height, set_lines
 from advviewer.gui.widgets.map_view import MapView
+from advviewer.session.choices import describe_objective
 from advviewer.text.wording import effort
 
 CAPTIONS = (
@@ -33,12 +34,14 @@ class ResultsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.views: dict[str, MapView] = {}
         self.class_labels: dict[str, QLabel] = {}
+        self.captions: dict[str, QLabel] = {}
         for col, (name, caption, tip) in enumerate(CAPTIONS):
             title = QLabel(f"<b>{caption}</b>")
+            self.captions[name] = title
             title.setToolTip(tip)
             view = MapView(name, caption, signed=name == "perturbation")
             view.setToolTip(tip)
-            label = fixed_height(QLabel(objectName=f"{name}_class"))
+            label = fixed_height(QLabel(objectName=f"{name}_class", wordWrap=True))
             label.setAccessibleName(f"{caption}: predicted class")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(title, 0, col, alignment=Qt.AlignmentFlag.AlignCenter)
@@ -66,8 +69,26 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.magnify, 3, 0, 1, 2)
         layout.addWidget(self.export_button, 3, 2, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.summary, 4, 0, 1, 3)
+        self.details: list[QWidget] = [self.magnify, self.export_button]  # hidden in presentation mode
         layout.setRowStretch(1, 1)
+        self.brief = False  # presentation mode: the summary without the c and the effort
+        self._result = None  # the result the summary speaks of, if it does
         self.clear()
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """The three pictures' text at ``scale`` (1: as built); the labels follow the window's font.
+
+        In large text each picture's answer takes two lines, and the summary only the verdict and the sizes.
+        """
+        for view in self.views.values():
+            view.set_presentation_scale(scale)
+        for label in self.class_labels.values():
+            set_lines(label, 1 if scale == 1 else 2)
+        for name, caption, _ in CAPTIONS:  # in large text the panel's title says "original + perturbation = adversarial"
+            self.captions[name].setText(f"<b>{caption if scale == 1 else caption.split(' =')[0]}</b>")
+        self.brief = scale != 1
+        if self._result is not None:
+            self.show_result(self._result)
 
     def _limit(self) -> float | None:
         return None if self.magnify.isChecked() else 1.0
@@ -76,6 +97,7 @@ class ResultsPanel(QWidget):
         self.views["perturbation"].relevel(self._limit())
 
     def clear(self, message: str = PLACEHOLDER) -> None:
+        self._result = None
         for name, view in self.views.items():
             view.clear_image(EMPTY[name])
             self.class_labels[name].setText("")
@@ -84,6 +106,7 @@ class ResultsPanel(QWidget):
 
     def mark_stale(self, message: str) -> None:
         """Keep the pictures but say they no longer match the input, model or target."""
+        self._result = None
         self.summary.setText(f"<i>{message}</i>")
         self.export_button.setEnabled(False)
 
@@ -96,6 +119,7 @@ class ResultsPanel(QWidget):
     def show_playback_step(self, original: np.ndarray, adversarial: np.ndarray, step: int, last: int) -> None:
         """Step ``step`` of the attack's path (0: where it started, ``last``: the result), borrowed by playback."""
         perturbation = adversarial - original
+        self._result = None
         self.show_iterate(original, adversarial, perturbation)
         self.class_labels["perturbation"].setText(f"largest change ±{float(np.abs(perturbation).max()):.3f}")
         self.class_labels["adversarial"].setText(f"playback: step {step} of {last}")
@@ -126,8 +150,10 @@ class ResultsPanel(QWidget):
             how = f"c = {result.c:.3g}: the smallest c that fools it, just across the boundary (a larger c: a surer mistake)"
         else:
             how = f"c = {result.c:.3g}" + ("" if result.success else ": too weak a pull, drag c up")
-        self.summary.setText(
-            f"{verdict} &nbsp; ‖r‖₂ = {result.l2:.3f}, ‖r‖∞ = {result.linf:.3f}, "
-            f"distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28).<br>"
-            f"{how}; {effort(result.iterations, result.evaluations, result.seconds)}.")
+        self._result = result
+        sizes = f"‖r‖₂ = {result.l2:.3f}, ‖r‖∞ = {result.linf:.3f}"
+        self.summary.setText(f"{verdict} &nbsp; {sizes}, c = {result.c:.3g}." if self.brief else
+                             f"{verdict} &nbsp; {sizes}, distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28).<br>"
+                             f"{how}; {effort(result.iterations, result.evaluations, result.seconds)}. "
+                             f"Objective: {describe_objective(result.objective, long=True)}.")
         self.export_button.setEnabled(True)

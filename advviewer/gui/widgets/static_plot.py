@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 
 from advviewer.gui.widgets.map_view import configure_pyqtgraph
+from advviewer.gui.widgets.plot_scale import scale_axis
 
 
 class StaticPlot(pg.PlotWidget):
@@ -18,3 +19,10 @@ class StaticPlot(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
+        self.scale = 1.0  # presentation mode's: text and strokes times this
+
+    def set_presentation_scale(self, scale: float) -> None:
+        """The axes' text and lines at ``scale`` (1: as built); subclasses add their own items."""
+        self.scale = scale
+        for side in ("left", "bottom"):
+            scale_axis(self.getPlotItem().getAxis(side), scale)
