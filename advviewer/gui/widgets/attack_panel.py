@@ -73,8 +73,11 @@ class AttackPanel(QWidget):
         self.confidence_box = QComboBox(objectName="confidence")
         self.confidence_box.setAccessibleName("How sure of the target the attack makes the model")
         self.confidence_box.setToolTip(CONFIDENCE_HELP)
-        for confidence in CONFIDENCES:
-            self.confidence_box.addItem(describe_confidence(confidence), confidence)
+        for confidence in CONFIDENCES:  # short: the box shares the bar's row (its tooltip and list say more)
+            self.confidence_box.addItem("just across" if confidence is None else f"≥ {100 * confidence:g}% sure", confidence)
+            self.confidence_box.setItemData(self.confidence_box.count() - 1, describe_confidence(confidence),
+                                            Qt.ItemDataRole.ToolTipRole)
+
         self.confidence_box.currentIndexChanged.connect(lambda index: self.confidence_chosen.emit(CONFIDENCES[index]))
 
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="c_slider")
@@ -136,9 +139,9 @@ class AttackPanel(QWidget):
         # (and the status line's solver details: panel 5 gives the verdict, the bar p(target) while it runs)
         self.details: list[QWidget] = [objective_title, self.objective_box, self.confidence_box, self.cancel_button,
                                        self.status]
-        layout.addWidget(self.objective_box, 2, 1, 1, 2)
-        layout.addWidget(self.confidence_box, 2, 3, 1, 2)  # how sure: beside the objective (the panel keeps its height)
-        layout.addWidget(self.progress, 3, 0, 1, 5)
+        layout.addWidget(self.objective_box, 2, 1, 1, 4)
+        layout.addWidget(self.progress, 3, 0, 1, 4)
+        layout.addWidget(self.confidence_box, 3, 4)  # how sure, beside the bar of p(target) (the panel keeps its height)
         layout.addWidget(self.status, 4, 0, 1, 5)
         self.c_plot = CPlot()
         layout.addWidget(self.c_plot, 5, 0, 1, 5)
