@@ -18,7 +18,9 @@ from advviewer.training.robustness import held_out_pairs, minimal_attacks
 
 ROBUST = "cnn-robust"
 PAIRS = 10
-CLEAR_FACTOR = 1.5  # the robust model's median minimal L2 over the cnn's, on 10 pairs; measured: see the card's ratio
+# the robust model's median minimal L2 over the cnn's on these 10 pairs: measured 1.42 (1.56 on the card's 100),
+# and 1.0 for a model no more robust than the cnn
+CLEAR_FACTOR = 1.3
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +57,15 @@ def test_the_attack_must_go_clearly_further_to_fool_it(attacked):
     assert len(pairs.targets) == PAIRS and (pairs.targets != pairs.labels).all()
     assert mine.success.all() and theirs.success.all()
     assert mine.median_l2 >= CLEAR_FACTOR * theirs.median_l2, (mine.median_l2, theirs.median_l2)
-    assert (mine.l2 > theirs.l2).mean() >= 0.8  # digit by digit, not only on the median
+    assert (mine.l2 > theirs.l2).mean() >= 0.8  # digit by digit, not only on the median (measured 9 of 10)
 
 
 def test_the_cards_medians_hold_on_a_prefix_of_its_pairs(attacked):
-    """The card's 100 pairs begin with these 10: their medians land near the card's (sampling error of 10 of 100)."""
+    """The card's 100 pairs begin with these 10: their medians land near the card's (measured 3% and 8% off)."""
     _, mine, theirs = attacked
     card = model_card(ROBUST)["robustness"]
-    assert mine.median_l2 == pytest.approx(card["median_l2"], rel=0.25)
-    assert theirs.median_l2 == pytest.approx(card["median_l2_compared"], rel=0.25)
+    assert mine.median_l2 == pytest.approx(card["median_l2"], rel=0.15)
+    assert theirs.median_l2 == pytest.approx(card["median_l2_compared"], rel=0.15)
     assert card["ratio"] == pytest.approx(card["median_l2"] / card["median_l2_compared"], rel=1e-3)
 
 
