@@ -95,3 +95,14 @@ def test_reproduce_has_the_robust_row_and_says_how_much_further_the_attack_goes(
     assert "| cnn-robust |" in report and "## A robust model beside the standard one" in report
     ratio = row["train"]["random"]["median_distortion"] / rep.results["table1"]["cnn"]["train"]["random"]["median_distortion"]
     assert f"**{ratio:.2f}x** the standard network's" in report
+
+
+def test_the_about_box_says_how_it_was_made_robust_and_how_far_the_attack_goes():
+    from advviewer.session.model_cards import readable_card
+
+    rows = dict(readable_card(model_card(ROBUST)))
+    card = model_card(ROBUST)["robustness"]
+    assert "PGD-L2" in rows["Made robust by"]
+    assert f"a median L2 of {card['median_l2']:.2f}" in rows["Attack must go"]
+    assert f"{card['ratio']:.2f}x the cnn's {card['median_l2_compared']:.2f}" in rows["Attack must go"]
+    assert "Made robust by" not in dict(readable_card(model_card("cnn")))

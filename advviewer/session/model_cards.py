@@ -64,7 +64,8 @@ def _robustness_rows(card: dict) -> list[tuple[str, str]]:
     rows = [("Made robust by", str(card["adversarial_training"]))] if card.get("adversarial_training") else []
     measured = card.get("robustness")
     if isinstance(measured, dict) and all(isinstance(measured.get(k), (int, float)) for k in ("median_l2", "median_l2_compared", "ratio")):
-        rows.append(("Attack must go", f"median L2 {measured['median_l2']:g} to fool it, {measured['ratio']:g}x the "
-                                       f"{measured.get('compared_with', 'standard model')}'s {measured['median_l2_compared']:g} "
-                                       f"({measured.get('pairs', 'on held-out digits')})"))
+        rows.append(("Attack must go", f"a median L2 of {measured['median_l2']:.2f} to fool it, {measured['ratio']:.2f}x the "
+                                       f"{measured.get('compared_with', 'standard model')}'s {measured['median_l2_compared']:.2f} "
+                                       f"(our attack on {measured.get('pair_count', '?')} test digits it never saw, "
+                                       "each towards a random other class)"))
     return rows
