@@ -26,7 +26,7 @@ def _test_error(model, test_digits) -> float:
     return float((predict(model, images).argmax(1) != labels).mean())
 
 
-@pytest.mark.parametrize("name", ["cnn"] + PAPER_MODELS)
+@pytest.mark.parametrize("name", ["cnn", "cnn-robust"] + PAPER_MODELS)
 def test_shipped_model_loads_and_its_card_is_true(name, test_digits):
     model = load_model(name)
     assert not model.training

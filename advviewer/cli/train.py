@@ -27,12 +27,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     bars: dict[str, Progress] = {}
 
     def progress(step: int, total: int, message: str) -> None:
-        phase = ("pre-training autoencoder" if message.startswith("autoencoder") else "drawing digits" if message.startswith("drawing")
-                 else f"training {args.model}")
+        phase = _phase(message, args.model)
         if phase not in bars:
             for old in bars.values():
                 old.close()
-            bars[phase] = Progress(total, "pool" if phase == "drawing digits" else "epoch", phase)
+            bars[phase] = Progress(total, {"drawing digits": "pool", "measuring robustness": "step"}.get(phase, "epoch"), phase)
         bars[phase].update_to(step, message.split(", ")[-1] if "," in message else message.split(" ", 2)[-1])
 
     if args.epochs is not None and args.epochs < 1:
@@ -43,3 +42,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         bar.close()
     print(f"wrote {out} and {out.with_suffix('.json')}: train error {card['train_error']:.2%}, test error {card['test_error']:.2%}")
     return 0
+
+
+def _phase(message: str, model: str) -> str:
+    """The progress bar a training message belongs to."""
+    for start, phase in (("autoencoder", "pre-training autoencoder"), ("drawing", "drawing digits"),
+                         ("attacking", "measuring robustness")):
+        if message.startswith(start):
+            return phase
+    return f"training {model}"

@@ -26,7 +26,7 @@ from typing import TypeGuard
 import numpy as np
 
 from advviewer.errors import ModelLoadError, ModelOutputError, printable
-from advviewer.models.zoo_cards import WEIGHTS_FORMAT, ZOO, shipped_weights_bytes
+from advviewer.models.zoo_cards import WEIGHTS_FORMAT, ZOO, network_of, shipped_weights_bytes
 
 MAX_WEIGHTS_BYTES = 64_000_000  # the largest zoo file (fc200-200-10) is under 1 MB; also the bound on its tensors' bytes
 MAX_PICKLE_BYTES = 1_000_000  # the zoo's data.pkl are about 1 kB
@@ -201,6 +201,7 @@ def _cnn_forward(w: Weights, x: np.ndarray) -> np.ndarray:
 
 
 def _forward_of(arch: str) -> Callable[[Weights, np.ndarray], np.ndarray]:
+    arch = network_of(arch)  # cnn-robust: the cnn's network
     if arch == "cnn":
         return _cnn_forward
     if arch == "ae400-10":

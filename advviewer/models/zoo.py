@@ -21,6 +21,7 @@ from advviewer.models.zoo_cards import (  # noqa: F401  (re-exported: the zoo's 
     ModelSpec,
     available_models,
     model_card,
+    network_of,
     sha256_file,
     shipped_weights_path,
 )
@@ -78,7 +79,8 @@ def _cnn() -> nn.Sequential:
 
 
 def build_model(name: str) -> nn.Module:
-    """A freshly initialised (untrained) network of the named architecture."""
+    """A freshly initialised (untrained) network of the named zoo model's architecture."""
+    name = network_of(name)
     if name.startswith("fc10-"):
         return _mlp(784, 10)
     if name == "fc100-100-10":

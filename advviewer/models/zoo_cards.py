@@ -22,6 +22,33 @@ WEIGHTS_FORMAT = "advviewer-weights/1"
 
 
 @dataclass(frozen=True)
+class AdversarialTraining:
+    """Madry et al.'s adversarial training in the L2 ball: each batch is replaced by its PGD-L2 attack.
+
+    ``steps`` steps of size ``step_size`` x ``epsilon`` along the normalised gradient of the
+    cross-entropy, from a random start in the ball, each projected back onto the ball of radius
+    ``epsilon`` (pixels in [0, 1], so on MNIST's scale) and the box [0, 1]. The radius grows
+    linearly from 0 over the first ``ramp_epochs`` epochs: a narrow network started at full radius
+    learns the adversarial batches slowly.
+    """
+
+    epsilon: float
+    steps: int
+    step_size: float  # a fraction of epsilon
+    ramp_epochs: int
+
+    def radius(self, epoch: int) -> float:
+        """The ball's radius in epoch ``epoch`` (counted from 0)."""
+        return self.epsilon * min(1.0, (epoch + 1) / self.ramp_epochs) if self.ramp_epochs else self.epsilon
+
+    def describe(self) -> str:
+        return (f"PGD-L2 adversarial training (Madry et al. 2018): every training batch replaced by its attack in the "
+                f"L2 ball of radius {self.epsilon:g} (pixels in [0, 1]) and the box [0, 1], {self.steps} steps of "
+                f"{self.step_size:g} x radius along the normalised gradient of the cross-entropy from a random start "
+                f"in the ball; the radius grows linearly from 0 over the first {self.ramp_epochs} epochs")
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     description: str
@@ -29,6 +56,13 @@ class ModelSpec:
     # the mean cross-entropy is sum_l lambda_l * ||W_l||^2 (biases are not decayed)
     lambdas: tuple[float, ...] = field(default=())
     default_epochs: int = 30
+    # the network it is an instance of (advviewer.models.zoo.build_model); None: its own name's
+    architecture: str | None = None
+    adversarial: AdversarialTraining | None = None  # None: trained on the digits as they are (and augmented)
+
+    @property
+    def network(self) -> str:
+        return self.architecture or self.name
 
 
 ZOO: dict[str, ModelSpec] = {
@@ -41,8 +75,15 @@ ZOO: dict[str, ModelSpec] = {
         ModelSpec("fc200-200-10", "sigmoid MLP 784-200-200-10", (1e-5, 1e-5, 1e-6), 100),
         ModelSpec("ae400-10", "sigmoid autoencoder (400 hidden) + softmax", (1e-6, 1e-6), 60),
         ModelSpec("cnn", "small smooth convnet: 2x (conv 5x5, SiLU, avg-pool) + 2 dense layers", (0.0, 0.0, 0.0, 0.0), 100),
+        ModelSpec("cnn-robust", "robust convnet: the cnn's network adversarially trained against L2 attacks (PGD-L2, radius 2)",
+                  (0.0, 0.0, 0.0, 0.0), 60, architecture="cnn", adversarial=AdversarialTraining(2.0, 5, 0.5, 10)),
     )
 }
+
+
+def network_of(name: str) -> str:
+    """The architecture a zoo model is an instance of: ``cnn-robust`` is a ``cnn`` with other weights."""
+    return ZOO[name].network if name in ZOO else name
 
 
 def available_models() -> list[str]:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from advviewer.reproduce import paper
+from advviewer.reproduce.config import STANDARD_AND_ROBUST
 from advviewer.reproduce.tables import label, pct
 
 
@@ -119,4 +120,21 @@ def transfer_verdict(results: dict, reading: str) -> list[str]:
     if own:
         lines.append(f"- Random noise of the same L2 as each example, on the model it was made for: "
                      f"{pct(min(own))}-{pct(max(own))} error (the adversarial examples: 100%).")
+    return lines
+
+
+def robust_verdict(results: dict) -> list[str]:
+    """The adversarially trained cnn against the standard one: clean errors, and how much further the attack must go."""
+    standard, robust = STANDARD_AND_ROBUST
+    t1 = results["table1"]
+    if standard not in t1 or robust not in t1:
+        return []
+    lines = [f"- Clean test error: {robust} {pct(t1[robust]['test_error'], 2)}, {standard} {pct(t1[standard]['test_error'], 2)}."]
+    for split in ("train", "test"):
+        for reading in ("nearest", "random"):
+            mine, theirs = t1[robust][split][reading]["median_distortion"], t1[standard][split][reading]["median_distortion"]
+            if mine is None or not theirs:
+                continue
+            lines.append(f"- {split} digits, {reading}: median minimal distortion {mine:.3f} against {theirs:.3f}, "
+                         f"**{mine / theirs:.2f}x** the standard network's.")
     return lines

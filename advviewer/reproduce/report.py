@@ -110,6 +110,10 @@ def write_report(results: dict, seconds: float | None = None, cpu_seconds: float
         "model they were made for. Every perturbation multiplied by k (back in the box): mean error caused in "
         "the *other* models, and the examples' mean distortion.\n\nNearest class:", _scaling(results, "nearest"),
         "Random target:", _scaling(results, "random"),
+        "## A robust model beside the standard one\nNot in the paper: the cnn's network adversarially trained "
+        "(PGD-L2, `cnn-robust`, docs/models.md) against the cnn, in the same tables above."
+        if conclusions.robust_verdict(results) else "",
+        "\n".join(conclusions.robust_verdict(results)),
         "## Why it differs", WHY,
         "## Files\n`results.json` (everything, per example), `table1_train.csv`, `table1_test.csv`, "
         "`table2_nearest.csv`, `table2_random.csv`, `noise.csv`, `scaling_nearest.csv`, `scaling_random.csv`, "

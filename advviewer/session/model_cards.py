@@ -55,5 +55,17 @@ def readable_card(card: dict) -> list[tuple[str, str]]:
         ("Trained in", f"{card['train_seconds']:g} s with torch {card.get('torch', '?')}"
          if isinstance(card.get("train_seconds"), (int, float)) else "not recorded"),
         ("Weights", f"{card.get('weights_file', '?')}, sha256 {str(card.get('weights_sha256', ''))[:16]}…"),
-    ]
+    ] + _robustness_rows(card)
     return [(label, printable(text)) for label, text in rows]
+
+
+def _robustness_rows(card: dict) -> list[tuple[str, str]]:
+    """A robust model's: how it was trained, and how far the attack must push a digit beside the standard model."""
+    rows = [("Made robust by", str(card["adversarial_training"]))] if card.get("adversarial_training") else []
+    measured = card.get("robustness")
+    if isinstance(measured, dict) and all(isinstance(measured.get(k), (int, float)) for k in ("median_l2", "median_l2_compared", "ratio")):
+        rows.append(("Attack must go", f"a median L2 of {measured['median_l2']:.2f} to fool it, {measured['ratio']:.2f}x the "
+                                       f"{measured.get('compared_with', 'standard model')}'s {measured['median_l2_compared']:.2f} "
+                                       f"(our attack on {measured.get('pair_count', '?')} test digits it never saw, "
+                                       "each towards a random other class)"))
+    return rows

@@ -26,6 +26,8 @@ from torch import nn
 from advviewer.data import bundled_split, load_idx_dataset
 from advviewer.errors import ModelLoadError
 from advviewer.models.zoo import ZOO, AutoencoderClassifier, build_model, decayed_parameters, save_weights, sha256_file
+from advviewer.models.zoo_cards import AdversarialTraining, ModelSpec
+from advviewer.training.adversarial import pgd_l2
 from advviewer.training.augment import augment
 from advviewer.training.drawn_digits import drawn_digits
 
@@ -179,12 +181,14 @@ def train_model(name: str, data_dir: str | Path | None = None, epochs: int | Non
 
 @dataclass
 class _Batches:
-    """How one epoch's batches are made: size, the random generator, drawn digits to mix in, augmentation."""
+    """How one epoch's batches are made: size, the random generator, drawn digits to mix in, augmentation, attack."""
 
     size: int
     gen: torch.Generator
     drawn: DrawnPool | None
     augmented: bool
+    adversarial: AdversarialTraining | None = None  # each batch replaced by its PGD-L2 attack ...
+    radius: float = 0.0  # ... in the ball of this radius (this epoch's)
 
 
 def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: TrainingData, batches: _Batches, lambdas: tuple[float, ...]) -> float:
@@ -200,6 +204,8 @@ def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: TrainingDat
             xb, yb = batches.drawn.add_to(xb, yb, batches.gen)
         if batches.augmented:
             xb = augment(xb, batches.gen)
+        if batches.adversarial is not None:
+            xb = pgd_l2(model, xb, yb, batches.adversarial, batches.radius, batches.gen)
         loss = F.cross_entropy(model(xb), yb) + _penalty(model, lambdas)
         opt.zero_grad()
         loss.backward()
@@ -209,7 +215,31 @@ def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: TrainingDat
     return total / seen
 
 
-def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
+AUGMENTATION = ("random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%), "
+                "Gaussian noise on 50% (stddev uniform 0-0.3, clipped to [0, 1]), on MNIST and drawn digits alike; "
+                "the drawings: several styles per digit (flagged and plain 1, crossed and plain 7, open and closed 4, "
+                "looped 2, flat-topped 3, straight and hooked 9 ...), random proportions, hand wobble, slant, rotation, "
+                "size and place on the 280x280 canvas, brush width 4-60 px, framed by advviewer.reading.preprocess")
+
+
+@dataclass
+class _Run:
+    """What one training run did, for its card."""
+
+    name: str
+    spec: ModelSpec
+    model: nn.Module
+    params: list[nn.Parameter]
+    data: TrainingData
+    drawn: DrawnPool | None
+    lr: float
+    batch: int
+    epochs: int
+    seed: int
+    seconds: float
+
+
+def _train(name: str, spec: ModelSpec, data_dir, epochs: int, seed: int, out, progress: Progress | None) -> dict:
     gen = torch.Generator().manual_seed(seed)
     data = load_training_data(data_dir)
     model = build_model(name)
@@ -217,44 +247,62 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
     if name == "ae400-10":
         assert isinstance(model, AutoencoderClassifier)
         _pretrain_autoencoder(model, data, max(epochs // 2, 1), gen, progress)
-    use_augment = name == "cnn"
+    use_augment = spec.network == "cnn"
     drawn = _drawn_pool_reported(seed, progress) if use_augment else None
-    lr = 1e-3 if name == "cnn" else 3e-3 if name.startswith("fc10-") else 1e-3
+    lr = 3e-3 if name.startswith("fc10-") else 1e-3
+    plan = spec.adversarial
     params = [p for n, p in model.named_parameters() if not n.startswith("decoder")]
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     batch = 64
     for epoch in range(epochs):
-        loss = _train_epoch(model, opt, data, _Batches(batch, gen, drawn, use_augment), spec.lambdas)
+        radius = plan.radius(epoch) if plan is not None else 0.0
+        loss = _train_epoch(model, opt, data, _Batches(batch, gen, drawn, use_augment, plan, radius), spec.lambdas)
         sched.step()
         if progress:
             progress(epoch + 1, epochs, f"epoch {epoch + 1}/{epochs} loss {loss:.4f}")
     model.eval()
-    seconds = time.perf_counter() - start
-    train_err = error_rate(model, data.train_x, data.train_y)
-    test_err = error_rate(model, data.test_x, data.test_y)
+    run = _Run(name, spec, model, params, data, drawn, lr, batch, epochs, seed, time.perf_counter() - start)
     out = Path(out) if out is not None else Path(f"{name}.pt")
     save_weights(model, name, out)
+    card = _card(run, out)
+    if plan is not None:
+        card["robustness"] = _robustness(model, progress)
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def _robustness(model: nn.Module, progress: Progress | None) -> dict:
+    """The robust model's median minimal L2 beside the shipped cnn's (advviewer.training.robustness)."""
+    from advviewer.models import load_model
+    from advviewer.training.robustness import robustness_record
+
+    message = "attacking the robust model and the cnn on held-out digits"
+    if progress:
+        progress(0, 1, message)
+    record = robustness_record(model, load_model("cnn"), "cnn")
+    if progress:
+        progress(1, 1, message)
+    return record
+
+
+def _card(run: _Run, out: Path) -> dict:
+    data, drawn, spec = run.data, run.drawn, run.spec
     card = {
-        "name": name,
+        "name": run.name,
         "description": spec.description,
-        "architecture": repr(model),
-        "parameters": int(sum(p.numel() for p in params)),
+        "architecture": repr(run.model),
+        "parameters": int(sum(p.numel() for p in run.params)),
         "weight_decay": {"lambdas": list(spec.lambdas), "penalty": "mean cross-entropy + sum_l lambda_l * ||W_l||^2 (weights only, no biases)"},
         "data": data.description + (f"; plus {DRAWN_POOL:,} procedural mouse drawings of digits (advviewer.training.drawn_digits, "
                                     f"from the seed), {DRAWN_PER_BATCH} added to each batch" if drawn else ""),
-        "augmentation": ("random shift +-3 px, rotation +-15 deg, scale 0.8-1.15, 3x3 dilation (25%) / erosion (15%), "
-                         "Gaussian noise on 50% (stddev uniform 0-0.3, clipped to [0, 1]), on MNIST and drawn digits alike; "
-                         "the drawings: several styles per digit (flagged and plain 1, crossed and plain 7, open and closed 4, "
-                         "looped 2, flat-topped 3, straight and hooked 9 ...), random proportions, hand wobble, slant, rotation, "
-                         "size and place on the 280x280 canvas, brush width 4-60 px, framed by advviewer.reading.preprocess")
-                        if use_augment else None,
-        "optimizer": f"Adam lr {lr}, cosine schedule, batch {batch}" + (f" (+ {DRAWN_PER_BATCH} drawn)" if drawn else ""),
-        "epochs": epochs,
-        "seed": seed,
-        "train_error": round(train_err, 5),
-        "test_error": round(test_err, 5),
-        "train_seconds": round(seconds, 1),
+        "augmentation": AUGMENTATION if drawn else None,
+        "optimizer": f"Adam lr {run.lr}, cosine schedule, batch {run.batch}" + (f" (+ {DRAWN_PER_BATCH} drawn)" if drawn else ""),
+        "epochs": run.epochs,
+        "seed": run.seed,
+        "train_error": round(error_rate(run.model, data.train_x, data.train_y), 5),
+        "test_error": round(error_rate(run.model, data.test_x, data.test_y), 5),
+        "train_seconds": round(run.seconds, 1),
         "torch": torch.__version__,
         "platform": platform.machine(),
         "cpu": cpu_description(),
@@ -262,5 +310,6 @@ def _train(name, spec, data_dir, epochs, seed, out, progress) -> dict:
         "weights_sha256": sha256_file(out),
         "subnormals": "flushed to zero when saved (advviewer.models.zoo.save_weights)",
     }
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    if spec.adversarial is not None:
+        card["adversarial_training"] = spec.adversarial.describe()
     return card
