@@ -149,7 +149,7 @@ class ExploreState:
 
     def _for(self, view: str, shown: FinishedAttack) -> Any:
         if view == "all_targets":  # depends on the input and the model only
-            return (shown.key[0], shown.model)
+            return (shown.key.input_version, shown.model)
         return (shown, self._noise_seed) if view == "noise_check" else shown
 
     def _refresh(self) -> None:

@@ -36,7 +36,7 @@ def result_key(input_version: int, model_name: str, target: int | None, objectiv
     A result of another objective or confidence is not the current one (as for another model): its c
     and ||r|| answer another question, and the c plot keeps only the points of one key.
     """
-    return (input_version, model_name, target, objective, confidence)
+    return ResultKey(input_version, model_name, target, objective, confidence)
 
 
 def is_current(item: FinishedAttack | None, key: ResultKey) -> bool:
@@ -48,15 +48,15 @@ def stale_reason(made_for: ResultKey, now: ResultKey) -> str | None:
     """Why a result made for ``made_for`` no longer matches ``now`` (the first difference), None if it does."""
     if made_for == now:
         return None
-    if made_for[0] != now[0]:
+    if made_for.input_version != now.input_version:
         return "The input changed"
-    if made_for[1] != now[1]:
-        return f"The model changed to {shown(Path(str(now[1])).name)}"
-    if made_for[2] != now[2]:
+    if made_for.model != now.model:
+        return f"The model changed to {shown(Path(str(now.model)).name)}"
+    if made_for.target != now.target:
         return "The target changed"
-    if made_for[3] != now[3]:
-        return f"The objective changed to the {describe_objective(now[3])}"
-    return f"The confidence asked for changed to {describe_confidence(now[4])}"
+    if made_for.objective != now.objective:
+        return f"The objective changed to the {describe_objective(now.objective)}"
+    return f"The confidence asked for changed to {describe_confidence(now.confidence)}"
 
 
 def stale_message(made_for: ResultKey, now: ResultKey, rerun: AttackRequest | None = None,

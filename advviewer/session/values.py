@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -103,7 +103,14 @@ class AttackIterate:
     perturbation: np.ndarray | None = field(repr=False)  # adversarial - original, None if not reported
 
 
-ResultKey = tuple  # (input version, model name, target, objective, confidence): what a result depends on (rules.result_key)
+class ResultKey(NamedTuple):
+    """What a result depends on (rules.result_key): a result is current while the state's key equals its own."""
+
+    input_version: int
+    model: str
+    target: int | None
+    objective: str
+    confidence: float | None = None
 
 
 @dataclass(frozen=True, eq=False)

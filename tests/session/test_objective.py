@@ -51,7 +51,7 @@ def test_a_result_of_the_other_objective_is_stale_and_leaves_the_c_plot(headless
     s.run_attack()
     headless.settle()
     runs = headless.named("runs")[-1][0]
-    assert runs.key[-1] == PAPER_OBJECTIVE and len(runs.points) == 1
+    assert runs.key.objective == PAPER_OBJECTIVE and len(runs.points) == 1
     assert runs.points[0].l2 == pytest.approx(s.current_result().result.l2)
     s.set_objective(RIVAL_OBJECTIVE)  # back: the paper's run is stale in its turn
     assert s.current_result() is None and headless.named("runs")[-1][0].points == ()
