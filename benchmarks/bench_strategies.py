@@ -62,8 +62,9 @@ def batch_call(model, images, targets, strategies) -> tuple[float, float, np.nda
 
 
 def measure(model, images, targets, how, repeats: int) -> dict[str, Run]:
-    variants = {"all on": Strategies(), **{f"{name} off": dataclasses.replace(Strategies(), **{name: False})
-                                           for name in SWITCHES}, "all off": Strategies(**{n: False for n in SWITCHES})}
+    all_on = Strategies(**{n: True for n in SWITCHES})
+    variants = {"all on": all_on, **{f"{name} off": dataclasses.replace(all_on, **{name: False}) for name in SWITCHES},
+                "all off": Strategies(**{n: False for n in SWITCHES}), "default": Strategies()}
     runs: dict[str, Run] = {}
     for _ in range(repeats):
         for label, strategies in variants.items():  # interleaved: drift falls on all alike

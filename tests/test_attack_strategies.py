@@ -13,6 +13,7 @@ from advviewer import load_model, predict
 from advviewer.attack import Strategies, c_rounds, c_search, gram, lbfgs_attack_batch, warm_states
 
 SWITCHES = [f.name for f in dataclasses.fields(Strategies)]
+ALL_ON = Strategies(**{name: True for name in SWITCHES})
 ALL_OFF = Strategies(**{name: False for name in SWITCHES})
 
 
@@ -40,7 +41,7 @@ def fc100_reference(test_digits):
 @pytest.mark.parametrize("switched_off", SWITCHES + ["all"])
 def test_with_a_strategy_off_the_engine_still_gives_the_references_answer(fc100_reference, switched_off):
     model, images, targets, reference_l2 = fc100_reference
-    strategies = ALL_OFF if switched_off == "all" else dataclasses.replace(Strategies(), **{switched_off: False})
+    strategies = ALL_OFF if switched_off == "all" else dataclasses.replace(ALL_ON, **{switched_off: False})
     results = lbfgs_attack_batch(model, images, targets, strategies=strategies)
     assert results.success.all()
     ratio = results.l2 / reference_l2[strategies.sharpened_rival]
@@ -93,10 +94,10 @@ def test_each_switch_turns_its_own_work_off(test_digits, monkeypatch):
             lbfgs_attack_batch(model, batch_images[:1], one_target, strategies=strategies)
         return spies
 
-    on = run(Strategies())
+    on = run(ALL_ON)
     assert all(on.calls.values()), on.calls  # every strategy did its work with all on
     assert on.memory[0] < on.memory[1] and on.candidates[0] == 1 < on.candidates[1]
-    off = {name: run(dataclasses.replace(Strategies(), **{name: False})) for name in SWITCHES}
+    off = {name: run(dataclasses.replace(ALL_ON, **{name: False})) for name in SWITCHES}
     assert off["warm_starts"].calls["carried"] == 0
     assert off["kept_gram"].calls["move_pixels"] == 0
     assert off["polish_ends"].calls["polished"] == 0

@@ -50,7 +50,7 @@ from advviewer.attack.problems import build_problems
 from advviewer.attack.reference import ReferenceOptions, reference_answers
 from advviewer.attack.result import AttackCancelled, AttackProgress, AttackResult, AttackResults
 from advviewer.attack.runs import Problems, fixed_losses, progress_hook, run_fixed, run_minimal
-from advviewer.attack.strategies import ALL_ON, Strategies
+from advviewer.attack.strategies import DEFAULT, Strategies
 from advviewer.attack.validation import (
     CheckedImages,
     check_budget,
@@ -104,7 +104,7 @@ class AttackRequest:
     candidates: int | None
     objective: str | None
     engine: str
-    strategies: Strategies = ALL_ON
+    strategies: Strategies = DEFAULT
     confidence: float | None = None
 
 
@@ -113,7 +113,7 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
                  cancel: CancelFlag | None = None, record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER,
                  max_evaluations: int | None = None, device: str | torch.device | None = None, threads: int | None = 1,
                  refine: bool | None = None, candidates: int | None = None, objective: str | None = None,
-                 engine: str = "batched", strategies: Strategies = ALL_ON,
+                 engine: str = "batched", strategies: Strategies = DEFAULT,
                  confidence: float | None = None) -> AttackResult | AttackResults:
     """Attack one image (H, W) -> :class:`AttackResult`; a batch (N, H, W) or (N, C, H, W) -> :class:`AttackResults`.
 
@@ -154,7 +154,7 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets = None
                        record_history: bool = False, max_iter: int = DEFAULT_MAX_ITER, max_evaluations: int | None = None,
                        device: str | torch.device | None = None, threads: int | None = 1, refine: bool | None = None,
                        candidates: int | None = None, objective: str | None = None,
-                       engine: str = "batched", strategies: Strategies = ALL_ON,
+                       engine: str = "batched", strategies: Strategies = DEFAULT,
                        confidence: float | None = None) -> AttackResults:
     """Attack image ``i`` towards ``targets[i]`` for every i, all in one batched solve -> :class:`AttackResults`.
 
@@ -162,7 +162,7 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets = None
     model already gives the asked answer (the target; untargeted with ``labels``: another class
     than the label) is not solved: it comes back successful with a zero perturbation, 0
     evaluations and ``already_fooled`` set. ``candidates``: c values per image solved at once in
-    minimal mode (default: more for fewer images, which lowers latency on one image).
+    minimal mode (default 1; with ``Strategies(several_c=True)``, more for fewer images).
     """
     checked = check_images(images, batch=True)
     request = AttackRequest(targets, c, untargeted, labels, warm_start, callback, cancel, record_history, max_iter,

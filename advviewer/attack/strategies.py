@@ -1,4 +1,4 @@
-"""The engine's speed measures, each a named switch (all on by default).
+"""The engine's speed measures, each a named switch (all but ``several_c`` on by default).
 
 Each one but ``sharpened_rival`` changes what the engine costs, not the method's answer;
 ``sharpened_rival`` changes the problem solved where two rivals tie (the rival loss keeps its
@@ -20,9 +20,11 @@ class Strategies:
     warm_starts: bool = True
     # the curvature memory's Gram products are kept up to date between iterations (gram.py); off: recomputed
     kept_gram: bool = True
-    # several c values of a problem solved at once when the call has few problems (latency for one image);
-    # off: one c per round (``candidates=`` still sets the number)
-    several_c: bool = True
+    # several c values of a problem solved at once when the call has few problems (up to 3 for one image; latency,
+    # when the c search needed many rounds); off, the default since the search's c estimates need few rounds: one
+    # c per round is faster for one image (cnn 69 against 87 ms, fc100-100-10 51 against 79, the same answers:
+    # benchmarks/results/engine-torch-cpu-20261205.md). ``candidates=`` still sets the number.
+    several_c: bool = False
     # where c is known but the bracket's loosely solved ends disagree, both are solved on tightly (c_rounds.finished)
     polish_ends: bool = True
     # the rival loss is sharpened (a ten times smaller temperature) and searched again where two rivals tie
@@ -32,4 +34,5 @@ class Strategies:
     batch_memory: bool = True
 
 
-ALL_ON = Strategies()
+DEFAULT = Strategies()
+ALL_ON = Strategies(**{name: True for name in Strategies.__dataclass_fields__})
