@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 import torch
 
@@ -137,7 +138,6 @@ class BoxLBFGS:
         self.iteration = 0
         self.rows: PoolRows | None = None
         self._active: tuple[int, PoolRows | None, PoolRows | None] = (-1, None, None)  # (n, rows, their head) cached
-        self._later: dict[tuple[int, str], torch.Tensor] = {}
         self._any_fails = False
         # memory_sink(ids, W, idx): takes finishing rows' memory W[idx] straight from the pool (the
         # c search keeps it for warm starts), so that Finished need not carry a gathered copy
@@ -329,12 +329,7 @@ class BoxLBFGS:
 
     def _slots_later(self, device: torch.device) -> torch.Tensor:
         """(m, m) bool: memory slot i was written after slot j (the slot written last is ``self.slot``)."""
-        key = (self.slot, str(device))
-        if key not in self._later:
-            m = self.opt.memory
-            age = [(self.slot - i) % m for i in range(m)]  # 0: the newest
-            self._later[key] = torch.tensor([[age[i] < age[j] for j in range(m)] for i in range(m)]).to(device)
-        return self._later[key]
+        return slots_later(self.slot, self.opt.memory, device)
 
     def _forget(self, mask: torch.Tensor) -> None:
         if bool(mask.any()):
@@ -344,6 +339,14 @@ class BoxLBFGS:
             a.G[mask] = 0.0
             a.GF[mask] = 0.0
             a.empty[mask] = True
+
+
+@lru_cache(maxsize=256)
+def slots_later(slot: int, m: int, device: torch.device) -> torch.Tensor:
+    """(m, m) bool: of m memory slots, slot i was written after slot j, ``slot`` the newest (made once: every pool,
+    every call, reads the same m of them)."""
+    age = [(slot - i) % m for i in range(m)]  # 0: the newest
+    return torch.tensor([[age[i] < age[j] for j in range(m)] for i in range(m)]).to(device)
 
 
 def _concat(parts: list[Finished]) -> Finished:
