@@ -162,7 +162,8 @@ def lbfgs_attack_batch(model: nn.Module, images: Images, targets: Targets = None
     model already gives the asked answer (the target; untargeted with ``labels``: another class
     than the label) is not solved: it comes back successful with a zero perturbation, 0
     evaluations and ``already_fooled`` set. ``candidates``: c values per image solved at once in
-    minimal mode (default 1; with ``Strategies(several_c=True)``, more for fewer images).
+    minimal mode (default: more for fewer images, which lowers latency on one image; 1 with
+    ``Strategies(several_c=False)``).
     """
     checked = check_images(images, batch=True)
     request = AttackRequest(targets, c, untargeted, labels, warm_start, callback, cancel, record_history, max_iter,

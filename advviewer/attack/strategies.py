@@ -1,4 +1,4 @@
-"""The engine's speed measures, each a named switch (all but ``several_c`` on by default).
+"""The engine's speed measures, each a named switch (all on by default).
 
 Each one but ``sharpened_rival`` changes what the engine costs, not the method's answer;
 ``sharpened_rival`` changes the problem solved where two rivals tie (the rival loss keeps its
@@ -20,11 +20,12 @@ class Strategies:
     warm_starts: bool = True
     # the curvature memory's Gram products are kept up to date between iterations (gram.py); off: recomputed
     kept_gram: bool = True
-    # several c values of a problem solved at once when the call has few problems (up to 3 for one image; latency,
-    # when the c search needed many rounds); off, the default since the search's c estimates need few rounds: one
-    # c per round is faster for one image (cnn 69 against 87 ms, fc100-100-10 51 against 79, the same answers:
-    # benchmarks/results/engine-torch-cpu-20261205.md). ``candidates=`` still sets the number.
-    several_c: bool = False
+    # several c values of a problem solved at once when the call has few problems (up to 3 for one image). Off, one
+    # image is faster (cnn 69 against 87 ms, fc100-100-10 51 against 79, the same L2 on 30 pairs), but on some
+    # pairs the search then ends on a loosely solved answer 1.3% above the one a fixed-c solve at its c finds
+    # (tests/test_attack_objective.py), so it stays on (benchmarks/results/engine-torch-cpu-20261205.md).
+    # ``candidates=`` sets the number whatever this says.
+    several_c: bool = True
     # where c is known but the bracket's loosely solved ends disagree, both are solved on tightly (c_rounds.finished)
     polish_ends: bool = True
     # the rival loss is sharpened (a ten times smaller temperature) and searched again where two rivals tie
