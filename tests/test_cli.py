@@ -80,7 +80,7 @@ def test_unknown_model_and_corrupt_weights(tmp_path, drawn_digit_files):
     out = run("predict", drawn_digit_files[0], "--model", "resnet50")
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert out.stderr.strip() == ("advviewer: unknown model 'resnet50': not one of cnn, fc10-1e-4, fc10-1e-2, fc10-1, "
-                                  "fc100-100-10, fc200-200-10, ae400-10 and no such file")
+                                  "fc100-100-10, fc200-200-10, ae400-10, cnn-robust and no such file")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"PK\x03\x04 this is not really a zip")
     out = run("predict", drawn_digit_files[0], "--model", corrupt)
