@@ -28,7 +28,7 @@ def test_the_window_names_a_model_file_printably():
     from advviewer.session.values import ModelChoice
 
     assert ModelChoice(None, f"/tmp/{HOSTILE_NAME}").display_name == ESCAPED_NAME  # type: ignore[arg-type]
-    why = rules.stale_reason((1, "cnn", 3, "l2"), (1, f"/tmp/{HOSTILE_NAME}", 3, "l2"))
+    why = rules.stale_reason(rules.result_key(1, "cnn", 3, "rival"), rules.result_key(1, f"/tmp/{HOSTILE_NAME}", 3, "rival"))
     assert why is not None and why.isprintable() and ESCAPED_NAME in why
 
 

@@ -205,15 +205,21 @@ def _scene_of(members: dict[str, bytes]) -> Scene:
         raise SceneFileError("its result was made for another target than the scene's")
     if result is None and any(name in members for name in (*RESULT_ARRAYS, HISTORY)):
         raise SceneFileError("it holds result images but no result")
+    confidence = _confidence(fields, result)
+    return Scene(pixels, fields.text("source"), _model(fields.object("model")), target, objective,
+                 fields.positive("c"), _gradient_class(record.get("gradient_class")),
+                 fields.choice("gradient_method", GRADIENT_METHODS), fields.optional_choice("view", VIEWS),
+                 result, _runs(record.get("runs", [])), confidence)
+
+
+def _confidence(fields: _Fields, result: SceneResult | None) -> float | None:
+    """The scene's confidence: one of the window's choices, and its result's (an older scene has none: null)."""
     confidence = fields.optional_number("confidence", 0.0, 1.0)
     if confidence not in CONFIDENCES:
         raise SceneFileError(f"its confidence must be one of the window's: {', '.join(map(str, CONFIDENCES))}")
     if result is not None and result.confidence != confidence:
         raise SceneFileError("its result was made for another confidence than the scene's")
-    return Scene(pixels, fields.text("source"), _model(fields.object("model")), target, objective,
-                 fields.positive("c"), _gradient_class(record.get("gradient_class")),
-                 fields.choice("gradient_method", GRADIENT_METHODS), fields.optional_choice("view", VIEWS),
-                 result, _runs(record.get("runs", [])), confidence)
+    return confidence
 
 
 def _json(data: bytes) -> dict:
