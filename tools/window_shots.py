@@ -6,6 +6,7 @@ offscreen; it grabs the whole screen, floating docks included::
     Xvfb :99 -screen 0 1280x720x24 & DISPLAY=:99 .venv/bin/python tools/window_shots.py OUT_DIR
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/window_shots.py OUT_DIR --size 1366x768
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/window_shots.py OUT_DIR --size 1280x720 --present
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/window_shots.py OUT_DIR --size 1920x1080 --tab models
 
 Each state is one PNG in OUT_DIR named ``<size>-<state>.png``: the window after a minimal attack,
 the Explore dock open on each of its tabs, after scrubbing playback back to an early iterate
@@ -64,12 +65,14 @@ def _grab(app, window, out: Path, name: str) -> None:
         print(path)
 
 
-def _tabs(app, window, out: Path, size: str) -> None:
+def _tabs(app, window, out: Path, size: str, only: list[str] | None = None) -> None:
     dock = window.explore_views
     if not dock.isVisible():
         dock.toggleViewAction().trigger()
     _pump(app)
     for index in range(dock.tabs.count()):
+        if only and dock.tabs.widget(index).objectName() not in only:
+            continue
         dock.tabs.setCurrentIndex(index)
         _wait(app, window)
         _grab(app, window, out, f"{size}-dock-{dock.tabs.widget(index).objectName()}")
@@ -146,8 +149,10 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", default=None, help="WxH of the window (default: the screen's)")
     parser.add_argument("--present", action="store_true", help="presentation mode on a screen of --size (View ▸ Present)")
+    parser.add_argument("--tab", action="append", default=None, metavar="NAME",
+                        help="only the Explore dock on this tab (models, compare, ...; repeatable), nothing else after it")
     args = parser.parse_args()
-    if args.present and args.size:
+    if args.size and (args.present or args.tab):  # a screen of that size: the dock docks where it would
         _offscreen_screen(args.size)
     args.out.mkdir(parents=True, exist_ok=True)
     from PySide6.QtCore import QSettings
@@ -174,7 +179,10 @@ def main() -> int:
         _present(app, window, args.out, size)
         window.close()
         return 0
-    _tabs(app, window, args.out, size)
+    _tabs(app, window, args.out, size, args.tab)
+    if args.tab:
+        window.close()
+        return 0
     _playback_then_leave(app, window, args.out, size)
     _cancel_on_slow_model(app, window, args.out, size)
     window.close()

@@ -17,6 +17,14 @@ from torch import nn
 from advviewer.attack import AttackResult, lbfgs_attack
 from advviewer.errors import AdvViewerError
 
+STANDARD_MODEL = "cnn"
+ROBUST_MODEL = "cnn-robust"
+
+
+def partner_model(in_use: str) -> str:
+    """The zoo model compared with ``in_use``: cnn for cnn-robust, cnn-robust for any other (cnn first)."""
+    return STANDARD_MODEL if in_use == ROBUST_MODEL else ROBUST_MODEL
+
 
 @dataclass(frozen=True)
 class ModelSide:

@@ -19,7 +19,7 @@ from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.gui.window_size import FRAME_ALLOWANCE, fitted
 from advviewer.session import SessionState
 
-DOCK_WIDTH = 420  # the targets grid and the compare view's three perturbations at a readable size
+DOCK_WIDTH = 440  # all six tab titles without scroll arrows (the bar wants 423 px), the targets grid and three maps
 
 
 def add_explore_views(window: QMainWindow, state: SessionState, results: ResultsPanel) -> ExploreViews:
@@ -31,7 +31,8 @@ def add_explore_views(window: QMainWindow, state: SessionState, results: Results
     toggle.setObjectName("toggle_explore_views")
     toggle.setShortcut("Ctrl+T")
     toggle.triggered.connect(lambda checked: checked and make_room(window, dock))
-    toggle.setToolTip("All targets, transfer to other models, playback, FGSM/DDN compared, same-size noise (Ctrl+T)")
+    toggle.setToolTip("All targets, transfer to other models, playback, FGSM/DDN compared, same-size noise, "
+                      "standard and robust model side by side (Ctrl+T)")
     view_menu = _view_menu(window)
     view_menu.insertAction(view_menu.actions()[0] if view_menu.actions() else None, toggle)
     window.addAction(toggle)  # Ctrl+T works while the menu bar is hidden (presentation mode)

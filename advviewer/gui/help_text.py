@@ -56,7 +56,7 @@ its c and the size of its change: a blue dot if it fooled the network, a vermill
 </ul>
 
 <h3>Explore this result (the dock on the right)</h3>
-<p><b>View &#9656; Explore this result</b> (Ctrl+T, or the toolbar button) opens five tabs about the result on screen:</p>
+<p><b>View &#9656; Explore this result</b> (Ctrl+T, or the toolbar button) opens six tabs about the result on screen:</p>
 <ul>
 <li><b>Targets</b>: the smallest change towards each of the nine other classes, with its size
 &#8214;r&#8214;<sub>2</sub>. Some classes are much closer than others; the star marks the nearest. Click a tile to show that attack in panel 5.</li>
@@ -73,6 +73,11 @@ them L-BFGS, with the size of each change, the network evaluations it cost and t
 <li><b>Noise</b>: the <i>noise check</i>, the paper's control experiment. Random noise of the same size
 (&#8214;r&#8214;<sub>2</sub>) as the attack's change: the network nearly always still sees your digit. So it is
 not the size of the change that fools it, but its carefully chosen direction.</li>
+<li><b>Models</b>: the same digit and target attacked on a <i>standard</i> network (<b>cnn</b>) and on a
+<i>robust</i> one (<b>cnn-robust</b>, trained on adversarial examples so that small changes do not fool it), side by
+side. The two changes are drawn on one colour scale: the robust model needs a much larger change, and its
+adversarial starts to look like the target digit, so much that the standard model reads it as the target too
+(the last row). Robustness exists, but it costs some accuracy on clean digits.</li>
 </ul>
 
 <h3>Exporting, and why the PNG may stop fooling the model</h3>

@@ -54,7 +54,7 @@ LOSSES = {"rival cross-entropy": "rival", "cross-entropy": "paper"}
 MODES = ("minimal", "fixed-c")
 GRADIENT_CLASSES = ("predicted", "target")
 GRADIENT_METHODS = ("autograd", "finite-difference")
-VIEWS = ("all_targets", "transfer", "playback", "compare", "noise_check")
+VIEWS = ("all_targets", "transfer", "playback", "compare", "noise_check", "models")
 CONFIDENCES = (None, 0.9, 0.99)  # the window's (advviewer.session.choices.CONFIDENCES; a test keeps them equal)
 MODEL_KINDS = ("zoo", "file")
 

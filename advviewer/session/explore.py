@@ -26,7 +26,7 @@ from advviewer.session.values import FinishedAttack, ResultView
 
 SETTLE_SECONDS = 0.25  # the views start only once the session is this long without a new result (a slider drag)
 EXPLORE_NICENESS = BACKGROUND_NICENESS + 5 if BACKGROUND_NICENESS > 0 else 0  # below the attack's thread
-VIEWS = ("all_targets", "transfer", "playback", "compare", "noise_check")
+VIEWS = ("all_targets", "transfer", "playback", "compare", "noise_check", "models")
 
 
 def _after_settling(job):
@@ -47,6 +47,8 @@ class ExploreEvents(SignalGroup):
     frame = Signal(object)  # PlaybackFrame: the scrubber's iterate, for the result panels
     compare = Signal(object)  # explore_jobs.Comparison
     noise_check = Signal(object)  # NoiseCheck
+    models = Signal(object)  # advviewer.explore.side_by_side.SideBySide: the model in use beside cnn / cnn-robust
+    stale = Signal(object)  # why the shown result no longer matches the input or model (str), None: it does
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +76,7 @@ class ExploreState:
         self.events = ExploreEvents()
         self.active: str | None = None
         self.borrowed = False  # the result panel shows a playback step, not the session's result
+        self.stale: str | None = None  # why the shown result no longer matches the input or model (None: it does)
         self._session = session
         self._shown: FinishedAttack | None = None
         self._made_for: dict[str, object] = {}  # view -> what its data was computed for
@@ -142,6 +145,9 @@ class ExploreState:
 
     def _on_result(self, view: ResultView) -> None:
         self.borrowed = False  # the session has just drawn the result panel
+        if view.stale != self.stale:  # the views say their result is out of date, as panel 5 does
+            self.stale = view.stale
+            self.events.stale.emit(view.stale)
         if view.shown is not self._shown:
             self._shown = view.shown
             self._trajectory = None  # the scrubber must not mix the last attack's iterates with this one
@@ -181,6 +187,9 @@ class ExploreState:
             job, text = explore_jobs.trajectory_job(module, result), "Measuring the iterates…"
         elif view == "compare":
             job, text = explore_jobs.compare_job(module, result), f"Running FGSM and DDN towards {result.target}…"
+        elif view == "models":
+            job = explore_jobs.models_job(self._zoo, shown.model.display_name, module, x, result.target)
+            text = f"Attacking {result.original_class} → {result.target} on both models…"
         else:
             job, text = explore_jobs.noise_check_job(module, result, self._noise_seed), "Drawing noise…"
         self.events.status.emit(view, text)

@@ -12,6 +12,7 @@ from advviewer.session.tasks import TaskState
 
 if TYPE_CHECKING:  # annotations only: the window is painted before torch is imported
     from advviewer.attack import AttackResult
+    from advviewer.explore.side_by_side import SideBySide
 
 Job = Callable[[TaskState], object]
 NOISE_DRAWS = 8
@@ -68,6 +69,26 @@ def compare_job(model, result: AttackResult) -> Job:
         x = np.asarray(result.original)
         return Comparison(result, (fgsm(model, x, result.target, cancel=state.cancel),
                                    ddn(model, x, result.target, cancel=state.cancel)))
+
+    return job
+
+
+def models_job(models: dict, own_name: str, own_model, original: np.ndarray, target: int) -> Job:
+    """The minimal attack towards ``target`` on the model in use and on its partner (cnn / cnn-robust), side by side.
+
+    The partner is loaded once into ``models`` (the transfer view's cache, on this lane's thread); the
+    standard model comes first, so the robust one is always on the right.
+    """
+    def job(state: TaskState) -> SideBySide:
+        from advviewer.explore.side_by_side import ROBUST_MODEL, compare_models, partner_model
+        from advviewer.models import load_model
+
+        partner = partner_model(own_name)
+        if partner not in models:
+            models[partner] = load_model(partner)
+        pair = ((own_name, own_model), (partner, models[partner]))
+        first, second = pair[::-1] if own_name == ROBUST_MODEL else pair
+        return compare_models(first, second, np.asarray(original), target, cancel=state.cancel)
 
     return job
 

@@ -174,3 +174,52 @@ def test_a_window_layout_saved_before_the_rename_still_shows_the_explore_dock(wi
     assert not window.explore_views.isVisible()
     assert window.restoreState(saved)
     qtbot.waitUntil(window.explore_views.isVisible)
+
+
+def test_models_shows_the_digit_on_the_standard_and_the_robust_model_on_one_scale(explored, qapp):
+    """The Models tab: cnn (in use) beside cnn-robust, the numbers side_by_side gives, one colour scale for both changes."""
+    from advviewer import load_model
+    from advviewer.explore.side_by_side import compare_models
+    from advviewer.gui.widgets.map_view import nice_limit
+
+    state, dock, _ = explored
+    _open(state, dock, "models", qapp)
+    view, shown = dock.models, state.current_result().result
+    assert [t.text() for t in view.titles] == ["<b>cnn</b> (in use)", "<b>cnn-robust</b>"]
+    expected = compare_models(("cnn", state.model.module), ("cnn-robust", load_model("cnn-robust")),
+                              np.asarray(shown.original), shown.target)
+    levels = [tuple(m.image.getLevels()) for m in view.maps]
+    limit = nice_limit(expected.scale)
+    assert levels[0] == levels[1] == (pytest.approx(-limit), pytest.approx(limit))  # one colour scale
+    for col, side in enumerate(expected.sides):
+        assert float(view.cells[0][col].text()) == pytest.approx(side.result.l2, abs=2e-3)
+        answer = side.result.adversarial_class
+        assert view.cells[1][col].text() == f"{answer} ({side.result.adversarial_probs[answer]:.1%})"
+        assert view.cells[2][col].text().startswith(str(side.read_by_other_as))
+        np.testing.assert_allclose(view.adversarials[col].image.image, side.result.adversarial, atol=1e-3)
+    assert float(view.cells[0][1].text()) > 1.3 * float(view.cells[0][0].text())  # the robust model needs more
+    assert f"{expected.l2_ratio:.1f}×" in view.status.text()
+
+
+def test_models_says_it_is_out_of_date_when_the_digit_changes_and_never_shows_the_last_digit_while_working(
+        explored, qapp, test_digits):
+    state, dock, _ = explored
+    _open(state, dock, "models", qapp)
+    view = dock.models
+    assert view.shown and view.stale.isHidden()
+    images, labels = test_digits
+    state.set_picture(None, images[int(np.flatnonzero(labels == 2)[0])], "a 2")
+    qapp.processEvents()
+    assert not view.stale.isHidden() and "Out of date" in view.stale.text()
+    assert not view.maps[0].isEnabled() and not view.adversarials[1].isEnabled()
+    seen_while_working = []
+    state.explore.events.status.connect(lambda name, text: name == "models" and text and seen_while_working.append(
+        (view.shown, [t.text() for t in view.titles], float(np.abs(view.maps[0].image.image).max()),
+         float(np.ptp(view.adversarials[1].image.image)))))
+    state.find_minimal_c()
+    assert state.wait_until_idle(120, qapp.processEvents)
+    assert seen_while_working and all(s == (False, ["", ""], 0.0, 0.0) for s in seen_while_working)  # emptied at once
+    shown = state.current_result().result
+    assert view.shown and view.stale.isHidden() and view.maps[0].isEnabled()
+    assert f"Towards <b>{shown.target}</b>" in view.status.text()
+    np.testing.assert_allclose(view.maps[0].image.image, shown.perturbation, atol=0.05)  # the new digit's change

@@ -272,8 +272,8 @@ def test_help_names_every_tab_of_the_explore_dock_and_every_menu_action(window):
     help_page = _help_text(window).lower()
     tabs = window.explore_views.tabs
     titles = [tabs.tabText(i).replace("&", "") for i in range(tabs.count())]
-    assert len(titles) == 5 and window.explore_views.windowTitle() == "Explore this result"
-    missing = [f"tab {t}" for t in titles if t.lower() not in help_page]
+    assert len(titles) == 6 and window.explore_views.windowTitle() == "Explore this result"
+    missing = [f"tab {t}" for t in titles if f"{t.lower()}:" not in help_page]  # each tab's entry: "Title: what it shows"
     missing += [path for path in _menu_actions(window) if path.split(" ▸ ", 1)[1].lower() not in help_page]
     shortcuts = [entry[2] if isinstance(entry[2], str) else entry[2][0] for entries in MENUS.values() for entry in entries
                  if entry is not None and entry[2]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from advviewer.gui.widgets.explore_views import ExploreViews
+from advviewer.gui.widgets.models_view import ModelPanel
 from advviewer.gui.widgets.results_panel import ResultsPanel
 from advviewer.session import SessionState
 from advviewer.session.explore import AllTargets, PlaybackFrame
@@ -32,6 +33,15 @@ def bind_explore_views(state: SessionState, dock: ExploreViews, results: Results
         dock.noise_check.show_draws(check.images, check.classes, check.confidences, check.original_class, check.l2,
                                     shown.result.adversarial_class if shown is not None else -1)
 
+    def show_models(compared) -> None:
+        shown = explore.shown
+        own = shown.model.display_name if shown is not None else ""
+        panels = tuple(ModelPanel(side.name, side.name == own, side.result.adversarial, side.result.perturbation,
+                                  side.result.l2, side.result.adversarial_class,
+                                  float(side.result.adversarial_probs[side.result.adversarial_class]), side.read_by_other_as)
+                       for side in compared.sides)
+        dock.models.show_models(panels, compared.target)
+
     def show_frame(frame: PlaybackFrame) -> None:
         dock.playback.show_frame(frame.index)
         if not frame.is_result:  # the last step: the session shows its result again (ExploreState.set_frame)
@@ -47,6 +57,8 @@ def bind_explore_views(state: SessionState, dock: ExploreViews, results: Results
     explore.events.frame.connect(show_frame)
     explore.events.compare.connect(show_compare)
     explore.events.noise_check.connect(show_noise)
+    explore.events.models.connect(show_models)
+    explore.events.stale.connect(dock.models.show_stale)
     dock.all_targets.target_clicked.connect(explore.choose_target)
     dock.playback.frame_requested.connect(explore.set_frame)
     dock.noise_check.redraw_requested.connect(explore.draw_noise_again)

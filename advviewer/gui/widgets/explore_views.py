@@ -1,4 +1,4 @@
-"""The "Explore this result" dock: the five views in tabs. It says which view is on screen (None: hidden)."""
+"""The "Explore this result" dock: the six views in tabs. It says which view is on screen (None: hidden)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
 
 from advviewer.gui.widgets.all_targets_view import AllTargetsView
 from advviewer.gui.widgets.compare_view import CompareView
+from advviewer.gui.widgets.models_view import ModelsView
 from advviewer.gui.widgets.noise_check_view import NoiseCheckView
 from advviewer.gui.widgets.playback_view import PlaybackView
 from advviewer.gui.widgets.transfer_view import TransferView
 
 TABS = (("all_targets", "Targets"), ("transfer", "Transfer"), ("playback", "Playback"), ("compare", "Compare"),
-        ("noise_check", "Noise"))
+        ("noise_check", "Noise"), ("models", "Models"))
 
 
 class ExploreViews(QDockWidget):
@@ -28,6 +29,7 @@ class ExploreViews(QDockWidget):
         self.playback = PlaybackView()
         self.compare = CompareView()
         self.noise_check = NoiseCheckView()
+        self.models = ModelsView()
         self.tabs = QTabWidget(objectName="explore_tabs")
         for name, title in TABS:
             self.tabs.addTab(getattr(self, name), title)
