@@ -223,3 +223,18 @@ def test_models_says_it_is_out_of_date_when_the_digit_changes_and_never_shows_th
     assert view.shown and view.stale.isHidden() and view.maps[0].isEnabled()
     assert f"Towards <b>{shown.target}</b>" in view.status.text()
     np.testing.assert_allclose(view.maps[0].image.image, shown.perturbation, atol=0.05)  # the new digit's change
+
+
+@pytest.mark.parametrize("tab", ["transfer", "compare", "all_targets"])
+def test_every_tab_says_its_result_is_out_of_date_when_the_digit_changes(explored, qapp, test_digits, tab):
+    """A view never lies: the other tabs, too, say that the result they explore no longer matches the digit."""
+    state, dock, _ = explored
+    _open(state, dock, tab, qapp)
+    assert dock.stale.isHidden()
+    images, labels = test_digits
+    state.set_picture(None, images[int(np.flatnonzero(labels == 2)[0])], "a 2")
+    qapp.processEvents()
+    assert not dock.stale.isHidden() and "Out of date" in dock.stale.text() and "input changed" in dock.stale.text()
+    state.find_minimal_c()
+    assert state.wait_until_idle(120, qapp.processEvents)
+    assert dock.stale.isHidden()

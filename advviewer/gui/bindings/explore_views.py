@@ -58,7 +58,7 @@ def bind_explore_views(state: SessionState, dock: ExploreViews, results: Results
     explore.events.compare.connect(show_compare)
     explore.events.noise_check.connect(show_noise)
     explore.events.models.connect(show_models)
-    explore.events.stale.connect(dock.models.show_stale)
+    explore.events.stale.connect(dock.show_stale)
     dock.all_targets.target_clicked.connect(explore.choose_target)
     dock.playback.frame_requested.connect(explore.set_frame)
     dock.noise_check.redraw_requested.connect(explore.draw_noise_again)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from advviewer.gui.widgets.all_targets_view import AllTargetsView
 from advviewer.gui.widgets.compare_view import CompareView
@@ -34,9 +36,26 @@ class ExploreViews(QDockWidget):
         for name, title in TABS:
             self.tabs.addTab(getattr(self, name), title)
         self.tabs.setMinimumWidth(280)  # with the five panels at their minimum, the window still fits 1280 px
-        self.setWidget(self.tabs)
+        # above every tab: the result these views explore is panel 5's; when it no longer matches the digit or the
+        # model, they say so as panel 5 does (a view never lies), until a new result is shown
+        self.stale = QLabel(objectName="explore_stale")
+        self.stale.setWordWrap(True)
+        self.stale.setVisible(False)
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stale)
+        layout.addWidget(self.tabs)
+        self.setWidget(holder)
         self.tabs.currentChanged.connect(self._emit)
         self.visibilityChanged.connect(self._emit)
+
+    def show_stale(self, reason: str | None) -> None:
+        """Say that the explored result is out of date (``reason``: why, as panel 5 says it), or nothing (None)."""
+        self.stale.setText(f"<b>Out of date</b>: these views explore the result of panel 5. {escape(reason)}"
+                           if reason else "")
+        self.stale.setVisible(bool(reason))
+        self.models.show_stale(reason)
 
     def current_view(self) -> str | None:
         return self.tabs.currentWidget().objectName() if self.isVisible() else None
