@@ -5,6 +5,7 @@ Qt is imported only inside the window's helpers, so core tests can import this m
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,12 @@ def draw(canvas, fractions, button=None) -> None:
     for a, b in zip(fractions[:-1], fractions[1:]):
         points.extend(line(canvas, a, b))
     stroke(canvas, points, button)
+
+
+def load_tool(name: str):
+    """A script of tools/ (not a package) as a module, e.g. load_tool("colour_vision")."""
+    path = Path(__file__).resolve().parents[1] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

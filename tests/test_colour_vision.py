@@ -1,20 +1,13 @@
 """tools/colour_vision.py: the Machado et al. (2009) simulation of deuteranopia and protanopia, on known colours."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "colour_vision.py"
+from helpers import load_tool
 
 
 @pytest.fixture(scope="module")
 def colour_vision():
-    spec = importlib.util.spec_from_file_location("colour_vision", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("colour_vision")
 
 
 RED, GREEN, DARK_GREEN = (255, 0, 0), (0, 255, 0), (0, 128, 0)

@@ -4,25 +4,20 @@ The colour pairs are also checked through tools/colour_vision.py (Machado et al.
 person with deuteranopia or protanopia sees must still differ clearly.
 """
 
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from helpers import load_tool
 from PySide6.QtCore import Qt
 
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "colour_vision.py"
 DEFICIENCIES = ("deuteranopia", "protanopia")
 APART = 40.0  # CIELAB Delta E: two small markers told apart at a glance (the old green/red fell to about 20)
 
 
 @pytest.fixture(scope="module")
 def colour_vision():
-    spec = importlib.util.spec_from_file_location("colour_vision", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("colour_vision")
 
 
 def _rgb(brush) -> tuple[int, int, int]:
