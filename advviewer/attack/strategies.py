@@ -36,4 +36,3 @@ class Strategies:
 
 
 DEFAULT = Strategies()
-ALL_ON = Strategies(**{name: True for name in Strategies.__dataclass_fields__})
