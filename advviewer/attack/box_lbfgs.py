@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from functools import lru_cache
 
 import torch
 
@@ -22,6 +21,7 @@ from advviewer.attack.lbfgs_steps import (
     SolverOptions,
     Trial,
     binding_free,
+    block_masks,
     dot,
     line_search,
     project,
@@ -139,6 +139,7 @@ class BoxLBFGS:
         self.rows: PoolRows | None = None
         self._active: tuple[int, PoolRows | None, PoolRows | None] = (-1, None, None)  # (n, rows, their head) cached
         self._any_fails = False
+        self._marks_current = False  # every active row's ``known`` is True and ``empty`` False (set in _direction)
         # memory_sink(ids, W, idx): takes finishing rows' memory W[idx] straight from the pool (the
         # c search keeps it for warm starts), so that Finished need not carry a gathered copy
         self.memory_sink: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None
@@ -189,6 +190,7 @@ class BoxLBFGS:
         t.evals[sl] = evaluated
         t.dtol[sl] = self.opt.dtol if dtol is None else torch.as_tensor(dtol, dtype=torch.float64).to(t.dtol.device)
         self.n = n_new
+        self._marks_current = False
 
     def _start_memory(self, t: PoolRows, sl: slice, memory: MemoryWriter | None) -> None:
         gram_kept = None
@@ -275,13 +277,16 @@ class BoxLBFGS:
         # W_F^T g = W (g on F): no masked copy of W
         Wg = gram.refresh(a.W, free, a.free, a.G, a.GF, a.known, self.slot, a.g * free, a.empty, opt.keep_gram)
         a.free[:] = free
-        a.known[:] = True
-        a.empty[:] = False
-        d = subspace_step(a.g, free, a.W, self._slots_later(a.W.device), a.theta, a.G, a.GF, Wg)
+        if not self._marks_current:  # (rows were added or forgot their memory since the last iteration)
+            a.known[:] = True
+            a.empty[:] = False
+            self._marks_current = True
+        d = subspace_step(a.g, free, a.W, block_masks(self.slot, self.opt.memory, a.W.device), a.theta, a.G, a.GF, Wg)
         x_full = project(a.x + d)  # the full step, which is also the line search's first trial
         gd = dot(a.g, x_full - a.x)  # its predicted decrease
-        bad = ~(gd < 0)  # NaN too
-        if bool(bad.any()):  # not a descent direction: forget the curvature, take a gradient step
+        descent = gd < 0
+        if not bool(descent.all()):  # not a descent direction (NaN too): forget the curvature, take a gradient step
+            bad = ~descent
             self._forget(bad)
             d[bad] = -a.g[bad] / opt.theta0
             x_full[bad] = project(a.x[bad] + d[bad])
@@ -306,11 +311,11 @@ class BoxLBFGS:
     def _new_pair(self, a: PoolRows, found: LineSearchResult, m: int) -> None:
         s, y = found.point.x - a.x, found.point.g - a.g
         sy, yy = dot(s, y), dot(y, y)
-        good = found.ok & (sy > 1e-10 * yy) & (yy > 0)
+        good = found.ok & (sy > 1e-10 * yy)  # (so yy > 0 and sy > 0: y = 0 gives sy = 0)
         self.slot = (self.slot + 1) % m
         a.W[:, m + self.slot] = s * good[:, None]
         a.W[:, self.slot] = y * good[:, None]
-        a.theta[:] = torch.where(good, yy / torch.clamp_min(sy, 1e-300), a.theta)
+        a.theta[:] = torch.where(good, yy / sy, a.theta)
 
     def _retry_failed(self, ok: torch.Tensor) -> Finished | None:
         """A failed line search is retried once from a fresh memory (a scaled gradient step); a second failure in a
@@ -327,10 +332,6 @@ class BoxLBFGS:
         self._any_fails = bool((self.active.fails > 0).any())
         return out
 
-    def _slots_later(self, device: torch.device) -> torch.Tensor:
-        """(m, m) bool: memory slot i was written after slot j (the slot written last is ``self.slot``)."""
-        return slots_later(self.slot, self.opt.memory, device)
-
     def _forget(self, mask: torch.Tensor) -> None:
         if bool(mask.any()):
             a = self.active
@@ -339,14 +340,7 @@ class BoxLBFGS:
             a.G[mask] = 0.0
             a.GF[mask] = 0.0
             a.empty[mask] = True
-
-
-@lru_cache(maxsize=256)
-def slots_later(slot: int, m: int, device: torch.device) -> torch.Tensor:
-    """(m, m) bool: of m memory slots, slot i was written after slot j, ``slot`` the newest (made once: every pool,
-    every call, reads the same m of them)."""
-    age = [(slot - i) % m for i in range(m)]  # 0: the newest
-    return torch.tensor([[age[i] < age[j] for j in range(m)] for i in range(m)]).to(device)
+            self._marks_current = False
 
 
 def _concat(parts: list[Finished]) -> Finished:

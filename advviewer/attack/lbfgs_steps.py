@@ -77,63 +77,76 @@ def binding_free(x: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.
     pg = x - torch.clamp(x - g, 0.0, 1.0)
     pg_norm = pg.abs().amax(1)
     eps = torch.clamp_max(torch.linalg.vector_norm(pg, dim=1), EPS_BIND)[:, None]
-    bind = ((x <= eps) & (g > 0)) | ((x >= 1.0 - eps) & (g < 0))
-    return ~bind, pg_norm
+    # bound: within eps of the bound the gradient pushes towards: x <= eps where g > 0, x >= 1 - eps where g < 0,
+    # that is (x - 1/2) sign(g) <= eps - 1/2 (never where g = 0); free: the others
+    return (x - 0.5) * torch.sign(g) > eps - 0.5, pg_norm
 
 
-def subspace_step(g: torch.Tensor, free: torch.Tensor, W: torch.Tensor, later: torch.Tensor, theta: torch.Tensor,
+def subspace_step(g: torch.Tensor, free: torch.Tensor, W: torch.Tensor, masks: BlockMasks, theta: torch.Tensor,
                   G: torch.Tensor, GF: torch.Tensor, Wg: torch.Tensor) -> torch.Tensor:
     """d = -(Z^T B Z)^{-1} Z^T g on the free variables, -g / theta on the bound ones.
 
     ``W`` is (k, 2m, n): the curvature pairs' ``y`` in rows 0..m-1 and ``s`` in rows m..2m-1, in
-    storage order; ``later[i, j]``: slot i was written after slot j. Empty slots are all-zero and drop out of
-    the formula. ``G = W W^T``, ``GF = W_F W_F^T`` (float64, (k, 2m, 2m)) and ``Wg = W_F^T g``
-    (k, 2m) come from the caller (see gram.py). With ``W = [Y, theta S]`` and ``K = [[-D, L^T], [L, theta S^T S]]``
+    storage order; ``masks``: where the blocks of the middle matrix sit for the order the slots were
+    written in (:func:`block_masks`). Empty slots are all-zero and drop out of the formula.
+    ``G = W W^T``, ``GF = W_F W_F^T`` (float64, (k, 2m, 2m)) and ``Wg = W_F^T g`` (k, 2m) come from the
+    caller (see gram.py). With ``W = [Y, theta S]`` and ``K = [[-D, L^T], [L, theta S^T S]]``
     (Byrd et al.), Sherman-Morrison-Woodbury gives
     ``(Z^T B Z)^{-1} = I / theta + W_F (K - W_F^T W_F / theta)^{-1} W_F^T / theta^2``.
     The long (n-sized) products run in W's dtype (float32: they only shape the step, which the
     line search checks); the small 2m x 2m system is solved in float64.
     """
-    k, m2, _ = W.shape
-    m = m2 // 2
-    scale = _pair_scale(theta, m)
-    A = _middle_matrix(G, GF, later, theta, scale)
+    th = theta[:, None, None]
+    scale = torch.where(masks.s_rows, theta[:, None], 1.0)  # (k, 2m): 1 on the y rows, theta on the s rows
     try:
-        v = torch.linalg.solve(A, (Wg * scale)[:, :, None])
+        v = torch.linalg.solve(_middle_matrix(G, GF, masks, th), (Wg * scale)[:, :, None])
     except torch.linalg.LinAlgError:  # singular for some problem: fall back to scaled steepest descent
         return -g / theta[:, None]
-    WFv = torch.bmm(W.transpose(1, 2), (v * scale[:, :, None]).to(W.dtype))[:, :, 0] * free
-    # free: -(g_F / theta + W_F v / theta^2); bound: -g / theta (the projection turns it into "go to the bound")
-    return -(g / theta[:, None] + WFv / theta[:, None] ** 2)
+    # free: -(g_F + W_F (scale v) / theta) / theta; bound: -g / theta (the projection turns it into "go to the bound")
+    WFv = torch.bmm(((v[:, :, 0] * scale) / theta[:, None]).to(W.dtype)[:, None, :], W)[:, 0] * free
+    return (WFv + g).div_(-theta[:, None])
 
 
-def _pair_scale(theta: torch.Tensor, m: int) -> torch.Tensor:
-    """(k, 2m): 1 on the y rows, theta on the s rows (W = [Y, theta S])."""
-    scale = torch.ones((len(theta), 2 * m), dtype=torch.float64, device=theta.device)
-    scale[:, m:] = theta[:, None]
-    return scale
+@dataclass(frozen=True)
+class BlockMasks:
+    """Where the middle matrix's blocks take G's entries (float64, (2m, 2m)), for one order of the memory's slots."""
+
+    later: torch.Tensor  # [[0, later^T], [later, 0]]: L (slot i written after slot j) and its transpose
+    ss: torch.Tensor  # the S^T S block
+    yy: torch.Tensor  # the Y^T Y block
+    off: torch.Tensor  # both off-diagonal blocks
+    s_rows: torch.Tensor  # (2m,) bool: the s rows of W
 
 
-def _middle_matrix(G: torch.Tensor, GF: torch.Tensor, later: torch.Tensor, theta: torch.Tensor,
-                   scale: torch.Tensor) -> torch.Tensor:
-    """``K - W_F^T W_F / theta`` (k, 2m, 2m), float64: the small system of the subspace step."""
-    k, m2, _ = G.shape
-    m = m2 // 2
-    SY, SS = G[:, m:, :m], G[:, m:, m:]
-    diag = torch.diagonal(SY, dim1=1, dim2=2)
-    empty = diag <= 0
-    eye = _eye(m, G.device)
-    L = SY * later
-    th = theta[:, None, None]
-    top = torch.cat([-eye * torch.where(empty, 1.0, diag)[:, None, :], L.transpose(1, 2)], 2)  # [-D, L^T]
-    bottom = torch.cat([L, th * (SS + eye * empty[:, :, None])], 2)  # [L, theta S^T S]; empty slots kept invertible
-    K = torch.cat([top, bottom], 1)
-    return K - GF * (scale[:, :, None] * scale[:, None, :]) / th
+@lru_cache(maxsize=256)
+def block_masks(slot: int, m: int, device: torch.device) -> BlockMasks:
+    """The masks for m memory slots of which ``slot`` was written last (made once: every pool, every call, reads the
+    same m of them)."""
+    age = [(slot - i) % m for i in range(m)]  # 0: the newest
+    later = torch.tensor([[float(age[i] < age[j]) for j in range(m)] for i in range(m)], dtype=torch.float64)
+    zero, one = torch.zeros((m, m), dtype=torch.float64), torch.ones((m, m), dtype=torch.float64)
+    return BlockMasks(torch.cat([torch.cat([zero, later.T], 1), torch.cat([later, zero], 1)], 0).to(device),
+                      torch.block_diag(zero, one).to(device), torch.block_diag(one, zero).to(device),
+                      torch.cat([torch.cat([zero, one], 1), torch.cat([one, zero], 1)], 0).to(device),
+                      (torch.arange(2 * m) >= m).to(device))
 
 
-@lru_cache(maxsize=8)
-def _eye(m: int, device: torch.device) -> torch.Tensor:
-    return torch.eye(m, dtype=torch.float64, device=device)
+def _middle_matrix(G: torch.Tensor, GF: torch.Tensor, masks: BlockMasks, th: torch.Tensor) -> torch.Tensor:
+    """``K - W_F^T W_F / theta`` (k, 2m, 2m), float64: the small system of the subspace step.
+
+    With ``W = [Y, theta S]`` scaled by ``s = (1, theta)``: K's off-diagonal blocks are L and L^T
+    (the ``later`` entries of G's S^T Y and Y^T S blocks), its S^T S block is theta S^T S, its
+    Y block -D (the diagonal of S^T Y); ``W_F^T W_F / theta`` is ``GF * s s^T / theta``, that is
+    GF's Y block over theta, its off-diagonal blocks as they are and its S block times theta.
+    Empty slots (s^T y = 0) get 1 on K's diagonal in both blocks, so that the system stays invertible.
+    """
+    m = G.shape[1] // 2
+    sy = torch.diagonal(G[:, m:, :m], dim1=1, dim2=2)
+    empty = sy <= 0
+    # K's diagonal where it is not G's: -D on the Y block (-1 where empty), theta on the S block's empty slots
+    diagonal = torch.cat([torch.where(empty, -1.0, -sy), empty * th[:, :, 0]], 1)
+    A = G * masks.later - GF * masks.off + ((G - GF) * masks.ss) * th - (GF * masks.yy) / th
+    return A + torch.diag_embed(diagonal)
 
 
 def box(x: torch.Tensor) -> torch.Tensor:
@@ -231,4 +244,4 @@ def _armijo(f, g, trial: Trial, step, decrease, noise) -> torch.Tensor:
     (exact for a quadratic, and the gradients are accurate to about 1e-6)."""
     tiny = -decrease <= noise
     change = torch.where(tiny, 0.5 * dot(g + trial.g, step), trial.f - f)
-    return (change <= ARMIJO * decrease) & torch.isfinite(trial.f)
+    return (change <= ARMIJO * decrease) & (trial.f.abs() < torch.inf)  # (isfinite: four operations)

@@ -13,6 +13,8 @@ for the gradient with respect to the image. Images are rows of ``n`` numbers (th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch import nn
@@ -120,33 +122,50 @@ class PenaltyObjective:
         return np.arange(first, self.problem.size)
 
     def __call__(self, ids: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        problem, c, tau = self._on_device.rows(self, ids)
-        t = self.target[problem]
         xf, out = network_pass(self.model, x, self.input_shape)
         z = out.detach().to(torch.float64)
-        shift = None if self.goal is None else self.goal[problem]
-        loss, dz = rival_loss(z, t, tau, shift) if self.rival else cross_entropy(z, t)
-        r = x - self.x0[problem]
-        f = (r * r).sum(1) + c * loss
-        g = backward(out, xf, c[:, None] * dz) + 2.0 * r
+        rows = self._on_device.rows(self, ids, z.shape[1])
+        if self.rival:
+            shift = None if self.goal is None else self.goal[rows.problem]
+            loss, dz = _rival_loss(z, rows.target, rows.hot, rows.tau, shift)
+        else:
+            loss, dz = _cross_entropy(z, rows.target, rows.hot)
+        r = x - self.x0[rows.problem]
+        f = torch.addcmul((r * r).sum(1), rows.c, loss)
+        g = torch.add(backward(out, xf, rows.c[:, None] * dz), r, alpha=2.0)
         return f, g, z
 
 
+@dataclass(frozen=True, slots=True)
+class _RowValues:
+    """What an evaluation reads of each of its rows (on the device)."""
+
+    problem: torch.Tensor  # (k,) int64
+    c: torch.Tensor  # (k,) float64
+    tau: torch.Tensor  # (k,) float64
+    target: torch.Tensor  # (k,) int64
+    hot: torch.Tensor  # (k, K) bool: the target's column
+
+
 class _RowsOnDevice:
-    """The objective's per-row numbers on the device, copied over when rows were added since the last evaluation."""
+    """The objective's per-row numbers on the device, copied over when rows were added since the last evaluation
+    (c and tau in one array, each row's target and its one-hot mask made once: an evaluation indexes three arrays)."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
         self.size = -1
-        self.problem = self.c = self.tau = torch.zeros(0)
+        self.problem = self.numbers = self.target = self.hot = torch.zeros(0)
 
-    def rows(self, objective: PenaltyObjective, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def rows(self, objective: PenaltyObjective, ids: torch.Tensor, n_classes: int) -> _RowValues:
         if self.size != objective.problem.size:
             self.problem = as_tensor(objective.problem, self.device)
-            self.c = as_tensor(objective.c, self.device)
-            self.tau = as_tensor(objective.tau, self.device)
+            self.numbers = as_tensor(np.stack([objective.c, objective.tau], 1), self.device)
+            self.target = objective.target[self.problem]
+            self.hot = torch.zeros((len(self.target), n_classes), dtype=torch.bool).to(self.device)
+            self.hot.scatter_(1, self.target[:, None], True)
             self.size = objective.problem.size
-        return self.problem[ids], self.c[ids], self.tau[ids]
+        numbers = self.numbers[ids]
+        return _RowValues(self.problem[ids], numbers[:, 0], numbers[:, 1], self.target[ids], self.hot[ids])
 
 
 def backward(out: torch.Tensor, x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
@@ -162,14 +181,19 @@ def backward(out: torch.Tensor, x: torch.Tensor, seed: torch.Tensor) -> torch.Te
 
 def _one_hot(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """(k, K) bool: each row's target class."""
-    return torch.nn.functional.one_hot(target, z.shape[1]).to(torch.bool)
+    hot = torch.zeros(z.shape, dtype=torch.bool).to(z.device)
+    return hot.scatter_(1, target[:, None], True)
 
 
 def cross_entropy(z: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """-log softmax(z)[target] (the paper's loss) and its gradient with respect to z."""
-    hot = _one_hot(z, target)
+    return _cross_entropy(z, target, _one_hot(z, target))
+
+
+def _cross_entropy(z: torch.Tensor, target: torch.Tensor, hot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`cross_entropy` with the targets' one-hot mask ``hot`` given."""
     lse = torch.logsumexp(z, 1)
-    return lse - z[hot], torch.softmax(z, 1) - hot.to(z.dtype)
+    return lse - _at_target(z, target), torch.softmax(z, 1) - hot.to(z.dtype)
 
 
 def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor,
@@ -181,32 +205,45 @@ def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor,
     ``shift`` (per row): the loss of the margin short of that goal, log(1 + exp(z_rival + shift - z_target))
     (a required confidence: its path crosses margin ``shift`` at the smallest perturbation, as it crosses 0).
     """
-    hot = _one_hot(z, target)
-    u, w = _rival_gap(z, hot, tau)
+    return _rival_loss(z, target, _one_hot(z, target), tau, shift)
+
+
+def _rival_loss(z: torch.Tensor, target: torch.Tensor, hot: torch.Tensor, tau: torch.Tensor,
+                shift: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`rival_loss` with the targets' one-hot mask ``hot`` given (the objective keeps it per row)."""
+    u, w = _rival_gap(z, target, hot, tau)
     if shift is not None:
         u = u + shift
-    loss = torch.logaddexp(torch.zeros_like(u), u)  # softplus, log(1 + exp(u)), without overflow
-    sig = torch.sigmoid(u)  # its derivative
-    return loss, sig[:, None] * (w - hot.to(z.dtype))  # (w is 0 at the target, whose derivative is -sig)
+    # softplus, log(1 + exp(u)) (torch's is linear beyond u = 20, where the two differ by exp(-20) relative), and
+    # its derivative sigmoid(u) times that of u: w at the rivals, -1 at the target (where w is 0)
+    return torch.nn.functional.softplus(u), torch.sigmoid(u)[:, None] * w.masked_fill(hot, -1.0)
 
 
 def rival_gap(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The rival loss's argument ``u``: the soft maximum of the other classes' logits minus the target's
     (about minus the margin), and the soft maximum's weights (a row's target weight is 0)."""
-    return _rival_gap(z, _one_hot(z, target), tau)
+    return _rival_gap(z, target, _one_hot(z, target), tau)
 
 
-def _rival_gap(z: torch.Tensor, hot: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _rival_gap(z: torch.Tensor, target: torch.Tensor, hot: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     scaled = z.masked_fill(hot, -torch.inf) / tau[:, None]
-    return tau * torch.logsumexp(scaled, 1) - z[hot], torch.softmax(scaled, 1)
+    return tau * torch.logsumexp(scaled, 1) - _at_target(z, target), torch.softmax(scaled, 1)
+
+
+def _at_target(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(k,) each row's target logit (a gather: no mask to count, no wait for the device)."""
+    return z.gather(1, target[:, None]).squeeze(1)
 
 
 def margin(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """z_target - max_{k != target} z_k: positive exactly when the model predicts the target."""
-    hot = _one_hot(z, target)
-    return z[hot] - z.masked_fill(hot, -torch.inf).amax(1)
+    return _at_target(z, target) - z.masked_fill(_one_hot(z, target), -torch.inf).amax(1)
 
 
 def margin_np(z: np.ndarray, target) -> np.ndarray:
-    """:func:`margin` of host arrays (the c search's bookkeeping), as numpy."""
-    return margin(as_tensor(np.atleast_2d(z)), as_tensor(np.atleast_1d(np.asarray(target, dtype=np.int64)))).numpy()
+    """:func:`margin` of host arrays (the c search's bookkeeping), in numpy (no tensor made per round and problem)."""
+    z = np.atleast_2d(z)
+    rows, target = np.arange(len(z)), np.atleast_1d(np.asarray(target, dtype=np.int64))
+    others = z.copy()
+    others[rows, target] = -np.inf
+    return z[rows, target] - others.max(1)
