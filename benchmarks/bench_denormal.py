@@ -1,4 +1,4 @@
-"""Subnormal weights before and after issue 23: the zoo's files as shipped at a git revision vs the files now.
+"""Subnormal and negligible weights before and after issue 23: the zoo's files as shipped at a git revision vs the files now.
 
     python benchmarks/bench_denormal.py [--old-rev REV] [--repeats N] [--out FILE.md]
 
@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))  # this checkout's advviewer and resources, not an
 
 from advviewer.data.bundled import load_bundled  # noqa: E402
 from advviewer.models.loading import load_model  # noqa: E402
-from advviewer.models.zoo import ZOO, build_model  # noqa: E402
+from advviewer.models.zoo import NEGLIGIBLE_WEIGHT, ZOO, build_model  # noqa: E402
 
 OLD_REV = "443551c"  # main before the shipped weights were rewritten with subnormals flushed
 
@@ -58,11 +58,21 @@ class ModelResult:
     forward900_old_ftz: Timing  # the old weights under torch.set_flush_denormal(True): what this CPU loses to subnormals
     live_old: Timing
     live_new: Timing
+    negligible_old: int  # weights below zoo.NEGLIGIBLE_WEIGHT (subnormals included)
+    negligible_new: int
+    attack_old: Timing
+    attack_new: Timing
+    attack_old_ftz: Timing
 
 
 def subnormal_count(model: nn.Module) -> int:
     tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
     return sum(int(((t != 0) & (t.abs() < torch.finfo(t.dtype).tiny)).sum()) for t in tensors)
+
+
+def negligible_count(model: nn.Module) -> int:
+    tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
+    return sum(int(((t != 0) & (t.abs() < NEGLIGIBLE_WEIGHT)).sum()) for t in tensors)
 
 
 def old_model(name: str, rev: str) -> nn.Module:
@@ -89,6 +99,15 @@ def live(model: nn.Module, image: torch.Tensor) -> float:
     start = time.perf_counter()
     x = image.clone().requires_grad_(True)
     model(x)[0].log_softmax(0)[3].backward()
+    return time.perf_counter() - start
+
+
+def attack_evaluation(model: nn.Module, batch: torch.Tensor) -> float:
+    """What the attack's objective does per evaluation: forward, then backward to the input with a seed per logit."""
+    start = time.perf_counter()
+    x = batch.clone().requires_grad_(True)
+    out = model(x)
+    torch.autograd.grad((out * torch.ones_like(out)).sum(), x)
     return time.perf_counter() - start
 
 
@@ -120,9 +139,13 @@ def measure(name: str, rev: str, digits: torch.Tensor, repeats: int) -> ModelRes
         old_logits, new_logits = old(digits), new(digits)
     f_old, f_new, f_ftz = interleaved([(old, forward900), (new, forward900), (old, flushing_denormals(forward900))], digits[:900], repeats)
     l_old, l_new = interleaved([(old, live), (new, live)], digits[:1], repeats * 5)
+    perturbed = (digits[:90] + 0.1 * torch.randn(digits[:90].shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    a_old, a_new, a_ftz = interleaved([(old, attack_evaluation), (new, attack_evaluation),
+                                       (old, flushing_denormals(attack_evaluation))], perturbed, repeats)
     return ModelResult(name, subnormal_count(old), subnormal_count(new),
                        int((old_logits.argmax(1) == new_logits.argmax(1)).sum()), len(digits),
-                       float((old_logits - new_logits).abs().max()), f_old, f_new, f_ftz, l_old, l_new)
+                       float((old_logits - new_logits).abs().max()), f_old, f_new, f_ftz, l_old, l_new,
+                       negligible_count(old), negligible_count(new), a_old, a_new, a_ftz)
 
 
 def cpu_name() -> str:
@@ -144,14 +167,18 @@ def report(results: list[ModelResult], rev: str, repeats: int) -> str:
              f"old = resources/weights at {rev}, new = this checkout. Times in ms: median (10th-90th percentile), "
              f"forward of 900 digits over {repeats} repeats, one digit's forward + backward over {repeats * 5}, old and new interleaved.",
              "",
-             "| model | subnormals old -> new | argmax same (5,000 digits) | max abs logit diff "
-             "| forward 900 old | forward 900 new | speed-up | forward 900 old, flush-to-zero on | fwd+bwd 1 old | fwd+bwd 1 new | speed-up |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| model | subnormals old -> new | below 1e-30 old -> new | argmax same (5,000 digits) | max abs logit diff "
+             "| forward 900 old | forward 900 new | speed-up | forward 900 old, flush-to-zero on | fwd+bwd 1 old | fwd+bwd 1 new | speed-up "
+             "| attack evaluation of 90 old | new | speed-up | old, flush-to-zero on |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r.name} | {r.subnormals_old:,} -> {r.subnormals_new:,} | {r.argmax_same:,}/{r.digits:,} | {r.max_abs_logit_diff:.2e} "
+        lines.append(f"| {r.name} | {r.subnormals_old:,} -> {r.subnormals_new:,} | {r.negligible_old:,} -> {r.negligible_new:,} "
+                     f"| {r.argmax_same:,}/{r.digits:,} | {r.max_abs_logit_diff:.2e} "
                      f"| {cell(r.forward900_old)} | {cell(r.forward900_new)} | {r.forward900_old.median_ms / r.forward900_new.median_ms:.1f}x "
                      f"| {cell(r.forward900_old_ftz)} "
-                     f"| {cell(r.live_old)} | {cell(r.live_new)} | {r.live_old.median_ms / r.live_new.median_ms:.1f}x |")
+                     f"| {cell(r.live_old)} | {cell(r.live_new)} | {r.live_old.median_ms / r.live_new.median_ms:.1f}x "
+                     f"| {cell(r.attack_old)} | {cell(r.attack_new)} | {r.attack_old.median_ms / r.attack_new.median_ms:.1f}x "
+                     f"| {cell(r.attack_old_ftz)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -18,10 +18,10 @@ What a model file may do is decided before any of it is deserialised:
   every call, and can write or overwrite files (``torch.save``, ``torch.from_file``).
 
 A user's model is then validated on real digits and wrapped so every answer is checked
-(:mod:`advviewer.models.checked`). Its subnormal weights (weight decay leaves them on pixels that
-are always 0; 10-100x slower on many x86 CPUs) are set to zero in its own tensors as it is loaded.
-The shipped zoo weights are trusted by the sha256 in their card (and validated by the test
-suite, which also finds no subnormal in them), so ``load_model("cnn")`` stays fast.
+(:mod:`advviewer.models.checked`). Its negligible weights (below ``zoo.NEGLIGIBLE_WEIGHT``: weight decay
+leaves them on pixels that are always 0, and their products are subnormal floats, 10-100x slower on
+many x86 CPUs) are set to zero in its own tensors as it is loaded. The shipped zoo weights are
+trusted by the sha256 in their card; they are loaded the same way.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from advviewer.models.checked import VALIDATION_DIGITS, CheckedClassifier, valid
 from advviewer.models.pt2_archive import Archive, load_pt2_program, pt2_prefix
 from advviewer.models.pt2_cost import MAX_BYTES_PER_IMAGE, MAX_WORK_PER_IMAGE, BoundedProgram
 from advviewer.models.pt2_graph import GraphClassifier
-from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model, flush_subnormals
+from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model, flush_negligible
 from advviewer.models.zoo_cards import model_card, shipped_weights_bytes
 from advviewer.reading.files import read_regular_file, shown
 from advviewer.reading.sandbox import MODEL_LIMITS, run_isolated
@@ -126,7 +126,7 @@ def _model_from_bytes(data: bytes) -> nn.Module:
         raise ModelLoadError(f"not an advviewer weights file or a torch.export .pt2 program: {exc}") from None
     names = archive.names()
     if pt2_prefix(names) is not None:
-        return _bounded(_without_subnormals(load_pt2_program(data, MAX_UNPACKED)))
+        return _bounded(_without_negligible_weights(load_pt2_program(data, MAX_UNPACKED)))
     if any("/code/" in n or n.endswith("/constants.pkl") for n in names):
         raise ModelLoadError("a TorchScript file: TorchScript runs code from the file when it is loaded and used, "
                              f"so advviewer does not open it; {EXPORT_HOWTO}")
@@ -166,23 +166,25 @@ def _weights_model(archive: Archive) -> nn.Module:
         raise ModelLoadError("the file's state_dict is not a mapping of names to tensors")
     model = build_model(arch)
     try:
-        model.load_state_dict({key: flush_subnormals(value) for key, value in state.items()}, strict=True)
+        model.load_state_dict({key: flush_negligible(value) for key, value in state.items()}, strict=True)
     except Exception as exc:  # noqa: BLE001 -- wrong shapes, dtypes that do not convert, ...
         lines = str(exc).strip().splitlines()
         raise ModelLoadError(f"weights do not fit the {arch} architecture ({lines[0][:160] if lines else type(exc).__name__})") from None
     return model
 
 
-def _without_subnormals(program: GraphClassifier) -> GraphClassifier:
-    """``program`` with its subnormal weights set to zero, in its own tensors.
+def _without_negligible_weights(program: GraphClassifier) -> GraphClassifier:
+    """``program`` with its negligible weights (below zoo.NEGLIGIBLE_WEIGHT, subnormals included) set to zero, in its
+    own tensors.
 
-    A subnormal float costs 10-100x per operation on many x86 CPUs (weight decay leaves them on
-    pixels that are always 0) and changes no prediction. torch.set_flush_denormal would do it for
-    every tensor of the process, other code's included, so the values themselves are flushed.
+    Their products with pixels and gradients are subnormal floats, which cost 10-100x per operation on
+    many x86 CPUs (weight decay leaves such weights on pixels that are always 0); they change no
+    prediction. torch.set_flush_denormal would do it for every tensor of the process, other code's
+    included, so the values themselves are flushed.
     """
     with torch.no_grad():
         for tensor in program.weights().values():
-            tensor.copy_(flush_subnormals(tensor))
+            tensor.copy_(flush_negligible(tensor))
     return program
 
 

@@ -99,25 +99,30 @@ def decayed_parameters(model: nn.Module) -> list[torch.Tensor]:
     return [p for n, p in model.named_parameters() if n.endswith("weight") and not n.startswith("decoder")]
 
 
-def flush_subnormals(tensor: torch.Tensor) -> torch.Tensor:
-    """A copy with subnormal floats (non-zero, smaller than the dtype's smallest normal) set to zero.
+# A weight smaller than this is set to zero when weights are saved and when any model is loaded. Weight decay leaves
+# thousands of such weights on pixels that are 0 in every training digit (fc100-100-10: 8,350 between 1e-38 and 1e-30),
+# normal floats themselves, but their products with a pixel or a gradient are subnormal, which many x86 CPUs handle in
+# microcode: an attack, whose perturbation reaches those pixels and whose backward pass multiplies every weight, ran
+# 25x slower on fc100-100-10 (benchmarks/results/denormal-attack-20261205.md). A weight below it changes no float32
+# logit: its product with any pixel or activation below 1e8 is 1e-22, against float32's resolution of 1e-7 at 1.
+NEGLIGIBLE_WEIGHT = 1e-30
 
-    Subnormals are 10-100x slower on many CPUs (x86 without flush-to-zero handles them in
-    microcode) and they are far below anything that changes a prediction.
-    """
+
+def flush_negligible(tensor: torch.Tensor) -> torch.Tensor:
+    """A copy with every float of magnitude below NEGLIGIBLE_WEIGHT (subnormals included) set to zero."""
     out = tensor.detach().clone()
     if out.is_floating_point():
-        out[(out != 0) & (out.abs() < torch.finfo(out.dtype).tiny)] = 0.0
+        out[out.abs() < NEGLIGIBLE_WEIGHT] = 0.0
     return out
 
 
 def save_weights(model: nn.Module, arch: str, path: Path) -> None:
-    """Write weights so that the same tensors always give the same bytes, subnormal values flushed to zero.
+    """Write weights so that the same tensors always give the same bytes, negligible values flushed to zero.
 
     Saving through a buffer keeps the file name out of the archive (torch.save to a path records
     it), so `advviewer train` reproduces the shipped file's sha256 whatever --out is called.
     """
-    payload = {"format": WEIGHTS_FORMAT, "arch": arch, "state_dict": {k: flush_subnormals(v) for k, v in model.state_dict().items()}}
+    payload = {"format": WEIGHTS_FORMAT, "arch": arch, "state_dict": {k: flush_negligible(v) for k, v in model.state_dict().items()}}
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     Path(path).write_bytes(buffer.getvalue())
