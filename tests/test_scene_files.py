@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import zipfile
 
 import numpy as np
@@ -21,6 +22,10 @@ def _assert_same(a, b) -> None:
             assert x.dtype == y.dtype and np.array_equal(x, y), field.name
         elif dataclasses.is_dataclass(x):
             _assert_same(x, y)
+        elif isinstance(x, tuple) and x and dataclasses.is_dataclass(x[0]):
+            assert len(x) == len(y), field.name
+            for one, other in zip(x, y, strict=True):
+                _assert_same(one, other)
         else:
             assert x == y, field.name
 
@@ -35,11 +40,52 @@ def test_a_scene_comes_back_with_the_same_values_and_arrays(tmp_path):
     # readable without advviewer: a zip of JSON and .npy arrays
     with zipfile.ZipFile(path) as archive:
         assert sorted(archive.namelist()) == sorted(["scene.json", "input.npy", "adversarial.npy", "perturbation.npy",
-                                                     "original_probs.npy", "adversarial_probs.npy", "history.npy"])
+                                                     "original_probs.npy", "adversarial_probs.npy", "history.npy",
+                                                     "kept_images.npy", "kept_probs.npy"])
+
+
+def test_the_sessions_other_results_come_back_with_their_inputs_models_and_numbers(tmp_path):
+    scene = good_scene_value()
+    back = read_scene(write_scene(tmp_path / "lesson", scene))
+    assert len(back.kept) == len(scene.kept) == 2
+    for kept, read in zip(scene.kept, back.kept, strict=True):
+        _assert_same(kept, read)  # arrays equal in dtype and values, numbers == (floats bit for bit)
+        assert read.result.history is None
+    assert back.kept[0].model.name == "fc10-1e-4" and back.kept[1].model == scene.model
+    record = json.loads(members_of(tmp_path / "lesson.advscene")["scene.json"])
+    assert record["version"] == 2 and [r["model"] for r in record["results"]] == [0, 1]
+
+
+def test_a_version_1_scene_still_opens(tmp_path):
+    scene = dataclasses.replace(good_scene_value(), kept=())
+    members = members_of(write_scene(tmp_path / "new", scene))
+    record = json.loads(members["scene.json"])
+    record["version"] = 1
+    for name in ("models", "results"):
+        del record[name]
+    members["scene.json"] = json.dumps(record).encode()
+    with zipfile.ZipFile(tmp_path / "old.advscene", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    back = read_scene(tmp_path / "old.advscene")
+    assert back.kept == () and back.result.c == scene.result.c
+
+
+def test_a_scene_that_would_not_fit_keeps_the_newest_results_that_do(tmp_path, monkeypatch):
+    from advviewer.writing import scene_file as writer
+
+    scene = dataclasses.replace(good_scene_value(), kept=good_scene_value().kept * 4)  # 8 kept results
+    whole = len(writer.scene_bytes(dataclasses.replace(scene, kept=())))
+    monkeypatch.setattr(writer, "MAX_SCENE_BYTES", whole + 3000)  # room for a couple of results, not eight
+    back = read_scene(writer.write_scene(tmp_path / "tight", scene))
+    assert 0 < len(back.kept) < 8
+    assert (tmp_path / "tight.advscene").stat().st_size <= whole + 3000
+    for kept, read in zip(scene.kept[-len(back.kept):], back.kept, strict=True):  # the newest, in order
+        _assert_same(kept, read)
 
 
 def test_a_scene_without_a_result_holds_no_result_arrays(tmp_path):
-    scene = dataclasses.replace(good_scene_value(), result=None, runs=())
+    scene = dataclasses.replace(good_scene_value(), result=None, runs=(), kept=())
     back = read_scene(write_scene(tmp_path / "plain.advscene", scene))
     assert back.result is None and back.runs == () and np.array_equal(back.input, scene.input)
     assert set(members_of(tmp_path / "plain.advscene")) == {"scene.json", "input.npy"}
