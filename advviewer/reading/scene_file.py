@@ -435,12 +435,7 @@ def _kept(record: dict, members: dict[str, bytes], version: int) -> tuple[KeptRe
         if any(name in members for name in KEPT_ARRAYS):
             raise SceneFileError("it holds images of other results but no results")
         return ()
-    images = _image(members, KEPT_IMAGES, -1.0, (len(items), 3, SIDE, SIDE))
-    probs = _probabilities(members, KEPT_PROBS, (len(items), 2, CLASSES))
-    if float(images[:, :2].min()) < 0:
-        raise SceneFileError(f"{KEPT_IMAGES} holds images with values outside [0, 1]")
-    if float(np.max(np.abs(images[:, 1] - images[:, 0] - images[:, 2]))) > 1e-5:
-        raise SceneFileError("a kept result's perturbation is not its adversarial image minus its input")
+    images, probs = _kept_arrays(members, len(items))
     kept = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
@@ -450,6 +445,17 @@ def _kept(record: dict, members: dict[str, bytes], version: int) -> tuple[KeptRe
         result = _result_of(fields, (images[i, 1].copy(), images[i, 2].copy()), (probs[i, 0].copy(), probs[i, 1].copy()), None)
         kept.append(KeptResult(images[i, 0].copy(), fields.text("source"), model, result))
     return tuple(kept)
+
+
+def _kept_arrays(members: dict[str, bytes], count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kept results' images (count x (input, adversarial, r) x 28 x 28) and probabilities (count x 2 x 10), checked."""
+    images = _image(members, KEPT_IMAGES, -1.0, (count, 3, SIDE, SIDE))
+    probs = _probabilities(members, KEPT_PROBS, (count, 2, CLASSES))
+    if float(images[:, :2].min()) < 0:
+        raise SceneFileError(f"{KEPT_IMAGES} holds images with values outside [0, 1]")
+    if float(np.max(np.abs(images[:, 1] - images[:, 0] - images[:, 2]))) > 1e-5:
+        raise SceneFileError("a kept result's perturbation is not its adversarial image minus its input")
+    return images, probs
 
 
 def _kept_models(value: Any) -> tuple[SceneModel, ...]:
