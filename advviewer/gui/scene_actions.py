@@ -19,6 +19,7 @@ from advviewer.gui.explore_dock import make_room
 from advviewer.gui.widgets.message_bar import FILE
 from advviewer.reading.files import shown
 from advviewer.session import scenes
+from advviewer.text.wording import counted
 
 SCENE_FILTER = f"Scenes (*{scenes.SCENE_SUFFIX});;All files (*)"
 STEP_TIPS = {"next_scene": "The lecture's next scene (the next scene file of the folder, by name; PageDown, Right when presenting)",
@@ -45,13 +46,15 @@ def save_scene_to(w, path: Path) -> Path | None:
     """Write what the window shows to ``path``; the status bar says where, the message bar why not."""
     w.drawing.flush()  # the picture on the canvas is the one saved
     try:
-        written = scenes.save_scene(path, w.state.scene(w.explore_views.current_view()))
+        scene = w.state.scene(w.explore_views.current_view())
+        written = scenes.save_scene(path, scene)
     except AdvViewerError as exc:
         w.message.show_message(f"Scene not saved: {exc}", topic=FILE)
         return None
     w.settings.set("scene_folder", str(written.parent))
-    kept = "with its result" if w.state.current_result() is not None else "without a result (none is current)"
-    w.statusBar().showMessage(f"Saved the scene {kept} to {shown(written)}", 8000)
+    kept = "with its result" if scene.result is not None else "without a result (none is current)"
+    others = f" and {counted(len(scene.kept), 'other result')} of the session" if scene.kept else ""
+    w.statusBar().showMessage(f"Saved the scene {kept}{others} to {shown(written)}", 8000)
     return written
 
 

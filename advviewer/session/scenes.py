@@ -1,11 +1,15 @@
 """Scenes and lectures for the window: what the state shows, to a scene file and back (no Qt).
 
 A scene (``advviewer.reading.scene_file.Scene``, the format in docs/scenes.md) is built from the
-state's current values (:func:`scene_of`); opening one gives the state the same values and the
-same result, rebuilt as an :class:`~advviewer.attack.AttackResult` (:func:`attack_result_of`),
-without running an attack (``SessionState.open_scene``). A scene's model is loaded by
-:func:`scene_model_job`: a zoo name as usual; a model file only if its bytes still have the
-sha256 the scene names (checked before it is loaded, and again on the bytes that were loaded).
+state's current values (:func:`scene_of`), with the session's other results (:func:`kept_results_of`);
+opening one gives the state the same values and the same results, rebuilt as
+:class:`~advviewer.attack.AttackResult` objects (:func:`attack_result_of`), without running an
+attack (``SessionState.open_scene``). A kept result is never current: its key's input version is
+NEVER_CURRENT (:func:`kept_attacks`). A scene's models are loaded by :func:`scene_models_job`
+(each by :func:`scene_model_job`): a zoo name as usual; a model file only if its bytes still
+have the sha256 the scene names (checked before it is loaded, and again on the bytes that were
+loaded). The scene's own model must load; a kept result whose model does not is left out, and
+the window says so.
 A :class:`Lecture` is the scene files of one folder in name order, stepped through with
 Next / Previous scene.
 """
@@ -15,16 +19,21 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advviewer.errors import ExportError, SceneFileError
+from advviewer.errors import AdvViewerError, ExportError, SceneFileError
 from advviewer.reading.files import read_regular_file, shown
 from advviewer.reading.scene_file import (
+    LOSSES,
+    MAX_KEPT,
+    MAX_MODELS,
     SCENE_SUFFIX,
+    KeptResult,
     Scene,
     SceneModel,
     SceneResult,
@@ -32,7 +41,7 @@ from advviewer.reading.scene_file import (
     lecture_paths,
     read_scene,
 )
-from advviewer.session import jobs
+from advviewer.session import jobs, rules
 from advviewer.session.tasks import TaskState
 from advviewer.session.values import FinishedAttack, InputImage, ModelChoice, Runs
 
@@ -58,8 +67,8 @@ def scene_model_of(model: ModelChoice) -> SceneModel:
     return SceneModel(os.path.abspath(model.name), "file", model.sha256)
 
 
-def scene_result_of(r: AttackResult) -> SceneResult:
-    history = None if not r.history else np.stack([np.asarray(frame, np.float32) for frame in r.history])
+def scene_result_of(r: AttackResult, with_history: bool = True) -> SceneResult:
+    history = None if not r.history or not with_history else np.stack([np.asarray(frame, np.float32) for frame in r.history])
     return SceneResult(
         np.asarray(r.adversarial, np.float32), np.asarray(r.perturbation, np.float32),
         np.asarray(r.original_probs, np.float64), np.asarray(r.adversarial_probs, np.float64), history,
@@ -84,14 +93,39 @@ class Choices:
 
 
 def scene_of(model: ModelChoice | None, image: InputImage, choices: Choices, current: FinishedAttack | None,
-             runs: Runs) -> Scene:
-    """The scene the window shows: its choices, its current result (``current``: None if stale) and the c plot's points."""
+             runs: Runs, results: Sequence[FinishedAttack] = ()) -> Scene:
+    """The scene the window shows: its choices, its current result (``current``: None if stale), the c plot's points
+    and the session's other ``results`` (every one but ``current``, oldest first)."""
     if model is None:
         raise ExportError("no model is in use yet; wait until it has loaded")
     return Scene(image.pixels.copy(), image.source, scene_model_of(model), choices.target, choices.objective,
                  float(choices.c), choices.gradient_class, choices.gradient_method, choices.view,
                  None if current is None else scene_result_of(current.result),
-                 tuple(SceneRun(float(p.c), float(p.l2), bool(p.fooled)) for p in runs.points), choices.confidence)
+                 tuple(SceneRun(float(p.c), float(p.l2), bool(p.fooled)) for p in runs.points), choices.confidence,
+                 kept_results_of([item for item in results if item is not current]))
+
+
+def kept_results_of(items: Sequence[FinishedAttack]) -> tuple[KeptResult, ...]:
+    """The results a scene keeps beside the current one, oldest first: the newest MAX_KEPT, of at most MAX_MODELS models.
+
+    Left out: a result of a model the scene cannot name (a file with no known sha256), or without
+    its input image. Iterates are not kept (only the current result's).
+    """
+    kept: list[KeptResult] = []
+    models: set[SceneModel] = set()
+    for item in reversed(items):
+        if len(kept) == MAX_KEPT:
+            break
+        try:
+            model = scene_model_of(item.model)
+        except ExportError:
+            continue
+        if item.result.original is None or (model not in models and len(models) == MAX_MODELS):
+            continue
+        models.add(model)
+        original = np.asarray(item.result.original, np.float32).reshape(28, 28).copy()
+        kept.append(KeptResult(original, item.source, model, scene_result_of(item.result, with_history=False)))
+    return tuple(reversed(kept))
 
 
 def save_scene(path: str | Path, scene: Scene) -> Path:
@@ -116,6 +150,22 @@ def attack_result_of(r: SceneResult, original: np.ndarray) -> AttackResult:
         seconds=r.seconds, history=None if r.history is None else list(r.history.copy()), message=r.message,
         mode=r.mode, untargeted=r.untargeted, loss=r.loss, tau=r.tau, original=original.copy(),
         already_fooled=r.already_fooled, confidence=r.confidence)
+
+
+NEVER_CURRENT = -1  # the input version of a kept result's key: no input of the session has it, so it is never current
+
+
+def kept_attacks(scene: Scene, models: SceneModels) -> list[FinishedAttack]:
+    """The scene's kept results as the session's results, oldest first (those whose model loaded), never current."""
+    attacks = []
+    for kept in scene.kept:
+        model = models.kept.get(kept.model)
+        if model is None:
+            continue
+        r = kept.result
+        key = rules.result_key(NEVER_CURRENT, model.name, None if r.untargeted else r.target, LOSSES[r.loss], r.confidence)
+        attacks.append(FinishedAttack(attack_result_of(r, kept.input), model, kept.source, key))
+    return attacks
 
 
 def is_in_use(model: SceneModel, current: ModelChoice | None) -> bool:
@@ -156,6 +206,62 @@ def scene_model_job(model: SceneModel, start: threading.Event | None = None) -> 
         return choice
 
     return job
+
+
+@dataclass(frozen=True)
+class SceneModels:
+    """The models a scene needs, loaded: its own, and those of its kept results (a model that did not load: why, in ``refused``)."""
+
+    main: ModelChoice
+    kept: dict[SceneModel, ModelChoice] = field(default_factory=dict)
+    refused: tuple[str, ...] = ()
+
+
+def _loaded(model: SceneModel, available: Sequence[ModelChoice | None]) -> ModelChoice | None:
+    return next((choice for choice in available if choice is not None and is_in_use(model, choice)), None)
+
+
+def models_to_load(scene: Scene, available: Sequence[ModelChoice | None]) -> list[SceneModel]:
+    """The scene's models (its own first, then its kept results') that none of ``available`` already is."""
+    return [model for model in dict.fromkeys((scene.model, *(k.model for k in scene.kept)))
+            if _loaded(model, available) is None]
+
+
+def models_in_use(scene: Scene, available: Sequence[ModelChoice | None]) -> SceneModels:
+    """The scene's models when every one is among ``available`` (models_to_load is empty)."""
+    main = _loaded(scene.model, available)
+    assert main is not None
+    return SceneModels(main, {model: choice for model in dict.fromkeys(k.model for k in scene.kept)
+                              if (choice := _loaded(model, [main, *available])) is not None})
+
+
+def scene_models_job(scene: Scene, available: Sequence[ModelChoice | None], start: threading.Event | None = None) -> jobs.Job:
+    """Load what the scene needs off the GUI thread: its own model (or refuse the scene), then its kept results' models
+    that are not loaded yet (one that fails leaves its results out, saying why)."""
+    def job(state: TaskState) -> SceneModels:
+        main = _loaded(scene.model, available) or _load(scene.model, start, state)
+        loaded: list[ModelChoice | None] = [main, *available]
+        kept: dict[SceneModel, ModelChoice] = {}
+        refused = []
+        for model in dict.fromkeys(k.model for k in scene.kept):
+            choice = _loaded(model, loaded)
+            if choice is None:
+                try:
+                    choice = _load(model, start, state)
+                except AdvViewerError as exc:
+                    refused.append(f"{shown(Path(model.name).name)}: {exc}")
+                    continue
+                loaded.append(choice)
+            kept[model] = choice
+        return SceneModels(main, kept, tuple(refused))
+
+    return job
+
+
+def _load(model: SceneModel, start: threading.Event | None, state: TaskState) -> ModelChoice:
+    choice = scene_model_job(model, start)(state)
+    assert isinstance(choice, ModelChoice)
+    return choice
 
 
 # --- lectures -------------------------------------------------------------------------------------
