@@ -3,8 +3,9 @@
 The state builds and restores scenes (advviewer.session.scenes); this module asks for the file,
 reports the outcome in one line, and makes the canvas and the Explore dock follow a restored scene.
 A scene file is read here on the GUI thread: it is bounded (16 MB on disk, 8 MB a member once
-unpacked; advviewer.reading.scene_file) and holds a few 28x28 arrays, so reading it takes
-milliseconds; its model (the slow part) loads on the state's model lane.
+unpacked; advviewer.reading.scene_file) and is read in the sandbox's child process, which is
+stopped after 10 s at most (5 s of processor time; the largest real scene takes 0.4 s); its
+models (the slow part) load on the state's model lane.
 """
 
 from __future__ import annotations
