@@ -221,26 +221,31 @@ def _loaded(model: SceneModel, available: Sequence[ModelChoice | None]) -> Model
     return next((choice for choice in available if choice is not None and is_in_use(model, choice)), None)
 
 
-def models_to_load(scene: Scene, available: Sequence[ModelChoice | None]) -> list[SceneModel]:
-    """The scene's models (its own first, then its kept results') that none of ``available`` already is."""
-    return [model for model in dict.fromkeys((scene.model, *(k.model for k in scene.kept)))
-            if _loaded(model, available) is None]
+def models_to_load(scene: Scene, in_use: ModelChoice | None, session: Sequence[ModelChoice]) -> list[SceneModel]:
+    """The scene's models to load: its own unless it is ``in_use``, and its kept results' that neither ``in_use`` nor
+    one of the ``session``'s results' models already is."""
+    own = [] if is_in_use(scene.model, in_use) else [scene.model]
+    return own + [model for model in dict.fromkeys(k.model for k in scene.kept)
+                  if model != scene.model and _loaded(model, [in_use, *session]) is None]
 
 
-def models_in_use(scene: Scene, available: Sequence[ModelChoice | None]) -> SceneModels:
-    """The scene's models when every one is among ``available`` (models_to_load is empty)."""
-    main = _loaded(scene.model, available)
-    assert main is not None
-    return SceneModels(main, {model: choice for model in dict.fromkeys(k.model for k in scene.kept)
-                              if (choice := _loaded(model, [main, *available])) is not None})
+def models_in_use(scene: Scene, in_use: ModelChoice, session: Sequence[ModelChoice]) -> SceneModels:
+    """The scene's models when none has to load (models_to_load is empty): ``in_use`` is its own."""
+    return SceneModels(in_use, {model: choice for model in dict.fromkeys(k.model for k in scene.kept)
+                                if (choice := _loaded(model, [in_use, *session])) is not None})
 
 
-def scene_models_job(scene: Scene, available: Sequence[ModelChoice | None], start: threading.Event | None = None) -> jobs.Job:
-    """Load what the scene needs off the GUI thread: its own model (or refuse the scene), then its kept results' models
-    that are not loaded yet (one that fails leaves its results out, saying why)."""
+def scene_models_job(scene: Scene, in_use: ModelChoice | None, session: Sequence[ModelChoice],
+                     start: threading.Event | None = None) -> jobs.Job:
+    """Load what the scene needs off the GUI thread: its own model unless it is ``in_use`` (or refuse the scene), then
+    its kept results' models that are not loaded in this session (one that fails leaves its results out, saying why).
+
+    A kept result's model may be one the session already holds (the same name and sha256: the
+    same weights), so stepping through a lecture does not load them again; the scene's own model
+    is always the one in use or loaded anew (a model file: its sha256 checked on disk)."""
     def job(state: TaskState) -> SceneModels:
-        main = _loaded(scene.model, available) or _load(scene.model, start, state)
-        loaded: list[ModelChoice | None] = [main, *available]
+        main = in_use if is_in_use(scene.model, in_use) and in_use is not None else _load(scene.model, start, state)
+        loaded: list[ModelChoice | None] = [main, *session]
         kept: dict[SceneModel, ModelChoice] = {}
         refused = []
         for model in dict.fromkeys(k.model for k in scene.kept):

@@ -192,10 +192,11 @@ class SessionState:
         no model in use yet, the default one is loaded). Returns the loading task, None when
         nothing had to load.
         """
-        available = [self.model]  # any other model is loaded again (a model file: its sha256 checked on disk)
-        to_load = scenes.models_to_load(scene, available)
+        session = [item.model for item in self.results.items]
+        to_load = scenes.models_to_load(scene, self.model, session)
         if not to_load:
-            models = scenes.models_in_use(scene, available)
+            assert self.model is not None
+            models = scenes.models_in_use(scene, self.model, session)
             if self.loading is not None and self.model is not None:  # another model was on its way: the scene's stays
                 self._lanes["model"].cancel()
                 self.events.model_refused.emit("the scene uses the model in use", self.model)
@@ -204,7 +205,8 @@ class SessionState:
         self.loading = scene.model.name
         self.events.model_loading.emit(scene.model.name)
         return self._lanes["model"].submit(
-            scenes.scene_models_job(scene, available, self._model_start), lambda models: self._apply_scene(scene, models),
+            scenes.scene_models_job(scene, self.model, session, self._model_start),
+            lambda models: self._apply_scene(scene, models),
             self._scene_refused, time_limit=self._model_time_limit * len(to_load),
             timeout_message=f"its models did not load within {self._model_time_limit * len(to_load):g} s")
 
