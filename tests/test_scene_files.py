@@ -134,3 +134,25 @@ def test_a_lecture_is_the_folders_scene_files_in_name_order(tmp_path):
     assert [p.name for p in lecture_paths(tmp_path)] == names
     with pytest.raises(SceneFileError, match="no .advscene files"):
         lecture_paths(tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else tmp_path)
+
+
+def test_the_largest_scene_fits_the_file_bound_and_reads_within_the_childs_limits(tmp_path):
+    """500 kept results and 2,000 iterates of random pixels (deflate cannot shrink them), texts at their longest:
+    the file stays under 16 MB with every result kept, and the sandboxed reader gives them all back."""
+    from advviewer.reading.scene_file import MAX_HISTORY, MAX_KEPT, MAX_SCENE_BYTES, KeptResult
+
+    rng = np.random.default_rng(0)
+    base = good_scene_value()
+    model, result = base.kept[1].model, base.kept[1].result
+    kept = []
+    for _ in range(MAX_KEPT):
+        x, adversarial = rng.random((28, 28), dtype=np.float32), rng.random((28, 28), dtype=np.float32)
+        kept.append(KeptResult(x, "\U0001F600" * 500, model, dataclasses.replace(
+            result, adversarial=adversarial, perturbation=adversarial - x, message="é" * 500)))
+    history = rng.random((MAX_HISTORY, 28, 28), dtype=np.float32)
+    scene = dataclasses.replace(base, kept=tuple(kept), result=dataclasses.replace(base.result, history=history))
+    path = write_scene(tmp_path / "largest", scene)
+    assert path.stat().st_size <= MAX_SCENE_BYTES
+    back = read_scene(path)
+    assert len(back.kept) == MAX_KEPT and back.result.history.shape == (MAX_HISTORY, 28, 28)
+    assert np.array_equal(back.kept[-1].result.adversarial, kept[-1].result.adversarial)

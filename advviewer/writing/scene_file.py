@@ -2,8 +2,9 @@
 
 The members are the format's encoding (``advviewer.reading.scene_file.scene_members``: scene.json
 with floats written by ``repr``, so every float64 comes back bit for bit, and ``.npy`` arrays in
-their own dtypes); here they are zipped, deflated. A scene that would not fit in MAX_SCENE_BYTES
-(the most a reader reads) keeps fewer of the session's other results: the oldest go first.
+their own dtypes); here they are zipped, deflated. A scene that would not fit in MAX_SCENE_BYTES,
+or with a member over MAX_MEMBER_BYTES (the most a reader reads), keeps fewer of the session's
+other results: the oldest go first.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ import zipfile
 from pathlib import Path
 
 from advviewer.errors import ExportError
-from advviewer.reading.scene_file import MAX_SCENE_BYTES, SCENE_SUFFIX, Scene, scene_members
+from advviewer.reading.scene_file import MAX_MEMBER_BYTES, MAX_SCENE_BYTES, SCENE_SUFFIX, Scene, scene_members
 from advviewer.writing.atomic_files import write_all_or_nothing
 
 
 def scene_bytes(scene: Scene) -> bytes:
     """The scene file's bytes; the newest of its kept results that fit within MAX_SCENE_BYTES."""
     while True:
-        data = _zipped(scene_members(scene))
-        if len(data) <= MAX_SCENE_BYTES:
+        members = scene_members(scene)
+        data = _zipped(members)
+        if len(data) <= MAX_SCENE_BYTES and max(map(len, members.values())) <= MAX_MEMBER_BYTES:
             return data
         if not scene.kept:
             raise ExportError(f"the scene would take {len(data) / 2**20:.1f} MB; a scene file holds at most "
