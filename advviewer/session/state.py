@@ -197,7 +197,7 @@ class SessionState:
         if not to_load:
             assert self.model is not None
             models = scenes.models_in_use(scene, self.model, session)
-            if self.loading is not None and self.model is not None:  # another model was on its way: the scene's stays
+            if self.loading is not None:  # another model was on its way: the scene's, in use, stays
                 self._lanes["model"].cancel()
                 self.events.model_refused.emit("the scene uses the model in use", self.model)
             self._apply_scene(scene, models)
