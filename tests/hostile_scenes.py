@@ -236,7 +236,7 @@ HOSTILE_SCENES = [
     HostileScene("kept result with a long message", lambda g, f: with_json(g, f, "keptmessage.advscene",
                                                                            _set(("results", 0, "message"), "x" * 10_000)),
                  "result 1: message must be"),
-    HostileScene("kept result c NaN-like", lambda g, f: with_json(g, f, "keptc.advscene", _set(("results", 1, "c"), -3)),
+    HostileScene("kept result c negative", lambda g, f: with_json(g, f, "keptc.advscene", _set(("results", 1, "c"), -3)),
                  "result 2: c must be"),
     HostileScene("kept result of another confidence", lambda g, f: with_json(g, f, "keptconfidence.advscene",
                                                                              _set(("results", 0, "confidence"), 0.5)),
