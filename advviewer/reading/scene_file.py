@@ -39,6 +39,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -189,7 +190,7 @@ def read_scene(path: str | Path) -> Scene:
     here with the same code before a Scene is built from them (module docstring, "Two layers").
     """
     name = shown(Path(path).name)
-    arrays = run_isolated(_checked_members, (str(path),), limits=SCENE_LIMITS, error=SceneFileError, name=name)
+    arrays = run_isolated(_checked_members, (os.path.abspath(path),), limits=SCENE_LIMITS, error=SceneFileError, name=name)
     members = {member: array.tobytes() for member, array in zip(MEMBERS, arrays, strict=True) if array.size}
     try:
         return _scene_of(members)
