@@ -4,8 +4,7 @@ A scene (``advviewer.reading.scene_file.Scene``, the format in docs/scenes.md) i
 state's current values (:func:`scene_of`), with the session's other results (:func:`kept_results_of`);
 opening one gives the state the same values and the same results, rebuilt as
 :class:`~advviewer.attack.AttackResult` objects (:func:`attack_result_of`), without running an
-attack (``SessionState.open_scene``). A kept result is never current: its key's input version is
-NEVER_CURRENT (:func:`kept_attacks`). A scene's models are loaded by :func:`scene_models_job`
+attack (``SessionState.open_scene``). A kept result is never current (:func:`kept_attacks`). A scene's models are loaded by :func:`scene_models_job`
 (each by :func:`scene_model_job`): a zoo name as usual; a model file only if its bytes still
 have the sha256 the scene names (checked before it is loaded, and again on the bytes that were
 loaded). The scene's own model must load; a kept result whose model does not is left out, and
@@ -43,7 +42,7 @@ from advviewer.reading.scene_file import (
 )
 from advviewer.session import jobs, rules
 from advviewer.session.tasks import TaskState
-from advviewer.session.values import FinishedAttack, InputImage, ModelChoice, Runs
+from advviewer.session.values import FinishedAttack, InputImage, ModelChoice, ResultKey, Runs
 
 if TYPE_CHECKING:
     from advviewer.attack import AttackResult
@@ -152,18 +151,27 @@ def attack_result_of(r: SceneResult, original: np.ndarray) -> AttackResult:
         already_fooled=r.already_fooled, confidence=r.confidence)
 
 
-NEVER_CURRENT = -1  # the input version of a kept result's key: no input of the session has it, so it is never current
+NEVER_CURRENT = -1  # an input version no input of the session has: a key holding it is never current
 
 
-def kept_attacks(scene: Scene, models: SceneModels) -> list[FinishedAttack]:
-    """The scene's kept results as the session's results, oldest first (those whose model loaded), never current."""
+def kept_attacks(scene: Scene, models: SceneModels, now: ResultKey) -> list[FinishedAttack]:
+    """The scene's kept results as the session's results, oldest first (those whose model loaded), never current.
+
+    ``now`` is the state's key once the scene is applied. A kept result made on the scene's own
+    digit keeps that digit's input version, so that, shown out of date (the latest result, when
+    the scene has no current one), it says what changed as the saving window did ("The target
+    changed"); any other, or one whose key would be ``now``, gets NEVER_CURRENT.
+    """
     attacks = []
     for kept in scene.kept:
         model = models.kept.get(kept.model)
         if model is None:
             continue
         r = kept.result
-        key = rules.result_key(NEVER_CURRENT, model.name, None if r.untargeted else r.target, LOSSES[r.loss], r.confidence)
+        version = now.input_version if np.array_equal(kept.input, scene.input) else NEVER_CURRENT
+        key = rules.result_key(version, model.name, None if r.untargeted else r.target, LOSSES[r.loss], r.confidence)
+        if key == now:  # made on the same digit for the same question, yet not the scene's result: never current
+            key = key._replace(input_version=NEVER_CURRENT)
         attacks.append(FinishedAttack(attack_result_of(r, kept.input), model, kept.source, key))
     return attacks
 

@@ -238,7 +238,7 @@ class SessionState:
         self._last_request = self._asked_on_input = None  # a later model switch re-runs only what the user asks for
         from advviewer.attack.c_sweep import SweepPoint
 
-        restored = scenes.kept_attacks(scene, models)  # the session's other results, never current
+        restored = scenes.kept_attacks(scene, models, self.key())  # the session's other results, never current
         missing = len(scene.kept) - len(restored)
         if scene.result is not None:
             result = scenes.attack_result_of(scene.result, self.input.pixels)

@@ -311,3 +311,32 @@ def test_a_kept_result_whose_model_is_missing_is_left_out_and_the_scene_still_op
         assert all(item.model.name == "cnn" for item in fresh.results.items)
     finally:
         fresh.shutdown()
+
+
+@pytest.mark.parametrize("change", ["target", "the same digit drawn again"])
+def test_a_result_out_of_date_when_saved_opens_out_of_date_saying_the_same(headless, seven_to_three, seven, tmp_path,
+                                                                            no_attacks, change):
+    """The scene keeps it among the other results; opened, the panel shows it out of date as the saving window did,
+    with the same words, and never as current (even when it was made on this digit for this target)."""
+    s = headless.state
+    if change == "target":
+        s.set_target(5)
+    else:
+        s.set_picture(np.zeros((280, 280), np.uint8))
+        s.set_picture(None, seven, "a seven")
+    saved_view = s.result_view
+    assert saved_view.stale is not None and s.current_result() is None
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "stale", s.scene()))
+    assert scene.result is None and len(scene.kept) == 1
+    fresh, settle = _fresh_state()
+    try:
+        no_attacks.clear()
+        fresh.open_scene(scene)
+        settle()
+        assert fresh.current_result() is None and no_attacks == []
+        view = fresh.result_view
+        assert view.shown is fresh.results.latest and view.current is None
+        assert view.stale == saved_view.stale
+        assert np.array_equal(view.shown.result.adversarial, saved_view.shown.result.adversarial)
+    finally:
+        fresh.shutdown()
