@@ -20,9 +20,12 @@ import numpy as np
 
 
 def good_scene_value(model_name: str = "cnn", kind: str = "zoo", sha256: str | None = None):
-    """A scene with a real bundled 7 and a result consistent with it (adversarial = input + r, probabilities summing to 1)."""
+    """A scene with a real bundled 7 and a result consistent with it (adversarial = input + r, probabilities summing to 1),
+    and two other results of the session (on a 2, one of them on another model)."""
+    import dataclasses
+
     from advviewer.data.bundled import bundled_split
-    from advviewer.reading.scene_file import Scene, SceneModel, SceneResult, SceneRun
+    from advviewer.reading.scene_file import KeptResult, Scene, SceneModel, SceneResult, SceneRun
 
     images, labels = bundled_split("test")
     pixels = images[list(labels).index(7)].astype(np.float32) / 255
@@ -38,8 +41,16 @@ def good_scene_value(model_name: str = "cnn", kind: str = "zoo", sha256: str | N
                          linf=float(np.abs(perturbation).max()), distortion=l2 / 28, target=3, original_class=7,
                          adversarial_class=3, evaluations=120, iterations=95, seconds=0.25, message="", mode="minimal",
                          untargeted=False, loss="rival cross-entropy", tau=0.01, already_fooled=False, confidence=None)
-    return Scene(pixels, "bundled MNIST digit", SceneModel(model_name, kind, sha256), 3, "rival", 0.73, "predicted",
-                 "autograd", None, result, (SceneRun(0.73, l2, True), SceneRun(0.3, 0.5, False)))
+    model = SceneModel(model_name, kind, sha256)
+    two = images[list(labels).index(2)].astype(np.float32) / 255
+    two_adversarial = np.clip(two + np.float32(0.03), 0, 1)
+    untargeted = dataclasses.replace(result, adversarial=two_adversarial, perturbation=two_adversarial - two, history=None,
+                                     target=8, untargeted=True, original_class=2, adversarial_class=8, c=2.5,
+                                     loss="cross-entropy", tau=None, message="fooled: 8", seconds=1.0000000000000002)
+    kept = (KeptResult(two, "a two, from two.png", SceneModel("fc10-1e-4", "zoo", None), untargeted),
+            KeptResult(pixels, "bundled MNIST digit", model, dataclasses.replace(result, history=None, c=0.1, success=False)))
+    return Scene(pixels, "bundled MNIST digit", model, 3, "rival", 0.73, "predicted",
+                 "autograd", None, result, (SceneRun(0.73, l2, True), SceneRun(0.3, 0.5, False)), kept=kept)
 
 
 def good_scene(folder: Path, name: str = "good.advscene") -> Path:
@@ -205,6 +216,48 @@ HOSTILE_SCENES = [
         np.array([Exploit(str(f / "PWNED"))], dtype=object), allow_pickle=True)), "never unpickled"),
     HostileScene("history of wrong shape", lambda g, f: edited(g, f, "history.advscene", history__npy=npy(
         np.zeros((3, 28), np.float32))), "history.npy"),
+    HostileScene("kept results in a version 1 scene", lambda g, f: with_json(g, f, "v1kept.advscene", _set(("version",), 1)),
+                 "version 1 of the format holds no other results"),
+    HostileScene("too many kept results", lambda g, f: with_json(g, f, "manykept.advscene", lambda r: r.update(
+        results=r["results"] * 300)), "results must be a list of at most 500"),
+    HostileScene("kept results not a list", lambda g, f: with_json(g, f, "keptdict.advscene", _set(("results",), {"0": 1})),
+                 "results must be a list"),
+    HostileScene("kept result a number", lambda g, f: with_json(g, f, "keptnumber.advscene", _set(("results", 0), 7)),
+                 "result 1 must be an object"),
+    HostileScene("kept result of no listed model", lambda g, f: with_json(g, f, "keptmodel.advscene",
+                                                                          _set(("results", 1, "model"), 5)),
+                 "result 2: model must be"),
+    HostileScene("kept results without models", lambda g, f: with_json(g, f, "nomodels.advscene", _set(("models",), [])),
+                 "lists none"),
+    HostileScene("too many models", lambda g, f: with_json(g, f, "manymodels.advscene", lambda r: r.update(
+        models=r["models"] * 9)), "models must be a list of at most 16"),
+    HostileScene("kept model file without sha", lambda g, f: with_json(g, f, "keptnosha.advscene", _set(("models", 0), {
+        "name": "/tmp/mine.pt2", "kind": "file", "sha256": None})), "sha256 must be"),
+    HostileScene("kept result with a long message", lambda g, f: with_json(g, f, "keptmessage.advscene",
+                                                                           _set(("results", 0, "message"), "x" * 10_000)),
+                 "result 1: message must be"),
+    HostileScene("kept result c negative", lambda g, f: with_json(g, f, "keptc.advscene", _set(("results", 1, "c"), -3)),
+                 "result 2: c must be"),
+    HostileScene("kept result of another confidence", lambda g, f: with_json(g, f, "keptconfidence.advscene",
+                                                                             _set(("results", 0, "confidence"), 0.5)),
+                 "result 1: confidence must be"),
+    HostileScene("kept results without their images", lambda g, f: edited(g, f, "keptnoimages.advscene", kept_images__npy=None),
+                 "kept_images.npy is missing"),
+    HostileScene("kept images for fewer results", lambda g, f: edited(g, f, "keptfewer.advscene", kept_images__npy=npy(
+        np.zeros((1, 3, 28, 28), np.float32))), "2x3x28x28 float32"),
+    HostileScene("kept images without results", lambda g, f: with_json(g, f, "keptnoresults.advscene", _set(("results",), [])),
+                 "no results"),
+    HostileScene("kept probabilities that are not", lambda g, f: edited(g, f, "keptprobs.advscene", kept_probs__npy=npy(
+        np.ones((2, 2, 10)))), "not probabilities"),
+    HostileScene("kept image out of range", lambda g, f: edited(g, f, "keptbright.advscene", kept_images__npy=npy(
+        np.full((2, 3, 28, 28), -0.5, np.float32))), "outside [0, 1]"),
+    HostileScene("kept perturbation that lies", lambda g, f: edited(g, f, "keptlie.advscene", kept_images__npy=npy(
+        np.zeros((2, 3, 28, 28), np.float32) + np.array([0, 0.5, 0.1], np.float32)[:, None, None])),
+                 "not its adversarial image minus its input"),
+    HostileScene("kept images with NaN", lambda g, f: edited(g, f, "keptnan.advscene", kept_images__npy=npy(
+        np.full((2, 3, 28, 28), np.nan, np.float32))), "NaN"),
+    HostileScene("kept images a huge header", lambda g, f: edited(g, f, "keptbig.advscene", kept_images__npy=_huge_header()),
+                 "refused"),
     HostileScene("result arrays without a result", lambda g, f: with_json(g, f, "noresult.advscene", _set(("result",), None)),
                  "no result"),
 ]

@@ -251,3 +251,26 @@ def test_a_server_that_cannot_start_leaves_files_readable(monkeypatch, pictures,
         for _ in range(2):
             np.testing.assert_array_equal(image_io.load_image(pictures[1]), image_io._load_image_here(pictures[1]))
     assert len(caplog.records) == 1 and "could not start the file-reading process" in caplog.records[0].getMessage()
+
+
+def test_a_scene_bomb_that_a_static_check_misses_is_stopped_by_the_childs_memory_limit(tmp_path, monkeypatch):
+    """The second layer for scene files: with the bound on unpacked members off in the child, the 200 MB zip bomb
+    inflates there, meets the child's memory limit, and comes back as one line; this process never holds it."""
+    import resource
+
+    from hostile_scenes import HOSTILE_SCENES, good_scene
+
+    from advviewer.errors import SceneFileError
+    from advviewer.reading import scene_file
+
+    bomb = next(case for case in HOSTILE_SCENES if case.name == "zip bomb").build(good_scene(tmp_path), tmp_path)
+    monkeypatch.setattr(scene_file, "_checked_members", cases.scene_members_without_the_size_bound)
+    monkeypatch.setattr(scene_file, "SCENE_LIMITS", sandbox.Limits(memory_mb=64, cpu_seconds=5, wall_seconds=20.0))
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    with pytest.raises(SceneFileError) as refused:
+        scene_file.read_scene(bomb)
+    assert str(refused.value) == "bomb.advscene: reading it needed more than 64 MB of memory; refused"
+    assert time.monotonic() - start < 20
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_kb < 100 * 1024  # the 200 MB never came here
+    assert scene_file.read_scene(good_scene(tmp_path, "after.advscene")).result is not None  # and the next scene reads

@@ -98,8 +98,9 @@ does the same for every result of the session.</p>
 
 <h3>Scenes and lectures: prepare at your desk, show in the lecture hall</h3>
 <p><b>File &#9656; Save scene</b> (Ctrl+S) keeps what the window shows in one file: the digit, the model, the
-target, c, the result in panel 5 with all its numbers, and the open Explore tab. <b>File &#9656; Open scene or
-lecture</b> (Ctrl+L) shows it again exactly as it was, without running the attack again. All the scene
+target, c, the result in panel 5 with all its numbers, the open Explore tab, and the session's other results
+(the newest 500, for <b>Export all results</b>). <b>File &#9656; Open scene or
+lecture</b> (Ctrl+L) shows it again exactly as it was, without running any attack again. All the scene
 files of one folder, sorted by name, are a <i>lecture</i>: <b>Next scene</b> (PgDown) and <b>Previous
 scene</b> (PgUp) step through it, one prepared example after another. A scene made with your own model
 file opens only if that file is still there and unchanged.</p>

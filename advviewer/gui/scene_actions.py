@@ -3,8 +3,9 @@
 The state builds and restores scenes (advviewer.session.scenes); this module asks for the file,
 reports the outcome in one line, and makes the canvas and the Explore dock follow a restored scene.
 A scene file is read here on the GUI thread: it is bounded (16 MB on disk, 8 MB a member once
-unpacked; advviewer.reading.scene_file) and holds a few 28x28 arrays, so reading it takes
-milliseconds; its model (the slow part) loads on the state's model lane.
+unpacked; advviewer.reading.scene_file) and is read in the sandbox's child process, which is
+stopped after 10 s at most (5 s of processor time; the largest real scene takes 0.4 s); its
+models (the slow part) load on the state's model lane.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from advviewer.gui.explore_dock import make_room
 from advviewer.gui.widgets.message_bar import FILE
 from advviewer.reading.files import shown
 from advviewer.session import scenes
+from advviewer.text.wording import counted
 
 SCENE_FILTER = f"Scenes (*{scenes.SCENE_SUFFIX});;All files (*)"
 STEP_TIPS = {"next_scene": "The lecture's next scene (the next scene file of the folder, by name; PageDown, Right when presenting)",
@@ -45,13 +47,15 @@ def save_scene_to(w, path: Path) -> Path | None:
     """Write what the window shows to ``path``; the status bar says where, the message bar why not."""
     w.drawing.flush()  # the picture on the canvas is the one saved
     try:
-        written = scenes.save_scene(path, w.state.scene(w.explore_views.current_view()))
+        scene = w.state.scene(w.explore_views.current_view())
+        written = scenes.save_scene(path, scene)
     except AdvViewerError as exc:
         w.message.show_message(f"Scene not saved: {exc}", topic=FILE)
         return None
     w.settings.set("scene_folder", str(written.parent))
-    kept = "with its result" if w.state.current_result() is not None else "without a result (none is current)"
-    w.statusBar().showMessage(f"Saved the scene {kept} to {shown(written)}", 8000)
+    kept = "with its result" if scene.result is not None else "without a result (none is current)"
+    others = f" and {counted(len(scene.kept), 'other result')} of the session" if scene.kept else ""
+    w.statusBar().showMessage(f"Saved the scene {kept}{others} to {shown(written)}", 8000)
     return written
 
 

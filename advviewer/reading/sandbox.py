@@ -71,13 +71,14 @@ log = logging.getLogger(__name__)
 MB = 1 << 20
 HEADER_BYTES = 64 * 1024  # the JSON header; an error's text is cut to MESSAGE_CHARS
 MESSAGE_CHARS = 400
-MAX_ARRAYS = 8
+MAX_ARRAYS = 16  # a scene file sends back one array per member (advviewer.reading.scene_file.MEMBERS)
 SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importing torch on a cold start) to fork its reader
-# the modules a child needs for pictures and IDX files, imported once by the server; a module's
+# the modules a child needs for pictures, IDX files and scene files, imported once by the server; a module's
 # function named WARM_UP, if it has one, is then called once in the server (image_io reads a picture
 # of each format, so that every reader forked later finds Pillow's plugins imported)
 WARM_UP = "warm_up_in_sandbox_server"
-READING_MODULES = ("advviewer.reading.sandbox", "advviewer.reading.image_io", "advviewer.data.idx")
+READING_MODULES = ("advviewer.reading.sandbox", "advviewer.reading.image_io", "advviewer.data.idx",
+                   "advviewer.reading.scene_file")
 # torch._dynamo and sympy: graph_cost (advviewer.models.pt2_cost) runs ops on meta tensors, which imports them (slow)
 MODEL_MODULES = ("torch", "advviewer.models.loading", "torch.fx.experimental.symbolic_shapes", "torch._dynamo")
 # how an allocation the memory limit refused shows in exceptions that are not MemoryError (torch's C++

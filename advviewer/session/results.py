@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from advviewer.session.values import FinishedAttack, ResultKey, Runs
 
@@ -41,14 +43,19 @@ class ResultLog:
 
         return self.add_runs(item.key, [sweep_point(item.result)])
 
-    def restore(self, item: FinishedAttack, points: Iterable[SweepPoint]) -> Runs:
-        """A result from a scene file joins the results with the c plot's points it was saved with (nothing is re-run)."""
-        self._items.append(item)
+    def restore(self, items: Sequence[FinishedAttack], runs: Runs) -> Runs:
+        """Results from a scene file join the session's, oldest first, with the c plot's points they were saved with.
+
+        Nothing is re-run. A result the session already holds (opened from the same scene before:
+        :func:`_identity`) moves to its place among them instead of being held twice.
+        """
+        restored = {_identity(item) for item in items}
+        self._items = [item for item in self._items if _identity(item) not in restored] + list(items)
         del self._items[:-FINISHED_KEPT]
-        if len(self._items) > HISTORY_KEPT:
-            self._items[-HISTORY_KEPT - 1].result.history = None
-        self._runs = Runs(item.key, tuple(points))
-        return self._runs
+        for item in self._items[:-HISTORY_KEPT]:
+            item.result.history = item.result.history_c = None
+        self._runs = runs
+        return runs
 
     def add_runs(self, key: ResultKey, points: Iterable[SweepPoint]) -> Runs:
         """Add points for ``key``; a new key starts afresh."""
@@ -59,3 +66,10 @@ class ResultLog:
     def runs_for(self, key: ResultKey) -> Runs:
         """The runs on ``key`` (none if the last runs were on another input, model or target)."""
         return self._runs if self._runs.key == key else Runs(key)
+
+
+def _identity(item: FinishedAttack) -> tuple:
+    """What tells one result from another: its model, input and source, and its numbers and adversarial image."""
+    r = item.result
+    return (item.model.name, item.model.sha256, item.source, r.c, r.l2, r.seconds, r.evaluations, r.target, r.loss,
+            r.confidence, np.asarray(r.adversarial).tobytes(), None if r.original is None else np.asarray(r.original).tobytes())

@@ -1,11 +1,14 @@
 """Scenes and lectures for the window: what the state shows, to a scene file and back (no Qt).
 
 A scene (``advviewer.reading.scene_file.Scene``, the format in docs/scenes.md) is built from the
-state's current values (:func:`scene_of`); opening one gives the state the same values and the
-same result, rebuilt as an :class:`~advviewer.attack.AttackResult` (:func:`attack_result_of`),
-without running an attack (``SessionState.open_scene``). A scene's model is loaded by
-:func:`scene_model_job`: a zoo name as usual; a model file only if its bytes still have the
-sha256 the scene names (checked before it is loaded, and again on the bytes that were loaded).
+state's current values (:func:`scene_of`), with the session's other results (:func:`kept_results_of`);
+opening one gives the state the same values and the same results, rebuilt as
+:class:`~advviewer.attack.AttackResult` objects (:func:`attack_result_of`), without running an
+attack (``SessionState.open_scene``). A kept result is never current (:func:`kept_attacks`). A scene's models are loaded by :func:`scene_models_job`
+(each by :func:`scene_model_job`): a zoo name as usual; a model file only if its bytes still
+have the sha256 the scene names (checked before it is loaded, and again on the bytes that were
+loaded). The scene's own model must load; a kept result whose model does not is left out, and
+the window says so.
 A :class:`Lecture` is the scene files of one folder in name order, stepped through with
 Next / Previous scene.
 """
@@ -15,16 +18,21 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advviewer.errors import ExportError, SceneFileError
+from advviewer.errors import AdvViewerError, ExportError, SceneFileError
 from advviewer.reading.files import read_regular_file, shown
 from advviewer.reading.scene_file import (
+    LOSSES,
+    MAX_KEPT,
+    MAX_MODELS,
     SCENE_SUFFIX,
+    KeptResult,
     Scene,
     SceneModel,
     SceneResult,
@@ -32,9 +40,9 @@ from advviewer.reading.scene_file import (
     lecture_paths,
     read_scene,
 )
-from advviewer.session import jobs
+from advviewer.session import jobs, rules
 from advviewer.session.tasks import TaskState
-from advviewer.session.values import FinishedAttack, InputImage, ModelChoice, Runs
+from advviewer.session.values import FinishedAttack, InputImage, ModelChoice, ResultKey, Runs
 
 if TYPE_CHECKING:
     from advviewer.attack import AttackResult
@@ -58,8 +66,8 @@ def scene_model_of(model: ModelChoice) -> SceneModel:
     return SceneModel(os.path.abspath(model.name), "file", model.sha256)
 
 
-def scene_result_of(r: AttackResult) -> SceneResult:
-    history = None if not r.history else np.stack([np.asarray(frame, np.float32) for frame in r.history])
+def scene_result_of(r: AttackResult, with_history: bool = True) -> SceneResult:
+    history = None if not r.history or not with_history else np.stack([np.asarray(frame, np.float32) for frame in r.history])
     return SceneResult(
         np.asarray(r.adversarial, np.float32), np.asarray(r.perturbation, np.float32),
         np.asarray(r.original_probs, np.float64), np.asarray(r.adversarial_probs, np.float64), history,
@@ -84,14 +92,39 @@ class Choices:
 
 
 def scene_of(model: ModelChoice | None, image: InputImage, choices: Choices, current: FinishedAttack | None,
-             runs: Runs) -> Scene:
-    """The scene the window shows: its choices, its current result (``current``: None if stale) and the c plot's points."""
+             runs: Runs, results: Sequence[FinishedAttack] = ()) -> Scene:
+    """The scene the window shows: its choices, its current result (``current``: None if stale), the c plot's points
+    and the session's other ``results`` (every one but ``current``, oldest first)."""
     if model is None:
         raise ExportError("no model is in use yet; wait until it has loaded")
     return Scene(image.pixels.copy(), image.source, scene_model_of(model), choices.target, choices.objective,
                  float(choices.c), choices.gradient_class, choices.gradient_method, choices.view,
                  None if current is None else scene_result_of(current.result),
-                 tuple(SceneRun(float(p.c), float(p.l2), bool(p.fooled)) for p in runs.points), choices.confidence)
+                 tuple(SceneRun(float(p.c), float(p.l2), bool(p.fooled)) for p in runs.points), choices.confidence,
+                 kept_results_of([item for item in results if item is not current]))
+
+
+def kept_results_of(items: Sequence[FinishedAttack]) -> tuple[KeptResult, ...]:
+    """The results a scene keeps beside the current one, oldest first: the newest MAX_KEPT, of at most MAX_MODELS models.
+
+    Left out: a result of a model the scene cannot name (a file with no known sha256), or without
+    its input image. Iterates are not kept (only the current result's).
+    """
+    kept: list[KeptResult] = []
+    models: set[SceneModel] = set()
+    for item in reversed(items):
+        if len(kept) == MAX_KEPT:
+            break
+        try:
+            model = scene_model_of(item.model)
+        except ExportError:
+            continue
+        if item.result.original is None or (model not in models and len(models) == MAX_MODELS):
+            continue
+        models.add(model)
+        original = np.asarray(item.result.original, np.float32).reshape(28, 28).copy()
+        kept.append(KeptResult(original, item.source, model, scene_result_of(item.result, with_history=False)))
+    return tuple(reversed(kept))
 
 
 def save_scene(path: str | Path, scene: Scene) -> Path:
@@ -116,6 +149,31 @@ def attack_result_of(r: SceneResult, original: np.ndarray) -> AttackResult:
         seconds=r.seconds, history=None if r.history is None else list(r.history.copy()), message=r.message,
         mode=r.mode, untargeted=r.untargeted, loss=r.loss, tau=r.tau, original=original.copy(),
         already_fooled=r.already_fooled, confidence=r.confidence)
+
+
+NEVER_CURRENT = -1  # an input version no input of the session has: a key holding it is never current
+
+
+def kept_attacks(scene: Scene, models: SceneModels, now: ResultKey) -> list[FinishedAttack]:
+    """The scene's kept results as the session's results, oldest first (those whose model loaded), never current.
+
+    ``now`` is the state's key once the scene is applied. A kept result made on the scene's own
+    digit keeps that digit's input version, so that, shown out of date (the latest result, when
+    the scene has no current one), it says what changed as the saving window did ("The target
+    changed"); any other, or one whose key would be ``now``, gets NEVER_CURRENT.
+    """
+    attacks = []
+    for kept in scene.kept:
+        model = models.kept.get(kept.model)
+        if model is None:
+            continue
+        r = kept.result
+        version = now.input_version if np.array_equal(kept.input, scene.input) else NEVER_CURRENT
+        key = rules.result_key(version, model.name, None if r.untargeted else r.target, LOSSES[r.loss], r.confidence)
+        if key == now:  # made on the same digit for the same question, yet not the scene's result: never current
+            key = key._replace(input_version=NEVER_CURRENT)
+        attacks.append(FinishedAttack(attack_result_of(r, kept.input), model, kept.source, key))
+    return attacks
 
 
 def is_in_use(model: SceneModel, current: ModelChoice | None) -> bool:
@@ -156,6 +214,67 @@ def scene_model_job(model: SceneModel, start: threading.Event | None = None) -> 
         return choice
 
     return job
+
+
+@dataclass(frozen=True)
+class SceneModels:
+    """The models a scene needs, loaded: its own, and those of its kept results (a model that did not load: why, in ``refused``)."""
+
+    main: ModelChoice
+    kept: dict[SceneModel, ModelChoice] = field(default_factory=dict)
+    refused: tuple[str, ...] = ()
+
+
+def _loaded(model: SceneModel, available: Sequence[ModelChoice | None]) -> ModelChoice | None:
+    return next((choice for choice in available if choice is not None and is_in_use(model, choice)), None)
+
+
+def models_to_load(scene: Scene, in_use: ModelChoice | None, session: Sequence[ModelChoice]) -> list[SceneModel]:
+    """The scene's models to load: its own unless it is ``in_use``, and its kept results' that neither ``in_use`` nor
+    one of the ``session``'s results' models already is."""
+    own = [] if is_in_use(scene.model, in_use) else [scene.model]
+    return own + [model for model in dict.fromkeys(k.model for k in scene.kept)
+                  if model != scene.model and _loaded(model, [in_use, *session]) is None]
+
+
+def models_in_use(scene: Scene, in_use: ModelChoice, session: Sequence[ModelChoice]) -> SceneModels:
+    """The scene's models when none has to load (models_to_load is empty): ``in_use`` is its own."""
+    return SceneModels(in_use, {model: choice for model in dict.fromkeys(k.model for k in scene.kept)
+                                if (choice := _loaded(model, [in_use, *session])) is not None})
+
+
+def scene_models_job(scene: Scene, in_use: ModelChoice | None, session: Sequence[ModelChoice],
+                     start: threading.Event | None = None) -> jobs.Job:
+    """Load what the scene needs off the GUI thread: its own model unless it is ``in_use`` (or refuse the scene), then
+    its kept results' models that are not loaded in this session (one that fails leaves its results out, saying why).
+
+    A kept result's model may be one the session already holds (the same name and sha256: the
+    same weights), so stepping through a lecture does not load them again; the scene's own model
+    is always the one in use or loaded anew (a model file: its sha256 checked on disk)."""
+    def job(state: TaskState) -> SceneModels:
+        main = in_use if is_in_use(scene.model, in_use) and in_use is not None else _load(scene.model, start, state)
+        loaded: list[ModelChoice | None] = [main, *session]
+        kept: dict[SceneModel, ModelChoice] = {}
+        refused = []
+        for model in dict.fromkeys(k.model for k in scene.kept):
+            choice = _loaded(model, loaded)
+            if choice is None:
+                try:
+                    choice = _load(model, start, state)
+                except AdvViewerError as exc:
+                    refused.append(f"{shown(Path(model.name).name)}: {exc}")
+                    continue
+                loaded.append(choice)
+            kept[model] = choice
+        return SceneModels(main, kept, tuple(refused))
+
+    return job
+
+
+def _load(model: SceneModel, start: threading.Event | None, state: TaskState) -> ModelChoice:
+    choice = scene_model_job(model, start)(state)
+    assert isinstance(choice, ModelChoice)
+    return choice
 
 
 # --- lectures -------------------------------------------------------------------------------------

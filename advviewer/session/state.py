@@ -49,6 +49,7 @@ from advviewer.session.values import (
     ResultView,
     Runs,
 )
+from advviewer.text.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -176,31 +177,38 @@ class SessionState:
     # --- scenes ----------------------------------------------------------------------------------------
 
     def scene(self, view: str | None = None) -> scenes.Scene:
-        """What the window shows, as a scene (``view``: the open Explore tab); its result only if it is current."""
+        """What the window shows, as a scene (``view``: the open Explore tab); its result only if it is current,
+        with the session's other results."""
         choices = scenes.Choices(self.target, self.objective, self.c, self.gradient.cls, self.gradient.method, view,
                                  self.confidence)
-        return scenes.scene_of(self.model, self.input, choices, self.current_result(), self.results.runs_for(self.key()))
+        return scenes.scene_of(self.model, self.input, choices, self.current_result(), self.results.runs_for(self.key()),
+                               self.results.items)
 
     def open_scene(self, scene: scenes.Scene) -> Task | None:
         """Show ``scene`` as it was saved, its result as the current one, without running an attack.
 
-        Its model is loaded first when it is not the one in use (a model file only if its sha256
-        matches); if that fails, one message says why and nothing changes (with no model in use
-        yet, the default one is loaded). Returns the loading task, None when nothing had to load.
+        Its models are loaded first when they are not in use (a model file only if its sha256
+        matches); if the scene's own model fails, one message says why and nothing changes (with
+        no model in use yet, the default one is loaded). Returns the loading task, None when
+        nothing had to load.
         """
-        if scenes.is_in_use(scene.model, self.model):
+        session = [item.model for item in self.results.items]
+        to_load = scenes.models_to_load(scene, self.model, session)
+        if not to_load:
             assert self.model is not None
+            models = scenes.models_in_use(scene, self.model, session)
             if self.loading is not None:  # another model was on its way: the scene's, in use, stays
                 self._lanes["model"].cancel()
                 self.events.model_refused.emit("the scene uses the model in use", self.model)
-            self._apply_scene(scene, self.model)
+            self._apply_scene(scene, models)
             return None
         self.loading = scene.model.name
         self.events.model_loading.emit(scene.model.name)
         return self._lanes["model"].submit(
-            scenes.scene_model_job(scene.model, self._model_start), lambda choice: self._apply_scene(scene, choice),
-            self._scene_refused, time_limit=self._model_time_limit,
-            timeout_message=f"its model did not load within {self._model_time_limit:g} s")
+            scenes.scene_models_job(scene, self.model, session, self._model_start),
+            lambda models: self._apply_scene(scene, models),
+            self._scene_refused, time_limit=self._model_time_limit * len(to_load),
+            timeout_message=f"its models did not load within {self._model_time_limit * len(to_load):g} s")
 
     def _scene_refused(self, message: str) -> None:
         self.loading = None
@@ -211,10 +219,11 @@ class SessionState:
 
             self.load_model(default_model())
 
-    def _apply_scene(self, scene: scenes.Scene, model: ModelChoice) -> None:
+    def _apply_scene(self, scene: scenes.Scene, models: scenes.SceneModels) -> None:
         """Every value of ``scene`` at once, then one round of events (the views are drawn once, from the end state)."""
         self._cancel_attack_work("")
         self.loading = None
+        model = models.main
         if model is not self.model:
             self.model = model
             self.events.model.emit(model)
@@ -229,19 +238,22 @@ class SessionState:
         self._last_request = self._asked_on_input = None  # a later model switch re-runs only what the user asks for
         from advviewer.attack.c_sweep import SweepPoint
 
-        points = [SweepPoint(run.c, run.l2, run.fooled) for run in scene.runs]
-        if scene.result is None:
-            self.results.add_runs(self.key(), points)
-        else:
+        restored = scenes.kept_attacks(scene, models, self.key())  # the session's other results, never current
+        missing = len(scene.kept) - len(restored)
+        if scene.result is not None:
             result = scenes.attack_result_of(scene.result, self.input.pixels)
-            self.results.restore(FinishedAttack(result, model, scene.source, self.key()), points)
+            restored.append(FinishedAttack(result, model, scene.source, self.key()))
             self._last_request = AttackRequest(None if result.mode == "minimal" else result.c, self.target, self.objective,
                                                self.confidence)
             self._asked_on_input = self.input.version
+        self.results.restore(restored, Runs(self.key(), tuple(SweepPoint(run.c, run.l2, run.fooled) for run in scene.runs)))
         self.set_c(scene.c)
         self._evaluate()
         self._show_result(force=True)
         self._emit_runs(self.results.runs_for(self.key()))
+        if missing:
+            self.events.message.emit(f"Not restored: {counted(missing, 'other result')} of the scene, whose model did not "
+                                     f"load ({'; '.join(models.refused)}).", "error")
         self.events.scene_opened.emit(scene)
 
     # --- the input and the choices ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from advviewer.reading import scene_file
-from advviewer.session import choices, explore, jobs, scenes
+from advviewer.session import choices, explore, jobs, rules, scenes
 
 RESULT_ARRAYS = ("adversarial", "perturbation", "original_probs", "adversarial_probs", "original")
 RESULT_NUMBERS = ("success", "c", "l2", "linf", "distortion", "target", "original_class", "adversarial_class",
@@ -189,3 +189,154 @@ def test_a_scene_keeps_the_confidence_asked_for(headless, seven_to_three, tmp_pa
     assert s.confidence == 0.9 and len(no_attacks) == started
     shown = s.current_result()
     assert shown is not None and shown.result.l2 == sure.result.l2 and shown.result.confidence == 0.9
+
+
+def _fresh_state():
+    """A second session, as in a new process: no model in use, no results."""
+    from advviewer.session.state import SessionState
+    from advviewer.session.tasks import DeliveryQueue
+
+    queue = DeliveryQueue()
+    state = SessionState(queue.post)
+
+    def settle() -> None:
+        assert state.wait_until_idle(120, queue.run_pending), "the state did not settle"
+
+    return state, settle
+
+
+def _exported_all(items, folder):
+    """What "File > Export all results" writes for ``items``: every file's name, each JSON record, each array, each PNG."""
+    import json
+
+    from advviewer.session.export import ExportRequest, export_job
+    from advviewer.session.tasks import TaskState
+
+    outcome = export_job(ExportRequest(tuple(items), folder, numbered=True))(TaskState())
+    assert outcome.complete, outcome.error
+    files = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".json":
+            files[path.name] = json.loads(path.read_text())
+        elif path.suffix == ".npy":
+            files[path.name] = np.load(path, allow_pickle=False)
+        else:
+            files[path.name] = path.read_bytes()
+    return files
+
+
+def _a_session_of_three_results(s, headless, seven, test_digits):
+    """After seven_to_three (cnn, 7 -> 3, minimal): an untargeted attack on a 2 with fc10-1e-4, then cnn on the 7 again
+    towards 5 with the paper's objective at a fixed c (the current result)."""
+    images, labels = test_digits
+    s.set_picture(None, images[list(labels).index(2)], "a two")
+    s.set_target(None)
+    s.load_model("fc10-1e-4")
+    headless.settle()
+    s.run_attack()
+    headless.settle()
+    s.load_model("cnn")
+    headless.settle()
+    s.set_picture(None, seven, "a seven")
+    s.set_target(5)
+    s.set_objective(choices.PAPER_OBJECTIVE)
+    s.set_c(2.0)
+    s.run_attack()
+    headless.settle()
+    assert s.current_result() is s.results.latest and len({item.model.name for item in s.results.items}) == 2
+
+
+def test_export_all_after_opening_a_scene_writes_the_same_results_with_the_same_numbers(
+        headless, seven_to_three, seven, test_digits, tmp_path, no_attacks):
+    s = headless.state
+    _a_session_of_three_results(s, headless, seven, test_digits)
+    saved = scenes.save_scene(tmp_path / "session", s.scene())
+    before = _exported_all(s.results.items, tmp_path / "before")
+    assert len(s.results.items) >= 3 and sum(name.endswith(".json") for name in before) == len(s.results.items)
+
+    fresh, settle = _fresh_state()
+    try:
+        no_attacks.clear()
+        assert fresh.open_scene(scenes.read_scene(saved)) is not None  # cnn and fc10-1e-4 load; no attack runs
+        settle()
+        assert no_attacks == []
+        assert [(i.model.name, i.source) for i in fresh.results.items] == [(i.model.name, i.source) for i in s.results.items]
+        after = _exported_all(fresh.results.items, tmp_path / "after")
+        assert sorted(after) == sorted(before)
+        for name, value in before.items():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == after[name].dtype and np.array_equal(value, after[name]), name
+            else:
+                assert after[name] == value, name
+        # the view never lies: the scene's result is the current one, every other result is not
+        current = fresh.current_result()
+        assert current is fresh.results.latest and fresh.result_view.current is current.result
+        assert np.array_equal(current.result.adversarial, s.current_result().result.adversarial)
+        assert not any(rules.is_current(item, fresh.key()) for item in fresh.results.items[:-1])
+        assert [bool(item.result.history) for item in fresh.results.items] == [False] * (len(fresh.results.items) - 1) + [True]
+        # opened again (a lecture stepped back to it): nothing loads (fc10-1e-4 is the session's already), and the
+        # same results, not twice
+        assert fresh.open_scene(scenes.read_scene(saved)) is None
+        settle()
+        assert len(fresh.results.items) == len(s.results.items) and no_attacks == []
+    finally:
+        fresh.shutdown()
+
+
+def test_a_kept_result_whose_model_is_missing_is_left_out_and_the_scene_still_opens(headless, seven_to_three, seven,
+                                                                                     test_digits, tmp_path, no_attacks):
+    import dataclasses
+
+    s = headless.state
+    _a_session_of_three_results(s, headless, seven, test_digits)
+    scene = s.scene()
+    gone = scene_file.SceneModel(str(tmp_path / "gone.pt2"), "file", "0" * 64)
+    scene = dataclasses.replace(scene, kept=tuple(dataclasses.replace(k, model=gone) if k.model.name == "fc10-1e-4" else k
+                                                  for k in scene.kept))
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "partial", scene))
+    left_out = sum(k.model == gone for k in scene.kept)
+    assert left_out >= 1
+    fresh, settle = _fresh_state()
+    messages = []
+    fresh.events.message.connect(lambda text, kind: messages.append((text, kind)))
+    try:
+        no_attacks.clear()
+        fresh.open_scene(scene)
+        settle()
+        assert fresh.current_result() is not None and no_attacks == []
+        text, kind = messages[-1]
+        assert kind == "error" and text.startswith(f"Not restored: {left_out} other result") and "gone.pt2" in text
+        assert "\n" not in text
+        assert len(fresh.results.items) == len(scene.kept) - left_out + 1
+        assert all(item.model.name == "cnn" for item in fresh.results.items)
+    finally:
+        fresh.shutdown()
+
+
+@pytest.mark.parametrize("change", ["target", "the same digit drawn again"])
+def test_a_result_out_of_date_when_saved_opens_out_of_date_saying_the_same(headless, seven_to_three, seven, tmp_path,
+                                                                            no_attacks, change):
+    """The scene keeps it among the other results; opened, the panel shows it out of date as the saving window did,
+    with the same words, and never as current (even when it was made on this digit for this target)."""
+    s = headless.state
+    if change == "target":
+        s.set_target(5)
+    else:
+        s.set_picture(np.zeros((280, 280), np.uint8))
+        s.set_picture(None, seven, "a seven")
+    saved_view = s.result_view
+    assert saved_view.stale is not None and s.current_result() is None
+    scene = scenes.read_scene(scenes.save_scene(tmp_path / "stale", s.scene()))
+    assert scene.result is None and len(scene.kept) == 1
+    fresh, settle = _fresh_state()
+    try:
+        no_attacks.clear()
+        fresh.open_scene(scene)
+        settle()
+        assert fresh.current_result() is None and no_attacks == []
+        view = fresh.result_view
+        assert view.shown is fresh.results.latest and view.current is None
+        assert view.stale == saved_view.stale
+        assert np.array_equal(view.shown.result.adversarial, saved_view.shown.result.adversarial)
+    finally:
+        fresh.shutdown()
