@@ -161,7 +161,7 @@ def large_batch(name: str, pairs: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", type=int, default=100)
-    parser.add_argument("--models", nargs="+", default=["cnn", "fc100-100-10", "ae400-10"])
+    parser.add_argument("--models", nargs="*", default=["cnn", "fc100-100-10", "ae400-10"], help="none: the QP check alone")
     parser.add_argument("--batch-pairs", type=int, default=1000)
     parser.add_argument("--qp", nargs="*", default=["fc10-1e-4", "fc10-1e-2", "fc10-1"],
                         help="linear models checked against the exact QP minimum (none: leave out)")
