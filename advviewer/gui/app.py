@@ -180,7 +180,7 @@ def run(args) -> int:
         _echo_model_problems(window)
     if args.gui_image is not None:
         window.open_path(Path(args.gui_image))
-    if getattr(args, "gui_scene", None) is not None:  # after the image: the scene is what the window then shows
+    if getattr(args, "gui_scene", None) is not None:  # after the image, which it drops: the scene is what the window shows
         from advviewer.gui.scene_actions import open_scene_path
 
         open_scene_path(window, Path(args.gui_scene))

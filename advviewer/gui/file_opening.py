@@ -40,6 +40,7 @@ class FileOpener(QObject):
         """Start opening ``path``; the returned task tells when it is done and whether it worked."""
         if is_model_file(path):
             return self._state.load_model(str(path))
+        self._state.scene_files.cancel()  # a scene still being opened is dropped: the picture is what the window then shows
         self._status.showMessage(f"Opening {shown(path.name)}…")
         return self._lane.submit(load_picture_job(path), lambda image: self._loaded(path, image), lambda reason: self._failed(path, reason),
                                  time_limit=PICTURE_SECONDS, timeout_message=f"reading it took longer than {PICTURE_SECONDS:g} s")
@@ -54,6 +55,10 @@ class FileOpener(QObject):
         self._status.clearMessage()
         self._message.show_message(f"Could not open the image: {reason}. Your drawing is unchanged.", topic=FILE)
         self.refused.emit(str(path), reason)
+
+    def cancel(self) -> None:
+        """Drop the picture being opened (a scene was asked for instead): it never reaches the canvas."""
+        self._lane.cancel()
 
     def is_idle(self) -> bool:
         return not self._lane.is_busy()

@@ -103,7 +103,8 @@ target, c, the result in panel 5 with all its numbers, the open Explore tab, and
 lecture</b> (Ctrl+L) shows it again exactly as it was, without running any attack again. All the scene
 files of one folder, sorted by name, are a <i>lecture</i>: <b>Next scene</b> (PgDown) and <b>Previous
 scene</b> (PgUp) step through it, one prepared example after another. A scene made with your own model
-file opens only if that file is still there and unchanged.</p>
+file opens only if that file is still there and unchanged. A scene that cannot be opened leaves the window
+as it was, and says why; <b>Next scene</b> then steps over it.</p>
 
 <h3>Menus and keys</h3>
 <ul>

@@ -28,9 +28,12 @@ def _open_scene(window, path: Path) -> bool:
     """The scene shown as it was saved (its result not re-run); False if it was refused (the message bar says why)."""
     from advviewer.gui.scene_actions import open_scene_path
 
-    opened = open_scene_path(window, path)
-    window.wait_until_idle(WAIT_SECONDS)
-    return opened and not window.message.text.startswith("Scene not opened")
+    shown: list = []
+    window.state.events.scene_opened.connect(shown.append)
+    open_scene_path(window, path)  # read in the background, then its models loaded: wait for both
+    idle = window.wait_until_idle(WAIT_SECONDS)
+    window.state.events.scene_opened.disconnect(shown.append)
+    return idle and bool(shown) and not window.message.text.startswith("Scene not opened")
 
 
 def _attack(window, args) -> str | None:

@@ -280,9 +280,9 @@ def _load(model: SceneModel, start: threading.Event | None, state: TaskState) ->
 # --- lectures -------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Lecture:
-    """The scene files of one folder in name order, and the one open (Next / Previous scene step through them)."""
+    """The scene files of one folder in name order, and one of them (Next / Previous scene step through them)."""
 
     paths: tuple[Path, ...]
     index: int = 0
@@ -302,13 +302,10 @@ class Lecture:
     def current(self) -> Path:
         return self.paths[self.index]
 
-    def step(self, by: int) -> Path | None:
-        """Move ``by`` scenes (+1: next, -1: previous); None at either end (nothing moves)."""
+    def moved(self, by: int) -> Lecture | None:
+        """The same lecture ``by`` scenes on (+1: next, -1: previous); None past either end."""
         index = self.index + by
-        if not 0 <= index < len(self.paths):
-            return None
-        self.index = index
-        return self.paths[index]
+        return Lecture(self.paths, index) if 0 <= index < len(self.paths) else None
 
     def position(self) -> str:
         return f"scene {self.index + 1} of {len(self.paths)}"

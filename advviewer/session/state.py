@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from advviewer.session.explore import ExploreState
 from advviewer.session.export import ExportQueue
 from advviewer.session.lanes import Lanes
 from advviewer.session.results import ResultLog
+from advviewer.session.scene_opening import SceneOpening
 from advviewer.session.tasks import Post, Task
 from advviewer.session.values import (
     DRAWN,
@@ -75,11 +77,13 @@ class SessionState:
         self._last_request: AttackRequest | None = None
         self._asked_on_input: int | None = None  # the input version the last request was made on
         self._attack_task: Task | None = None
+        self._scene_task: Task | None = None  # a scene's models loading on the model lane
         self._shown = ResultView(None)  # the last result view emitted (so an unchanged one is not re-sent)
         self._runs_shown: tuple = ()  # the c plot points last emitted
         self._lanes = Lanes(post, ("attack", "finite differences", "model"))
         self.explore = ExploreState(self, post)  # the "Explore this result" views' data
         self.exports = ExportQueue(post)  # writing results to files, one export at a time
+        self.scene_files = SceneOpening(self, post)  # scene files read off the GUI thread, and the lecture on screen
 
     # --- what is current --------------------------------------------------------------------------
 
@@ -102,7 +106,8 @@ class SessionState:
         return task is not None and task.attached and not task.finished
 
     def is_idle(self) -> bool:
-        return self._lanes.is_idle() and self.explore.is_idle() and self.exports.is_idle()
+        return (self._lanes.is_idle() and self.explore.is_idle() and self.exports.is_idle()
+                and self.scene_files.is_idle())
 
     def wait_until_idle(self, timeout: float, pump=None) -> bool:
         """Block until no job runs or waits and every outcome was delivered (``pump`` delivers them)."""
@@ -124,6 +129,7 @@ class SessionState:
         self.exports.shutdown()
         self._lanes.shutdown()
         self.explore.shutdown()
+        self.scene_files.shutdown()
 
     # --- the model --------------------------------------------------------------------------------
 
@@ -184,33 +190,51 @@ class SessionState:
         return scenes.scene_of(self.model, self.input, choices, self.current_result(), self.results.runs_for(self.key()),
                                self.results.items)
 
-    def open_scene(self, scene: scenes.Scene) -> Task | None:
+    def open_scene(self, scene: scenes.Scene, shown: Callable[[], None] | None = None,
+                   refused: Callable[[], None] | None = None) -> Task | None:
         """Show ``scene`` as it was saved, its result as the current one, without running an attack.
 
         Its models are loaded first when they are not in use (a model file only if its sha256
         matches); if the scene's own model fails, one message says why and nothing changes (with
-        no model in use yet, the default one is loaded). Returns the loading task, None when
-        nothing had to load.
+        no model in use yet, the default one is loaded). ``shown`` is called once the state shows
+        the scene, before ``scene_opened`` is emitted; ``refused`` if its models did not load.
+        Returns the loading task, None when nothing had to load. (A scene file is read with
+        ``scene_files.open_path``, off the GUI thread, which ends here.)
         """
         session = [item.model for item in self.results.items]
         to_load = scenes.models_to_load(scene, self.model, session)
+        self._scene_task = None
         if not to_load:
             assert self.model is not None
             models = scenes.models_in_use(scene, self.model, session)
             if self.loading is not None:  # another model was on its way: the scene's, in use, stays
                 self._lanes["model"].cancel()
                 self.events.model_refused.emit("the scene uses the model in use", self.model)
-            self._apply_scene(scene, models)
+            self._apply_scene(scene, models, shown)
             return None
         self.loading = scene.model.name
         self.events.model_loading.emit(scene.model.name)
-        return self._lanes["model"].submit(
+        self._scene_task = self._lanes["model"].submit(
             scenes.scene_models_job(scene, self.model, session, self._model_start),
-            lambda models: self._apply_scene(scene, models),
-            self._scene_refused, time_limit=self._model_time_limit * len(to_load),
+            lambda models: self._apply_scene(scene, models, shown),
+            lambda message: self._scene_refused(message, refused), time_limit=self._model_time_limit * len(to_load),
             timeout_message=f"its models did not load within {self._model_time_limit * len(to_load):g} s")
+        return self._scene_task
 
-    def _scene_refused(self, message: str) -> None:
+    def drop_scene_loading(self) -> None:
+        """A scene whose models are still loading is no longer wanted (another file was asked for): it is never shown.
+
+        Not while no model is in use (a scene was the first thing asked for): its load is then the
+        window's only one, and the scene is shown, then replaced by the one asked for later."""
+        task, self._scene_task = self._scene_task, None
+        if task is None or not task.attached or task.finished or self.model is None:
+            return
+        self._lanes["model"].cancel()
+        self.loading = None
+        self.events.model_refused.emit("another scene was asked for", self.model)
+
+    def _scene_refused(self, message: str, refused: Callable[[], None] | None = None) -> None:
+        self._scene_task = None
         self.loading = None
         self.events.message.emit(f"Scene not opened: {message}. The window is unchanged.", "error")
         self.events.model_refused.emit(message, self.model)
@@ -218,9 +242,12 @@ class SessionState:
             from advviewer.session.catalog import default_model
 
             self.load_model(default_model())
+        if refused is not None:
+            refused()
 
-    def _apply_scene(self, scene: scenes.Scene, models: scenes.SceneModels) -> None:
+    def _apply_scene(self, scene: scenes.Scene, models: scenes.SceneModels, shown: Callable[[], None] | None = None) -> None:
         """Every value of ``scene`` at once, then one round of events (the views are drawn once, from the end state)."""
+        self._scene_task = None
         self._cancel_attack_work("")
         self.loading = None
         model = models.main
@@ -254,6 +281,8 @@ class SessionState:
         if missing:
             self.events.message.emit(f"Not restored: {counted(missing, 'other result')} of the scene, whose model did not "
                                      f"load ({'; '.join(models.refused)}).", "error")
+        if shown is not None:
+            shown()
         self.events.scene_opened.emit(scene)
 
     # --- the input and the choices ----------------------------------------------------------------

@@ -340,3 +340,30 @@ def test_a_result_out_of_date_when_saved_opens_out_of_date_saying_the_same(headl
         assert np.array_equal(view.shown.result.adversarial, saved_view.shown.result.adversarial)
     finally:
         fresh.shutdown()
+
+
+def test_a_scene_whose_models_still_load_is_never_shown_once_another_is_asked_for(headless, tmp_path):
+    """Open scene A (its model must load), then scene B before A's model came: only B is ever shown, and the lecture is
+    B's (scene_files reads the files off the owner's thread; A's load is dropped when B is asked for)."""
+    import dataclasses
+    import time
+
+    from hostile_scenes import good_scene_value
+
+    s = headless.state
+    a = scenes.save_scene(tmp_path / "a", dataclasses.replace(good_scene_value("fc10-1e-4"), kept=()))
+    b = scenes.save_scene(tmp_path / "b", dataclasses.replace(good_scene_value("cnn"), target=3, kept=()))
+    s.hold_model_loading()
+    s.scene_files.open_path(a)
+    end = time.perf_counter() + 30
+    while s.loading != "fc10-1e-4":  # A is read; its model waits to load
+        assert time.perf_counter() < end, "scene A was not read"
+        headless.queue.run_pending()
+        time.sleep(0.005)
+    s.scene_files.open_path(b)
+    s.release_model_loading()
+    headless.settle()
+    assert [args[0].model.name for args in headless.named("scene_opened")] == ["cnn"]
+    assert s.model.name == "cnn" and s.loading is None and s.target == 3
+    assert s.scene_files.lecture.current == b and s.scene_files.lecture.position() == "scene 2 of 2"
+    assert ("another scene was asked for", s.model) in headless.named("model_refused")  # the picker shows the model kept
