@@ -156,3 +156,15 @@ def test_the_largest_scene_fits_the_file_bound_and_reads_within_the_childs_limit
     back = read_scene(path)
     assert len(back.kept) == MAX_KEPT and back.result.history.shape == (MAX_HISTORY, 28, 28)
     assert np.array_equal(back.kept[-1].result.adversarial, kept[-1].result.adversarial)
+
+
+@pytest.mark.parametrize("field, value", [("view", "Models"), ("objective", "fastest"), ("c", -1.0)])
+def test_a_scene_a_reader_would_refuse_is_never_written(tmp_path, field, value):
+    """Saving checks what it writes with the reader's own checks: a bad value is one ExportError line and no file, never
+    a scene file that then does not open (a caller passing the tab's title "Models" for its name "models" made one)."""
+    from advviewer.errors import ExportError
+
+    scene = dataclasses.replace(good_scene_value(), **{field: value})
+    with pytest.raises(ExportError, match="cannot be saved"):
+        write_scene(tmp_path / "bad.advscene", scene)
+    assert not list(tmp_path.iterdir())

@@ -255,6 +255,12 @@ def _member_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return data
 
 
+def scene_from_members(members: dict[str, bytes]) -> Scene:
+    """The scene that ``members`` (a scene file's unpacked members) encode, every field checked; else one SceneFileError
+    line (what a reader does with a file; the writer runs it on what it is about to write)."""
+    return _scene_of(members)
+
+
 def _scene_of(members: dict[str, bytes]) -> Scene:
     for required in (JSON_MEMBER, INPUT):
         if required not in members:
