@@ -13,6 +13,9 @@ the Explore dock open on each of its tabs, after scrubbing playback back to an e
 and then leaving the tab, and after Cancel on a slow model. The settings live in a temporary
 folder, never the user's.
 
+``--scene FILE``: the window after opening that scene file (File ▸ Open scene or lecture) instead of
+attacking, with the Explore dock on the tab the scene names; nothing else after it.
+
 ``--present``: presentation mode instead (View ▸ Present) on a projector of ``--size`` (offscreen, the
 screen itself is made that size): after a minimal attack, after T and Space (the next target,
 attacked), and the desk window after Esc.
@@ -149,6 +152,7 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", default=None, help="WxH of the window (default: the screen's)")
     parser.add_argument("--present", action="store_true", help="presentation mode on a screen of --size (View ▸ Present)")
+    parser.add_argument("--scene", type=Path, default=None, help="open this scene file instead of attacking; nothing after it")
     parser.add_argument("--tab", action="append", default=None, metavar="NAME",
                         help="only the Explore dock on this tab (models, compare, ...; repeatable), nothing else after it")
     args = parser.parse_args()
@@ -171,6 +175,14 @@ def main() -> int:
         window.showMaximized()
     _wait(app, window)
     size = args.size or "{}x{}".format(*window.screen().size().toTuple())
+    if args.scene is not None:
+        from advviewer.gui.scene_actions import open_scene_path
+
+        open_scene_path(window, args.scene)
+        _wait(app, window)
+        _grab(app, window, args.out, f"{size}-scene-{args.scene.stem}")
+        window.close()
+        return 0
     window.state.set_target(None)
     window.attack.minimal_button.click()
     _wait(app, window)
