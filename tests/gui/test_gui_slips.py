@@ -48,10 +48,12 @@ def test_an_attack_of_one_iteration_says_1_iteration(window, qtbot):
     window.state.events.attack_finished.connect(keep)
     run_minimal(window, qtbot, 3, settle=True)
     one = dataclasses.replace(item, result=dataclasses.replace(item.result, iterations=1))
-    # the shown result becomes one of one iteration: what panels 4, 5 and the status bar say of it
+    # the shown result becomes one of one iteration: what panel 4 and the status bar say of it (panel 5 leaves the
+    # solver's effort to them)
     window.state.show_found(one.result, one.model, window.state.input.version)
-    for text in (window.attack.status.text(), window.attack_time.text(), window.results.summary.text()):
+    for text in (window.attack.status.text(), window.attack_time.text()):
         assert re.search(r"(?<!\d)1 solver iteration(?!s)", text) and not re.search(r"(?<!\d)1 \w* ?iterations", text), text
+    assert "iteration" not in window.results.summary.text()
 
 
 # --- 2. the empty-canvas note ------------------------------------------------------------------
@@ -281,3 +283,23 @@ def test_help_names_every_tab_of_the_explore_dock_and_every_menu_action(window):
     assert not missing, missing
     for words in ("fgsm", "ddn", "transfer", "noise check", "explore this result"):  # the words on screen, explained
         assert words in help_page
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768), (1640, 860), (1920, 1080)])
+@pytest.mark.parametrize("dock_open", [False, True])
+@pytest.mark.parametrize("target", [3, None])
+def test_the_results_summary_is_read_to_its_last_word(window, qtbot, size, dock_open, target):
+    """Panel 5's summary is three lines high; its last sentence (the objective) was cut off where the Explore dock,
+    docked beside the panels, left it narrower (seen at 1640x860, a 1920x1080 screen's unmaximised window)."""
+    window.resize(*size)
+    dock = window.explore_views
+    if dock_open != dock.isVisible():
+        dock.toggleViewAction().trigger()
+    if dock_open:
+        dock.setFloating(False)
+    run_minimal(window, qtbot, target=target)
+    qtbot.wait(50)
+    label = window.results.summary
+    assert _plain(label.text()).rstrip().endswith(")."), label.text()
+    room = label.contentsRect()
+    assert label.heightForWidth(room.width()) <= room.height(), (size, room.width(), label.heightForWidth(room.width()), room.height())

@@ -278,8 +278,8 @@ def _same_numbers(window) -> list[str]:
         problems.append(f"the status bar ({window.attack_time.text()!r}) is not the shown result's ({cost})")
     if "Done:" in window.attack.status.text() and cost not in window.attack.status.text():
         problems.append(f"panel 4 ({window.attack.status.text()!r}) is not the shown result's ({cost})")
-    if cost not in window.results.summary.text() and not state.explore.borrowed:
-        problems.append("panel 5's cost is not the shown result's")
+    if f"‖r‖₂ = {current.l2:.3f}" not in window.results.summary.text() and not state.explore.borrowed:
+        problems.append("panel 5's ‖r‖₂ is not the shown result's")
     wanted = round(100 * float(current.adversarial_probs[current.target]))
     if bar != wanted:
         problems.append(f"the p(target) bar reads {bar}%, the shown result {wanted}%")

@@ -10,7 +10,6 @@ from advviewer.gui import palette
 from advviewer.gui.widgets.fixed_height import fixed_height, set_lines
 from advviewer.gui.widgets.map_view import MapView
 from advviewer.session.choices import describe_objective
-from advviewer.text.wording import effort
 
 CAPTIONS = (
     ("original", "Original", "The model's input before the attack (what you drew, framed to 28x28)."),
@@ -71,7 +70,7 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.summary, 4, 0, 1, 3)
         self.details: list[QWidget] = [self.magnify, self.export_button]  # hidden in presentation mode
         layout.setRowStretch(1, 1)
-        self.brief = False  # presentation mode: the summary without the c and the effort
+        self.brief = False  # presentation mode: the summary without the distortion, how c was found and the objective
         self._result = None  # the result the summary speaks of, if it does
         self.clear()
 
@@ -147,13 +146,14 @@ class ResultsPanel(QWidget):
         verdict = (f"<b style='color:{colour}'>{'Fooled' if result.success else 'Not fooled'}</b> "
                    f"({result.original_class} → {result.adversarial_class}, goal: {goal}).")
         if getattr(result, "mode", "") == "minimal" and result.success:
-            how = f"c = {result.c:.3g}: the smallest c that fools it, just across the boundary (a larger c: a surer mistake)"
+            how = f"c = {result.c:.3g}: the smallest c that fools it, just across the boundary (larger: a surer mistake)"
         else:
             how = f"c = {result.c:.3g}" + ("" if result.success else ": too weak a pull, drag c up")
         self._result = result
         sizes = f"‖r‖₂ = {result.l2:.3f}, ‖r‖∞ = {result.linf:.3f}"
+        # three lines at the narrowest panel 5 (657 px beside the docked Explore dock): one flowing paragraph; the
+        # solver's effort is in panel 4's status line and the status bar
         self.summary.setText(f"{verdict} &nbsp; {sizes}, c = {result.c:.3g}." if self.brief else
-                             f"{verdict} &nbsp; {sizes}, distortion = {result.distortion:.4f} (the paper's measure, ‖r‖₂/28).<br>"
-                             f"{how}; {effort(result.iterations, result.evaluations, result.seconds)}. "
-                             f"Objective: {describe_objective(result.objective, long=True)}.")
+                             f"{verdict} &nbsp; {sizes}, distortion = {result.distortion:.4f} (the paper's ‖r‖₂/28). "
+                             f"{how}. Objective: {describe_objective(result.objective, long=True)}.")
         self.export_button.setEnabled(True)
