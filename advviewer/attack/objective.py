@@ -149,7 +149,7 @@ class _RowValues:
 
 class _RowsOnDevice:
     """The objective's per-row numbers on the device, copied over when rows were added since the last evaluation
-    (c and tau in one array, each row's target and its one-hot mask made once: an evaluation indexes three arrays)."""
+    (c and tau in one array, each row's target and its one-hot mask made once: an evaluation indexes four arrays)."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -161,8 +161,7 @@ class _RowsOnDevice:
             self.problem = as_tensor(objective.problem, self.device)
             self.numbers = as_tensor(np.stack([objective.c, objective.tau], 1), self.device)
             self.target = objective.target[self.problem]
-            self.hot = torch.zeros((len(self.target), n_classes), dtype=torch.bool).to(self.device)
-            self.hot.scatter_(1, self.target[:, None], True)
+            self.hot = _one_hot(self.target, n_classes)
             self.size = objective.problem.size
         numbers = self.numbers[ids]
         return _RowValues(self.problem[ids], numbers[:, 0], numbers[:, 1], self.target[ids], self.hot[ids])
@@ -179,15 +178,15 @@ def backward(out: torch.Tensor, x: torch.Tensor, seed: torch.Tensor) -> torch.Te
     return grad.reshape(len(seed), -1).to(torch.float64)
 
 
-def _one_hot(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """(k, K) bool: each row's target class."""
-    hot = torch.zeros(z.shape, dtype=torch.bool).to(z.device)
+def _one_hot(target: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """(k, K) bool on the targets' device: each row's target class."""
+    hot = torch.zeros((len(target), n_classes), dtype=torch.bool).to(target.device)
     return hot.scatter_(1, target[:, None], True)
 
 
 def cross_entropy(z: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """-log softmax(z)[target] (the paper's loss) and its gradient with respect to z."""
-    return _cross_entropy(z, target, _one_hot(z, target))
+    return _cross_entropy(z, target, _one_hot(target, z.shape[1]))
 
 
 def _cross_entropy(z: torch.Tensor, target: torch.Tensor, hot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -205,7 +204,7 @@ def rival_loss(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor,
     ``shift`` (per row): the loss of the margin short of that goal, log(1 + exp(z_rival + shift - z_target))
     (a required confidence: its path crosses margin ``shift`` at the smallest perturbation, as it crosses 0).
     """
-    return _rival_loss(z, target, _one_hot(z, target), tau, shift)
+    return _rival_loss(z, target, _one_hot(target, z.shape[1]), tau, shift)
 
 
 def _rival_loss(z: torch.Tensor, target: torch.Tensor, hot: torch.Tensor, tau: torch.Tensor,
@@ -222,7 +221,7 @@ def _rival_loss(z: torch.Tensor, target: torch.Tensor, hot: torch.Tensor, tau: t
 def rival_gap(z: torch.Tensor, target: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The rival loss's argument ``u``: the soft maximum of the other classes' logits minus the target's
     (about minus the margin), and the soft maximum's weights (a row's target weight is 0)."""
-    return _rival_gap(z, target, _one_hot(z, target), tau)
+    return _rival_gap(z, target, _one_hot(target, z.shape[1]), tau)
 
 
 def _rival_gap(z: torch.Tensor, target: torch.Tensor, hot: torch.Tensor, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -237,7 +236,7 @@ def _at_target(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def margin(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """z_target - max_{k != target} z_k: positive exactly when the model predicts the target."""
-    return _at_target(z, target) - z.masked_fill(_one_hot(z, target), -torch.inf).amax(1)
+    return _at_target(z, target) - z.masked_fill(_one_hot(target, z.shape[1]), -torch.inf).amax(1)
 
 
 def margin_np(z: np.ndarray, target) -> np.ndarray:
