@@ -171,3 +171,15 @@ def load_tool(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def record_attack_jobs(monkeypatch) -> list[str]:
+    """Every attack and c sweep any state or window starts from now on ("attack_job", "sweep_job"), in order (they
+    still run): what a test of opening a scene checks stays empty."""
+    from advviewer.session import jobs
+
+    started: list[str] = []
+    for name in ("attack_job", "sweep_job"):
+        real = getattr(jobs, name)
+        monkeypatch.setattr(jobs, name, lambda *a, real=real, name=name, **k: started.append(name) or real(*a, **k))
+    return started

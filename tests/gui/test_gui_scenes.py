@@ -10,7 +10,6 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage, QKeySequence
 
 from advviewer.gui.scene_actions import open_scene_path, save_scene_to
-from advviewer.session import jobs
 
 SIZE = (1280, 800)
 
@@ -28,11 +27,7 @@ def _panels(window) -> np.ndarray:
 @pytest.fixture
 def attacks_started(monkeypatch):
     """Every attack and c sweep any window starts from now on."""
-    started = []
-    for name in ("attack_job", "sweep_job"):
-        real = getattr(jobs, name)
-        monkeypatch.setattr(jobs, name, lambda *a, real=real, name=name, **k: started.append(name) or real(*a, **k))
-    return started
+    return helpers.record_attack_jobs(monkeypatch)
 
 
 def _attacked(make_window, qtbot, target: int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import helpers
 import numpy as np
 import pytest
 
@@ -16,11 +17,7 @@ RESULT_NUMBERS = ("success", "c", "l2", "linf", "distortion", "target", "origina
 @pytest.fixture
 def no_attacks(monkeypatch):
     """Every attack or c sweep the state starts from now on, recorded."""
-    started = []
-    for name in ("attack_job", "sweep_job"):
-        real = getattr(jobs, name)
-        monkeypatch.setattr(jobs, name, lambda *a, real=real, name=name, **k: started.append(name) or real(*a, **k))
-    return started
+    return helpers.record_attack_jobs(monkeypatch)
 
 
 def _state_values(s):
