@@ -136,7 +136,8 @@ def _negligible(tensors) -> int:
 def test_shipped_weights_files_hold_no_negligible_value(name):
     """Issue 23: weight decay left thousands of subnormals on always-0 pixels, and thousands of weights just above the
     subnormal range (fc100-100-10: 8,350 below 1e-30), whose products with a perturbed pixel or a gradient are subnormal:
-    an attack's backward pass on fc100-100-10 was 25x slower on an AVX-512 Xeon."""
+    an attack's backward pass on fc100-100-10 was many times slower on an AVX-512 Xeon
+    (benchmarks/results/denormal-attack-20261205.md)."""
     state = torch.load(shipped_weights_path(name), map_location="cpu", weights_only=True)["state_dict"]
     assert _negligible(state.values()) == 0
     assert _negligible(load_model(name).parameters()) == 0

@@ -96,15 +96,15 @@ def subspace_step(g: torch.Tensor, free: torch.Tensor, W: torch.Tensor, masks: B
     The long (n-sized) products run in W's dtype (float32: they only shape the step, which the
     line search checks); the small 2m x 2m system is solved in float64.
     """
-    th = theta[:, None, None]
-    scale = torch.where(masks.s_rows, theta[:, None], 1.0)  # (k, 2m): 1 on the y rows, theta on the s rows
+    column = theta[:, None]
+    scale = torch.where(masks.s_rows, column, 1.0)  # (k, 2m): 1 on the y rows, theta on the s rows
     try:
-        v = torch.linalg.solve(_middle_matrix(G, GF, masks, th), (Wg * scale)[:, :, None])
+        v = torch.linalg.solve(_middle_matrix(G, GF, masks, column[:, :, None]), (Wg * scale)[:, :, None])
     except torch.linalg.LinAlgError:  # singular for some problem: fall back to scaled steepest descent
-        return -g / theta[:, None]
+        return -g / column
     # free: -(g_F + W_F (scale v) / theta) / theta; bound: -g / theta (the projection turns it into "go to the bound")
-    WFv = torch.bmm(((v[:, :, 0] * scale) / theta[:, None]).to(W.dtype)[:, None, :], W)[:, 0] * free
-    return (WFv + g).div_(-theta[:, None])
+    WFv = torch.bmm(((v[:, :, 0] * scale) / column).to(W.dtype)[:, None, :], W)[:, 0] * free
+    return (WFv + g).div_(-column)
 
 
 @dataclass(frozen=True)

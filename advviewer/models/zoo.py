@@ -103,7 +103,7 @@ def decayed_parameters(model: nn.Module) -> list[torch.Tensor]:
 # thousands of such weights on pixels that are 0 in every training digit (fc100-100-10: 8,350 between 1e-38 and 1e-30),
 # normal floats themselves, but their products with a pixel or a gradient are subnormal, which many x86 CPUs handle in
 # microcode: an attack, whose perturbation reaches those pixels and whose backward pass multiplies every weight, ran
-# 25x slower on fc100-100-10 (benchmarks/results/denormal-attack-20261205.md). A weight below it changes no float32
+# many times slower on the MLPs (the figures: benchmarks/results/denormal-attack-20261205.md). A weight below it changes no float32
 # logit: its product with any pixel or activation below 1e8 is 1e-22, against float32's resolution of 1e-7 at 1.
 NEGLIGIBLE_WEIGHT = 1e-30
 
