@@ -31,11 +31,17 @@ def test_a_budget_bounds_the_work_and_returns_the_best_answer_found(cnn, pairs):
     assert (predict(cnn, capped.adversarial).argmax(1)[fooled] == np.asarray(targets)[fooled]).all()
 
 
-def test_an_ample_budget_changes_nothing(cnn, pairs):
+def test_a_budget_the_search_does_not_reach_is_spent_on_precision(cnn, pairs):
     images, targets = pairs
-    free = lbfgs_attack(cnn, images[0], targets[0])
-    ample = lbfgs_attack(cnn, images[0], targets[0], max_evaluations=100 * free.evaluations)
-    assert ample.l2 == free.l2 and ample.evaluations == free.evaluations
+    free = lbfgs_attack_batch(cnn, images, targets)
+    budget = 100 * int(free.evaluations.max())
+    ample = lbfgs_attack_batch(cnn, images, targets, max_evaluations=budget)
+    assert ample.success.all() and (ample.evaluations < budget).all()
+    # the search refines the boundary further (c_bracket.BUDGET_RTOL): smaller answers in all, none larger than
+    # without a budget beyond 1e-3 (after a sharpened re-search the two searches' paths may part)
+    assert ample.l2.sum() < free.l2.sum()
+    assert (ample.l2 <= free.l2 * (1 + 1e-3)).all()
+    assert (predict(cnn, ample.adversarial).argmax(1) == np.asarray(targets)).all()
 
 
 @pytest.mark.parametrize("budget", [0, -5, 2.5, True])

@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from advviewer.attack.answers import ImageProblems, Solved, image_results, message
-from advviewer.attack.c_bracket import SearchOptions
+from advviewer.attack.c_bracket import BUDGET_RTOL, SearchOptions
 from advviewer.attack.c_search import History
 from advviewer.attack.lbfgs_steps import BATCH_MEMORY, BATCH_MEMORY_FROM, SolverOptions
 from advviewer.attack.objective import PAPER_LOSS, RIVAL, check_objective, initial_tau, margin_goal, margin_np
@@ -117,28 +117,29 @@ def lbfgs_attack(model: nn.Module, image: Images, target: Targets = None, c: Cs 
                  confidence: float | None = None) -> AttackResult | AttackResults:
     """Attack one image (H, W) -> :class:`AttackResult`; a batch (N, H, W) or (N, C, H, W) -> :class:`AttackResults`.
 
-    ``image``: float values in [0, 1] as a numpy array or torch tensor; the model takes (N, 1, H, W)
-    for (H, W) images, else the images as given, and returns logits (N, K). ``target``: a class
-    (int, numpy or 0-d torch scalar), for a batch one class for all or one per image; None with
-    ``untargeted=True``, where ``labels`` (one per image) may give the true classes. ``c``: None
-    searches the smallest perturbation (minimal mode); a number (or one per image) solves once
-    at that c. ``objective``: ``"paper"`` or ``"rival"`` (the module docstring; None: each mode's
-    default; each result's ``objective`` says which it solved). ``warm_start``: a previous result
-    (or perturbation) to start from, per image for a batch. ``callback(AttackProgress)`` is called
-    after every solver iteration; ``cancel`` (a ``threading.Event`` or anything with ``is_set()``)
-    is checked at the same moments and raises :class:`AttackCancelled`. ``max_iter`` bounds each
-    solve; ``max_evaluations`` bounds the model evaluations (one forward+backward of one image): in
-    minimal mode per image over its whole search (all its classes when untargeted), at fixed c and
-    in the reference per (image, class) solve; the best answer found within it is returned (a line
-    search under way may pass it by a few). ``device``: where the model and the solver run (None: the
-    model's device). ``threads``: torch's intra-op threads during the call (None: leave torch's
-    setting). Bad arguments raise AttackInputError; one image whose model already answers the
-    target too (a batch flags such pairs instead: ``already_fooled``). ``engine``: ``"batched"``
-    (the default) or ``"reference"``, the paper's method one problem at a time, plainly and slowly
-    (advviewer.attack.reference; the oracle the batched engine is tested against). ``strategies``: the
-    engine's speed measures, each switchable (advviewer.attack.strategies). ``confidence``: a required
-    probability p of the target: the answer must reach the logit margin objective.margin_goal(p, K), at
-    which p(target) >= p whatever the other classes do (None: the decision boundary).
+    ``image``: float values in [0, 1] as a numpy array or torch tensor; the model takes (N, 1, H, W) for (H, W)
+    images, else the images as given, and returns logits (N, K). ``target``: a class (int, numpy or 0-d torch
+    scalar), for a batch one class for all or one per image; None with ``untargeted=True``, where ``labels``
+    (one per image) may give the true classes. ``c``: None searches the smallest perturbation (minimal mode); a
+    number (or one per image) solves once at that c. ``objective``: ``"paper"`` or ``"rival"`` (the module
+    docstring; None: each mode's default; each result's ``objective`` says which it solved). ``warm_start``: a
+    previous result (or perturbation) to start from, per image for a batch. ``callback(AttackProgress)`` is
+    called after every solver iteration; ``cancel`` (a ``threading.Event`` or anything with ``is_set()``) is
+    checked at the same moments and raises :class:`AttackCancelled`. ``max_iter`` bounds each solve;
+    ``max_evaluations`` bounds the model evaluations (one forward+backward of one image): in minimal mode per
+    image over its whole search (all its classes when untargeted), at fixed c and in the reference per (image,
+    class) solve; the best answer found within it is returned (a line search under way may pass it by a few). In
+    minimal mode a budget is also spent on precision: the search refines the boundary until the L2 left to gain
+    is below 1e-6 of the answer's (1e-4 without one), so a budget it does not reach still buys a slightly
+    smaller answer for a few evaluations more. ``device``: where the model and the solver run (None: the model's
+    device). ``threads``: torch's intra-op threads during the call (None: leave torch's setting). Bad arguments
+    raise AttackInputError; one image whose model already answers the target too (a batch flags such pairs
+    instead: ``already_fooled``). ``engine``: ``"batched"`` (the default) or ``"reference"``, the paper's method
+    one problem at a time, plainly and slowly (advviewer.attack.reference; the oracle the batched engine is
+    tested against). ``strategies``: the engine's speed measures, each switchable (advviewer.attack.strategies).
+    ``confidence``: a required probability p of the target: the answer must reach the logit margin
+    objective.margin_goal(p, K), at which p(target) >= p whatever the other classes do (None: the decision
+    boundary).
     """
     checked = check_images(image)
     request = AttackRequest(target, c, untargeted, labels, warm_start, callback, cancel, record_history, max_iter,
@@ -330,6 +331,8 @@ def _run_engine(model, dev, problems: Problems, call: _CallSetup, request: Attac
             solver = dataclasses.replace(solver, memory=BATCH_MEMORY)
         opts = SearchOptions(candidates=k, refine=objective == RIVAL, solver=solver, max_evaluations=request.max_evaluations,
                              warm_starts=use.warm_starts, polish_ends=use.polish_ends, sharpen=use.sharpened_rival)
+        if request.max_evaluations is not None:  # a budget is spent on precision (c_bracket.BUDGET_RTOL)
+            opts = dataclasses.replace(opts, rtol=BUDGET_RTOL)
         return run_minimal(model, problems, opts, hook, history, keep_state)
     losses = fixed_losses(objective, previous, problems.target, problems.z0, problems.goal)
     return run_fixed(model, problems, call.cs[problems.img_of], previous, losses, solver, hook, history, keep_state,
