@@ -12,8 +12,9 @@ the target's side so that every success shrinks ``hi``; where the margin jumps a
 boundary (a non-convex model whose path leaves one valley for another) instead of closing in,
 the bracket is cut in k + 1 equal parts. It stops when the L2 still to gain, interpolated to the
 boundary, is below ``rtol * L2`` (1e-4; 1e-6 where the caller gave a budget of evaluations,
-``BUDGET_RTOL``), or when c is known to 0.1% (on a continuous path the L2 then moves by about
-1e-4 of itself).
+``BUDGET_RTOL``), or after ``max_rounds``. Where c is known to 0.1% but the ends' L2 still differ
+by more than 0.1%, a loose solve stopped short: both ends are solved on tightly first
+(``c_rounds.finished``).
 
 The loss (``refine=True``): the cross-entropy of the target against its strongest rival,
 ``log(1 + exp(rival - z_target))``, with the rival's logit a soft maximum of the other classes

@@ -20,7 +20,7 @@ from torch import nn
 from advviewer.attack.answers import Solved
 from advviewer.attack.box_lbfgs import BoxLBFGS, Finished, Trial
 from advviewer.attack.c_bracket import Bracket, SearchOptions
-from advviewer.attack.c_rounds import MAX_SHARPEN, SHARPEN_FACTOR, SHARPEN_GAP
+from advviewer.attack.c_rounds import MAX_SHARPEN, SHARPEN_FACTOR, SHARPEN_GAP, two_strongest_rivals
 from advviewer.attack.c_search import History, SearchProblems, minimal_search
 from advviewer.attack.lbfgs_steps import SolverOptions
 from advviewer.attack.objective import PAPER_LOSS, RIVAL_LOSS, PenaltyObjective, as_tensor, initial_tau, margin_np
@@ -165,11 +165,13 @@ def run_fixed(model, problems: Problems, cs: np.ndarray, previous, losses: Fixed
 
 
 def _rivals_close(z: np.ndarray, target: np.ndarray, tau: np.ndarray) -> np.ndarray:
-    """Whether the two strongest classes other than the target are within SHARPEN_GAP temperatures (c_rounds.update)."""
-    others = z.copy()
-    others[np.arange(len(z)), target] = -np.inf
-    top2 = np.sort(others, axis=1)[:, -2:]
-    return (top2[:, 1] - top2[:, 0]) < SHARPEN_GAP * tau
+    """Whether the two strongest classes other than the target are within SHARPEN_GAP temperatures, per row: the
+    minimal search's rule (c_rounds._rivals_blurred), applied to each fixed-c answer."""
+    close = []
+    for row, t, temperature in zip(z, target.tolist(), tau.tolist()):
+        strongest, runner_up = two_strongest_rivals(row, t)
+        close.append(float(strongest - runner_up) < SHARPEN_GAP * temperature)
+    return np.array(close, dtype=bool)
 
 
 @dataclass
