@@ -8,10 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-torch.set_num_threads(1)  # as the program runs (advviewer.runtime.threads); a second thread stalls on a shared machine
 sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (helpers.py, strokes.py)
+
+from advviewer.runtime import threads  # noqa: E402
+
+# as the program runs from its start: one torch thread (a second stalls on a shared machine) and oneDNN's
+# convolutions off, for every test whatever ran before it (the window and the CLI set the same when they start)
+threads.configure(1)
 
 
 @pytest.fixture(scope="session")

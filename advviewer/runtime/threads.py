@@ -1,10 +1,19 @@
-"""Thread counts, set deliberately: on a 2-core machine a second torch thread can cost far more than it gains.
+"""Thread counts and the convolution kernels, set deliberately for the program's work: one image at a time.
 
 A second thread gains little on one image and at most halves the finite differences, but when
 anything else is using a core it waits for that core at every operation and the same work
 becomes many times slower (docs/performance.md). So the default is one torch thread
 everywhere; training pins its own count (for reproducible sums). Call :func:`configure` once at
-start-up (the CLI does; the window sets its own).
+start-up (the CLI does; the window does when its model lane imports torch).
+
+The same call switches off oneDNN, torch's default convolution library on the CPU: it prepares
+every call (the weights reordered into its layout), which on a 28x28 convnet costs more than the
+arithmetic of one image or a few rows. With torch's own kernels the window's live probabilities
+and gradient take 0.45 instead of 0.79 ms on cnn, Find minimal c 1.2x and a slider step 1.3x less
+(benchmarks/bench_conv_backend.py; results in benchmarks/results/). oneDNN is faster on large
+batches: training keeps it (:func:`onednn_convolutions`, 2.1x), and the finite-difference
+gradient (1,568 passes) takes 86 instead of 68 ms without it, within its 100 ms budget.
+The attack's API leaves torch's setting as it is (a library call changes no global for good).
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from contextlib import contextmanager
 
 
 def configure(torch_threads: int | None = None) -> int:
-    """Set torch's intra-op pool to ``torch_threads`` (default: 1) and return the count.
+    """Set torch's intra-op pool to ``torch_threads`` (default: 1), switch oneDNN's convolutions off, return the count.
 
     The core's numpy work is elementwise (no BLAS-heavy calls on the hot paths), so OpenBLAS's
     pool is left alone.
@@ -23,7 +32,27 @@ def configure(torch_threads: int | None = None) -> int:
 
     n = torch_threads or 1
     torch.set_num_threads(n)
+    _set_onednn(False)
     return n
+
+
+@contextmanager
+def onednn_convolutions() -> Iterator[None]:
+    """oneDNN's convolutions inside the block (large batches: training), then torch's setting as it was."""
+    import torch
+
+    before = bool(torch.backends.mkldnn.enabled)
+    _set_onednn(True)
+    try:
+        yield
+    finally:
+        _set_onednn(before)
+
+
+def _set_onednn(on: bool) -> None:
+    import torch
+
+    torch.backends.mkldnn.enabled = on  # type: ignore[assignment]  # (torch's documented switch; typed as its descriptor)
 
 
 @contextmanager

@@ -1,0 +1,47 @@
+"""torch as the program runs it (advviewer.runtime.threads): one thread, and oneDNN's convolutions off except in training.
+
+The speed these settings buy is measured by benchmarks/bench_conv_backend.py, not here (timings
+are no test on a shared machine); here: that the window, the CLI and training set what it measured.
+"""
+
+import numpy as np
+import torch
+
+from advviewer.cli.main import main
+from advviewer.runtime import threads
+from advviewer.runtime.torch_import import import_torch
+from advviewer.training import train
+
+
+def _onednn(on: bool) -> None:
+    torch.backends.mkldnn.enabled = on
+
+
+def test_the_windows_model_lane_sets_one_thread_and_torchs_own_convolutions():
+    _onednn(True)
+    torch.set_num_threads(2)
+    try:
+        import_torch()  # what the window's first model load runs
+        assert torch.get_num_threads() == 1
+        assert not torch.backends.mkldnn.enabled
+    finally:
+        threads.configure(1)
+
+
+def test_a_cli_command_sets_the_same(tmp_path, test_digits):
+    np.save(tmp_path / "digit.npy", test_digits[0][0])
+    _onednn(True)
+    try:
+        assert main(["attack", str(tmp_path / "digit.npy"), "--target", "3", "--c", "1", "--out", str(tmp_path)]) == 0
+        assert not torch.backends.mkldnn.enabled
+    finally:
+        threads.configure(1)
+
+
+def test_training_runs_with_onednn_and_leaves_the_programs_setting_as_it_was(monkeypatch, tmp_path):
+    seen = []
+    monkeypatch.setattr(train, "_train", lambda *args: seen.append(bool(torch.backends.mkldnn.enabled)) or {})
+    threads.configure(1)
+    train.train_model("fc10-1e-4", out=tmp_path / "w.pt")
+    assert seen == [True]  # batches of 128: oneDNN is about twice as fast there
+    assert not torch.backends.mkldnn.enabled
