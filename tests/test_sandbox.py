@@ -260,6 +260,21 @@ def test_a_model_whose_check_overruns_is_one_line(tmp_path, monkeypatch):
             loading.load_model(path)
 
 
+def test_a_model_file_no_longer_wanted_is_not_checked(tmp_path):
+    """The model lane's job passes its cancel flag on: a load superseded before its check in the child ends there
+    (Cancelled, which the lane drops without a word), instead of checking the file to the end."""
+    from advviewer.models.zoo_cards import shipped_weights_path
+    from advviewer.session.jobs import load_model_job
+    from advviewer.session.tasks import TaskState
+
+    weights = tmp_path / "mine.pt"
+    shutil.copy(shipped_weights_path("cnn"), weights)
+    state = TaskState()
+    state.cancel.set()
+    with pytest.raises(Cancelled):
+        load_model_job(str(weights))(state)
+
+
 def test_idx_files_read_in_the_child_are_the_arrays_read_here(tmp_path):
     from advviewer.data import bundled, idx
 
