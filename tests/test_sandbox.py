@@ -5,9 +5,12 @@ AdvViewerError line (no traceback, nothing printed) within the time limit, and t
 exactly the arrays the same code gives in this process.
 """
 
+import os
 import shutil
 import struct
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ import sandbox_cases as cases
 import torch
 from PIL import Image
 
-from advviewer.errors import DataFormatError, ImageLoadError, ModelLoadError
+from advviewer.errors import Cancelled, DataFormatError, ImageLoadError, ModelLoadError
 from advviewer.reading import sandbox
 
 pytestmark = pytest.mark.skipif(not sandbox.mechanism().memory_limited, reason="needs fork and an enforced RLIMIT_AS (Linux)")
@@ -61,6 +64,76 @@ def test_a_reader_that_waits_is_stopped_by_the_clock():
     text, elapsed = refusal(cases.sleep_forever, limits=sandbox.Limits(512, 2, wall_seconds=1.5))
     assert text == "digit.png: reading it took more than 1.5 s; refused"
     assert 1.5 <= elapsed < 5.0
+
+
+def _server_family() -> set[int]:
+    """The processes the fork server has forked that are still there (supervisors and readers; Linux /proc)."""
+    server = sandbox._server._process
+    if server is None:
+        return set()
+    parents = {}
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+        except OSError:
+            continue  # ended meanwhile
+        if stat:
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])  # after "pid (name) state": the parent's pid
+    family, generation = set(), {server.pid}
+    while generation:
+        generation = {pid for pid, parent in parents.items() if parent in generation} - family
+        family |= generation
+    return family
+
+
+def _server_family_ends(within: float) -> bool:
+    end = time.monotonic() + within
+    while _server_family():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _cancelled_after(seconds: float, limits: sandbox.Limits) -> float:
+    """How long a read of a reader that sleeps for good takes to end once cancelled from another thread after ``seconds``."""
+    cancel = threading.Event()
+    timer = threading.Timer(seconds, cancel.set)
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(Cancelled):
+            sandbox.run_isolated(cases.sleep_forever, (), limits=limits, error=ImageLoadError, name="digit.png",
+                                 cancel=cancel)
+    finally:
+        timer.cancel()
+    return time.monotonic() - start
+
+
+def test_a_cancelled_read_ends_at_once_and_its_reader_is_killed():
+    """A read nobody wants any more (a newer scene was asked for) ends within a moment of its cancel flag, not at its
+    wall-clock limit, and its reader does not sleep on."""
+    assert isolated(cases.nothing) is None  # the server runs: the reader starts at once
+    assert _server_family_ends(within=5.0)
+    elapsed = _cancelled_after(0.2, sandbox.Limits(512, 2, wall_seconds=20.0))
+    assert 0.2 <= elapsed < 1.0
+    assert _server_family_ends(within=1.0)
+    assert isolated(cases.nothing) is None  # and the next file reads
+
+
+def test_a_read_cancelled_before_its_reader_started_never_runs():
+    """Cancelled while a fresh server still imports its modules: the reader, forked later, finds nobody reading its
+    pipe and ends at its first word, before it runs the function."""
+    sandbox._server.stop()  # the next request waits for a new server (a second or more)
+    elapsed = _cancelled_after(0.05, sandbox.Limits(512, 2, wall_seconds=20.0))
+    assert elapsed < 1.0
+    assert isolated(cases.nothing) is None  # served after the cancelled request: its reader was forked before
+    assert _server_family_ends(within=2.0)
+    already = threading.Event()
+    already.set()
+    with pytest.raises(Cancelled):  # a flag set before the call: no reader at all
+        sandbox.run_isolated(cases.sleep_forever, (), limits=SMALL, error=ImageLoadError, name="digit.png", cancel=already)
+    assert not _server_family()
 
 
 def test_a_reader_that_crashes_is_one_line():
@@ -185,6 +258,21 @@ def test_a_model_whose_check_overruns_is_one_line(tmp_path, monkeypatch):
     for path in (weights, program):
         with pytest.raises(ModelLoadError, match=rf"^{path}: loading and checking it needed more than 1 MB of memory; refused$"):
             loading.load_model(path)
+
+
+def test_a_model_file_no_longer_wanted_is_not_checked(tmp_path):
+    """The model lane's job passes its cancel flag on: a load superseded before its check in the child ends there
+    (Cancelled, which the lane drops without a word), instead of checking the file to the end."""
+    from advviewer.models.zoo_cards import shipped_weights_path
+    from advviewer.session.jobs import load_model_job
+    from advviewer.session.tasks import TaskState
+
+    weights = tmp_path / "mine.pt"
+    shutil.copy(shipped_weights_path("cnn"), weights)
+    state = TaskState()
+    state.cancel.set()
+    with pytest.raises(Cancelled):
+        load_model_job(str(weights))(state)
 
 
 def test_idx_files_read_in_the_child_are_the_arrays_read_here(tmp_path):

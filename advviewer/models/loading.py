@@ -45,7 +45,7 @@ from advviewer.models.pt2_graph import GraphClassifier
 from advviewer.models.zoo import DEFAULT_MODEL, WEIGHTS_FORMAT, ZOO, available_models, build_model, flush_negligible
 from advviewer.models.zoo_cards import model_card, shipped_weights_bytes
 from advviewer.reading.files import read_regular_file, shown
-from advviewer.reading.sandbox import MODEL_LIMITS, run_isolated
+from advviewer.reading.sandbox import MODEL_LIMITS, Cancel, run_isolated
 
 MAX_MODEL_BYTES = 256_000_000
 MAX_UNPACKED = 256_000_000
@@ -70,13 +70,14 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> nn.Module:
     return load_identified_model(name_or_path).module
 
 
-def load_identified_model(name_or_path: str | Path = DEFAULT_MODEL) -> IdentifiedModel:
+def load_identified_model(name_or_path: str | Path = DEFAULT_MODEL, cancel: Cancel | None = None) -> IdentifiedModel:
     """:func:`load_model`, with the sha256 of the weights it was built from.
 
     A record that names a model file's hash must describe the model that made the result, not
     whatever the file holds when the result is exported (retrained, replaced, a FIFO by then):
     the file is read once, and the hash is of those bytes. A zoo model's is the one in its card
-    (its shipped weights are refused if they do not match it).
+    (its shipped weights are refused if they do not match it). Once ``cancel`` is set (another model
+    was asked for) the check in the child is killed and :class:`~advviewer.errors.Cancelled` raised.
     """
     name = str(name_or_path)
     if name in ZOO:
@@ -90,7 +91,7 @@ def load_identified_model(name_or_path: str | Path = DEFAULT_MODEL) -> Identifie
     # the first load and validation in a child process with memory and time limits (advviewer.reading.sandbox); these same
     # bytes are then loaded here, so what runs here has already run within the limits
     run_isolated(_check_model_bytes, (data, source), limits=MODEL_LIMITS, error=ModelLoadError, name=source,
-                 action="loading and checking it", needs_models=True)
+                 action="loading and checking it", needs_models=True, cancel=cancel)
     return IdentifiedModel(CheckedClassifier(_validated_model(data, source)).eval(), hashlib.sha256(data).hexdigest())
 
 

@@ -28,7 +28,7 @@ from advviewer.reading.files import check_regular_file, read_regular_file, shown
 from advviewer.reading.image_structure import check_structure
 from advviewer.reading.npy_read import read_npy
 from advviewer.reading.preprocess import SIZE, array_to_gray, is_model_input, pil_to_gray, preprocess_gray
-from advviewer.reading.sandbox import PICTURE_LIMITS, run_isolated
+from advviewer.reading.sandbox import PICTURE_LIMITS, Cancel, run_isolated
 
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (30000x30000 would need GBs)
 MAX_FILE_BYTES = 200_000_000
@@ -196,17 +196,19 @@ def read_picture(path: str | Path) -> np.ndarray:
         raise ImageLoadError(f"{shown(path)}: {exc}") from None
 
 
-def load_image(path: str | Path) -> np.ndarray:
+def load_image(path: str | Path, cancel: Cancel | None = None) -> np.ndarray:
     """Load an image file (PNG, JPEG, BMP, TIFF, WebP, GIF, PGM/PPM) or ``.npy`` and preprocess it.
 
     Returns the 28x28 float32 model input in [0, 1]. A 28x28 array already in [0, 1] and
     white-on-black (e.g. an exported adversarial image) is returned unchanged, so attacks can be
     re-checked exactly. Raises ImageLoadError with a one-line reason for anything else. The file
-    is read and decoded in a child process with memory and time limits (:mod:`advviewer.reading.sandbox`).
+    is read and decoded in a child process with memory and time limits (:mod:`advviewer.reading.sandbox`);
+    once ``cancel`` is set (another file was asked for) the child is killed and :class:`~advviewer.errors.Cancelled` raised.
     """
     noun = "an array" if Path(path).suffix.lower() == ".npy" else "an image"
     check_regular_file(path, ImageLoadError, noun)  # a missing file or a FIFO is refused here, without a child
-    return run_isolated(_load_image_here, (path,), limits=PICTURE_LIMITS, error=ImageLoadError, name=shown(path))
+    return run_isolated(_load_image_here, (path,), limits=PICTURE_LIMITS, error=ImageLoadError, name=shown(path),
+                        cancel=cancel)
 
 
 def _load_image_here(path: str | Path) -> np.ndarray:

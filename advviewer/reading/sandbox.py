@@ -30,6 +30,11 @@ Per file, the server forks a *supervisor*, which forks the *reader*: the reader 
 runs the function and writes its answer to a pipe the parent passed along with the request; the
 supervisor waits for it and then writes how it ended (exit code or signal) to the same pipe.
 
+A caller that no longer wants the answer (a newer scene was asked for) passes ``cancel``: the
+parent looks at it every CANCEL_CHECK_SECONDS while it waits, kills the reader as a timeout
+does, and raises :class:`~advviewer.errors.Cancelled` (the lanes drop it without a word). A
+reader not yet started when the wait is cancelled stops at its first write, to a pipe nobody reads.
+
 Where the mechanism is missing (no ``resource`` module or no ``fork``: Windows) the function runs
 in this process and this is logged once; where ``RLIMIT_AS`` is not enforced
 (macOS) the child still has its time limits. ``ADVVIEWER_SANDBOX=off`` turns the layer off.
@@ -53,12 +58,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from advviewer import errors
-from advviewer.errors import AdvViewerError
+from advviewer.errors import AdvViewerError, Cancelled
 from advviewer.reading.files import shown
 
 try:
@@ -72,6 +77,7 @@ MB = 1 << 20
 HEADER_BYTES = 64 * 1024  # the JSON header; an error's text is cut to MESSAGE_CHARS
 MESSAGE_CHARS = 400
 MAX_ARRAYS = 16  # a scene file sends back one array per member (advviewer.reading.scene_file.MEMBERS)
+CANCEL_CHECK_SECONDS = 0.025  # how often a wait for the reader looks at its cancel flag (a superseded read ends this soon)
 SERVER_START_SECONDS = 60.0  # the most a request waits for the server (importing torch on a cold start) to fork its reader
 # the modules a child needs for pictures, IDX files and scene files, imported once by the server; a module's
 # function named WARM_UP, if it has one, is then called once in the server (image_io reads a picture
@@ -100,6 +106,12 @@ class Limits:
 PICTURE_LIMITS = Limits(memory_mb=1024, cpu_seconds=20, wall_seconds=30.0)
 IDX_LIMITS = Limits(memory_mb=2048, cpu_seconds=60, wall_seconds=90.0)
 MODEL_LIMITS = Limits(memory_mb=3072, cpu_seconds=20, wall_seconds=25.0)
+
+
+class Cancel(Protocol):
+    """What tells a wait for the reader to give up: a ``threading.Event`` (a lane's ``TaskState.cancel``)."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -172,13 +184,16 @@ def start_server(with_models: bool = False) -> bool:
 
 
 def run_isolated(function: Callable[..., Any], args: Sequence[Any], *, limits: Limits, error: type[AdvViewerError],
-                 name: str, action: str = "reading it", needs_models: bool = False) -> Any:
+                 name: str, action: str = "reading it", needs_models: bool = False, cancel: Cancel | None = None) -> Any:
     """``function(*args)`` in a child process within ``limits``; its result must be None, an array or a tuple of arrays.
 
     ``function`` must be a module-level function of ours (it is sent to the child by name). An
     AdvViewerError it raises comes back with its class and text; anything else that stops it
     (memory, time, a crash, another exception) raises ``error`` with one line that starts with
-    ``name`` (the file, as the user sees it) and ``action`` ("reading it").
+    ``name`` (the file, as the user sees it) and ``action`` ("reading it"). Once ``cancel`` (a
+    ``threading.Event``, say) is set, the reader is killed within CANCEL_CHECK_SECONDS and
+    :class:`~advviewer.errors.Cancelled` is raised: the caller no longer wants the answer. (Where
+    files are read in this process, ``cancel`` is not looked at: a lane abandons such a read.)
     """
     how = mechanism()
     if _in_child or not how.isolated:
@@ -189,13 +204,17 @@ def run_isolated(function: Callable[..., Any], args: Sequence[Any], *, limits: L
         _say_once("mechanism", how.explanation, logging.INFO)
     if not start_server(with_models=needs_models):
         return function(*args)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"{shown(name)}: {action} was cancelled")
     try:
         reader = _server.submit(pickle.dumps((function, tuple(args), limits)))
     except OSError as exc:  # the server went away and could not be restarted: read here rather than refuse every file
         _say_once("submit", f"could not reach the file-reading process ({exc}); files are read in this process")
         return function(*args)
     with reader:
-        outcome = _receive(reader, limits.wall_seconds)
+        outcome = _receive(reader, limits.wall_seconds, cancel)
+    if isinstance(outcome, _Stopped) and outcome.cancelled:
+        raise Cancelled(f"{shown(name)}: {action} was cancelled")
     if isinstance(outcome, _Stopped):
         raise error(f"{shown(name)}: {_stopped_reason(outcome, limits, action)}")
     return outcome
@@ -498,10 +517,15 @@ class _Stopped:
     timed_out: bool = False
     memory: bool = False
     message: str = ""  # an unexpected exception's one line, or a protocol fault
+    cancelled: bool = False  # the caller's cancel flag was set: the reader was killed, nobody wants its answer
 
 
 class _ProtocolError(Exception):
     """The answer was not what our reader sends."""
+
+
+class _WaitCancelled(Exception):
+    """The caller's cancel flag was set while the parent waited for the reader."""
 
 
 class _Ended(Exception):
@@ -512,25 +536,28 @@ class _Ended(Exception):
         self.ended = ended
 
 
-def _receive(answers: Connection, wall_seconds: float) -> Any:
+def _receive(answers: Connection, wall_seconds: float, cancel: Cancel | None = None) -> Any:
     """The reader's result, or the AdvViewerError it raised (raised here), or a :class:`_Stopped`.
 
     The reader's clock starts when it says it has started: a server still importing torch (seconds,
     on a cold start) does not eat into the file's time."""
     pid: int | None = None
     try:
-        pid = _message(answers, time.monotonic() + SERVER_START_SECONDS).get("pid")
-        deadline = time.monotonic() + wall_seconds
-        header = _message(answers, deadline)
+        pid = _message(answers, _Wait(time.monotonic() + SERVER_START_SECONDS, cancel)).get("pid")
+        wait = _Wait(time.monotonic() + wall_seconds, cancel)
+        header = _message(answers, wait)
         if "error" in header:
             return _failure(header)
         if header.get("kind") not in ("none", "array", "tuple"):
             raise _ProtocolError("the reading process sent an unreadable answer")
-        arrays = [np.frombuffer(_recv(answers, deadline, spec.nbytes, exact=True), dtype=spec.dtype).reshape(spec.shape).copy()
+        arrays = [np.frombuffer(_recv(answers, wait, spec.nbytes, exact=True), dtype=spec.dtype).reshape(spec.shape).copy()
                   for spec in _array_headers(header)]
     except TimeoutError:
         _kill(pid)
         return _Stopped(timed_out=True)
+    except _WaitCancelled:
+        _kill(pid if pid is not None else _pid_if_sent(answers))
+        return _Stopped(cancelled=True)
     except _Ended as end:
         return _Stopped(ended=end.ended)
     except (EOFError, OSError):
@@ -543,10 +570,28 @@ def _receive(answers: Connection, wall_seconds: float) -> Any:
     return arrays[0] if header["kind"] == "array" else tuple(arrays)
 
 
-def _message(answers: Connection, deadline: float) -> dict:
+@dataclass(frozen=True)
+class _Wait:
+    """How long the parent waits for the reader's next words: until ``deadline`` (time.monotonic), or ``cancel`` is set."""
+
+    deadline: float
+    cancel: Cancel | None = None
+
+
+def _pid_if_sent(answers: Connection) -> int | None:
+    """The reader's pid if it has said it started (a wait cancelled before its first message was read), else None:
+    a reader not yet started finds its pipe closed at its first write, and ends there."""
+    try:
+        pid = _message(answers, _Wait(time.monotonic())).get("pid")
+    except (TimeoutError, EOFError, OSError, _Ended, _ProtocolError):
+        return None
+    return pid if isinstance(pid, int) else None
+
+
+def _message(answers: Connection, wait: _Wait) -> dict:
     """The next JSON message; _Ended if it is the supervisor's report that the reader has ended."""
     try:
-        message = json.loads(_recv(answers, deadline, HEADER_BYTES))
+        message = json.loads(_recv(answers, wait, HEADER_BYTES))
     except ValueError:
         raise _ProtocolError("the reading process sent an unreadable answer") from None
     if not isinstance(message, dict):
@@ -557,9 +602,22 @@ def _message(answers: Connection, deadline: float) -> dict:
     return message
 
 
-def _recv(answers: Connection, deadline: float, limit: int, exact: bool = False) -> bytes:
-    if not answers.poll(max(0.0, deadline - time.monotonic())):
-        raise TimeoutError
+def _wait_for_data(answers: Connection, wait: _Wait) -> None:
+    """Return once ``answers`` has something to read; TimeoutError at the deadline, _WaitCancelled once cancelled.
+
+    Without a cancel flag one poll to the deadline; with one, polls of CANCEL_CHECK_SECONDS (sleeping, not spinning)."""
+    while True:
+        if wait.cancel is not None and wait.cancel.is_set():
+            raise _WaitCancelled
+        left = max(0.0, wait.deadline - time.monotonic())
+        if answers.poll(left if wait.cancel is None else min(left, CANCEL_CHECK_SECONDS)):
+            return
+        if time.monotonic() >= wait.deadline:
+            raise TimeoutError
+
+
+def _recv(answers: Connection, wait: _Wait, limit: int, exact: bool = False) -> bytes:
+    _wait_for_data(answers, wait)
     try:
         data = answers.recv_bytes(max(limit, 1))
     except OSError as exc:  # a message over the limit: the connection is no longer usable

@@ -51,7 +51,7 @@ import numpy as np
 from advviewer.errors import ExportError, ImageLoadError, SceneFileError, printable
 from advviewer.reading.files import read_regular_file, shown
 from advviewer.reading.npy_read import read_npy
-from advviewer.reading.sandbox import MAX_ARRAYS, Limits, run_isolated
+from advviewer.reading.sandbox import MAX_ARRAYS, Cancel, Limits, run_isolated
 
 SCENE_SUFFIX = ".advscene"
 FORMAT = "advviewer-scene"
@@ -182,15 +182,18 @@ class Scene:
 # --- reading --------------------------------------------------------------------------------------
 
 
-def read_scene(path: str | Path) -> Scene:
+def read_scene(path: str | Path, cancel: Cancel | None = None) -> Scene:
     """The scene in ``path``, every field checked (module docstring); else one SceneFileError line.
 
     The file is read and checked in the sandbox's child process (SCENE_LIMITS); what comes back is
     the checked scene's members, encoded again there (:func:`scene_members`), and checked again
     here with the same code before a Scene is built from them (module docstring, "Two layers").
+    Once ``cancel`` is set (a newer scene was asked for) the child is killed and
+    :class:`~advviewer.errors.Cancelled` raised.
     """
     name = shown(Path(path).name)
-    arrays = run_isolated(_checked_members, (os.path.abspath(path),), limits=SCENE_LIMITS, error=SceneFileError, name=name)
+    arrays = run_isolated(_checked_members, (os.path.abspath(path),), limits=SCENE_LIMITS, error=SceneFileError, name=name,
+                          cancel=cancel)
     members = {member: array.tobytes() for member, array in zip(MEMBERS, arrays, strict=True) if array.size}
     try:
         return _scene_of(members)

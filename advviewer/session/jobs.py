@@ -39,7 +39,7 @@ def load_model_job(name_or_path: str, start: threading.Event | None = None) -> J
         start_server(with_models=True)  # the fork server for files (advviewer.reading.sandbox), importing torch in the background
         from advviewer.models import ZOO, load_identified_model, model_card
 
-        module, sha256 = load_identified_model(name_or_path)
+        module, sha256 = load_identified_model(name_or_path, cancel=state.cancel)  # a superseded load's check is killed
         # One evaluation here, off the GUI thread: the first forward and backward pass of a process
         # sets up torch's kernels and autograd engine, which the GUI thread's first live evaluation
         # would otherwise wait for.
@@ -61,7 +61,7 @@ def load_picture_job(path: Path) -> Job:
     def job(state: TaskState) -> np.ndarray:
         from advviewer.reading.image_io import load_image
 
-        return load_image(path)
+        return load_image(path, cancel=state.cancel)  # a superseded picture's reader is killed
 
     return job
 

@@ -8,9 +8,11 @@ meanwhile); listing a lecture's folder is part of the same job. Once read, the s
 scene (``SessionState.open_scene``: its models load on the model lane when they are not in use).
 
 The newest request wins: Open, Next or Previous scene supersede the read in flight (its outcome
-never arrives; a new read waits for the running one to end, at most its limits) and a scene of
-an earlier request whose models are still loading (it is never shown). Next / Previous step from
-the scene last asked for, so pressing PageDown twice goes two scenes on.
+never arrives; the lane sets the job's cancel flag, the sandbox then kills its reader, and the
+superseded read ends within about 0.1 s, not at its limits: the next scene is shown 0.1 s after
+PageDown, not 9.6 s, when the file before kept its reader busy) and a scene of an earlier
+request whose models are still loading (it is never shown). Next / Previous step from the scene
+last asked for, so pressing PageDown twice goes two scenes on.
 
 The lecture -- the scene files Next / Previous step through, and which of them is on screen --
 changes only when the state shows the scene asked for: a scene refused (one line, the window
@@ -54,7 +56,7 @@ def read_lecture_job(path: Path) -> Job:
     """The lecture around ``path`` (a scene file or a folder) and its scene, read in the sandbox (one line if refused)."""
     def job(state: TaskState) -> ReadScene:
         lecture = Lecture.around(path)
-        return ReadScene(lecture, scenes.read_scene(lecture.current))
+        return ReadScene(lecture, scenes.read_scene(lecture.current, cancel=state.cancel))
 
     return job
 
@@ -62,7 +64,7 @@ def read_lecture_job(path: Path) -> Job:
 def read_step_job(lecture: Lecture) -> Job:
     """The scene at ``lecture``'s position, read in the sandbox."""
     def job(state: TaskState) -> ReadScene:
-        return ReadScene(lecture, scenes.read_scene(lecture.current))
+        return ReadScene(lecture, scenes.read_scene(lecture.current, cancel=state.cancel))
 
     return job
 

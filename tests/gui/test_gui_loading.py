@@ -184,9 +184,9 @@ def test_closing_while_a_picture_decodes_returns_at_once(window, qtbot, tmp_path
     release = threading.Event()
     real = advviewer.reading.image_io.load_image
 
-    def slow_decode(path):
+    def slow_decode(path, cancel=None):
         release.wait(30)
-        return real(path)
+        return real(path, cancel=cancel)
 
     monkeypatch.setattr(advviewer.reading.image_io, "load_image", slow_decode)
     path = tmp_path / "digit.png"

@@ -77,10 +77,10 @@ def test_a_model_that_does_not_load_in_time_is_refused(window, qtbot, monkeypatc
     release = threading.Event()
     real = advviewer.models.load_identified_model
 
-    def hanging(name):
+    def hanging(name, cancel=None):
         if name == "fc10-1":
             release.wait(30)
-        return real(name)
+        return real(name, cancel=cancel)
 
     monkeypatch.setattr(advviewer.models, "load_identified_model", hanging)
     monkeypatch.setattr(window.state, "_model_time_limit", 0.5)

@@ -41,11 +41,11 @@ def held_reads(monkeypatch):
     hold = SimpleNamespace(held=set(), release=threading.Event(), started=threading.Event())
     real = scenes.read_scene
 
-    def read(path):
+    def read(path, cancel=None):
         if Path(path).name in hold.held:
             hold.started.set()
             hold.release.wait(HOLD_SECONDS)
-        return real(path)
+        return real(path, cancel=cancel)
 
     monkeypatch.setattr(scenes, "read_scene", read)
     yield hold

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from advviewer.errors import AdvViewerError
+from advviewer.reading import sandbox
 from advviewer.session.lanes import Lane
 from advviewer.session.tasks import DeliveryQueue, TaskState
 
@@ -108,3 +109,29 @@ def test_shutdown_returns_at_once_even_inside_an_uninterruptible_call(lane):
     time.sleep(0.1)
     lane.pump()
     assert not done  # the abandoned job's outcome is never delivered
+
+
+@pytest.mark.skipif(not sandbox.mechanism().isolated, reason="needs the sandbox's child process (fork: Linux, macOS)")
+def test_a_picture_superseded_while_its_reader_is_busy_gives_way_at_once(lane, tmp_path, monkeypatch):
+    """A picture job passes its cancel flag to the sandbox: a picture that keeps its reader busy (up to PICTURE_LIMITS'
+    30 s) is dropped at once when another is asked for, and the other one arrives within a moment."""
+    import numpy as np
+    import sandbox_cases
+
+    from advviewer.reading import image_io
+    from advviewer.session.jobs import load_picture_job
+
+    slow, good = tmp_path / "slow.npy", tmp_path / "good.npy"
+    np.save(slow, np.zeros((28, 28), np.float32))
+    digit = np.zeros((28, 28), np.float32)
+    digit[6:22, 12:16] = 1.0  # a one
+    np.save(good, digit)
+    expected = image_io._load_image_here(good)
+    monkeypatch.setattr(image_io, "_load_image_here", sandbox_cases.picture_slowly_for_slow_names)
+    arrived = []
+    lane.submit(load_picture_job(slow), arrived.append)
+    time.sleep(0.5)  # its reader is asleep
+    lane.submit(load_picture_job(good), arrived.append)
+    assert lane.wait_until_idle(3.0, lane.pump), "the picture asked for waited for the superseded read"
+    (picture,) = arrived  # the superseded picture never arrives
+    np.testing.assert_array_equal(picture, expected)

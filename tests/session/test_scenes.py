@@ -6,7 +6,7 @@ import helpers
 import numpy as np
 import pytest
 
-from advviewer.reading import scene_file
+from advviewer.reading import sandbox, scene_file
 from advviewer.session import choices, explore, jobs, rules, scenes
 
 RESULT_ARRAYS = ("adversarial", "perturbation", "original_probs", "adversarial_probs", "original")
@@ -364,3 +364,33 @@ def test_a_scene_whose_models_still_load_is_never_shown_once_another_is_asked_fo
     assert s.model.name == "cnn" and s.loading is None and s.target == 3
     assert s.scene_files.lecture.current == b and s.scene_files.lecture.position() == "scene 2 of 2"
     assert ("another scene was asked for", s.model) in headless.named("model_refused")  # the picker shows the model kept
+
+
+@pytest.mark.skipif(not sandbox.mechanism().isolated, reason="needs the sandbox's child process (fork: Linux, macOS)")
+def test_a_scene_asked_for_while_a_hostile_one_keeps_its_reader_busy_is_shown_at_once(headless, tmp_path, monkeypatch):
+    """A hostile scene keeps the sandbox's reader busy until SCENE_LIMITS' 10 s; Open another scene meanwhile (as a
+    teacher pressing Next at once would): the new scene is shown within a moment, not after the hostile read's limit,
+    and the hostile one never is."""
+    import dataclasses
+    import time
+
+    import sandbox_cases
+    from hostile_scenes import good_scene_value
+
+    s = headless.state
+    slow = scenes.save_scene(tmp_path / "slow", dataclasses.replace(good_scene_value("cnn"), c=0.25, kept=()))
+    good = scenes.save_scene(tmp_path / "good", dataclasses.replace(good_scene_value("cnn"), c=4.0, kept=()))
+    monkeypatch.setattr(scene_file, "_checked_members", sandbox_cases.scene_members_slowly_for_slow_names)
+    assert scene_file.read_scene(good).c == 4.0  # the sandbox's server runs: the reader's clock starts at once
+    assert scene_file.SCENE_LIMITS.wall_seconds >= 10
+    s.scene_files.open_path(slow)
+    time.sleep(0.5)  # the reader of the hostile scene is asleep
+    asked = time.perf_counter()
+    s.scene_files.open_path(good)
+    while s.c != 4.0:
+        assert time.perf_counter() - asked < 3.0, "the scene asked for waited for the superseded read"
+        headless.queue.run_pending()
+        time.sleep(0.005)
+    headless.settle()
+    assert [args[0].c for args in headless.named("scene_opened")] == [4.0]
+    assert s.scene_files.lecture.current == good and s.scene_files.is_idle()
