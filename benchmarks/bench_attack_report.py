@@ -13,7 +13,9 @@ def _row(what: str, s: dict, target: str) -> str:
 
 def table(r: dict) -> str:
     u = r["u_seconds"]
-    lines = [f"Run {r['label'] or '(unlabelled)'} started {r['started']}, torch {r['torch']}, {r['cpu']}, one torch thread. "
+    onednn = {"on": "oneDNN convolutions on (torch's default)", "off": "oneDNN convolutions off (as the window and the CLI run)"}
+    lines = [f"Run {r['label'] or '(unlabelled)'} started {r['started']}, torch {r['torch']}, {r['cpu']}, one torch thread, "
+             f"{onednn.get(r.get('onednn', 'on'), '')}. "
              f"u = one forward+backward of cnn on one image: median {u['median_ms']:.3f} ms "
              f"(p5-p95 {u['p5_ms']:.3f}-{u['p95_ms']:.3f}, {u['n']} samples over the run). "
              f"Load average (1 min) at the start and after each model: {r['load_average']} (2 cores).", ""]

@@ -110,7 +110,7 @@ def run_model(name: str, args, clock: Clock) -> dict:
             out["quality"] = {"single": ratios(l2_single, best), "batch": ratios(l2_batch, best)}
         out["batch"]["over_ddn100"] = batch_seconds / found["DDN-100"]["seconds"]
         out["batch"]["cpu_over_ddn100"] = batch_cpu / found["DDN-100"]["cpu_seconds"]
-    out["batch_large"] = child_batch(name, args.batch_pairs)
+    out["batch_large"] = child_batch(name, args.batch_pairs, args.onednn == "on")
     if name == "cnn":
         print("cnn: the window's minimal c on drawn digits ...", flush=True)
         drawn = drawn_digits(preprocess)
@@ -135,18 +135,20 @@ def qp_exactness(name: str, n_digits: int) -> dict:
     return {"pairs": len(tgt), "success": float(np.mean(res.success)), "l2_over_qp": ratios(res.l2, exact)}
 
 
-def child_batch(name: str, pairs: int) -> dict:
+def child_batch(name: str, pairs: int, onednn: bool = True) -> dict:
     """The large batch in a fresh process, so that its peak memory is its own."""
     here = str(Path(__file__).resolve().parent)
-    code = f"import sys, json; sys.path.insert(0, {here!r}); import bench_attack_targets as b; print(json.dumps(b.large_batch({name!r}, {pairs})))"
+    code = (f"import sys, json; sys.path.insert(0, {here!r}); import bench_attack_targets as b; "
+            f"print(json.dumps(b.large_batch({name!r}, {pairs}, {onednn!r})))")
     # run from the benchmarks folder: ``python -c`` puts the working directory first on sys.path, and
     # started from a checkout it would import that checkout's advviewer instead of PYTHONPATH's
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=here)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def large_batch(name: str, pairs: int) -> dict:
+def large_batch(name: str, pairs: int, onednn: bool = True) -> dict:
     torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = onednn
     model = load_model(name)
     digits, _, img, tgt = test_pairs(model, (pairs + 8) // 9)
     x, t = digits[img[:pairs]], tgt[:pairs]
@@ -169,14 +171,18 @@ def main() -> int:
                         help="of the peers only DDN-100 (the batch's yardstick): no quality ratios, 20 minutes less on cnn")
     parser.add_argument("--no-peers", action="store_true", help="leave out foolbox (no quality ratios, no DDN-100 time)")
     parser.add_argument("--label", default="", help="a name for this run (e.g. before, after)")
+    parser.add_argument("--onednn", choices=["on", "off"], default="on",
+                        help="torch's oneDNN convolutions: on (torch's default, as every run before 2026-12-05) or off "
+                             "(as the window and the CLI run since; advviewer.runtime.threads); u is always measured with it on")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = args.onednn == "on"
     digits, _ = bundled_split("test")
     clock = Clock(load_model("cnn"), digits[0].astype(np.float32) / 255)
     load = [os.getloadavg()]
     report: dict = {"label": args.label, "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
-                    "started": time.strftime("%Y-%m-%d %H:%M"), "models": {}}
+                    "started": time.strftime("%Y-%m-%d %H:%M"), "onednn": args.onednn, "models": {}}
     for name in args.models:
         report["models"][name] = run_model(name, args, clock)
         load.append(os.getloadavg())
