@@ -14,6 +14,21 @@ torch.set_num_threads(1)  # as the program runs (advviewer.runtime.threads); a s
 sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (helpers.py, strokes.py)
 
 
+@pytest.fixture(autouse=True)
+def automatic_garbage_collection():
+    """Outside tests/gui, Python collects its garbage itself, as the command line does.
+
+    A window's tests before these leave collection to the GUI thread's timer
+    (advviewer.gui.background), which no longer runs here; tests/gui/conftest.py keeps it. Qt is
+    not imported for this: a core test runs without it.
+    """
+    background = sys.modules.get("advviewer.gui.background")
+    collection = background.running_collection() if background is not None else None
+    if collection is not None:
+        collection.stop()
+    yield
+
+
 @pytest.fixture(scope="session")
 def test_digits():
     """The bundled test split as float32 images in [0, 1] and int labels."""
