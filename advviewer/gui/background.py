@@ -62,7 +62,10 @@ class GuiThreadGarbageCollection(QObject):
         return due[-1]
 
     def stop(self) -> None:
-        """Collect everything once, here, and give collection back to the interpreter (as it was before)."""
+        """Collect everything once, here, and give collection back to the interpreter (as it was before).
+
+        For code that goes on without the window's event loop (the tests that follow the window's).
+        """
         if not self._timer.isActive():  # stopped already
             return
         self._timer.stop()
@@ -90,9 +93,7 @@ def collect_garbage_on_gui_thread() -> GuiThreadGarbageCollection | None:
     running = running_collection()
     if running is not None:
         return running
-    collection = GuiThreadGarbageCollection(app)
-    app.aboutToQuit.connect(collection.stop)
-    return collection
+    return GuiThreadGarbageCollection(app)  # for the application's life: the program ends with it (app.exit_now)
 
 
 class GuiThreadDelivery(QObject):
