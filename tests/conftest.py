@@ -18,6 +18,21 @@ from advviewer.runtime import threads  # noqa: E402
 threads.configure(1)
 
 
+@pytest.fixture(autouse=True)
+def automatic_garbage_collection():
+    """Outside tests/gui, Python collects its garbage itself, as the command line does.
+
+    A window's tests before these leave collection to the GUI thread's timer
+    (advviewer.gui.background), which no longer runs here; tests/gui/conftest.py keeps it. Qt is
+    not imported for this: a core test runs without it.
+    """
+    background = sys.modules.get("advviewer.gui.background")
+    collection = background.running_collection() if background is not None else None
+    if collection is not None:
+        collection.stop()
+    yield
+
+
 @pytest.fixture(scope="session")
 def test_digits():
     """The bundled test split as float32 images in [0, 1] and int labels."""

@@ -65,3 +65,10 @@ def gui(qtbot):
     """Mouse helpers, and wait_live(window): until what is on the canvas now has been evaluated and shown."""
     return SimpleNamespace(send_mouse=helpers.send_mouse, stroke=helpers.stroke, line=helpers.line,
                            wait_live=lambda window: qtbot.waitUntil(window.drawing.is_idle, timeout=5000))
+
+
+@pytest.fixture(autouse=True)
+def automatic_garbage_collection():
+    """Overrides tests/conftest.py's: here garbage is collected on the GUI thread, as in the program
+    (advviewer.gui.background starts that with the first GuiThreadDelivery)."""
+    yield
