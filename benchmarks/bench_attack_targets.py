@@ -34,6 +34,7 @@ import platform
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -69,56 +70,104 @@ def timed_calls(fn, items, clock: Clock) -> tuple[list, list[float]]:
     return results, seconds
 
 
+@dataclass(frozen=True)
+class ModelPairs:
+    """One model's held-out pairs: digit ``img[k]`` towards class ``tgt[k]``."""
+
+    name: str
+    model: torch.nn.Module
+    digits: np.ndarray
+    img: np.ndarray
+    tgt: np.ndarray
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.digits[self.img]
+
+
 def run_model(name: str, args, clock: Clock) -> dict:
     model = load_model(name)
-    digits, labels, img, tgt = test_pairs(model, args.digits)
-    x, n = digits[img], len(img)
-    out: dict = {"model": name, "digits": int(len(set(img.tolist()))), "pairs": n}
-    print(f"{name}: {n} pairs, one image per call ...", flush=True)
-    single, sec = timed_calls(lambda j: lbfgs_attack(model, x[j], int(tgt[j])), range(n), clock)
-    l2_single = np.array([r.l2 if r.success else np.inf for r in single])
-    out["single"] = {"time": sec, "success": float(np.isfinite(l2_single).mean()),
-                     "evaluations": [int(r.evaluations) for r in single]}
-    print(f"{name}: untargeted ...", flush=True)
-    firsts = sorted(set(img.tolist()))
-    unt, sec = timed_calls(lambda i: lbfgs_attack(model, digits[i], untargeted=True), firsts, clock)
-    best_targeted = np.array([l2_single[img == i].min() for i in firsts])
-    out["untargeted"] = {"time": sec, "success": float(np.mean([r.success for r in unt])),
-                         "l2_over_best_targeted": ratios([r.l2 for r in unt], best_targeted)}
-    print(f"{name}: all pairs in one batch ...", flush=True)
-    start, cpu = time.perf_counter(), time.process_time()
-    batch = list(lbfgs_attack(model, x, [int(t) for t in tgt]))
-    batch_seconds = time.perf_counter() - start
-    # CPU time as well: on a shared machine the wall clock also counts the time other processes ran
-    batch_cpu = time.process_time() - cpu
-    clock.tick()
-    l2_batch = np.array([r.l2 if r.success else np.inf for r in batch])
-    out["batch"] = {"seconds": batch_seconds, "cpu_seconds": batch_cpu, "success": float(np.isfinite(l2_batch).mean())}
-    print(f"{name}: slider (fixed c, warm from c* x {SLIDER} away) ...", flush=True)
-    steps = [(j, f) for j in range(n) if single[j].success for f in (SLIDER, 1 / SLIDER)]
-    _, sec = timed_calls(lambda s: lbfgs_attack(model, x[s[0]], int(tgt[s[0]]), c=single[s[0]].c * s[1],
-                                                warm_start=single[s[0]]), steps, clock)
-    out["slider"] = {"time": sec}
+    digits, _, img, tgt = test_pairs(model, args.digits)
+    pairs = ModelPairs(name, model, digits, img, tgt)
+    out: dict = {"model": name, "digits": int(len(set(img.tolist()))), "pairs": len(img)}
+    single, l2_single = one_image_per_call(pairs, clock, out)
+    out["untargeted"] = untargeted_calls(pairs, l2_single, clock)
+    l2_batch = one_batch(pairs, clock, out)
+    out["slider"] = slider_steps(pairs, single, clock)
     if not args.no_peers:
-        print(f"{name}: peers ...", flush=True)
-        found = peers(predict, model, x, tgt, steps=(100,) if args.speed_only else (100, 1000))
-        clock.tick()
-        out["peers"] = {k: {"seconds": v["seconds"], "cpu_seconds": v["cpu_seconds"], "success": float(np.isfinite(v["l2"]).mean()),
-                            "l2_median": float(np.median(v["l2"]))} for k, v in found.items()}
-        if not args.speed_only:
-            best = np.minimum(found["DDN-1000"]["l2"], found["FMN-1000"]["l2"])
-            out["quality"] = {"single": ratios(l2_single, best), "batch": ratios(l2_batch, best)}
-        out["batch"]["over_ddn100"] = batch_seconds / found["DDN-100"]["seconds"]
-        out["batch"]["cpu_over_ddn100"] = batch_cpu / found["DDN-100"]["cpu_seconds"]
+        peer_figures(pairs, args.speed_only, l2_single, l2_batch, clock, out)
     out["batch_large"] = child_batch(name, args.batch_pairs, args.onednn == "on")
     if name == "cnn":
-        print("cnn: the window's minimal c on drawn digits ...", flush=True)
-        drawn = drawn_digits(preprocess)
-        calls = [(d, t) for d, xd in enumerate(drawn) for t in [*range(10), None] if t != int(predict(model, xd).argmax())]
-        res, sec = timed_calls(lambda dt: window_call(lbfgs_attack, model, drawn[dt[0]], dt[1]), calls, clock)
-        out["drawn"] = {"time": sec, "success": float(np.mean([r.success for r in res])),
-                        "time_untargeted": [s for s, (_, t) in zip(sec, calls) if t is None]}
+        out["drawn"] = drawn_calls(model, clock)
     return out
+
+
+def _l2_if_fooled(results) -> np.ndarray:
+    return np.array([r.l2 if r.success else np.inf for r in results])
+
+
+def one_image_per_call(p: ModelPairs, clock: Clock, out: dict) -> tuple[list, np.ndarray]:
+    print(f"{p.name}: {len(p.img)} pairs, one image per call ...", flush=True)
+    x = p.x
+    single, sec = timed_calls(lambda j: lbfgs_attack(p.model, x[j], int(p.tgt[j])), range(len(x)), clock)
+    l2_single = _l2_if_fooled(single)
+    out["single"] = {"time": sec, "success": float(np.isfinite(l2_single).mean()),
+                     "evaluations": [int(r.evaluations) for r in single]}
+    return single, l2_single
+
+
+def untargeted_calls(p: ModelPairs, l2_single: np.ndarray, clock: Clock) -> dict:
+    print(f"{p.name}: untargeted ...", flush=True)
+    firsts = sorted(set(p.img.tolist()))
+    unt, sec = timed_calls(lambda i: lbfgs_attack(p.model, p.digits[i], untargeted=True), firsts, clock)
+    best_targeted = np.array([l2_single[p.img == i].min() for i in firsts])
+    return {"time": sec, "success": float(np.mean([r.success for r in unt])),
+            "l2_over_best_targeted": ratios([r.l2 for r in unt], best_targeted)}
+
+
+def one_batch(p: ModelPairs, clock: Clock, out: dict) -> np.ndarray:
+    """All pairs in one call: wall and CPU time (on a shared machine the wall clock also counts other processes)."""
+    print(f"{p.name}: all pairs in one batch ...", flush=True)
+    start, cpu = time.perf_counter(), time.process_time()
+    batch = list(lbfgs_attack(p.model, p.x, [int(t) for t in p.tgt]))
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    clock.tick()
+    l2_batch = _l2_if_fooled(batch)
+    out["batch"] = {"seconds": seconds, "cpu_seconds": cpu_seconds, "success": float(np.isfinite(l2_batch).mean())}
+    return l2_batch
+
+
+def slider_steps(p: ModelPairs, single: list, clock: Clock) -> dict:
+    print(f"{p.name}: slider (fixed c, warm from c* x {SLIDER} away) ...", flush=True)
+    x = p.x
+    steps = [(j, f) for j in range(len(x)) if single[j].success for f in (SLIDER, 1 / SLIDER)]
+    _, sec = timed_calls(lambda s: lbfgs_attack(p.model, x[s[0]], int(p.tgt[s[0]]), c=single[s[0]].c * s[1],
+                                                warm_start=single[s[0]]), steps, clock)
+    return {"time": sec}
+
+
+def peer_figures(p: ModelPairs, speed_only: bool, l2_single: np.ndarray, l2_batch: np.ndarray, clock: Clock, out: dict) -> None:
+    """foolbox's DDN-100 (the batch's yardstick) and, unless ``speed_only``, DDN-1000 and FMN-1000 (the quality ratios)."""
+    print(f"{p.name}: peers ...", flush=True)
+    found = peers(predict, p.model, p.x, p.tgt, steps=(100,) if speed_only else (100, 1000))
+    clock.tick()
+    out["peers"] = {k: {"seconds": v["seconds"], "cpu_seconds": v["cpu_seconds"], "success": float(np.isfinite(v["l2"]).mean()),
+                        "l2_median": float(np.median(v["l2"]))} for k, v in found.items()}
+    if not speed_only:
+        best = np.minimum(found["DDN-1000"]["l2"], found["FMN-1000"]["l2"])
+        out["quality"] = {"single": ratios(l2_single, best), "batch": ratios(l2_batch, best)}
+    out["batch"]["over_ddn100"] = out["batch"]["seconds"] / found["DDN-100"]["seconds"]
+    out["batch"]["cpu_over_ddn100"] = out["batch"]["cpu_seconds"] / found["DDN-100"]["cpu_seconds"]
+
+
+def drawn_calls(model, clock: Clock) -> dict:
+    """cnn only: the window's core call on the drawn digits, each target the model does not give and "any other class"."""
+    print("cnn: the window's minimal c on drawn digits ...", flush=True)
+    drawn = drawn_digits(preprocess)
+    calls = [(d, t) for d, xd in enumerate(drawn) for t in [*range(10), None] if t != int(predict(model, xd).argmax())]
+    res, sec = timed_calls(lambda dt: window_call(lbfgs_attack, model, drawn[dt[0]], dt[1]), calls, clock)
+    return {"time": sec, "success": float(np.mean([r.success for r in res])),
+            "time_untargeted": [s for s, (_, t) in zip(sec, calls) if t is None]}
 
 
 def qp_exactness(name: str, n_digits: int) -> dict:
