@@ -51,10 +51,8 @@ GROWTH = 1.5  # spacing of the candidates while c grows; a factor per round wher
 GROWTH_ON_SLOPE = 1.15  # ... and once two failures give the margin's slope (it flattens: aim a little beyond)
 MAX_GROWTH = 20.0  # at most this factor per round
 # With a budget (max_evaluations) the search refines the boundary until the L2 left to gain is below this
-# instead of SearchOptions.rtol: the caller has said what it will spend. With 1,000 evaluations per pair it
-# costs about 3 evaluations more at the median for an L2 smaller by 1.5-2.5e-5 of itself, which puts the
-# median below the best of four 1,000-step attacks on the four models measured
-# (benchmarks/results/budget-precision-20261205.md)
+# instead of SearchOptions.rtol: the caller has said what it will spend. A few evaluations more buy the
+# last digits of the L2 that a 1,000-step attack reaches (benchmarks/results/budget-precision-20261205.md)
 BUDGET_RTOL = 1e-6
 SHARPEN_SPREAD = 1.04  # candidates around the c predicted after sharpening
 

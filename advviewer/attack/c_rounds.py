@@ -17,8 +17,8 @@ from advviewer.attack.c_bracket import Bracket, SearchOptions, boundary_c
 from advviewer.attack.objective import margin_np
 
 # c known to this (log(hi_c / lo_c) below it) does not end the search by itself (the L2 left to gain, SearchOptions.rtol,
-# does: regula falsi goes on inside the bracket; stopping here as well saved 1.4% of one image's evaluations on cnn
-# and raised the p95 L2 over the best peer, benchmarks/results/budget-precision-20261205.md) ...
+# does: regula falsi goes on inside the bracket; stopping here as well saved few evaluations for worse answers in the
+# tail, benchmarks/results/budget-precision-20261205.md) ...
 C_TOL = 1e-3
 # ... but where c is known and the ends' L2 still differ by more than this (relative), both are solved on at the
 # fixed-c tolerance first (finished): a loosely solved end can be on the wrong side of the

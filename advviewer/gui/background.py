@@ -30,7 +30,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
-COLLECTION_INTERVAL_MS = 500  # how often the GUI thread looks at the collector's counts (a full collection: ~60 ms)
+COLLECTION_INTERVAL_MS = 500  # how often the GUI thread looks at the collector's counts
 _COLLECTION_NAME = "advviewer_gui_thread_garbage_collection"
 
 

@@ -8,12 +8,13 @@ start-up (the CLI does; the window does when its model lane imports torch).
 
 The same call switches off oneDNN, torch's default convolution library on the CPU: it prepares
 every call (the weights reordered into its layout), which on a 28x28 convnet costs more than the
-arithmetic of one image or a few rows. With torch's own kernels the window's live probabilities
-and gradient take 0.45 instead of 0.79 ms on cnn, Find minimal c 1.2x and a slider step 1.3x less
-(benchmarks/bench_conv_backend.py; results in benchmarks/results/). oneDNN is faster on large
-batches: training keeps it (:func:`onednn_convolutions`, 2.1x), and the finite-difference
-gradient (1,568 passes) takes 86 instead of 68 ms without it, within its 100 ms budget.
-The attack's API leaves torch's setting as it is (a library call changes no global for good).
+arithmetic of one image or a few rows, the window's work (the live probabilities and gradient,
+one image's attack, a slider step). oneDNN is faster on large batches: training keeps it
+(:func:`onednn_convolutions`); the finite-difference gradient (1,568 passes) is slower without it
+but within its budget, and the flag is process-wide, so it is not switched on for those passes
+while another lane may be attacking. benchmarks/bench_conv_backend.py measures each piece both
+ways (figures: benchmarks/results/bench_conv_backend-*). The attack's API leaves torch's setting
+as it is (a library call changes no global for good).
 """
 
 from __future__ import annotations

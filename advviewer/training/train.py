@@ -174,7 +174,7 @@ def train_model(name: str, data_dir: str | Path | None = None, epochs: int | Non
     # independent of the machine's number of cores
     torch.set_num_threads(TRAIN_THREADS)
     try:
-        with onednn_convolutions():  # batches of 128: oneDNN is 2x faster there (advviewer.runtime.threads)
+        with onednn_convolutions():  # batches of 128: oneDNN is faster there (advviewer.runtime.threads)
             return _train(name, spec, data_dir, epochs, seed, out, progress)
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
