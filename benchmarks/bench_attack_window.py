@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_attack_common import Clock, drawn_digits, spread, window_call  # noqa: E402
@@ -37,7 +36,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    from advviewer.runtime.threads import configure
+
+    configure(1)  # as the window runs: one torch thread, torch's own convolutions
     model = load_model("cnn")
     drawn = drawn_digits(preprocess)
     clock = Clock(model, drawn[0])

@@ -60,8 +60,10 @@ def main() -> int:
     model = load_model("cnn")
     drawing = draw_digit(3)
     results: dict = {"machine": {"cpus": torch.get_num_threads(), "torch": torch.__version__}}
+    from advviewer.runtime.threads import configure
+
     for threads in (1, 2):
-        torch.set_num_threads(threads)
+        configure(threads)  # as the program runs: that many torch threads, torch's own convolutions
         counter = iter(range(10**9))
 
         def live():
