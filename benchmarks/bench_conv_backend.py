@@ -9,14 +9,15 @@ one image. The window's work is one image at a time, so the program runs with on
 alternated within every round (on, off, then off, on, ...), one torch thread:
 
 - live: probabilities + input gradient of one digit (``evaluate_input``, the window on every stroke);
-- finite differences: the 1,568-pass gradient (``input_gradient(method="finite-difference")``);
+- finite differences: the 1,568-pass gradient (``input_gradient(method="finite-difference")``), which switches
+  oneDNN on for its passes itself since 2026-12-05 (both settings then time the same; before, 0.77-0.81x without it);
 - find minimal c: the window's call (progress and cancel every iteration) on drawn digits, towards
   every other class and "any other class";
 - slider: a fixed-c solve at c* x 1.1 and c* / 1.1, warm-started from the minimal result;
 - batch: 90 (digit, target) pairs in one ``lbfgs_attack`` call (as ``advviewer reproduce`` and the
   Explore views run them);
-- training: one epoch's worth of batches of 128 (forward, backward, optimiser step) of the model's
-  architecture (``advviewer train`` keeps oneDNN on: the shipped weights were made so).
+- training: twenty batches of 128 (forward, backward, optimiser step) of the model's
+  architecture (``advviewer train`` switches oneDNN on for its run).
 
 Each piece: the median over its calls per round, then the median and range of those over the rounds.
 """

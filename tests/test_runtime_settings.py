@@ -45,3 +45,49 @@ def test_training_runs_with_onednn_and_leaves_the_programs_setting_as_it_was(mon
     train.train_model("fc10-1e-4", out=tmp_path / "w.pt")
     assert seen == [True]  # batches of 128: oneDNN is about twice as fast there
     assert not torch.backends.mkldnn.enabled
+
+
+class _RecordsOneDnn(torch.nn.Module):
+    """A model that notes torch's oneDNN setting at every forward pass."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.seen = model, []
+
+    def forward(self, x):
+        self.seen.append(bool(torch.backends.mkldnn.enabled))
+        return self.model(x)
+
+
+def test_the_finite_difference_gradient_runs_with_onednn_and_leaves_it_off(cnn, test_digits):
+    from advviewer.calculus.gradients import input_gradient
+
+    threads.configure(1)
+    model = _RecordsOneDnn(cnn).eval()
+    input_gradient(model, test_digits[0][0], 3, method="finite-difference")
+    assert model.seen and all(model.seen)  # 1,568 passes in batches of 98: oneDNN is faster there
+    assert not torch.backends.mkldnn.enabled
+
+
+def test_onednn_blocks_on_two_threads_leave_the_setting_as_they_found_it():
+    import threading
+
+    threads.configure(1)
+    first_in, second_in, first_may_end = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def first():
+        with threads.onednn_convolutions():
+            first_in.set()
+            first_may_end.wait(5)
+        seen.append(bool(torch.backends.mkldnn.enabled))  # the second block still runs: on
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    first_in.wait(5)
+    with threads.onednn_convolutions():
+        second_in.set()
+        first_may_end.set()
+        worker.join(5)
+    assert seen == [True]
+    assert not torch.backends.mkldnn.enabled  # both ended: off, as before the first began

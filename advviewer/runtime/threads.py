@@ -9,18 +9,20 @@ start-up (the CLI does; the window does when its model lane imports torch).
 The same call switches off oneDNN, torch's default convolution library on the CPU: it prepares
 every call (the weights reordered into its layout), which on a 28x28 convnet costs more than the
 arithmetic of one image or a few rows, the window's work (the live probabilities and gradient,
-one image's attack, a slider step). oneDNN is faster on large batches: training keeps it
-(:func:`onednn_convolutions`); the finite-difference gradient (1,568 passes) is slower without it
-but within its budget, and the flag is process-wide, so it is not switched on for those passes
-while another lane may be attacking. benchmarks/bench_conv_backend.py measures each piece both
-ways (figures: benchmarks/results/bench_conv_backend-*). The attack's API leaves torch's setting
-as it is (a library call changes no global for good).
+one image's attack, a slider step). oneDNN is faster on large batches: training and the
+finite-difference gradient (1,568 passes) switch it on for their run (:func:`onednn_convolutions`).
+The flag is process-wide: an attack on another lane meanwhile runs its convolutions with oneDNN
+for those milliseconds (the same answers up to float rounding). benchmarks/bench_conv_backend.py
+measures each piece both ways (figures: benchmarks/results/bench_conv_backend-*). The attack's API
+leaves torch's setting as it is (a library call changes no global for good).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 
 def configure(torch_threads: int | None = None) -> int:
@@ -37,17 +39,37 @@ def configure(torch_threads: int | None = None) -> int:
     return n
 
 
+@dataclass
+class _OneDnnUsers:
+    """The blocks running with oneDNN switched on (on any thread), and the setting to restore after the last."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    count: int = 0
+    before: bool = False
+
+
+_onednn_users = _OneDnnUsers()
+
+
 @contextmanager
 def onednn_convolutions() -> Iterator[None]:
-    """oneDNN's convolutions inside the block (large batches: training), then torch's setting as it was."""
+    """oneDNN's convolutions inside the block (large batches), then torch's setting as it was before the first such
+    block began: blocks on several threads at once leave it as they found it, whatever order they end in."""
     import torch
 
-    before = bool(torch.backends.mkldnn.enabled)
-    _set_onednn(True)
+    users = _onednn_users
+    with users.lock:
+        if users.count == 0:
+            users.before = bool(torch.backends.mkldnn.enabled)
+        users.count += 1
+        _set_onednn(True)
     try:
         yield
     finally:
-        _set_onednn(before)
+        with users.lock:
+            users.count -= 1
+            if users.count == 0:
+                _set_onednn(users.before)
 
 
 def _set_onednn(on: bool) -> None:
