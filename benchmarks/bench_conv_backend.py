@@ -100,7 +100,8 @@ def measure(name: str, rounds: int) -> dict:
     work = workloads(model, digits, labels, drawn_digits(preprocess))
     out = {}
     for piece, calls in work.items():
-        timed(calls[:2], True), timed(calls[:2], False)  # warm up both
+        for onednn in (True, False):  # warm up both
+            timed(calls[:2], onednn)
         medians: dict[str, list[float]] = {"on": [], "off": []}
         for r in range(rounds):
             for setting in (("on", "off") if r % 2 == 0 else ("off", "on")):

@@ -85,21 +85,24 @@ def scene_members_without_the_size_bound(path: str):
     return scene_file._checked_members(path)
 
 
-def scene_members_slowly_for_slow_names(path: str):
-    """The scene reader's work in the child, except that a file whose name starts with "slow" keeps the reader busy
-    (asleep) for good: a hostile scene that only the child's wall-clock limit would stop."""
-    from advviewer.reading import scene_file
-
+def _asleep_for_slow_names(path: str) -> None:
+    """A file whose name starts with "slow" keeps the reader busy (asleep) for good: a hostile file that only the
+    child's wall-clock limit would stop."""
     if os.path.basename(path).startswith("slow"):
         time.sleep(3600)
+
+
+def scene_members_slowly_for_slow_names(path: str):
+    """The scene reader's work in the child, asleep for good on a "slow..." file."""
+    from advviewer.reading import scene_file
+
+    _asleep_for_slow_names(path)
     return scene_file._checked_members(path)
 
 
 def picture_slowly_for_slow_names(path: str):
-    """The picture reader's work in the child, except that a file whose name starts with "slow" keeps the reader busy
-    (asleep) for good: a picture that only the child's wall-clock limit would stop."""
+    """The picture reader's work in the child, asleep for good on a "slow..." file."""
     from advviewer.reading import image_io
 
-    if os.path.basename(path).startswith("slow"):
-        time.sleep(3600)
+    _asleep_for_slow_names(path)
     return image_io._load_image_here(path)

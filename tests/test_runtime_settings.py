@@ -1,7 +1,8 @@
-"""torch as the program runs it (advviewer.runtime.threads): one thread, and oneDNN's convolutions off except in training.
+"""torch as the program runs it (advviewer.runtime.threads): one thread, oneDNN's convolutions off but in large batches.
 
 The speed these settings buy is measured by benchmarks/bench_conv_backend.py, not here (timings
-are no test on a shared machine); here: that the window, the CLI and training set what it measured.
+are no test on a shared machine); here: that the window, the CLI, training and the finite differences set what it
+measured.
 """
 
 import numpy as np
@@ -43,7 +44,7 @@ def test_training_runs_with_onednn_and_leaves_the_programs_setting_as_it_was(mon
     monkeypatch.setattr(train, "_train", lambda *args: seen.append(bool(torch.backends.mkldnn.enabled)) or {})
     threads.configure(1)
     train.train_model("fc10-1e-4", out=tmp_path / "w.pt")
-    assert seen == [True]  # batches of 128: oneDNN is about twice as fast there
+    assert seen == [True]  # batches of 128: oneDNN is faster there
     assert not torch.backends.mkldnn.enabled
 
 
@@ -73,7 +74,7 @@ def test_onednn_blocks_on_two_threads_leave_the_setting_as_they_found_it():
     import threading
 
     threads.configure(1)
-    first_in, second_in, first_may_end = threading.Event(), threading.Event(), threading.Event()
+    first_in, first_may_end = threading.Event(), threading.Event()
     seen = []
 
     def first():
@@ -86,7 +87,6 @@ def test_onednn_blocks_on_two_threads_leave_the_setting_as_they_found_it():
     worker.start()
     first_in.wait(5)
     with threads.onednn_convolutions():
-        second_in.set()
         first_may_end.set()
         worker.join(5)
     assert seen == [True]
